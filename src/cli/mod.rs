@@ -1,0 +1,142 @@
+//! The command line: global flags turned into validated options in one place, then one file
+//! per subcommand.
+
+mod check;
+mod output;
+mod pipeline;
+mod run;
+
+use crate::exit::Exit;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Output format of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Md,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+const ABOUT: &str = "bangfu (帮扶): score backward villages and helping units against a committee's criteria, \
+and decide exit, reward or continued assistance.";
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(name = "bangfu", version, about = ABOUT, after_help = "Examples:\n  bangfu run\n  bangfu check --rules rules/\n  bangfu run --format json > results.json\n  bangfu run --out results/\n\nExit codes: 0 ok, 1 check found errors, 2 usage, 3 invalid rules, 4 invalid data, 5 a script failed.")]
+pub struct Cli {
+    /// The rule set folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// The data set folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write result files into this folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: one per core). Results are identical at any count.
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colour in terminal output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the rule set (and that the data has the columns it reads).
+    #[command(after_help = "Examples:\n  bangfu check\n  bangfu check --rules my-rules/ --data data/2026/\n  bangfu check --format json")]
+    Check,
+    /// Score every village and unit, decide outcomes, and report.
+    #[command(after_help = "Examples:\n  bangfu run\n  bangfu run --format md > report.md\n  bangfu run --out results/ --quiet\n  bangfu run --rules rules/ --data data/sample/ --threads 1")]
+    Run,
+}
+
+/// Validated options shared by every command.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub rules: PathBuf,
+    pub data: PathBuf,
+    pub format: Format,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+    pub color: bool,
+}
+
+/// Default folders: the working directory's `rules/` and `data/sample/`, or the bundled ones
+/// when run elsewhere from a source checkout.
+fn default_dir(rel: &str) -> PathBuf {
+    let local = PathBuf::from(rel);
+    if local.exists() {
+        return local;
+    }
+    let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel);
+    if bundled.exists() {
+        bundled
+    } else {
+        local
+    }
+}
+
+/// Parse arguments, run the command, and return the exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    run_cli(cli).into()
+}
+
+/// Run a parsed command line.
+pub fn run_cli(cli: Cli) -> Exit {
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            eprintln!("error: `--threads` must be at least 1");
+            return Exit::Usage;
+        }
+        if rayon::ThreadPoolBuilder::new().num_threads(n).build_global().is_err() {
+            eprintln!("error: could not start {n} worker threads");
+            return Exit::Usage;
+        }
+    }
+    use std::io::IsTerminal;
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let opts = Options {
+        rules: cli.rules.unwrap_or_else(|| default_dir("rules")),
+        data: cli.data.unwrap_or_else(|| default_dir("data/sample")),
+        format: cli.format,
+        out: cli.out,
+        quiet: cli.quiet,
+        color,
+    };
+    match cli.command {
+        Command::Check => check::run(&opts),
+        Command::Run => run::run(&opts),
+    }
+}

@@ -1,0 +1,48 @@
+//! Printing problems to stderr.
+
+use crate::data::DataError;
+use crate::diag::{Diagnostic, Severity};
+
+/// Print diagnostics (errors and warnings) and a count line.
+pub fn print_diags(diags: &[Diagnostic], color: bool) {
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    sorted.sort_by(|a, b| {
+        let fa = a.location.file.as_ref().map(|f| f.name.clone()).unwrap_or_default();
+        let fb = b.location.file.as_ref().map(|f| f.name.clone()).unwrap_or_default();
+        b.severity.cmp(&a.severity).then(fa.cmp(&fb)).then(a.location.line.cmp(&b.location.line)).then(a.location.col.cmp(&b.location.col))
+    });
+    let mut out = String::new();
+    for d in &sorted {
+        out.push_str(&paint(&d.render(), color));
+        out.push('\n');
+    }
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diags.len() - errors;
+    out.push_str(&format!("{errors} error{}, {warnings} warning{}\n", crate::diag::plural(errors), crate::diag::plural(warnings)));
+    eprint!("{out}");
+}
+
+/// Print data errors and a count line.
+pub fn print_data_errors(errors: &[DataError], color: bool) {
+    let mut out = String::new();
+    for e in errors {
+        out.push_str(&paint(&e.to_string(), color));
+        out.push('\n');
+    }
+    let n = errors.iter().filter(|e| !e.message.starts_with('…')).count();
+    out.push_str(&format!("invalid data: {n} problem{} found; nothing was scored\n", crate::diag::plural(n)));
+    eprint!("{out}");
+}
+
+fn paint(s: &str, color: bool) -> String {
+    if !color {
+        return s.to_string();
+    }
+    if let Some(rest) = s.strip_prefix("error:") {
+        format!("\x1b[1;31merror\x1b[0m:{rest}")
+    } else if let Some(rest) = s.strip_prefix("warning:") {
+        format!("\x1b[1;33mwarning\x1b[0m:{rest}")
+    } else {
+        s.to_string()
+    }
+}

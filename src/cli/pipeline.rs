@@ -1,0 +1,75 @@
+//! The stages every scoring command shares: load rules (exit 3), load data (exit 4), evaluate
+//! (exit 4 or 5).
+
+use super::output::{print_data_errors, print_diags};
+use super::Options;
+use crate::data::{DataError, DataSet, Frame};
+use crate::engine::{evaluate_kind, EvalError, KindResult};
+use crate::exit::Exit;
+use crate::rules::RuleSet;
+
+/// Load and compile the rule set, printing problems; warnings are not printed here.
+pub fn load_rules(opts: &Options) -> Result<RuleSet, Exit> {
+    match crate::rules::load(&opts.rules) {
+        Ok((rs, _warnings)) => Ok(rs),
+        Err(diags) => {
+            print_diags(&diags, opts.color);
+            eprintln!("the rule set in `{}` is invalid; run `bangfu check` for details", opts.rules.display());
+            Err(Exit::InvalidRules)
+        }
+    }
+}
+
+/// Open the data set and load the primary table.
+pub fn load_data(opts: &Options, rules: &RuleSet) -> Result<(DataSet, Frame), Exit> {
+    let ds = DataSet::open(&opts.data).map_err(|e| {
+        print_data_errors(&[e], opts.color);
+        Exit::InvalidData
+    })?;
+    let frame = ds.load_primary(&rules.primary).map_err(|errs| {
+        print_data_errors(&errs, opts.color);
+        Exit::InvalidData
+    })?;
+    Ok((ds, frame))
+}
+
+/// Score and decide the primary entities.
+pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindResult, Exit> {
+    evaluate_kind(rules, &rules.primary, frame).map_err(|e| match e {
+        EvalError::Data(errs, count) => {
+            let mut errs = errs;
+            if count > errs.len() {
+                errs.push(DataError::file(frame.file.clone(), format!("… and {} more", count - errs.len())));
+            }
+            print_data_errors(&errs, opts.color);
+            Exit::InvalidData
+        }
+        EvalError::Script(errs, count) => {
+            // The same failure on many entities is one problem: show it once with examples.
+            let mut groups: Vec<(&crate::script::ScriptError, Vec<&str>)> = Vec::new();
+            for e in &errs {
+                match groups.iter_mut().find(|(g, _)| g.what == e.what && g.message == e.message) {
+                    Some((_, ids)) => ids.push(&e.entity),
+                    None => groups.push((e, vec![&e.entity])),
+                }
+            }
+            for (e, ids) in &groups {
+                eprintln!("error: {e}");
+                if ids.len() > 1 {
+                    let shown: Vec<&str> = ids.iter().skip(1).take(5).copied().collect();
+                    let more = ids.len().saturating_sub(6);
+                    eprintln!(
+                        "  the same for {}{}",
+                        shown.join(", "),
+                        if more > 0 { format!(" and {more} more") } else { String::new() }
+                    );
+                }
+            }
+            if count > errs.len() {
+                eprintln!("… and {} more script failures", count - errs.len());
+            }
+            eprintln!("a script failed; nothing was written");
+            Exit::ScriptFailed
+        }
+    })
+}

@@ -1,0 +1,193 @@
+//! Data sets: a folder of tables (CSV in UTF-8 or GBK, or XLSX), an optional `dataset.yaml`,
+//! and the typed, validated frames the engine scores. Every problem is reported with file,
+//! row, column, value and what was expected; nothing is scored when any is found.
+
+pub mod decode;
+pub mod error;
+pub mod frame;
+pub mod parse;
+
+pub use error::DataError;
+pub use frame::{Column, Frame};
+
+use crate::rules::load::hex;
+use crate::rules::model::Kind;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A declared text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// UTF-8 if the bytes are valid UTF-8, otherwise GB18030 (a superset of GBK).
+    Auto,
+    #[serde(rename = "utf-8", alias = "utf8")]
+    Utf8,
+    Gbk,
+    Gb18030,
+}
+
+/// One table file of a data set.
+#[derive(Debug, Clone)]
+pub struct TableFile {
+    pub path: PathBuf,
+    pub encoding: Encoding,
+    pub sheet: Option<String>,
+}
+
+impl TableFile {
+    /// The file's name as shown in messages.
+    pub fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// A data set folder: where each table is, and its period.
+#[derive(Debug, Clone)]
+pub struct DataSet {
+    pub dir: PathBuf,
+    pub name: Option<String>,
+    pub period: Option<String>,
+    pub tables: BTreeMap<String, TableFile>,
+    pub baseline: BTreeMap<String, TableFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDataSet {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    period: Option<crate::rules::raw::Text>,
+    #[serde(default)]
+    encoding: Option<Encoding>,
+    #[serde(default)]
+    tables: BTreeMap<String, RawTableRef>,
+    #[serde(default)]
+    baseline: BTreeMap<String, RawTableRef>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawTableRef {
+    File(String),
+    Full(RawTableFull),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTableFull {
+    file: String,
+    #[serde(default)]
+    encoding: Option<Encoding>,
+    #[serde(default)]
+    sheet: Option<String>,
+}
+
+/// A problem with the data set's description itself.
+#[derive(Debug, Clone)]
+pub struct DataSetError(pub String);
+
+impl fmt::Display for DataSetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl DataSet {
+    /// Open a data set folder, reading `dataset.yaml` if there is one.
+    pub fn open(dir: &Path) -> Result<DataSet, DataError> {
+        if !dir.is_dir() {
+            return Err(DataError::file(dir.display().to_string(), "the data set folder does not exist".into()));
+        }
+        let manifest = dir.join("dataset.yaml");
+        let mut ds = DataSet { dir: dir.to_path_buf(), name: None, period: None, tables: BTreeMap::new(), baseline: BTreeMap::new() };
+        if manifest.is_file() {
+            let name = manifest.display().to_string();
+            let text = std::fs::read_to_string(&manifest).map_err(|e| DataError::file(name.clone(), format!("cannot read: {e}")))?;
+            let raw: RawDataSet = serde_yaml::from_str(&text).map_err(|e| {
+                let mut err = DataError::file(name.clone(), e.to_string().split(" at line ").next().unwrap_or("").to_string());
+                err.row = e.location().map(|l| l.line() as u64);
+                err
+            })?;
+            ds.name = raw.name;
+            ds.period = raw.period.map(|p| p.0);
+            let default_enc = raw.encoding.unwrap_or(Encoding::Auto);
+            let conv = |r: RawTableRef| match r {
+                RawTableRef::File(f) => TableFile { path: dir.join(f), encoding: default_enc, sheet: None },
+                RawTableRef::Full(t) => TableFile { path: dir.join(t.file), encoding: t.encoding.unwrap_or(default_enc), sheet: t.sheet },
+            };
+            ds.tables = raw.tables.into_iter().map(|(k, v)| (k, conv(v))).collect();
+            ds.baseline = raw.baseline.into_iter().map(|(k, v)| (k, conv(v))).collect();
+        } else {
+            // Without a manifest, every `NAME.csv` is table NAME; `baseline.csv` is the
+            // baseline of the primary table.
+            if let Ok(rd) = std::fs::read_dir(dir) {
+                for e in rd.filter_map(Result::ok) {
+                    let p = e.path();
+                    let (Some(stem), Some(ext)) = (p.file_stem().and_then(|s| s.to_str()), p.extension().and_then(|s| s.to_str())) else { continue };
+                    if ext != "csv" && ext != "xlsx" {
+                        continue;
+                    }
+                    let tf = TableFile { path: p.clone(), encoding: Encoding::Auto, sheet: None };
+                    if stem == "baseline" {
+                        ds.baseline.insert(String::new(), tf);
+                    } else {
+                        ds.tables.insert(stem.to_string(), tf);
+                    }
+                }
+            }
+        }
+        Ok(ds)
+    }
+
+    /// The file of table `name`.
+    pub fn table(&self, name: &str) -> Result<&TableFile, DataError> {
+        self.tables.get(name).ok_or_else(|| {
+            let mut e = DataError::file(self.dir.display().to_string(), format!("no table `{name}` in the data set"));
+            e.expected = Some(format!("a file `{name}.csv` (or an entry under `tables:` in dataset.yaml)"));
+            e
+        })
+    }
+
+    /// The baseline file of table `name`, if any.
+    pub fn baseline_of(&self, name: &str, primary: bool) -> Option<&TableFile> {
+        self.baseline.get(name).or_else(|| primary.then(|| self.baseline.get("")).flatten())
+    }
+
+    /// SHA-256 over the files a run reads, and each file's own hash.
+    pub fn hashes(&self) -> (String, Vec<(String, String)>) {
+        let mut all = Sha256::new();
+        let mut each = Vec::new();
+        let mut files: Vec<&TableFile> = self.tables.values().chain(self.baseline.values()).collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup_by(|a, b| a.path == b.path);
+        for f in files {
+            if let Ok(bytes) = std::fs::read(&f.path) {
+                let name = f.display();
+                all.update(name.as_bytes());
+                all.update(&bytes);
+                each.push((name, hex(&Sha256::digest(&bytes))));
+            }
+        }
+        (hex(&all.finalize()), each)
+    }
+
+    /// Load and validate the primary table (and its baseline) for `kind`.
+    pub fn load_primary(&self, kind: &Kind) -> Result<Frame, Vec<DataError>> {
+        let tf = self.table(&kind.table).map_err(|e| vec![e])?;
+        let mut frame = parse::load_frame(kind, tf)?;
+        if kind.needs_baseline {
+            let Some(bf) = self.baseline_of(&kind.table, true) else {
+                let mut e = DataError::file(self.dir.display().to_string(), format!("the rules compare `{}` with a baseline, but the data set has none", kind.table));
+                e.expected = Some(format!("`baseline: {{ {}: FILE }}` in dataset.yaml", kind.table));
+                return Err(vec![e]);
+            };
+            parse::attach_baseline(kind, &mut frame, bf)?;
+        }
+        Ok(frame)
+    }
+}

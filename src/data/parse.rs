@@ -1,0 +1,523 @@
+//! CSV → typed frame. Large files without quoted fields are split at line boundaries and
+//! parsed in parallel; the chunks are joined in file order, so results never depend on it.
+
+use super::decode::decode;
+use super::error::DataError;
+use super::frame::{Column, Frame};
+use super::TableFile;
+use crate::diag::did_you_mean;
+use crate::rules::model::{ColumnSpec, Kind, MissingPolicy, ValueType};
+use rayon::prelude::*;
+
+/// Errors listed per file before the rest are only counted.
+pub const MAX_ERRORS: usize = 200;
+
+/// Read a table file as text.
+fn read_text(tf: &TableFile) -> Result<String, DataError> {
+    let name = tf.display();
+    if tf.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+        return Err(DataError::file(name, "XLSX tables are not read yet; save the sheet as CSV".into()));
+    }
+    let bytes = std::fs::read(&tf.path).map_err(|e| {
+        let mut err = DataError::file(name.clone(), format!("cannot read the file: {e}"));
+        err.expected = Some("a readable CSV file".into());
+        err
+    })?;
+    let text = decode(&bytes, tf.encoding).map_err(|m| {
+        let mut e = DataError::file(name.clone(), m);
+        e.help = Some("save the file as UTF-8 or GBK, or declare `encoding:` in dataset.yaml".into());
+        e
+    })?;
+    Ok(text.into_owned())
+}
+
+/// Where each needed column sits in the file.
+struct Layout {
+    id: usize,
+    label: Option<usize>,
+    groups: Vec<(String, usize)>,
+    cols: Vec<Option<usize>>,
+    width: usize,
+}
+
+fn header_layout(kind: &Kind, file: &str, header: &csv::StringRecord, specs: &[&ColumnSpec], all: bool) -> Result<Layout, Vec<DataError>> {
+    let names: Vec<String> = header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+    let mut errors = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            errors.push(DataError { row: Some(1), ..DataError::file(file.to_string(), format!("column {} has an empty header", i + 1)) });
+        } else if names.iter().take(i).any(|m| m == n) {
+            let mut e = DataError::file(file.to_string(), format!("column `{n}` appears twice in the header"));
+            e.row = Some(1);
+            e.column = Some(n.clone());
+            errors.push(e);
+        }
+    }
+    let find = |name: &str, errors: &mut Vec<DataError>, why: String| -> Option<usize> {
+        let pos = names.iter().position(|n| n == name);
+        if pos.is_none() {
+            let mut e = DataError::file(file.to_string(), format!("missing column `{name}` ({why})"));
+            e.row = Some(1);
+            e.column = Some(name.to_string());
+            e.help = did_you_mean(name, names.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+            errors.push(e);
+        }
+        pos
+    };
+    let id = find(&kind.id_column, &mut errors, "the id column".into());
+    // A baseline table needs only the id and the compared columns.
+    let label = kind.label_column.as_ref().filter(|_| all).and_then(|l| find(l, &mut errors, "the label column".into()));
+    let groups = if all {
+        kind.group_by.iter().filter_map(|g| find(g, &mut errors, "a `group_by` column".into()).map(|i| (g.clone(), i))).collect()
+    } else {
+        Vec::new()
+    };
+    let cols = specs
+        .iter()
+        .map(|s| {
+            if all || s.baseline {
+                find(&s.name, &mut errors, format!("read by the rules at {}", place(s)))
+            } else {
+                None
+            }
+        })
+        .collect();
+    match id {
+        Some(id) if errors.is_empty() => Ok(Layout { id, label, groups, cols, width: names.len() }),
+        _ => Err(errors),
+    }
+}
+
+fn place(s: &ColumnSpec) -> String {
+    let f = s.origin.file.as_ref().map(|f| f.name.as_str()).unwrap_or("the rules");
+    if s.origin.line > 0 {
+        format!("{f}:{}", s.origin.line)
+    } else {
+        f.to_string()
+    }
+}
+
+/// Parsed rows of one chunk.
+#[derive(Default)]
+struct Chunk {
+    ids: Vec<String>,
+    rows: Vec<u64>,
+    labels: Vec<String>,
+    groups: Vec<Vec<String>>,
+    cols: Vec<Column>,
+    errors: Vec<DataError>,
+    error_count: usize,
+}
+
+/// Load the table of `kind` from `tf`: every column the rules read, typed and validated.
+pub fn load_frame(kind: &Kind, tf: &TableFile) -> Result<Frame, Vec<DataError>> {
+    let specs: Vec<&ColumnSpec> = kind.columns.iter().collect();
+    load_with(kind, tf, &specs, true)
+}
+
+fn load_with(kind: &Kind, tf: &TableFile, specs: &[&ColumnSpec], all: bool) -> Result<Frame, Vec<DataError>> {
+    let file = tf.display();
+    let text = read_text(tf).map_err(|e| vec![e])?;
+    if text.trim().is_empty() {
+        let mut e = DataError::file(file, "the file is empty".into());
+        e.expected = Some(format!("a header row naming `{}` and the columns the rules read", kind.id_column));
+        return Err(vec![e]);
+    }
+    let (header_line, body, body_start_line) = split_header(&text);
+    let header = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(header_line.as_bytes())
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let layout = header_layout(kind, &file, &header, specs, all)?;
+
+    let chunks = split_body(body);
+    let mut line = body_start_line;
+    let starts: Vec<u64> = chunks
+        .iter()
+        .map(|c| {
+            let s = line;
+            line += c.bytes().filter(|&b| b == b'\n').count() as u64;
+            s
+        })
+        .collect();
+    let parsed: Vec<Chunk> = chunks
+        .par_iter()
+        .zip(starts.par_iter())
+        .map(|(c, &start)| parse_chunk(c, start, &file, &layout, specs))
+        .collect();
+
+    let mut frame = Frame { file: file.clone(), ..Frame::default() };
+    let mut errors = Vec::new();
+    let mut error_count = 0;
+    frame.cols = specs.iter().map(|s| Column { dict: s.categories.clone().unwrap_or_default(), ..Column::default() }).collect();
+    let mut labels = Vec::new();
+    let mut groups: Vec<Vec<String>> = vec![Vec::new(); layout.groups.len()];
+    for mut ch in parsed {
+        error_count += ch.error_count;
+        errors.append(&mut ch.errors);
+        frame.ids.append(&mut ch.ids);
+        frame.rows.append(&mut ch.rows);
+        labels.append(&mut ch.labels);
+        for (g, mut v) in groups.iter_mut().zip(ch.groups) {
+            g.append(&mut v);
+        }
+        for (k, (dst, src)) in frame.cols.iter_mut().zip(ch.cols).enumerate() {
+            let declared = specs.get(k).is_some_and(|s| s.categories.is_some());
+            let remap: Vec<f64> = if !declared && !src.dict.is_empty() {
+                src.dict
+                    .iter()
+                    .map(|v| match dst.dict.iter().position(|d| d == v) {
+                        Some(i) => i as f64,
+                        None => {
+                            dst.dict.push(v.clone());
+                            (dst.dict.len() - 1) as f64
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if !src.missing.is_empty() && dst.missing.is_empty() {
+                dst.missing = vec![false; dst.values.len()];
+            }
+            let had = dst.values.len();
+            if remap.is_empty() {
+                dst.values.extend_from_slice(&src.values);
+            } else {
+                dst.values.extend(src.values.iter().map(|&c| remap.get(c as usize).copied().unwrap_or(c)));
+            }
+            if !dst.missing.is_empty() {
+                if src.missing.is_empty() {
+                    dst.missing.resize(had + src.values.len(), false);
+                } else {
+                    dst.missing.extend_from_slice(&src.missing);
+                }
+            }
+        }
+    }
+    if kind.label_column.is_some() && all {
+        frame.labels = Some(labels);
+    }
+    frame.groups = layout.groups.iter().map(|(n, _)| n.clone()).zip(groups).collect();
+
+    // Order by id; duplicates sit side by side after sorting.
+    let sorted = frame.ids.windows(2).all(|w| w.first() < w.get(1));
+    if !sorted {
+        let mut order: Vec<usize> = (0..frame.ids.len()).collect();
+        order.par_sort_by(|&a, &b| frame.ids.get(a).cmp(&frame.ids.get(b)).then(a.cmp(&b)));
+        frame.permute(&order);
+    }
+    for i in 1..frame.ids.len() {
+        if frame.ids.get(i) == frame.ids.get(i - 1) {
+            error_count += 1;
+            if errors.len() < MAX_ERRORS {
+                let first = frame.rows.get(i - 1).copied().unwrap_or(0);
+                let row = frame.rows.get(i).copied().unwrap_or(0);
+                let id = frame.id(i).to_string();
+                let mut e = DataError::cell(&file, row, &kind.id_column, &id, &format!("duplicate id (also on row {first})"), "each id once".into());
+                e.help = Some("every row needs its own id".into());
+                errors.push(e);
+            }
+        }
+    }
+    if frame.ids.is_empty() && errors.is_empty() {
+        let mut e = DataError::file(file.clone(), "the table has a header but no rows".into());
+        e.expected = Some("at least one row".into());
+        errors.push(e);
+    }
+    if errors.is_empty() {
+        Ok(frame)
+    } else {
+        errors.sort_by(|a, b| a.row.cmp(&b.row).then_with(|| a.column.cmp(&b.column)));
+        let listed = errors.len();
+        let mut errors = fold_repeats(errors);
+        if error_count > listed {
+            errors.push(DataError::file(file, format!("… and {} more problems in this file", error_count - listed)));
+        }
+        Err(errors)
+    }
+}
+
+/// Rows repeating the same problem in the same column are listed a few times, then counted.
+fn fold_repeats(errors: Vec<DataError>) -> Vec<DataError> {
+    const SHOWN: usize = 5;
+    let mut seen: Vec<((Option<String>, String), usize)> = Vec::new();
+    let mut out = Vec::new();
+    for e in errors {
+        let key = (e.column.clone(), e.message.clone());
+        match seen.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => {
+                *n += 1;
+                if *n <= SHOWN {
+                    out.push(e);
+                }
+            }
+            None => {
+                seen.push((key, 1));
+                out.push(e);
+            }
+        }
+    }
+    for ((col, msg), n) in seen {
+        if n > SHOWN {
+            let file = out.first().map(|e: &DataError| e.file.clone()).unwrap_or_default();
+            let mut e = DataError::file(file, format!("… and {} more rows: {msg}", n - SHOWN));
+            e.column = col;
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// (header line, body, the body's first line number).
+fn split_header(text: &str) -> (&str, &str, u64) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match text.find('\n') {
+        Some(i) => (text.get(..i).unwrap_or(""), text.get(i + 1..).unwrap_or(""), 2),
+        None => (text, "", 2),
+    }
+}
+
+/// Split the body into chunks at line ends, unless quoting could hide a line end.
+fn split_body(body: &str) -> Vec<&str> {
+    const MIN_CHUNK: usize = 1 << 20;
+    if body.len() < 2 * MIN_CHUNK || body.contains('"') {
+        return vec![body];
+    }
+    let n = (rayon::current_num_threads() * 4).max(1);
+    let target = (body.len() / n).max(MIN_CHUNK);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < body.len() {
+        let mut end = (start + target).min(body.len());
+        if end < body.len() {
+            end = body.get(end..).and_then(|r| r.find('\n')).map(|i| end + i + 1).unwrap_or(body.len());
+        }
+        out.push(body.get(start..end).unwrap_or(""));
+        start = end;
+    }
+    out
+}
+
+fn parse_chunk(text: &str, first_line: u64, file: &str, layout: &Layout, specs: &[&ColumnSpec]) -> Chunk {
+    let mut ch = Chunk {
+        cols: specs.iter().map(|s| Column { dict: s.categories.clone().unwrap_or_default(), ..Column::default() }).collect(), groups: vec![Vec::new(); layout.groups.len()], ..Chunk::default() };
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rec = csv::ByteRecord::new();
+    let push_err = |ch: &mut Chunk, e: DataError| {
+        ch.error_count += 1;
+        if ch.errors.len() < MAX_ERRORS {
+            ch.errors.push(e);
+        }
+    };
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line() + first_line - 1);
+                let mut err = DataError::file(file.to_string(), format!("unreadable CSV: {}", e.to_string().split(": ").last().unwrap_or("")));
+                err.row = line;
+                push_err(&mut ch, err);
+                break;
+            }
+        }
+        let line = rec.position().map(|p| p.line() + first_line - 1).unwrap_or(0);
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue; // a blank line
+        }
+        if rec.len() != layout.width {
+            let mut e = DataError::file(file.to_string(), format!("the row has {} fields but the header has {}", rec.len(), layout.width));
+            e.row = Some(line);
+            e.expected = Some(format!("{} comma-separated fields", layout.width));
+            push_err(&mut ch, e);
+            continue;
+        }
+        let field = |i: usize| -> &str { rec.get(i).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("").trim() };
+        let id = field(layout.id);
+        if id.is_empty() {
+            push_err(&mut ch, DataError::cell(file, line, specs.first().map(|_| "").unwrap_or(""), "", "empty id", "an id".into()));
+            if let Some(e) = ch.errors.last_mut() {
+                e.column = None;
+                e.value = None;
+                e.message = "the id is empty".into();
+            }
+            continue;
+        }
+        if id.chars().any(|c| c.is_whitespace() || c == '\u{feff}' || c.is_control()) {
+            push_err(&mut ch, DataError::cell(file, line, "", id, "an id may not contain spaces or invisible characters", "an id like `V01`".into()));
+            if let Some(e) = ch.errors.last_mut() {
+                e.column = None;
+            }
+        }
+        ch.ids.push(id.to_string());
+        ch.rows.push(line);
+        if let Some(l) = layout.label {
+            ch.labels.push(field(l).to_string());
+        }
+        for (g, (_, i)) in ch.groups.iter_mut().zip(&layout.groups) {
+            g.push(field(*i).to_string());
+        }
+        for (k, spec) in specs.iter().enumerate() {
+            let Some(Some(pos)) = layout.cols.get(k) else {
+                if let Some(c) = ch.cols.get_mut(k) {
+                    c.values.push(0.0);
+                }
+                continue;
+            };
+            let raw = field(*pos);
+            let parsed = parse_cell(raw, spec, ch.cols.get_mut(k));
+            let Some(col) = ch.cols.get_mut(k) else { continue };
+            match parsed {
+                Cell::Value(v) => {
+                    col.values.push(v);
+                    if !col.missing.is_empty() {
+                        col.missing.push(false);
+                    }
+                }
+                Cell::Missing => {
+                    col.values.push(0.0);
+                    if spec.missing == MissingPolicy::Fail {
+                        if col.missing.is_empty() {
+                            col.missing = vec![false; col.values.len() - 1];
+                        }
+                        col.missing.push(true);
+                    } else if !col.missing.is_empty() {
+                        col.missing.push(false);
+                    }
+                }
+                Cell::Bad(msg, expected) => {
+                    col.values.push(0.0);
+                    if !col.missing.is_empty() {
+                        col.missing.push(false);
+                    }
+                    let mut e = DataError::cell(file, line, &spec.name, raw, &msg, expected);
+                    if raw.is_empty() {
+                        e.value = None;
+                        e.help = Some(format!(
+                            "fill the cell, or set `missing: zero` or `missing: fail` for `{}` in the rules",
+                            spec.name
+                        ));
+                    }
+                    push_err(&mut ch, e);
+                }
+            }
+        }
+    }
+    ch
+}
+
+enum Cell {
+    Value(f64),
+    Missing,
+    Bad(String, String),
+}
+
+fn parse_cell(raw: &str, spec: &ColumnSpec, col: Option<&mut Column>) -> Cell {
+    if raw.is_empty() {
+        return match spec.missing {
+            MissingPolicy::Error => Cell::Bad("the cell is empty".into(), expected(spec)),
+            MissingPolicy::Zero | MissingPolicy::Fail => Cell::Missing,
+        };
+    }
+    let v = match spec.ty {
+        ValueType::Number | ValueType::Integer => {
+            let Ok(x) = raw.parse::<f64>() else {
+                return Cell::Bad("not a number".into(), expected(spec));
+            };
+            if !x.is_finite() {
+                return Cell::Bad("NaN and infinity are not values".into(), expected(spec));
+            }
+            if spec.ty == ValueType::Integer && (x.fract() != 0.0 || x.abs() > 9.0e15) {
+                return Cell::Bad("not a whole number".into(), expected(spec));
+            }
+            x
+        }
+        ValueType::Bool => match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "y" | "是" | "t" => 1.0,
+            "false" | "0" | "no" | "n" | "否" | "f" => 0.0,
+            _ => return Cell::Bad("not true or false".into(), expected(spec)),
+        },
+        ValueType::Category => {
+            let Some(col) = col else { return Cell::Value(0.0) };
+            match col.dict.iter().position(|d| d == raw) {
+                Some(i) => i as f64,
+                None if spec.categories.is_some() => return Cell::Bad("not one of the categories".into(), expected(spec)),
+                None => {
+                    col.dict.push(raw.to_string());
+                    (col.dict.len() - 1) as f64
+                }
+            }
+        }
+    };
+    if spec.min.is_some_and(|m| v < m) || spec.max.is_some_and(|m| v > m) {
+        return Cell::Bad("out of range".into(), expected(spec));
+    }
+    Cell::Value(v)
+}
+
+/// What a column accepts, in words.
+fn expected(spec: &ColumnSpec) -> String {
+    let base = match spec.ty {
+        ValueType::Number => "a number".to_string(),
+        ValueType::Integer => "a whole number".to_string(),
+        ValueType::Bool => "`true` or `false`".to_string(),
+        ValueType::Category => match &spec.categories {
+            Some(c) => format!("one of {}", c.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")),
+            None => "a category".to_string(),
+        },
+    };
+    let fmt = crate::rules::compile::fmt_num;
+    match (spec.min, spec.max) {
+        (Some(lo), Some(hi)) => format!("{base} from {} to {}", fmt(lo), fmt(hi)),
+        (Some(lo), None) => format!("{base} of at least {}", fmt(lo)),
+        (None, Some(hi)) => format!("{base} of at most {}", fmt(hi)),
+        (None, None) => base,
+    }
+}
+
+/// Read the baseline table and attach its values to `frame`, matched by id.
+pub fn attach_baseline(kind: &Kind, frame: &mut Frame, tf: &TableFile) -> Result<(), Vec<DataError>> {
+    let specs: Vec<&ColumnSpec> = kind.columns.iter().collect();
+    let base = load_with(kind, tf, &specs, false)?;
+    let mut errors = Vec::new();
+    let mut cols: Vec<Option<Vec<f64>>> = kind.columns.iter().map(|c| c.baseline.then(|| Vec::with_capacity(frame.len()))).collect();
+    for (r, id) in frame.ids.iter().enumerate() {
+        match base.find(id) {
+            Some(b) => {
+                for (k, out) in cols.iter_mut().enumerate() {
+                    if let (Some(out), Some(col)) = (out.as_mut(), base.cols.get(k)) {
+                        out.push(col.values.get(b).copied().unwrap_or(0.0));
+                    }
+                }
+            }
+            None => {
+                if errors.len() < MAX_ERRORS {
+                    let row = frame.rows.get(r).copied().unwrap_or(0);
+                    let mut e = DataError::cell(&frame.file, row, &kind.id_column, id, "this entity is missing from the baseline", format!("a row for `{id}` in {}", tf.display()));
+                    e.help = Some("every assessed entity needs its start-of-programme values".into());
+                    errors.push(e);
+                }
+                for out in cols.iter_mut().flatten() {
+                    out.push(0.0);
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    frame.baseline = cols;
+    Ok(())
+}
+
+/// The header names of a table file (for `check`).
+pub fn read_header(tf: &TableFile) -> Result<Vec<String>, DataError> {
+    let text = read_text(tf)?;
+    let (line, _, _) = split_header(&text);
+    let rec = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes()).records().next().and_then(Result::ok).unwrap_or_default();
+    Ok(rec.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect())
+}

@@ -1,0 +1,427 @@
+//! One entity, start to finish: inputs → points → dimensions → total → gates → grade →
+//! outcome. Works on borrowed scratch buffers so the hot loop allocates nothing.
+
+use super::round::round_dp;
+use super::score::points_for;
+use crate::data::{DataError, Frame};
+use crate::rules::model::*;
+use crate::script::{Returns, ScriptError, ScriptHost};
+use rhai::{Dynamic, ImmutableString, Scope, INT};
+
+/// A value as conditions see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    Num(f64),
+    Bool(bool),
+    Str(&'a str),
+}
+
+impl Val<'_> {
+    fn num(self) -> Option<f64> {
+        match self {
+            Val::Num(x) => Some(x),
+            Val::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
+            Val::Str(_) => None,
+        }
+    }
+}
+
+/// Why an entity could not be scored.
+#[derive(Debug, Clone)]
+pub enum EntityError {
+    Data(DataError),
+    Script(ScriptError),
+}
+
+/// Read-only context shared by every entity of a kind in one run.
+pub struct KindCtx<'a> {
+    pub kind: &'a Kind,
+    pub frame: &'a Frame,
+    pub params: &'a [Param],
+    pub scripts: &'a ScriptHost,
+    pub precision: u32,
+    /// Category dictionaries as rhai strings, per column.
+    pub cat_dicts: Vec<Vec<ImmutableString>>,
+    pub grade_ids: Vec<ImmutableString>,
+    /// Columns with the `fail` missing policy that have empty cells.
+    pub fail_columns: Vec<usize>,
+}
+
+impl<'a> KindCtx<'a> {
+    /// Prepare the shared context.
+    pub fn new(kind: &'a Kind, frame: &'a Frame, params: &'a [Param], scripts: &'a ScriptHost, precision: u32) -> Self {
+        let cat_dicts = frame.cols.iter().map(|c| c.dict.iter().map(|s| ImmutableString::from(s.as_str())).collect()).collect();
+        let grade_ids = kind.grades.iter().map(|g| ImmutableString::from(g.id.as_str())).collect();
+        let fail_columns = kind
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.missing == MissingPolicy::Fail && frame.cols.get(*i).is_some_and(|col| !col.missing.is_empty()))
+            .map(|(i, _)| i)
+            .collect();
+        KindCtx { kind, frame, params, scripts, precision, cat_dicts, grade_ids, fail_columns }
+    }
+}
+
+/// The results of one entity, written into slices of the run's columnar outputs.
+pub struct RowOut<'o> {
+    pub values: &'o mut [f64],
+    pub points: &'o mut [f64],
+    pub dims: &'o mut [f64],
+    pub gates: &'o mut [bool],
+    pub below_min: &'o mut [bool],
+    pub total: &'o mut f64,
+    pub failed: &'o mut bool,
+    pub missing_fail: &'o mut bool,
+    pub grade_raw: &'o mut u16,
+    pub grade: &'o mut u16,
+    pub outcome: &'o mut u16,
+}
+
+/// The values of one entity at the point a condition is evaluated.
+pub struct View<'v> {
+    pub ctx: &'v KindCtx<'v>,
+    pub row: usize,
+    pub values: &'v [f64],
+    pub points: &'v [f64],
+    pub dims: &'v [f64],
+    pub total: f64,
+    pub gates: &'v [bool],
+    pub failed: bool,
+    pub grade: Option<usize>,
+}
+
+impl<'v> View<'v> {
+    /// The value of a variable for this entity.
+    pub fn get(&self, var: Var) -> Val<'v> {
+        let kind = self.ctx.kind;
+        match var {
+            Var::Column(c) => {
+                let col = self.ctx.frame.cols.get(c);
+                let v = col.and_then(|col| col.values.get(self.row)).copied().unwrap_or(0.0);
+                match kind.columns.get(c).map(|s| s.ty) {
+                    Some(ValueType::Bool) => Val::Bool(v != 0.0),
+                    Some(ValueType::Category) => Val::Str(col.map(|c| c.category(self.row)).unwrap_or("")),
+                    _ => Val::Num(v),
+                }
+            }
+            Var::Param(p) => Val::Num(self.ctx.params.get(p).map(|p| p.value).unwrap_or(0.0)),
+            Var::Dim(d) => Val::Num(self.dims.get(d).copied().unwrap_or(0.0)),
+            Var::Total => Val::Num(self.total),
+            Var::Grade => Val::Str(self.grade.and_then(|g| kind.grades.get(g)).map(|g| g.id.as_str()).unwrap_or("")),
+            Var::Failed => Val::Bool(self.failed),
+            Var::AnyGate => Val::Bool(self.gates.iter().any(|g| *g)),
+            Var::Gate(g) => Val::Bool(self.gates.get(g).copied().unwrap_or(false)),
+            Var::Points(i) => Val::Num(self.points.get(i).copied().unwrap_or(0.0)),
+            Var::Value(i) => {
+                let v = self.values.get(i).copied().unwrap_or(0.0);
+                match kind.indicators.get(i).map(|x| x.ty) {
+                    Some(ValueType::Bool) => Val::Bool(v != 0.0),
+                    Some(ValueType::Category) => {
+                        let col = match kind.indicators.get(i).map(|x| &x.input) {
+                            Some(Input::Column(c)) => self.ctx.frame.cols.get(*c),
+                            _ => None,
+                        };
+                        Val::Str(col.map(|c| c.category(self.row)).unwrap_or(""))
+                    }
+                    _ => Val::Num(v),
+                }
+            }
+        }
+    }
+
+    /// The variable as a rhai value.
+    fn dynamic(&self, var: Var) -> Dynamic {
+        let ctx = self.ctx;
+        match (var, self.get(var)) {
+            (Var::Column(c), Val::Num(x)) if ctx.kind.columns.get(c).is_some_and(|s| s.ty == ValueType::Integer) => Dynamic::from(x as INT),
+            (Var::Column(c), Val::Str(_)) => {
+                let code = ctx.frame.cols.get(c).and_then(|col| col.values.get(self.row)).copied().unwrap_or(0.0) as usize;
+                ctx.cat_dicts.get(c).and_then(|d| d.get(code)).cloned().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+            }
+            (Var::Grade, _) => self.grade.and_then(|g| ctx.grade_ids.get(g)).cloned().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+            (_, Val::Num(x)) => Dynamic::from_float(x),
+            (_, Val::Bool(b)) => Dynamic::from_bool(b),
+            (_, Val::Str(s)) => Dynamic::from(s.to_string()),
+        }
+    }
+
+    /// Evaluate a condition.
+    pub fn test(&self, cond: &Condition, scope: &mut Scope<'static>) -> Result<bool, ScriptError> {
+        match cond {
+            Condition::All(cmps) => Ok(cmps.iter().all(|c| self.cmp(c))),
+            Condition::Any(cmps) => Ok(cmps.iter().any(|c| self.cmp(c))),
+            Condition::Script(id) => {
+                let v = self.run(*id, scope)?;
+                v.as_bool().map_err(|t| self.type_error(*id, t, "true or false"))
+            }
+        }
+    }
+
+    /// Evaluate a plain comparison.
+    pub fn cmp<'c>(&'c self, c: &'c Cmp) -> bool {
+        let get = |o: &'c Operand| -> Val<'c> {
+            match o {
+                Operand::Var(v) => self.get(*v),
+                Operand::Num(x) => Val::Num(*x),
+                Operand::Str(s) => Val::Str(s.as_str()),
+                Operand::Bool(b) => Val::Bool(*b),
+            }
+        };
+        let left = get(&c.left);
+        let r = match &c.op {
+            None => matches!(left, Val::Bool(true)) || matches!(left, Val::Num(x) if x != 0.0),
+            Some((op, right)) => {
+                let right = get(right);
+                match (left, right) {
+                    (Val::Str(a), Val::Str(b)) => match op {
+                        Op::Eq => a == b,
+                        Op::Ne => a != b,
+                        _ => false,
+                    },
+                    (a, b) => match (a.num(), b.num()) {
+                        (Some(x), Some(y)) => match op {
+                            Op::Lt => x < y,
+                            Op::Le => x <= y,
+                            Op::Gt => x > y,
+                            Op::Ge => x >= y,
+                            Op::Eq => x == y,
+                            Op::Ne => x != y,
+                        },
+                        _ => *op == Op::Ne,
+                    },
+                }
+            }
+        };
+        r != c.negate
+    }
+
+    /// Evaluate a rhai expression with this entity's values in scope.
+    pub fn run(&self, id: ExprId, scope: &mut Scope<'static>) -> Result<Dynamic, ScriptError> {
+        let scripts = self.ctx.scripts;
+        let Some(e) = scripts.expr(id) else {
+            return scripts.eval(id, scope, self.ctx.frame.id(self.row));
+        };
+        scope.rewind(0);
+        for (name, var) in &e.vars {
+            scope.push_dynamic(name.as_str(), self.dynamic(*var));
+        }
+        if !e.points_members.is_empty() {
+            let map: rhai::Map = e.points_members.iter().map(|(n, i)| (n.as_str().into(), self.dynamic(Var::Points(*i)))).collect();
+            scope.push_dynamic("points", Dynamic::from_map(map));
+        }
+        if !e.value_members.is_empty() {
+            let map: rhai::Map = e.value_members.iter().map(|(n, i)| (n.as_str().into(), self.dynamic(Var::Value(*i)))).collect();
+            scope.push_dynamic("value", Dynamic::from_map(map));
+        }
+        // `value` of the indicator a script method or gate is attached to.
+        scripts.eval(id, scope, self.ctx.frame.id(self.row))
+    }
+
+    fn type_error(&self, id: ExprId, got: &str, want: &str) -> ScriptError {
+        let e = self.ctx.scripts.expr(id);
+        ScriptError {
+            what: e.map(|e| e.what.clone()).unwrap_or_default(),
+            place: e
+                .map(|e| format!("{}:{}:{}", e.location.file.as_ref().map(|f| f.name.as_str()).unwrap_or(""), e.location.line, e.location.col))
+                .unwrap_or_default(),
+            entity: self.ctx.frame.id(self.row).to_string(),
+            message: format!("returned {got}, expected {want}"),
+        }
+    }
+}
+
+/// A number from a rhai result, or a type error.
+fn number(view: &View, id: ExprId, v: Dynamic) -> Result<f64, ScriptError> {
+    if let Ok(i) = v.as_int() {
+        return Ok(i as f64);
+    }
+    if let Ok(f) = v.as_float() {
+        if f.is_finite() {
+            return Ok(f);
+        }
+        return Err(view.type_error(id, "a number that is not finite", "a finite number"));
+    }
+    if let Ok(b) = v.as_bool() {
+        if view.ctx.scripts.expr(id).is_some_and(|e| e.returns == Returns::Bool) {
+            return Ok(if b { 1.0 } else { 0.0 });
+        }
+    }
+    Err(view.type_error(id, v.type_name(), "a number"))
+}
+
+/// Score and decide one entity.
+pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'static>) -> Result<(), EntityError> {
+    let kind = ctx.kind;
+    let frame = ctx.frame;
+    let p = ctx.precision;
+    let col = |c: usize| frame.cols.get(c).and_then(|col| col.values.get(row)).copied().unwrap_or(0.0);
+
+    // 1. Input values.
+    for (i, ind) in kind.indicators.iter().enumerate() {
+        let v = match &ind.input {
+            Input::Column(c) => col(*c),
+            Input::Ratio { num, den, if_zero } => {
+                let d = col(*den);
+                if d == 0.0 {
+                    *if_zero
+                } else {
+                    col(*num) / d
+                }
+            }
+            Input::Change { col: c, percent, if_zero } => {
+                let base = frame.baseline.get(*c).and_then(|b| b.as_ref()).and_then(|b| b.get(row)).copied().unwrap_or(0.0);
+                let now = col(*c);
+                if *percent {
+                    if base == 0.0 {
+                        if_zero.unwrap_or(0.0)
+                    } else {
+                        (now - base) / base.abs() * 100.0
+                    }
+                } else {
+                    now - base
+                }
+            }
+            Input::Expr(id) => {
+                let view = View { ctx, row, values: out.values, points: &[], dims: &[], total: 0.0, gates: &[], failed: false, grade: None };
+                let v = view.run(*id, scope).map_err(EntityError::Script)?;
+                let n = number(&view, *id, v).map_err(EntityError::Script)?;
+                if ind.ty == ValueType::Integer {
+                    n.round()
+                } else {
+                    n
+                }
+            }
+        };
+        let computed = !matches!(ind.input, Input::Column(_));
+        if computed && (ind.min.is_some_and(|m| v < m) || ind.max.is_some_and(|m| v > m) || !v.is_finite()) {
+            let fmt = crate::rules::compile::fmt_num;
+            let range = match (ind.min, ind.max) {
+                (Some(a), Some(b)) => format!("a value from {} to {}", fmt(a), fmt(b)),
+                (Some(a), None) => format!("a value of at least {}", fmt(a)),
+                (None, Some(b)) => format!("a value of at most {}", fmt(b)),
+                _ => "a finite value".into(),
+            };
+            let mut e = DataError::cell(&frame.file, frame.rows.get(row).copied().unwrap_or(0), &ind.id, &format!("{}", round_dp(v, 6)), "the computed input is out of range", range);
+            e.column = Some(format!("{} (indicator input)", ind.id));
+            return Err(EntityError::Data(e));
+        }
+        if let Some(slot) = out.values.get_mut(i) {
+            *slot = v;
+        }
+    }
+
+    // 2. Points, rounded per indicator.
+    for (i, ind) in kind.indicators.iter().enumerate() {
+        let v = out.values.get(i).copied().unwrap_or(0.0);
+        let raw = match &ind.method {
+            Method::Script(id) => {
+                let view = View { ctx, row, values: out.values, points: &[], dims: &[], total: 0.0, gates: &[], failed: false, grade: None };
+                let r = view.run(*id, scope).map_err(EntityError::Script)?;
+                let pts = number(&view, *id, r).map_err(EntityError::Script)?;
+                if !(0.0..=ind.points).contains(&pts) {
+                    let mut err = view.type_error(*id, &crate::rules::compile::fmt_num(pts), "");
+                    err.message = format!(
+                        "returned {} points, outside 0..{} for indicator `{}`",
+                        crate::rules::compile::fmt_num(pts),
+                        crate::rules::compile::fmt_num(ind.points),
+                        ind.id
+                    );
+                    return Err(EntityError::Script(err));
+                }
+                pts
+            }
+            m => points_for(m, v, ind.points),
+        };
+        if let Some(slot) = out.points.get_mut(i) {
+            *slot = round_dp(raw, p);
+        }
+    }
+
+    // 3. Dimensions and total, in declaration order (never a parallel sum).
+    for d in out.dims.iter_mut() {
+        *d = 0.0;
+    }
+    for (i, ind) in kind.indicators.iter().enumerate() {
+        if let (Some(slot), Some(pts)) = (out.dims.get_mut(ind.dim), out.points.get(i)) {
+            *slot += *pts;
+        }
+    }
+    let mut total = 0.0;
+    for d in out.dims.iter_mut() {
+        *d = round_dp(*d, p);
+        total += *d;
+    }
+    let total = round_dp(total, p);
+    *out.total = total;
+    let mut failed = false;
+    for ((b, d), dim) in out.below_min.iter_mut().zip(out.dims.iter()).zip(&kind.dims) {
+        *b = dim.min.is_some_and(|m| *d < m);
+        failed |= *b;
+    }
+    let missing = ctx.fail_columns.iter().any(|&c| frame.cols.get(c).is_some_and(|col| col.is_missing(row)));
+    *out.missing_fail = missing;
+    failed |= missing;
+
+    // 4. Gates.
+    let mut cap: Option<usize> = None;
+    let mut forced: Option<usize> = None;
+    for (g, gate) in kind.gates.iter().enumerate() {
+        if !gate.enabled {
+            continue;
+        }
+        let view = View { ctx, row, values: out.values, points: out.points, dims: out.dims, total, gates: out.gates, failed: false, grade: None };
+        let fired = view.test(&gate.condition, scope).map_err(EntityError::Script)?;
+        if let Some(slot) = out.gates.get_mut(g) {
+            *slot = fired;
+        }
+        if fired {
+            match gate.effect {
+                Effect::Fail => failed = true,
+                Effect::CapGrade(k) => cap = Some(cap.map_or(k, |c| c.max(k))),
+                Effect::ForceOutcome(o) => {
+                    forced.get_or_insert(o);
+                }
+            }
+        }
+    }
+    *out.failed = failed;
+
+    // 5. Grade (best first), then caps.
+    let raw_grade = kind.grades.iter().position(|gr| gr.interval.contains(total));
+    *out.grade_raw = raw_grade.map_or(u16::MAX, |g| g as u16);
+    let grade = match (raw_grade, cap) {
+        (Some(g), Some(c)) => Some(g.max(c)),
+        (g, _) => g,
+    };
+    *out.grade = grade.map_or(u16::MAX, |g| g as u16);
+
+    // 6. Outcome: a forced one, else the first rule that holds (passing rules skipped when failed).
+    let outcome = match forced {
+        Some(o) => o,
+        None => {
+            let view = View { ctx, row, values: out.values, points: out.points, dims: out.dims, total, gates: out.gates, failed, grade };
+            let mut chosen = kind.outcomes.len().saturating_sub(1);
+            for (o, rule) in kind.outcomes.iter().enumerate() {
+                if rule.passing && failed {
+                    continue;
+                }
+                match &rule.condition {
+                    None => {
+                        chosen = o;
+                        break;
+                    }
+                    Some(c) => {
+                        if view.test(c, scope).map_err(EntityError::Script)? {
+                            chosen = o;
+                            break;
+                        }
+                    }
+                }
+            }
+            chosen
+        }
+    };
+    *out.outcome = outcome as u16;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The evaluator: compiled rules + typed frames → scores and decisions. No I/O happens here.
+
+pub mod entity;
+pub mod round;
+pub mod run;
+pub mod score;
+
+pub use run::{evaluate_kind, EvalError, KindResult};

@@ -1,0 +1,20 @@
+//! bangfu (帮扶): a rule-driven assessment and scoring engine for paired-assistance programmes.
+//!
+//! Criteria live in a rule set (YAML files and rhai scripts). The pipeline runs one way:
+//! files → [`rules::raw`] → [`rules::compile`]d [`RuleSet`] → [`engine`] scores and decisions →
+//! [`report`]. The compiled rule set is immutable and shared across threads.
+
+pub mod cli;
+pub mod data;
+pub mod diag;
+pub mod engine;
+pub mod exit;
+pub mod report;
+pub mod rules;
+pub mod script;
+
+
+pub use diag::{Diagnostic, Severity};
+
+pub use exit::Exit;
+pub use rules::RuleSet;

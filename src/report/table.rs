@@ -1,0 +1,140 @@
+//! Terminal and Markdown tables. Borders are ASCII (psql style): box-drawing characters are
+//! ambiguous-width and misalign in Chinese terminals, while tabled measures CJK text as two
+//! columns, so plain borders keep every column straight.
+
+use super::summary::{by_group, grade_counts, outcome_counts, programme_totals, reasons};
+use super::{fmt_score, short_label, KindView, RunView};
+use tabled::builder::Builder;
+use tabled::settings::{object::Columns, Alignment, Style};
+
+/// Table flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Terminal,
+    Markdown,
+}
+
+fn render(b: Builder, flavor: Flavor, numeric_from: usize) -> String {
+    let mut t = b.build();
+    match flavor {
+        Flavor::Terminal => t.with(Style::psql()),
+        Flavor::Markdown => t.with(Style::markdown()),
+    };
+    t.modify(Columns::new(numeric_from..), Alignment::right());
+    t.to_string()
+}
+
+fn heading(flavor: Flavor, text: &str) -> String {
+    match flavor {
+        Flavor::Terminal => format!("{text}\n"),
+        Flavor::Markdown => format!("## {text}\n\n"),
+    }
+}
+
+fn share(c: usize, n: usize) -> String {
+    if n == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", c as f64 * 100.0 / n as f64)
+    }
+}
+
+/// The run summary: outcomes, grades, breakdowns and programme totals.
+pub fn summary(v: &RunView, flavor: Flavor) -> String {
+    let p = &v.primary;
+    let n = p.frame.len();
+    let mut out = String::new();
+    let title = format!(
+        "{} {} · {}{} · {} {}",
+        v.rules.name,
+        v.rules.version,
+        v.data.name.as_deref().unwrap_or(&v.data.dir.display().to_string()),
+        v.data.period.as_ref().map(|p| format!(" ({p})")).unwrap_or_default(),
+        n,
+        short_label(&p.kind.label),
+    );
+    out.push_str(&match flavor {
+        Flavor::Terminal => format!("{title}\n\n"),
+        Flavor::Markdown => format!("# {title}\n\n"),
+    });
+
+    out.push_str(&heading(flavor, "结果 (outcomes)"));
+    let mut b = Builder::default();
+    b.push_record(["outcome", "label", "count", "share"]);
+    for (id, label, c) in outcome_counts(p) {
+        b.push_record([id, label, c.to_string(), share(c, n)]);
+    }
+    out.push_str(&render(b, flavor, 2));
+    out.push_str("\n\n");
+
+    out.push_str(&heading(flavor, "等次 (grades)"));
+    let mut b = Builder::default();
+    b.push_record(["grade", "label", "range", "count", "share"]);
+    for ((id, label, c), g) in grade_counts(p).into_iter().zip(&p.kind.grades) {
+        b.push_record([id, label, g.interval.to_string(), c.to_string(), share(c, n)]);
+    }
+    out.push_str(&render(b, flavor, 3));
+    out.push_str("\n\n");
+
+    for col in &p.kind.group_by {
+        let groups = by_group(p, col);
+        if groups.is_empty() {
+            continue;
+        }
+        out.push_str(&heading(flavor, &format!("按 `{col}` (by {col})")));
+        let mut b = Builder::default();
+        let mut head = vec![col.clone(), "count".into()];
+        head.extend(p.kind.outcomes.iter().map(|o| o.id.clone()));
+        b.push_record(head);
+        for (g, counts) in groups {
+            let mut row = vec![g, counts.iter().sum::<usize>().to_string()];
+            row.extend(counts.iter().map(|c| c.to_string()));
+            b.push_record(row);
+        }
+        out.push_str(&render(b, flavor, 1));
+        out.push_str("\n\n");
+    }
+
+    let totals = programme_totals(v.rules, p);
+    if !totals.is_empty() {
+        out.push_str(&heading(flavor, "项目合计 (programme totals)"));
+        let mut b = Builder::default();
+        b.push_record(["item", "total", "unit"]);
+        for (_, label, sum, unit) in totals {
+            b.push_record([label, crate::rules::compile::fmt_num(sum), unit.unwrap_or_default()]);
+        }
+        out.push_str(&render(b, flavor, 1));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// One row per entity: dimension scores, total, grade, outcome and the reason it missed.
+pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
+    let prec = v.rules.precision;
+    let mut out = heading(flavor, &format!("{} ({})", k.kind.label, k.frame.len()));
+    let mut b = Builder::default();
+    let mut head: Vec<String> = vec!["id".into(), "name".into()];
+    head.extend(k.kind.dims.iter().map(|d| short_label(&d.label).to_string()));
+    head.extend(["total", "grade", "outcome", "reason"].map(String::from));
+    b.push_record(head);
+    for r in 0..k.frame.len() {
+        let mut row: Vec<String> = vec![k.frame.id(r).into(), k.frame.label(r).into()];
+        row.extend(k.result.dims_of(r).iter().map(|x| fmt_score(*x, prec)));
+        row.push(fmt_score(k.result.total.get(r).copied().unwrap_or(0.0), prec));
+        row.push(short_label(k.grade_label(r)).to_string());
+        row.push(k.outcome_id(r).to_string());
+        row.push(reasons(v.rules, k, r));
+        b.push_record(row);
+    }
+    let mut t = b.build();
+    match flavor {
+        Flavor::Terminal => t.with(Style::psql()),
+        Flavor::Markdown => t.with(Style::markdown()),
+    };
+    let d = k.kind.dims.len();
+    t.modify(Columns::new(2..3 + d), Alignment::right());
+    out.push_str(&t.to_string());
+    out.push('\n');
+    out
+}

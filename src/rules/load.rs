@@ -1,0 +1,309 @@
+//! Files → raw: read the rule-set folder, parse YAML keeping positions, deserialise into the
+//! raw types and report unknown keys (all of them, each with a suggestion).
+
+use super::raw::{RawHeader, RawKind};
+use super::schema;
+use super::yaml_index::PathIndex;
+use crate::diag::{did_you_mean, Diagnostic, Location, SourceFile};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A parsed YAML file of the rule set, with what is needed to point into it.
+#[derive(Debug, Clone)]
+pub struct YamlFile {
+    pub source: Arc<SourceFile>,
+    pub index: Arc<PathIndex>,
+    pub value: serde_yaml::Value,
+}
+
+impl YamlFile {
+    /// The location of a YAML path in this file (its nearest indexed ancestor if need be).
+    pub fn loc(&self, path: &str) -> Location {
+        let pos = self.index.find(path);
+        Location {
+            file: Some(self.source.clone()),
+            line: pos.map(|p| p.line).unwrap_or(0),
+            col: pos.map(|p| p.col).unwrap_or(0),
+            len: path.rsplit('.').next().map(|k| k.chars().count()).unwrap_or(1),
+            path: Some(display_path(path)),
+        }
+    }
+
+    /// The location of a YAML path's value (where a scalar's text starts).
+    pub fn value_loc(&self, path: &str) -> Location {
+        match self.index.exact(path) {
+            Some(p) => Location {
+                file: Some(self.source.clone()),
+                line: p.value_line.max(p.line),
+                col: p.value_col,
+                len: 1,
+                path: Some(display_path(path)),
+            },
+            None => self.loc(path),
+        }
+    }
+}
+
+/// A rhai script file.
+#[derive(Debug, Clone)]
+pub struct ScriptFile {
+    pub source: Arc<SourceFile>,
+}
+
+/// Every file of a rule set, parsed to YAML values but not yet typed.
+#[derive(Debug, Clone)]
+pub struct RuleFiles {
+    pub dir: PathBuf,
+    pub header: YamlFile,
+    pub kinds: Vec<YamlFile>,
+    pub scripts: Vec<ScriptFile>,
+    /// SHA-256 over every file's path and bytes, in a fixed order.
+    pub sha256: String,
+    /// Each file's display name and SHA-256.
+    pub file_hashes: Vec<(String, String)>,
+}
+
+/// The typed rule set before names are resolved.
+#[derive(Debug, Clone)]
+pub struct RawRuleSet {
+    pub header: RawHeader,
+    pub kinds: Vec<RawKind>,
+}
+
+/// Read and parse every file of the rule set in `dir`.
+pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    if !dir.is_dir() {
+        return Err(vec![Diagnostic::error(
+            format!("rule set folder `{}` does not exist", dir.display()),
+            Location::default(),
+        )
+        .with_help("pass `--rules DIR` with a folder holding `ruleset.yaml` and `kinds/*.yaml`")]);
+    }
+    let header_path = dir.join("ruleset.yaml");
+    let mut hasher = Sha256::new();
+    let mut file_hashes = Vec::new();
+    let mut read = |path: &Path, diags: &mut Vec<Diagnostic>| -> Option<Arc<SourceFile>> {
+        let name = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                hasher.update(name.as_bytes());
+                hasher.update(&bytes);
+                file_hashes.push((name.clone(), hex(&Sha256::digest(&bytes))));
+                let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
+                match String::from_utf8(bytes) {
+                    Ok(text) => Some(Arc::new(SourceFile { name, text: text.into() })),
+                    Err(e) => {
+                        diags.push(Diagnostic::error(
+                            format!("`{name}` is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+                            Location::default(),
+                        ).with_help("save rule files as UTF-8"));
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                diags.push(Diagnostic::error(format!("cannot read `{name}`: {e}"), Location::default()));
+                None
+            }
+        }
+    };
+    let header_src = if header_path.is_file() {
+        read(&header_path, &mut diags)
+    } else {
+        diags.push(
+            Diagnostic::error(format!("`{}` is missing", header_path.display()), Location::default())
+                .with_help("a rule set needs `ruleset.yaml` with at least `name` and `version`"),
+        );
+        None
+    };
+    let kinds_dir = dir.join("kinds");
+    let kind_paths = list(&kinds_dir, "yaml");
+    if kind_paths.is_empty() {
+        diags.push(
+            Diagnostic::error(format!("no entity kinds in `{}`", kinds_dir.display()), Location::default())
+                .with_help("add `kinds/village.yaml` describing the villages and their criteria"),
+        );
+    }
+    let kind_srcs: Vec<_> = kind_paths.iter().filter_map(|p| read(p, &mut diags)).collect();
+    let script_srcs: Vec<_> =
+        list(&dir.join("scripts"), "rhai").iter().filter_map(|p| read(p, &mut diags)).collect();
+    let sha256 = hex(&hasher.finalize());
+
+    let header = header_src.and_then(|s| parse_yaml(s, &mut diags));
+    let kinds: Vec<YamlFile> = kind_srcs.into_iter().filter_map(|s| parse_yaml(s, &mut diags)).collect();
+    match header {
+        Some(header) if diags.is_empty() => Ok(RuleFiles {
+            dir: dir.to_path_buf(),
+            header,
+            kinds,
+            scripts: script_srcs.into_iter().map(|source| ScriptFile { source }).collect(),
+            sha256,
+            file_hashes,
+        }),
+        _ => Err(diags),
+    }
+}
+
+/// Files with extension `ext` in `dir`, sorted by name.
+fn list(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Lowercase hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_yaml(source: Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> Option<YamlFile> {
+    if source.text.trim().is_empty() {
+        diags.push(Diagnostic::error(
+            format!("`{}` is empty", source.name),
+            Location { file: Some(source.clone()), ..Location::default() },
+        ));
+        return None;
+    }
+    match serde_yaml::from_str::<serde_yaml::Value>(&source.text) {
+        Ok(value) => {
+            let index = Arc::new(PathIndex::build(&source.text));
+            Some(YamlFile { source, index, value })
+        }
+        Err(e) => {
+            diags.push(yaml_error(&source, &e));
+            None
+        }
+    }
+}
+
+/// A serde_yaml error as a located diagnostic.
+fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
+    let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+    let msg = clean_yaml_message(&e.to_string());
+    let mut d = Diagnostic::error(
+        msg.clone(),
+        Location { file: Some(source.clone()), line, col, len: 1, path: None },
+    );
+    if msg.contains("tab") {
+        d = d.with_help("indent with spaces; YAML does not allow tabs for indentation");
+    } else if msg.contains("duplicate") {
+        d = d.with_help("each key may appear once in a mapping");
+    }
+    d
+}
+
+/// Drop serde_yaml's trailing " at line L column C" (the location is shown separately).
+fn clean_yaml_message(msg: &str) -> String {
+    let m = match msg.find(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg),
+        None => msg,
+    };
+    m.to_string()
+}
+
+/// Deserialize the typed rule set, collecting every unknown key and type error.
+pub fn deserialize(files: &RuleFiles) -> (Option<RawRuleSet>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let header: Option<RawHeader> = typed(&files.header, schema::Root::Header, &mut diags);
+    let kinds: Vec<Option<RawKind>> =
+        files.kinds.iter().map(|f| typed(f, schema::Root::Kind, &mut diags)).collect();
+    match header {
+        Some(header) if kinds.iter().all(Option::is_some) => {
+            (Some(RawRuleSet { header, kinds: kinds.into_iter().flatten().collect() }), diags)
+        }
+        _ => (None, diags),
+    }
+}
+
+/// Deserialize one file's value into `T`, reporting unknown keys with suggestions.
+pub fn typed<T: DeserializeOwned>(file: &YamlFile, root: schema::Root, diags: &mut Vec<Diagnostic>) -> Option<T> {
+    let mut unknown: Vec<String> = Vec::new();
+    let result: Result<T, _> =
+        serde_ignored::deserialize(file.value.clone(), |p| unknown.push(path_string(&p)));
+    for path in &unknown {
+        let (parent, key) = match path.rsplit_once('.') {
+            Some((p, k)) => (p, k),
+            None => ("", path.as_str()),
+        };
+        let expected = schema::fields_at(root, parent);
+        let help = did_you_mean(key, expected.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| (!expected.is_empty()).then(|| format!("expected one of {}", ticked(expected))));
+        diags.push(
+            Diagnostic::error(format!("unknown key `{key}`"), file.loc(path)).with_help_opt(help),
+        );
+    }
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            // The value deserializer has no positions; the text one does.
+            let located = serde_yaml::from_str::<T>(&file.source.text).err();
+            let (msg, loc) = match located.as_ref().and_then(|l| l.location().map(|p| (l, p))) {
+                Some((l, p)) => (
+                    clean_yaml_message(&l.to_string()),
+                    Location { file: Some(file.source.clone()), line: p.line(), col: p.column(), len: 1, path: None },
+                ),
+                None => (clean_yaml_message(&e.to_string()), Location { file: Some(file.source.clone()), ..Location::default() }),
+            };
+            diags.push(Diagnostic::error(friendly(&msg), loc));
+            None
+        }
+    }
+}
+
+/// Say type errors in the rule file's own words.
+fn friendly(msg: &str) -> String {
+    msg.replace("f64", "a number").replace("u32", "a whole number").replace("a sequence", "a list")
+}
+
+fn ticked(fields: &[&str]) -> String {
+    fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// serde_ignored's path as `a.0.b`.
+fn path_string(p: &serde_ignored::Path) -> String {
+    use serde_ignored::Path as P;
+    fn go(p: &P, out: &mut Vec<String>) {
+        match p {
+            P::Root => {}
+            P::Seq { parent, index } => {
+                go(parent, out);
+                out.push(index.to_string());
+            }
+            P::Map { parent, key } => {
+                go(parent, out);
+                out.push(key.clone());
+            }
+            P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => go(parent, out),
+        }
+    }
+    let mut segs = Vec::new();
+    go(p, &mut segs);
+    segs.join(".")
+}
+
+/// `indicators.3.scoring` → `indicators[3].scoring`, for people.
+pub fn display_path(path: &str) -> String {
+    let mut out = String::new();
+    for seg in path.split('.') {
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(seg);
+        }
+    }
+    out
+}

@@ -1,0 +1,310 @@
+//! The compiled rule set: names resolved to indices, parameters to numbers, expressions to
+//! ASTs. Immutable once built and shared by reference across threads.
+
+use super::interval::Interval;
+pub use super::raw::{MethodName, MissingPolicy, ValueType};
+use crate::diag::Location;
+use crate::script::ScriptHost;
+use std::collections::HashMap;
+
+/// Index of an expression compiled in the [`ScriptHost`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExprId(pub usize);
+
+/// A whole compiled rule set.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub name: String,
+    pub version: String,
+    pub period: Option<String>,
+    pub description: Option<String>,
+    pub precision: u32,
+    pub params: Vec<Param>,
+    /// The primary entity kind (villages by default).
+    pub primary: Kind,
+    /// The other entity kinds (units), in file order.
+    pub units: Vec<Kind>,
+    pub totals: Vec<Total>,
+    pub scripts: ScriptHost,
+    pub sha256: String,
+    pub file_hashes: Vec<(String, String)>,
+}
+
+impl RuleSet {
+    /// A parameter's value by name.
+    pub fn param(&self, name: &str) -> Option<f64> {
+        self.params.iter().find(|p| p.name == name).map(|p| p.value)
+    }
+}
+
+/// A named number.
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub value: f64,
+    pub label: Option<String>,
+    pub unit: Option<String>,
+    pub reference: Option<String>,
+}
+
+/// A programme total: the sum of one primary column over all entities.
+#[derive(Debug, Clone)]
+pub struct Total {
+    pub id: String,
+    pub label: String,
+    pub column: usize,
+    pub unit: Option<String>,
+}
+
+/// An entity kind and its criteria.
+#[derive(Debug)]
+pub struct Kind {
+    pub name: String,
+    pub label: String,
+    pub table: String,
+    pub id_column: String,
+    pub label_column: Option<String>,
+    pub group_by: Vec<String>,
+    /// The typed data columns the rules read, in load order.
+    pub columns: Vec<ColumnSpec>,
+    pub dims: Vec<Dimension>,
+    pub indicators: Vec<Indicator>,
+    pub gates: Vec<Gate>,
+    pub grades: Vec<Grade>,
+    pub outcomes: Vec<Outcome>,
+    /// Whether any input reads the baseline table.
+    pub needs_baseline: bool,
+    /// Every name usable in conditions and expressions, for suggestions and docs.
+    pub names: HashMap<String, Var>,
+    /// The sum of every dimension's maximum.
+    pub max_total: f64,
+}
+
+impl Kind {
+    /// The column index of `name`, if the rules read it.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// A data column as the rules need it.
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    pub name: String,
+    pub ty: ValueType,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub missing: MissingPolicy,
+    pub categories: Option<Vec<String>>,
+    /// Read from the baseline table too.
+    pub baseline: bool,
+    /// Where the rules first ask for this column.
+    pub origin: Location,
+}
+
+/// A dimension: a group of indicators.
+#[derive(Debug, Clone)]
+pub struct Dimension {
+    pub id: String,
+    pub label: String,
+    pub max: f64,
+    pub min: Option<f64>,
+    /// The parameter the minimum came from, if any.
+    pub min_param: Option<String>,
+}
+
+/// One measured item.
+#[derive(Debug, Clone)]
+pub struct Indicator {
+    pub id: String,
+    pub label: String,
+    pub dim: usize,
+    pub unit: Option<String>,
+    pub reference: Option<String>,
+    pub description: Option<String>,
+    pub input: Input,
+    pub ty: ValueType,
+    /// Valid range of the input value; outside it is a data error.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub method: Method,
+    /// The points the indicator is worth (its maximum).
+    pub points: f64,
+    pub origin: Location,
+}
+
+/// Where an indicator's value comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Column(usize),
+    Ratio { num: usize, den: usize, if_zero: f64 },
+    Change { col: usize, percent: bool, if_zero: Option<f64> },
+    Expr(ExprId),
+}
+
+/// A scoring method with its specs resolved to numbers.
+#[derive(Debug, Clone)]
+pub enum Method {
+    Threshold { target: f64, higher: bool, partial: f64 },
+    Linear { from: f64, to: f64 },
+    Bands(Vec<Band>),
+    Deduct { per: f64 },
+    Bonus { per: f64 },
+    Boolean,
+    Script(ExprId),
+    Lookup(Vec<f64>),
+}
+
+impl Method {
+    /// The method's name as written in rule files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Threshold { .. } => "threshold",
+            Method::Linear { .. } => "linear",
+            Method::Bands(_) => "bands",
+            Method::Deduct { .. } => "deduct",
+            Method::Bonus { .. } => "bonus",
+            Method::Boolean => "boolean",
+            Method::Script(_) => "script",
+            Method::Lookup(_) => "lookup",
+        }
+    }
+}
+
+/// One band of a `bands` method.
+#[derive(Debug, Clone)]
+pub struct Band {
+    pub interval: Interval,
+    pub points: f64,
+    pub label: Option<String>,
+}
+
+/// A veto or cap.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub id: String,
+    pub label: String,
+    pub indicator: Option<usize>,
+    pub condition: Condition,
+    pub message: String,
+    pub effect: Effect,
+    pub enabled: bool,
+    pub reference: Option<String>,
+}
+
+/// What a fired gate does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// The entity cannot reach a passing outcome.
+    Fail,
+    /// The grade is at best this one (index into grades, best first).
+    CapGrade(usize),
+    /// The outcome is this one.
+    ForceOutcome(usize),
+}
+
+/// A grade band.
+#[derive(Debug, Clone)]
+pub struct Grade {
+    pub id: String,
+    pub label: String,
+    pub interval: Interval,
+}
+
+/// An outcome rule; the last one is the fallback and has no condition.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub id: String,
+    pub label: String,
+    pub passing: bool,
+    pub condition: Option<Condition>,
+}
+
+/// A condition: a rhai expression, or plain comparisons that all (or any) must hold.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    Script(ExprId),
+    All(Vec<Cmp>),
+    Any(Vec<Cmp>),
+}
+
+/// `left op right`, or a bare boolean (`op` is `None`), possibly negated.
+#[derive(Debug, Clone)]
+pub struct Cmp {
+    pub negate: bool,
+    pub left: Operand,
+    pub op: Option<(Op, Operand)>,
+    pub text: String,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl Op {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Eq => "==",
+            Op::Ne => "!=",
+        }
+    }
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Var(Var),
+    Num(f64),
+    Str(String),
+    Bool(bool),
+}
+
+/// A name an expression or condition can read for one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Var {
+    /// A data column of the entity's table.
+    Column(usize),
+    /// A parameter (a constant per run).
+    Param(usize),
+    /// A dimension's score.
+    Dim(usize),
+    /// The total score.
+    Total,
+    /// The grade id (after caps).
+    Grade,
+    /// Whether the entity cannot pass (a fail gate, a dimension under its minimum, missing evidence).
+    Failed,
+    /// Whether any gate fired.
+    AnyGate,
+    /// Whether this gate fired.
+    Gate(usize),
+    /// An indicator's points.
+    Points(usize),
+    /// An indicator's input value.
+    Value(usize),
+}
+
+impl Var {
+    /// The stage at which the variable is known: inputs 0, scores 1, gates 2, grade 3.
+    pub fn stage(self) -> u8 {
+        match self {
+            Var::Column(_) | Var::Param(_) => 0,
+            Var::Value(_) => 1,
+            Var::Dim(_) | Var::Total | Var::Points(_) => 2,
+            Var::Gate(_) | Var::AnyGate | Var::Failed => 3,
+            Var::Grade => 4,
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! Serde types that mirror the rule-set files one to one. No logic lives here: checking and
+//! resolving names happen in `compile`. Unknown keys are caught by the loader (see `load`).
+
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+
+/// `ruleset.yaml`: the header, parameters and programme totals.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawHeader {
+    pub name: Text,
+    pub version: Text,
+    #[serde(default)]
+    pub period: Option<Text>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub precision: Option<u32>,
+    /// The entity kind whose table is the primary one (default `village`).
+    #[serde(default)]
+    pub primary: Option<String>,
+    #[serde(default)]
+    pub parameters: IndexMap<String, RawParam>,
+    #[serde(default)]
+    pub totals: Vec<RawTotal>,
+}
+
+/// A named number that committees tune and scenarios override.
+#[derive(Debug, Clone)]
+pub struct RawParam {
+    pub value: f64,
+    pub label: Option<String>,
+    pub unit: Option<String>,
+    pub reference: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawParamFull {
+    value: f64,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    reference: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawParam {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawParam;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number, or a map with `value`, `label`, `unit`, `reference`")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawParam, E> {
+                Ok(RawParam::bare(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawParam, E> {
+                Ok(RawParam::bare(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawParam, E> {
+                Ok(RawParam::bare(v as f64))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawParam, A::Error> {
+                let full = RawParamFull::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawParam {
+                    value: full.value,
+                    label: full.label,
+                    unit: full.unit,
+                    reference: full.reference,
+                    description: full.description,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl RawParam {
+    fn bare(value: f64) -> Self {
+        RawParam { value, label: None, unit: None, reference: None, description: None }
+    }
+}
+
+/// A programme total shown in the run summary, summed over the primary entities.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawTotal {
+    pub id: String,
+    pub label: String,
+    pub column: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// One file in `kinds/`: an entity kind (village, department, team, …) and its criteria.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawKind {
+    pub kind: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Data table name (default: the kind's name with an `s`).
+    #[serde(default)]
+    pub table: Option<String>,
+    pub id_column: String,
+    #[serde(default)]
+    pub label_column: Option<String>,
+    /// Text columns shown as breakdowns in the run summary (e.g. village type, town).
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// Declared data columns not typed by an indicator (read by gates, outcomes, ratios).
+    #[serde(default)]
+    pub columns: IndexMap<String, RawColumn>,
+    #[serde(default)]
+    pub dimensions: Vec<RawDimension>,
+    #[serde(default)]
+    pub indicators: Vec<RawIndicator>,
+    #[serde(default)]
+    pub gates: Vec<RawGate>,
+    #[serde(default)]
+    pub grades: Vec<RawGrade>,
+    #[serde(default)]
+    pub outcomes: Vec<RawOutcome>,
+}
+
+/// The declared type, range and missing-value policy of a data column.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawColumn {
+    #[serde(rename = "type", default)]
+    pub ty: Option<ValueType>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub missing: Option<MissingPolicy>,
+    #[serde(default)]
+    pub categories: Option<Vec<String>>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// A value type for inputs and columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    Number,
+    Integer,
+    Bool,
+    Category,
+}
+
+/// What an empty cell means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingPolicy {
+    /// An empty cell is a data error (the default).
+    Error,
+    /// An empty cell counts as zero (or false).
+    Zero,
+    /// The entity cannot pass: insufficient evidence.
+    Fail,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawDimension {
+    pub id: String,
+    pub label: String,
+    pub max: f64,
+    #[serde(default)]
+    pub min: Option<NumRef>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawIndicator {
+    pub id: String,
+    pub label: String,
+    pub dimension: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    pub input: RawInput,
+    #[serde(rename = "type", default)]
+    pub ty: Option<ValueType>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub missing: Option<MissingPolicy>,
+    #[serde(default)]
+    pub categories: Option<Vec<String>>,
+    pub scoring: RawScoring,
+}
+
+/// Where an indicator's value comes from. Exactly one of the fields is set; a bare string is
+/// shorthand for `column`.
+#[derive(Debug, Clone, Default)]
+pub struct RawInput {
+    pub column: Option<String>,
+    pub ratio: Option<RawRatio>,
+    pub change: Option<RawChange>,
+    pub expr: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawInput {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawInput;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a column name, or a map with one of `column`, `ratio`, `change`, `expr`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawInput, E> {
+                Ok(RawInput { column: Some(v.to_string()), ..RawInput::default() })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawInput, A::Error> {
+                RawInputFull::deserialize(de::value::MapAccessDeserializer::new(map)).map(|f| RawInput {
+                    column: f.column,
+                    ratio: f.ratio,
+                    change: f.change,
+                    expr: f.expr,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Deserialize)]
+struct RawInputFull {
+    #[serde(default)]
+    column: Option<String>,
+    #[serde(default)]
+    ratio: Option<RawRatio>,
+    #[serde(default)]
+    change: Option<RawChange>,
+    #[serde(default)]
+    expr: Option<String>,
+}
+
+/// `numerator / denominator`, with the value used when the denominator is zero.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawRatio {
+    pub num: String,
+    pub den: String,
+    pub if_zero: f64,
+}
+
+/// Change since the baseline period: `column − baseline column`, or as a percentage.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawChange {
+    pub column: String,
+    #[serde(default, rename = "as")]
+    pub as_: Option<ChangeAs>,
+    /// For `percent`, the value used when the baseline is zero.
+    #[serde(default)]
+    pub if_zero: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeAs {
+    Difference,
+    Percent,
+}
+
+/// How an indicator's value becomes points. Which fields apply depends on `method`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawScoring {
+    pub method: MethodName,
+    pub points: NumRef,
+    #[serde(default)]
+    pub target: Option<NumRef>,
+    #[serde(default)]
+    pub direction: Option<Direction>,
+    #[serde(default)]
+    pub partial: Option<NumRef>,
+    #[serde(default)]
+    pub from: Option<NumRef>,
+    #[serde(default)]
+    pub to: Option<NumRef>,
+    #[serde(default)]
+    pub bands: Option<Vec<RawBand>>,
+    #[serde(default)]
+    pub per: Option<NumRef>,
+    #[serde(default)]
+    pub function: Option<String>,
+    #[serde(default)]
+    pub table: Option<IndexMap<String, NumRef>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MethodName {
+    Threshold,
+    Linear,
+    Bands,
+    Deduct,
+    Bonus,
+    Boolean,
+    Script,
+    Lookup,
+}
+
+impl MethodName {
+    /// The method's name as written in rule files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodName::Threshold => "threshold",
+            MethodName::Linear => "linear",
+            MethodName::Bands => "bands",
+            MethodName::Deduct => "deduct",
+            MethodName::Bonus => "bonus",
+            MethodName::Boolean => "boolean",
+            MethodName::Script => "script",
+            MethodName::Lookup => "lookup",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Higher,
+    Lower,
+}
+
+/// One band: an interval such as `"[5, 10)"` and its points.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawBand {
+    pub range: String,
+    pub points: NumRef,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// A veto (一票否决) or cap.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawGate {
+    pub id: String,
+    pub label: String,
+    /// Attach the gate to one indicator: `value` and `points` then mean that indicator's.
+    #[serde(default)]
+    pub indicator: Option<String>,
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub all: Option<Vec<String>>,
+    #[serde(default)]
+    pub any: Option<Vec<String>>,
+    pub message: String,
+    pub effect: EffectName,
+    #[serde(default)]
+    pub grade: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectName {
+    Fail,
+    CapGrade,
+    ForceOutcome,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawGrade {
+    pub id: String,
+    pub label: String,
+    pub range: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawOutcome {
+    pub id: String,
+    pub label: String,
+    /// Whether this outcome counts as passing; a failed entity skips passing outcomes.
+    #[serde(default)]
+    pub passing: Option<bool>,
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub all: Option<Vec<String>>,
+    #[serde(default)]
+    pub any: Option<Vec<String>>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A number, or the name of a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NumRef {
+    Num(f64),
+    Param(String),
+}
+
+impl<'de> Deserialize<'de> for NumRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NumRef;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a parameter name")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumRef, E> {
+                Ok(NumRef::Num(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumRef, E> {
+                Ok(NumRef::Num(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumRef, E> {
+                Ok(NumRef::Num(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NumRef, E> {
+                Ok(NumRef::Param(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Text that may be written as a bare number in YAML (`version: 2026.1`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Text(pub String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("text")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -1,0 +1,400 @@
+//! The one rhai engine: sandbox limits, helper functions from `scripts/*.rhai`, and every
+//! expression of the rule set compiled once. Shared read-only across threads (rhai `sync`).
+
+use crate::diag::{Diagnostic, Location, SourceFile};
+use crate::rules::model::{ExprId, Var};
+use rhai::{Dynamic, Engine, Module, Scope, AST};
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Operations one evaluation may run before it is stopped.
+pub const MAX_OPERATIONS: u64 = 200_000;
+/// Wall-clock bound for one evaluation.
+pub const MAX_WALL: Duration = Duration::from_millis(500);
+
+thread_local! {
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// What an expression must return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    Bool,
+    Number,
+}
+
+/// One compiled expression and the entity values it reads.
+#[derive(Debug, Clone)]
+pub struct CompiledExpr {
+    pub ast: AST,
+    pub source: String,
+    /// Variables to put in scope, by name.
+    pub vars: Vec<(String, Var)>,
+    /// Members read through `points.x` / `value.x`.
+    pub points_members: Vec<(String, usize)>,
+    pub value_members: Vec<(String, usize)>,
+    /// What the expression is, for messages: "gate `collective_petition`".
+    pub what: String,
+    pub location: Location,
+    pub returns: Returns,
+}
+
+/// The engine, its helper functions and all compiled expressions.
+pub struct ScriptHost {
+    engine: Engine,
+    exprs: Vec<CompiledExpr>,
+    /// Helper function names and their parameter counts.
+    functions: Vec<(String, usize)>,
+}
+
+impl fmt::Debug for ScriptHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScriptHost").field("exprs", &self.exprs.len()).field("functions", &self.functions).finish()
+    }
+}
+
+/// Where an expression's text sits in its YAML file, to map rhai positions back.
+#[derive(Debug, Clone)]
+pub struct TextOrigin {
+    pub file: Option<Arc<SourceFile>>,
+    pub line: usize,
+    pub col: usize,
+    /// The text starts after an opening quote.
+    pub quoted: bool,
+    pub path: Option<String>,
+}
+
+/// A script that failed while scoring an entity.
+#[derive(Debug, Clone)]
+pub struct ScriptError {
+    pub what: String,
+    pub place: String,
+    pub entity: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed for `{}`: {} ({})", self.what, self.entity, self.message, self.place)
+    }
+}
+
+/// A fresh engine with the sandbox limits set.
+fn sandboxed_engine() -> Engine {
+    let mut engine = Engine::new();
+    engine.set_max_operations(MAX_OPERATIONS);
+    engine.set_max_call_levels(32);
+    engine.set_max_expr_depths(64, 32);
+    engine.set_max_string_size(10_000);
+    engine.set_max_array_size(10_000);
+    engine.set_max_map_size(1_000);
+    engine.set_max_modules(0);
+    engine.on_print(|_| {});
+    engine.on_debug(|_, _, _| {});
+    engine.on_progress(|ops| {
+        if ops % 1024 == 0 {
+            let late = DEADLINE.with(|d| d.get().is_some_and(|t| Instant::now() > t));
+            if late {
+                return Some(Dynamic::from("time limit"));
+            }
+        }
+        None
+    });
+    engine
+}
+
+impl ScriptHost {
+    /// Compile the helper scripts; their functions become callable from every expression.
+    pub fn new(scripts: &[Arc<SourceFile>], diags: &mut Vec<Diagnostic>) -> ScriptHost {
+        let mut engine = sandboxed_engine();
+        let mut functions = Vec::new();
+        for src in scripts {
+            match engine.compile(&*src.text) {
+                Ok(ast) => {
+                    for f in ast.iter_functions() {
+                        functions.push((f.name.to_string(), f.params.len()));
+                    }
+                    match Module::eval_ast_as_new(Scope::new(), &ast, &engine) {
+                        Ok(module) => {
+                            engine.register_global_module(module.into());
+                        }
+                        Err(e) => diags.push(Diagnostic::error(
+                            format!("script `{}` failed to load: {}", src.name, clean(&e.to_string())),
+                            located(src, e.position()),
+                        )),
+                    }
+                }
+                Err(e) => {
+                    let pos = e.position();
+                    diags.push(Diagnostic::error(
+                        format!("rhai syntax error: {}", clean(&e.0.to_string())),
+                        located(src, pos),
+                    ));
+                }
+            }
+        }
+        ScriptHost { engine, exprs: Vec::new(), functions }
+    }
+
+    /// Whether a helper function `name` taking `arity` arguments exists.
+    pub fn has_function(&self, name: &str, arity: usize) -> bool {
+        self.functions.iter().any(|(n, a)| n == name && *a == arity)
+    }
+
+    /// Helper function names, for suggestions.
+    pub fn function_names(&self) -> impl Iterator<Item = &str> {
+        self.functions.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Compile an expression. `resolve` maps each identifier it reads to an entity variable,
+    /// or explains why that name cannot be used here.
+    pub fn compile_expr(
+        &mut self,
+        text: &str,
+        origin: &TextOrigin,
+        what: String,
+        returns: Returns,
+        resolve: &mut dyn FnMut(&str) -> Result<Option<Var>, String>,
+    ) -> Result<ExprId, Diagnostic> {
+        let ast = self.engine.compile_expression(text).map_err(|e| {
+            Diagnostic::error(
+                format!("rhai syntax error in {what}: {}", clean(&e.0.to_string())),
+                map_pos(origin, e.position()),
+            )
+        })?;
+        let mut vars = Vec::new();
+        let mut points_members = Vec::new();
+        let mut value_members = Vec::new();
+        for (name, member, offset) in identifiers(text) {
+            let resolved = match (name.as_str(), &member) {
+                ("points", Some(m)) | ("value", Some(m)) => resolve(&format!("{name}.{m}")),
+                _ => resolve(&name),
+            };
+            let var = resolved.map_err(|msg| {
+                let (line, col) = line_col(text, offset);
+                let mut loc = map_pos(origin, rhai::Position::new(line as u16, col as u16));
+                loc.len = name.chars().count();
+                Diagnostic::error(format!("{msg} in {what}"), loc)
+            })?;
+            match (var, member) {
+                (Some(Var::Points(i)), Some(m)) if !points_members.iter().any(|(n, _)| *n == m) => {
+                    points_members.push((m, i))
+                }
+                (Some(Var::Value(i)), Some(m)) if !value_members.iter().any(|(n, _)| *n == m) => {
+                    value_members.push((m, i))
+                }
+                (Some(Var::Points(_) | Var::Value(_)), Some(_)) => {}
+                (Some(v), _) if !vars.iter().any(|(n, _)| *n == name) => vars.push((name, v)),
+                _ => {}
+            }
+        }
+        let location = map_pos(origin, rhai::Position::new(1, 1));
+        self.exprs.push(CompiledExpr {
+            ast,
+            source: text.to_string(),
+            vars,
+            points_members,
+            value_members,
+            what,
+            location,
+            returns,
+        });
+        Ok(ExprId(self.exprs.len() - 1))
+    }
+
+    /// A compiled expression.
+    pub fn expr(&self, id: ExprId) -> Option<&CompiledExpr> {
+        self.exprs.get(id.0)
+    }
+
+    /// Evaluate an expression with the values already pushed into `scope`.
+    pub fn eval(&self, id: ExprId, scope: &mut Scope, entity: &str) -> Result<Dynamic, ScriptError> {
+        let Some(e) = self.exprs.get(id.0) else {
+            return Err(ScriptError {
+                what: "expression".into(),
+                place: String::new(),
+                entity: entity.into(),
+                message: "unknown expression".into(),
+            });
+        };
+        DEADLINE.with(|d| d.set(Some(Instant::now() + MAX_WALL)));
+        let r = self.engine.eval_ast_with_scope::<Dynamic>(scope, &e.ast);
+        DEADLINE.with(|d| d.set(None));
+        r.map_err(|err| ScriptError {
+            what: e.what.clone(),
+            place: place_of(&e.location),
+            entity: entity.into(),
+            message: runtime_message(&err),
+        })
+    }
+}
+
+fn runtime_message(err: &rhai::EvalAltResult) -> String {
+    use rhai::EvalAltResult as E;
+    match err {
+        E::ErrorTooManyOperations(_) => {
+            format!("stopped after {MAX_OPERATIONS} operations (a loop that never ends?)")
+        }
+        E::ErrorTerminated(_, _) => format!("stopped after {} ms", MAX_WALL.as_millis()),
+        E::ErrorStackOverflow(_) => "too many nested calls (runaway recursion?)".into(),
+        E::ErrorDataTooLarge(what, _) => format!("{} exceeds the sandbox limit", what.to_lowercase()),
+        other => clean(&other.to_string()),
+    }
+}
+
+fn place_of(loc: &Location) -> String {
+    let file = loc.file.as_ref().map(|f| f.name.as_str()).unwrap_or("");
+    format!("{file}:{}:{}", loc.line, loc.col)
+}
+
+/// Drop rhai's own " (line x, position y)" suffix: positions are shown in file terms.
+fn clean(msg: &str) -> String {
+    match msg.rfind(" (line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn located(src: &Arc<SourceFile>, pos: rhai::Position) -> Location {
+    Location {
+        file: Some(src.clone()),
+        line: pos.line().unwrap_or(0),
+        col: pos.position().unwrap_or(0),
+        len: 1,
+        path: None,
+    }
+}
+
+/// Map a rhai position inside an embedded expression to its place in the YAML file.
+fn map_pos(origin: &TextOrigin, pos: rhai::Position) -> Location {
+    let rl = pos.line().unwrap_or(1).max(1);
+    let rc = pos.position().unwrap_or(1).max(1);
+    let (line, col) = if rl == 1 {
+        (origin.line, origin.col + usize::from(origin.quoted) + rc - 1)
+    } else {
+        (origin.line + rl - 1, rc)
+    };
+    Location { file: origin.file.clone(), line, col, len: 1, path: origin.path.clone() }
+}
+
+/// 1-based line and character column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+const KEYWORDS: &[&str] = &[
+    "true", "false", "if", "else", "switch", "do", "while", "loop", "until", "for", "in", "break",
+    "continue", "return", "throw", "try", "catch", "fn", "let", "const", "this", "private",
+    "import", "export", "as", "global", "Fn", "call", "curry", "is_def_var", "is_def_fn",
+    "type_of", "print", "debug", "eval",
+];
+
+/// Identifiers an expression reads as variables: not keywords, not function names (followed
+/// by `(`), not properties (after `.`), not inside strings or comments. Returns
+/// `(name, member after a dot, byte offset)`.
+pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut prev_sig: Option<u8> = None;
+    let mut locals: Vec<String> = Vec::new();
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' | b'\'' | b'`' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    if c == b {
+                        break;
+                    }
+                }
+                prev_sig = Some(b'"');
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while bytes.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes.get(i) == Some(&b'*') && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                let start = i;
+                while bytes.get(i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80) {
+                    i += 1;
+                }
+                let name = text.get(start..i).unwrap_or("").to_string();
+                let mut j = i;
+                while bytes.get(j).is_some_and(|c| *c == b' ') {
+                    j += 1;
+                }
+                let is_call = matches!(bytes.get(j), Some(b'(') | Some(b'!'));
+                let is_prop = prev_sig == Some(b'.');
+                let is_decl = matches!(out.last(), Some((k, _, _)) if k == "let" || k == "const");
+                let mut member = None;
+                if bytes.get(i) == Some(&b'.') {
+                    let ms = i + 1;
+                    let mut me = ms;
+                    while bytes.get(me).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80) {
+                        me += 1;
+                    }
+                    if me > ms && bytes.get(me) != Some(&b'(') {
+                        member = text.get(ms..me).map(str::to_string);
+                    }
+                }
+                if prev_sig == Some(b'|') || is_decl {
+                    locals.push(name.clone());
+                }
+                if !is_call && !is_prop && !KEYWORDS.contains(&name.as_str()) && !locals.contains(&name) {
+                    out.push((name, member, start));
+                } else if name == "let" || name == "const" {
+                    out.push((name, None, start));
+                }
+                prev_sig = Some(b'a');
+            }
+            c if c.is_ascii_digit() => {
+                while bytes.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_') {
+                    i += 1;
+                }
+                prev_sig = Some(b'0');
+            }
+            c => {
+                if !c.is_ascii_whitespace() {
+                    prev_sig = Some(c);
+                }
+                i += 1;
+            }
+        }
+    }
+    out.retain(|(n, _, _)| n != "let" && n != "const");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_variables_not_functions_or_strings() {
+        let ids: Vec<String> = identifiers("max(a, b.len()) > total && grade == \"good x\" // c")
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect();
+        assert_eq!(ids, vec!["a", "b", "total", "grade"]);
+        let m = identifiers("points.hist > 3");
+        assert_eq!(m.first().and_then(|(_, m, _)| m.clone()), Some("hist".to_string()));
+    }
+}
