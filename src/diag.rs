@@ -105,7 +105,7 @@ impl Diagnostic {
         };
         let offset = byte_offset(&file.text, loc.line, loc.col.max(1));
         let len = span_len(&file.text, offset, loc.len);
-        let mut diag = MietteDiagnostic::new(self.message.clone())
+        let mut diag = MietteDiagnostic::new("-")
             .with_label(LabeledSpan::at(offset..offset + len, loc.path.clone().unwrap_or_else(|| "here".into())));
         diag = match self.severity {
             Severity::Error => diag.with_severity(miette::Severity::Error),

@@ -61,14 +61,16 @@ pub fn compile_with_needs(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSe
     let mut kinds: Vec<Kind> = Vec::new();
     let mut needs: Vec<ColumnNeeds> = Vec::new();
     let mut seen_kinds: HashMap<String, usize> = HashMap::new();
-    for (rk, file) in raw.kinds.iter().zip(&files.kinds) {
+    let no_remap = super::load::Remap::default();
+    for (i, (rk, file)) in raw.kinds.iter().zip(&files.kinds).enumerate() {
+        let remap = raw.remaps.get(i).unwrap_or(&no_remap);
         if let Some(&prev) = seen_kinds.get(&rk.kind) {
             let other = files.kinds.get(prev).map(|f| f.source.name.clone()).unwrap_or_default();
             diags.push(Diagnostic::error(format!("entity kind `{}` is defined twice (also in `{other}`)", rk.kind), file.loc("kind")));
             continue;
         }
         seen_kinds.insert(rk.kind.clone(), kinds.len());
-        let mut kc = KindCompiler { file, params: &params, host: &mut host, diags: &mut diags, used_params: &mut used_params, columns: Vec::new() };
+        let mut kc = KindCompiler { file, params: &params, host: &mut host, diags: &mut diags, used_params: &mut used_params, columns: Vec::new(), remap };
         match kc.kind(rk) {
             Some(k) => {
                 needs.push(ColumnNeeds { kind: k.name.clone(), table: k.table.clone(), id_column: k.id_column.clone(), columns: k.columns.clone() });
@@ -196,6 +198,8 @@ struct KindCompiler<'a> {
     diags: &'a mut Vec<Diagnostic>,
     used_params: &'a mut HashSet<String>,
     columns: Vec<ColumnSpec>,
+    /// Unreadable elements set aside: paths are mapped back, and sums are not checked.
+    remap: &'a super::load::Remap,
 }
 
 /// What a name may refer to at a given point of the evaluation.
@@ -214,8 +218,16 @@ struct Names<'k> {
 }
 
 impl KindCompiler<'_> {
+    fn loc(&self, path: &str) -> Location {
+        self.file.loc(&self.remap.original(path))
+    }
+
+    fn value_loc(&self, path: &str) -> Location {
+        self.file.value_loc(&self.remap.original(path))
+    }
+
     fn err(&mut self, msg: impl Into<String>, path: &str) {
-        let loc = self.file.loc(path);
+        let loc = self.loc(path);
         self.diags.push(Diagnostic::error(msg, loc));
     }
 
@@ -235,7 +247,7 @@ impl KindCompiler<'_> {
                     let help = did_you_mean(name, self.params.iter().map(|p| p.name.as_str()))
                         .map(|s| format!("did you mean `{s}`?"))
                         .unwrap_or_else(|| "declare it under `parameters:` in `ruleset.yaml`, or write a number".into());
-                    let loc = self.file.value_loc(path);
+                    let loc = self.value_loc(path);
                     self.diags.push(Diagnostic::error(format!("unknown parameter `{name}`"), loc).with_help(help));
                     None
                 }
@@ -258,7 +270,7 @@ impl KindCompiler<'_> {
         // Declared columns first: they fix types for everything that reads them.
         for (name, c) in &rk.columns {
             let path = format!("columns.{name}");
-            let loc = self.file.loc(&path);
+            let loc = self.loc(&path);
             let ty = c.ty.unwrap_or(if c.categories.is_some() { ValueType::Category } else { ValueType::Number });
             self.columns.push(ColumnSpec {
                 name: name.clone(),
@@ -295,7 +307,9 @@ impl KindCompiler<'_> {
             }
         }
         // Points must add up to each dimension's maximum.
-        for (d, dim) in dims.iter().enumerate() {
+        // Skip sums when an indicator could not be read or compiled: its error is the real one.
+        let skip_sums = !self.remap.is_empty() || indicators.len() != rk.indicators.len();
+        for (d, dim) in dims.iter().enumerate().filter(|_| !skip_sums) {
             let sum: f64 = indicators.iter().filter(|x| x.dim == d).map(|x| x.points).sum();
             if (sum - dim.max).abs() > 1e-9 {
                 let n = indicators.iter().filter(|x| x.dim == d).count();
@@ -409,7 +423,7 @@ impl KindCompiler<'_> {
             match Interval::parse(&g.range) {
                 Ok(interval) => grades.push(Grade { id: g.id.clone(), label: g.label.clone(), interval }),
                 Err(e) => {
-                    let loc = self.file.value_loc(&format!("grades.{i}.range"));
+                    let loc = self.value_loc(&format!("grades.{i}.range"));
                     self.diags.push(Diagnostic::error(format!("bad grade range: {e}"), loc));
                 }
             }
@@ -466,14 +480,14 @@ impl KindCompiler<'_> {
             Some(d) => Some(d),
             None => {
                 let help = did_you_mean(&ri.dimension, names.dims.iter().map(|d| d.id.as_str())).map(|s| format!("did you mean `{s}`?"));
-                let loc = self.file.value_loc(&format!("{base}.dimension"));
+                let loc = self.value_loc(&format!("{base}.dimension"));
                 self.diags.push(Diagnostic::error(format!("unknown dimension `{}`", ri.dimension), loc).with_help_opt(help));
                 None
             }
         };
         let sc = &ri.scoring;
         let ty = ri.ty.unwrap_or(default_type(sc.method));
-        let origin = self.file.loc(&format!("{base}.id"));
+        let origin = self.loc(&format!("{base}.id"));
         let input = self.input(i, ri, ty, names)?;
         let points = self.num(&sc.points, &format!("{base}.scoring.points"));
         if let Some(p) = points {
@@ -516,7 +530,7 @@ impl KindCompiler<'_> {
             );
             return None;
         }
-        let loc = self.file.loc(&base);
+        let loc = self.loc(&base);
         if let Some(col) = &inp.column {
             let c = self.column(col, Some(ty), loc)?;
             // A plain column takes the indicator's range and missing policy.
@@ -540,15 +554,15 @@ impl KindCompiler<'_> {
             self.missing_on_parts(&base, ri);
         }
         if let Some(r) = &inp.ratio {
-            let num = self.column(&r.num, Some(ValueType::Number), self.file.loc(&format!("{base}.ratio.num")))?;
-            let den = self.column(&r.den, Some(ValueType::Number), self.file.loc(&format!("{base}.ratio.den")))?;
+            let num = self.column(&r.num, Some(ValueType::Number), self.loc(&format!("{base}.ratio.num")))?;
+            let den = self.column(&r.den, Some(ValueType::Number), self.loc(&format!("{base}.ratio.den")))?;
             if !r.if_zero.is_finite() {
                 self.err("`if_zero` must be a finite number", &format!("{base}.ratio.if_zero"));
             }
             return Some(Input::Ratio { num, den, if_zero: r.if_zero });
         }
         if let Some(ch) = &inp.change {
-            let col = self.column(&ch.column, Some(ValueType::Number), self.file.loc(&format!("{base}.change.column")))?;
+            let col = self.column(&ch.column, Some(ValueType::Number), self.loc(&format!("{base}.change.column")))?;
             if let Some(spec) = self.columns.get_mut(col) {
                 spec.baseline = true;
             }
@@ -572,7 +586,7 @@ impl KindCompiler<'_> {
     /// `columns:`; say so rather than silently ignoring it.
     fn missing_on_parts(&mut self, base: &str, ri: &RawIndicator) {
         let path = base.trim_end_matches(".input").to_string() + ".missing";
-        let loc = self.file.loc(&path);
+        let loc = self.loc(&path);
         self.diags.push(
             Diagnostic::error(format!("`missing` on indicator `{}` has no effect: its input is computed", ri.id), loc)
                 .with_help("declare the policy on the columns it reads, under `columns:`"),
@@ -686,7 +700,7 @@ impl KindCompiler<'_> {
                             }
                         }
                         Err(e) => {
-                            let loc = self.file.value_loc(&format!("{base}.bands.{b}.range"));
+                            let loc = self.value_loc(&format!("{base}.bands.{b}.range"));
                             self.diags.push(Diagnostic::error(format!("bad band range: {e}"), loc));
                         }
                     }
@@ -715,14 +729,14 @@ impl KindCompiler<'_> {
                     let lo = ri.min.unwrap_or(f64::NEG_INFINITY);
                     let hi = ri.max.unwrap_or(f64::INFINITY);
                     if first.interval.lo > lo || (first.interval.lo == lo && !first.interval.lo_incl && lo.is_finite()) {
-                        let loc = self.file.loc(&format!("{base}.bands"));
+                        let loc = self.loc(&format!("{base}.bands"));
                         self.diags.push(
                             Diagnostic::warning(format!("values of `{}` below {} fall in no band and score 0", ri.id, first.interval), loc)
                                 .with_help("start the first band at the input's `min`, or declare `min`"),
                         );
                     }
                     if last.interval.hi < hi || (last.interval.hi == hi && !last.interval.hi_incl && hi.is_finite()) {
-                        let loc = self.file.loc(&format!("{base}.bands"));
+                        let loc = self.loc(&format!("{base}.bands"));
                         self.diags.push(
                             Diagnostic::warning(format!("values of `{}` above {} fall in no band and score 0", ri.id, last.interval), loc)
                                 .with_help("end the last band with `inf)`, or declare `max`"),
@@ -758,7 +772,7 @@ impl KindCompiler<'_> {
                     let help = did_you_mean(f, self.host.function_names().collect::<Vec<_>>().into_iter())
                         .map(|s| format!("did you mean `{s}`?"))
                         .unwrap_or_else(|| "define `fn NAME(value) { … }` in a `.rhai` file under `scripts/`".into());
-                    let loc = self.file.value_loc(&format!("{base}.function"));
+                    let loc = self.value_loc(&format!("{base}.function"));
                     self.diags.push(Diagnostic::error(format!("no rhai function `{f}` taking one argument"), loc).with_help(help));
                     return None;
                 }
@@ -797,7 +811,7 @@ impl KindCompiler<'_> {
                 Some(k) => Some(k),
                 None => {
                     let help = did_you_mean(id, names.indicators.iter().map(|(n, _)| n.as_str())).map(|s| format!("did you mean `{s}`?"));
-                    let loc = self.file.value_loc(&format!("{base}.indicator"));
+                    let loc = self.value_loc(&format!("{base}.indicator"));
                     self.diags.push(Diagnostic::error(format!("unknown indicator `{id}`"), loc).with_help_opt(help));
                     return None;
                 }
@@ -826,7 +840,7 @@ impl KindCompiler<'_> {
                     Some(k) => Effect::CapGrade(k),
                     None => {
                         let help = did_you_mean(g, names.grades.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
-                        let loc = self.file.value_loc(&format!("{base}.grade"));
+                        let loc = self.value_loc(&format!("{base}.grade"));
                         self.diags.push(Diagnostic::error(format!("unknown grade `{g}`"), loc).with_help_opt(help));
                         return None;
                     }
@@ -841,7 +855,7 @@ impl KindCompiler<'_> {
                     Some(k) => Effect::ForceOutcome(k),
                     None => {
                         let help = did_you_mean(o, outcomes.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
-                        let loc = self.file.value_loc(&format!("{base}.outcome"));
+                        let loc = self.value_loc(&format!("{base}.outcome"));
                         self.diags.push(Diagnostic::error(format!("unknown outcome `{o}`"), loc).with_help_opt(help));
                         return None;
                     }
@@ -935,7 +949,7 @@ impl KindCompiler<'_> {
         for (j, text) in list.iter().enumerate() {
             let path = format!("{base}.{key}.{j}");
             let mut err_loc = None;
-            let here = self.file.value_loc(&path);
+            let here = self.value_loc(&path);
             let result = {
                 let mut resolve = |name: &str| -> Result<Operand, String> {
                     match self.resolve(name, scope, names, &here) {
@@ -953,7 +967,7 @@ impl KindCompiler<'_> {
             match result {
                 Ok(c) => cmps.push(c),
                 Err(e) => {
-                    err_loc.get_or_insert_with(|| self.file.value_loc(&path));
+                    err_loc.get_or_insert_with(|| self.value_loc(&path));
                     let loc = err_loc.unwrap_or_default();
                     self.diags.push(Diagnostic::error(format!("in `{text}`: {e}"), loc));
                     ok = false;
@@ -977,6 +991,7 @@ impl KindCompiler<'_> {
         scope: Scope,
         names: &Names,
     ) -> Option<ExprId> {
+        let path = &self.remap.original(path);
         let pos = self.file.index.exact(path).or_else(|| self.file.index.find(path));
         let origin = TextOrigin {
             file: Some(self.file.source.clone()),
@@ -985,7 +1000,7 @@ impl KindCompiler<'_> {
             quoted: pos.map(|p| p.quoted).unwrap_or(false),
             path: Some(super::load::display_path(path)),
         };
-        let expr_loc = self.file.value_loc(path);
+        let expr_loc = self.value_loc(path);
         // Resolving may declare columns (which needs `self`), so resolve every name first.
         let mut resolved: Vec<(String, Result<Option<Var>, String>)> = Vec::new();
         for (name, member, _) in crate::script::identifiers(text) {
@@ -1252,7 +1267,7 @@ impl KindCompiler<'_> {
             }
         }
         for (id, msg) in warnings {
-            let loc = self.file.loc(&path_of(&id));
+            let loc = self.loc(&path_of(&id));
             self.diags.push(Diagnostic::warning(msg, loc).with_help("reorder the outcomes or change the conditions"));
         }
     }

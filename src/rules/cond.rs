@@ -117,7 +117,11 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
                     '<' => (Some(Op::Lt), 1),
                     '!' => (None, 1),
                     '=' => return Err("use `==` to compare".into()),
-                    _ => return Err(format!("unexpected `{c}`")),
+                    _ => {
+                        return Err(format!(
+                            "unexpected `{c}`: a plain comparison is `name op value`; use `when:` for a rhai expression"
+                        ))
+                    }
                 },
             };
             out.push(match op {

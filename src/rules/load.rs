@@ -70,6 +70,8 @@ pub struct RuleFiles {
 pub struct RawRuleSet {
     pub header: RawHeader,
     pub kinds: Vec<RawKind>,
+    /// Per kind: the unreadable list elements set aside (so sums are incomplete).
+    pub remaps: Vec<Remap>,
 }
 
 /// Read and parse every file of the rule set in `dir`.
@@ -214,56 +216,133 @@ fn clean_yaml_message(msg: &str) -> String {
 /// Deserialize the typed rule set, collecting every unknown key and type error.
 pub fn deserialize(files: &RuleFiles) -> (Option<RawRuleSet>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let header: Option<RawHeader> = typed(&files.header, schema::Root::Header, &mut diags);
-    let kinds: Vec<Option<RawKind>> =
+    let header: Option<(RawHeader, Remap)> = typed(&files.header, schema::Root::Header, &mut diags);
+    let kinds: Vec<Option<(RawKind, Remap)>> =
         files.kinds.iter().map(|f| typed(f, schema::Root::Kind, &mut diags)).collect();
     match header {
-        Some(header) if kinds.iter().all(Option::is_some) => {
-            (Some(RawRuleSet { header, kinds: kinds.into_iter().flatten().collect() }), diags)
+        Some((header, _)) if kinds.iter().all(Option::is_some) => {
+            let (kinds, remaps) = kinds.into_iter().flatten().unzip();
+            (Some(RawRuleSet { header, kinds, remaps }), diags)
         }
         _ => (None, diags),
     }
 }
 
 /// Deserialize one file's value into `T`, reporting unknown keys with suggestions.
-pub fn typed<T: DeserializeOwned>(file: &YamlFile, root: schema::Root, diags: &mut Vec<Diagnostic>) -> Option<T> {
-    let mut unknown: Vec<String> = Vec::new();
-    let result: Result<T, _> =
-        serde_ignored::deserialize(file.value.clone(), |p| unknown.push(path_string(&p)));
-    for path in &unknown {
-        let (parent, key) = match path.rsplit_once('.') {
-            Some((p, k)) => (p, k),
-            None => ("", path.as_str()),
+///
+/// A list element that cannot be read (a missing field, a wrong type) is reported and set
+/// aside, and the rest of the file is read again, so one mistake does not hide the others.
+/// Returns the value and whether any element was set aside.
+pub fn typed<T: DeserializeOwned>(file: &YamlFile, root: schema::Root, diags: &mut Vec<Diagnostic>) -> Option<(T, Remap)> {
+    let mut value = file.value.clone();
+    // Original indices still present, per top-level list.
+    let mut kept: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut reported: Vec<String> = Vec::new();
+    let mut dropped = false;
+    for _ in 0..200 {
+        let mut unknown: Vec<String> = Vec::new();
+        let result: Result<T, _> = {
+            let mut note = |p: serde_ignored::Path| unknown.push(path_string(&p));
+            let de = serde_ignored::Deserializer::new(value.clone(), &mut note);
+            serde_path_to_error::deserialize(de)
         };
-        let expected = schema::fields_at(root, parent);
-        let help = did_you_mean(key, expected.iter().copied())
-            .map(|s| format!("did you mean `{s}`?"))
-            .or_else(|| (!expected.is_empty()).then(|| format!("expected one of {}", ticked(expected))));
-        diags.push(
-            Diagnostic::error(format!("unknown key `{key}`"), file.loc(path)).with_help_opt(help),
-        );
-    }
-    match result {
-        Ok(v) => Some(v),
-        Err(e) => {
-            // The value deserializer has no positions; the text one does.
-            let located = serde_yaml::from_str::<T>(&file.source.text).err();
-            let (msg, loc) = match located.as_ref().and_then(|l| l.location().map(|p| (l, p))) {
-                Some((l, p)) => (
-                    clean_yaml_message(&l.to_string()),
-                    Location { file: Some(file.source.clone()), line: p.line(), col: p.column(), len: 1, path: None },
-                ),
-                None => (clean_yaml_message(&e.to_string()), Location { file: Some(file.source.clone()), ..Location::default() }),
+        for path in unknown {
+            let path = original_path(&path, &kept);
+            if reported.contains(&path) {
+                continue;
+            }
+            reported.push(path.clone());
+            let (parent, key) = match path.rsplit_once('.') {
+                Some((p, k)) => (p, k),
+                None => ("", path.as_str()),
             };
-            diags.push(Diagnostic::error(friendly(&msg), loc));
-            None
+            let expected = schema::fields_at(root, parent);
+            let help = did_you_mean(key, expected.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| (!expected.is_empty()).then(|| format!("expected one of {}", ticked(expected))));
+            diags.push(Diagnostic::error(format!("unknown key `{key}`"), file.loc(&path)).with_help_opt(help));
+        }
+        match result {
+            Ok(v) => return Some((v, Remap(if dropped { kept } else { Vec::new() }))),
+            Err(e) => {
+                let inner = dotted(&e.path().to_string());
+                let path = original_path(&inner, &kept);
+                let msg = friendly(&clean_yaml_message(&e.inner().to_string()));
+                let loc = if msg.starts_with("missing field") {
+                    file.loc(&path)
+                } else {
+                    file.value_loc(&path)
+                };
+                diags.push(Diagnostic::error(msg, loc));
+                // Set the offending list element aside and read the rest.
+                let mut segs = inner.split('.');
+                let (Some(list), Some(idx)) = (segs.next(), segs.next().and_then(|i| i.parse::<usize>().ok())) else {
+                    return None;
+                };
+                let Some(seq) = value.get_mut(list).and_then(|v| v.as_sequence_mut()) else {
+                    return None;
+                };
+                if idx >= seq.len() {
+                    return None;
+                }
+                seq.remove(idx);
+                dropped = true;
+                let entry = match kept.iter().position(|(k, _)| k == list) {
+                    Some(i) => kept.get_mut(i),
+                    None => {
+                        kept.push((list.to_string(), (0..seq.len() + 1).collect()));
+                        kept.last_mut()
+                    }
+                };
+                if let Some((_, ix)) = entry {
+                    if idx < ix.len() {
+                        ix.remove(idx);
+                    }
+                }
+            }
         }
     }
+    None
+}
+
+/// Which original list indices remain after unreadable elements were set aside, so later
+/// messages point at the right lines.
+#[derive(Debug, Clone, Default)]
+pub struct Remap(pub Vec<(String, Vec<usize>)>);
+
+impl Remap {
+    /// Whether nothing was set aside.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The file's own path for a path into the reduced value.
+    pub fn original(&self, path: &str) -> String {
+        original_path(path, &self.0)
+    }
+}
+
+/// serde_path_to_error's `a.b[3].c` as `a.b.3.c`.
+fn dotted(p: &str) -> String {
+    p.replace('[', ".").replace(']', "").trim_start_matches('.').to_string()
+}
+
+/// Map a path in the reduced value back to the file's own indices.
+fn original_path(path: &str, kept: &[(String, Vec<usize>)]) -> String {
+    let mut segs: Vec<String> = path.split('.').map(str::to_string).collect();
+    if let (Some(list), Some(idx)) = (segs.first().cloned(), segs.get(1).and_then(|i| i.parse::<usize>().ok())) {
+        if let Some((_, ix)) = kept.iter().find(|(k, _)| *k == list) {
+            if let (Some(orig), Some(slot)) = (ix.get(idx), segs.get_mut(1)) {
+                *slot = orig.to_string();
+            }
+        }
+    }
+    segs.join(".")
 }
 
 /// Say type errors in the rule file's own words.
 fn friendly(msg: &str) -> String {
-    msg.replace("f64", "a number").replace("u32", "a whole number").replace("a sequence", "a list")
+    msg.replace("missing field", "missing key").replace("unknown field", "unknown key").replace("f64", "a number").replace("u32", "a whole number").replace("a sequence", "a list")
 }
 
 fn ticked(fields: &[&str]) -> String {

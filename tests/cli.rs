@@ -1,0 +1,297 @@
+//! Integration tests: the binary on real files — the bundled rules and sample data, and
+//! broken copies of them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bangfu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run bangfu")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let s = std::fs::read_to_string(path).unwrap();
+    assert!(s.contains(from), "`{from}` not found in {}", path.display());
+    std::fs::write(path, s.replacen(from, to, 1)).unwrap();
+}
+
+/// Replace a temporary folder in output with a stable placeholder.
+fn scrub(s: &str, dir: &Path) -> String {
+    s.replace(&dir.display().to_string(), "[TMP]")
+}
+
+#[test]
+fn run_prints_summary_and_every_village() {
+    let o = bangfu(&["run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("结果 (outcomes)"));
+    assert!(out.contains("项目合计 (programme totals)"));
+    for i in 1..=78 {
+        assert!(out.contains(&format!(" V{i:02} ")), "V{i:02} missing");
+    }
+    assert!(out.contains("北周家村"));
+}
+
+#[test]
+fn terminal_tables_stay_aligned_with_chinese_labels() {
+    let out = stdout(&bangfu(&["run"]));
+    // Every row of the village table has its column separators at the same display columns.
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with(" V")).collect();
+    assert_eq!(rows.len(), 78);
+    let width = |s: &str| -> Vec<usize> {
+        let mut col = 0;
+        let mut seps = Vec::new();
+        for c in s.chars() {
+            if c == '|' {
+                seps.push(col);
+            }
+            col += if (c as u32) >= 0x1100 && !c.is_ascii() { 2 } else { 1 };
+        }
+        seps
+    };
+    let first = width(rows[0]);
+    for r in &rows {
+        assert_eq!(width(r), first, "misaligned row: {r}");
+    }
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let o = bangfu(&["run", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let m = &v["manifest"];
+    for key in ["tool_version", "rules", "data", "scenario", "precision"] {
+        assert!(m.get(key).is_some(), "manifest.{key}");
+    }
+    assert_eq!(m["rules"]["sha256"].as_str().map(str::len), Some(64));
+    let villages = v["villages"].as_array().unwrap();
+    assert_eq!(villages.len(), 78);
+    for key in ["id", "label", "dimensions", "total", "grade", "outcome", "gates"] {
+        assert!(villages[0].get(key).is_some(), "villages[].{key}");
+    }
+    let exit = v["summary"]["villages"]["exit"].as_u64().unwrap();
+    let cont = v["summary"]["villages"]["continue"].as_u64().unwrap();
+    assert_eq!(exit + cont, 78);
+    // Most villages exit; some continue.
+    assert!(exit > 50 && cont > 5, "{exit} / {cont}");
+    // Each village's dimensions add up to its total.
+    for vil in villages {
+        let sum: f64 = vil["dimensions"].as_object().unwrap().values().map(|x| x.as_f64().unwrap()).sum();
+        assert!((sum - vil["total"].as_f64().unwrap()).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn sample_reproduces_the_published_programme_totals() {
+    let v: serde_json::Value = serde_json::from_str(&stdout(&bangfu(&["run", "--format", "json"]))).unwrap();
+    let t = &v["summary"]["totals"];
+    assert_eq!(t["practical_funds"], 218.0);
+    assert_eq!(t["roads"], 12.0);
+    assert!(t["road_length"].as_f64().unwrap() > 3000.0);
+    assert_eq!(t["bridges"], 6.0);
+    assert_eq!(t["water_works"], 8.0);
+    assert_eq!(t["offices"], 5.0);
+    assert!(t["historical_settled"].as_f64().unwrap() > 20.0);
+    assert!(t["disputes_mediated"].as_f64().unwrap() > 100.0);
+    assert!(t["hazards_removed"].as_f64().unwrap() > 30.0);
+    assert_eq!(t["collective_petitions"], 0.0);
+    assert_eq!(t["skip_level_petitions"], 0.0);
+    assert!(t["secretaries"].as_f64().unwrap() > 10.0);
+    assert!(t["reserve_cadres"].as_f64().unwrap() > 30.0);
+    assert!(t["training"].as_f64().unwrap() > 50.0);
+}
+
+#[test]
+fn continuing_villages_fail_for_different_reasons() {
+    let v: serde_json::Value = serde_json::from_str(&stdout(&bangfu(&["run", "--format", "json"]))).unwrap();
+    let villages = v["villages"].as_array().unwrap();
+    let cont: Vec<&serde_json::Value> = villages.iter().filter(|x| x["outcome"] == "continue").collect();
+    assert!(cont.iter().any(|x| x["total"].as_f64().unwrap() >= 70.0 && !x["below_min"].as_array().unwrap().is_empty()));
+    assert!(cont.iter().any(|x| x["total"].as_f64().unwrap() < 70.0));
+    // A total of exactly the pass line passes.
+    let on_line: Vec<_> = villages.iter().filter(|x| x["total"].as_f64() == Some(70.0)).collect();
+    assert!(!on_line.is_empty(), "the sample should have a village on the line");
+    for x in on_line {
+        assert_eq!(x["outcome"], "exit", "{}", x["id"]);
+    }
+}
+
+#[test]
+fn check_accepts_the_default_rules() {
+    let o = bangfu(&["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("ok:"));
+}
+
+#[test]
+fn check_reports_every_problem_with_its_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    let village = rules.join("kinds/village.yaml");
+    edit(&village, "scoring: { method: deduct, points: 4, per: 1 }", "scoring: { method: deduct, pionts: 4, per: 1 }");
+    edit(&village, r#"- { range: "[2, 5)", points: 4 }"#, r#"- { range: "[2, 4)", points: 4 }"#);
+    edit(&village, "when: skip_level_petitions > 0", "when: skip_level_petitions > > 0");
+    edit(&village, "input: investment_wan", "input: investment_wann");
+    let o = bangfu(&["check", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = scrub(&stderr(&o), tmp.path());
+    insta::assert_snapshot!("check_four_problems", err);
+}
+
+#[test]
+fn run_with_invalid_rules_exits_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    edit(&rules.join("kinds/village.yaml"), "dimension: economy", "dimension: econmy");
+    let o = bangfu(&["run", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = scrub(&stderr(&o), tmp.path());
+    insta::assert_snapshot!("run_invalid_rules", err);
+}
+
+#[test]
+fn bad_data_is_reported_in_full_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    let csv = data.join("villages.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (rc, mi, inv) = (col("reserve_cadres"), col("medical_insurance_rate"), col("investment_wan"));
+    let mut set = |row: usize, c: usize, v: &str| {
+        let mut f: Vec<String> = lines[row].split(',').map(String::from).collect();
+        f[c] = v.to_string();
+        lines[row] = f.join(",");
+    };
+    set(3, rc, "三");
+    set(5, mi, "1.7");
+    set(7, 0, "V02");
+    set(9, inv, "");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let out = tmp.path().join("out");
+    let o = bangfu(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(!out.exists(), "no result files on bad data");
+    insta::assert_snapshot!("bad_data_four_problems", scrub(&stderr(&o), tmp.path()));
+}
+
+#[test]
+fn results_are_identical_across_threads_and_row_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one");
+    let many = tmp.path().join("many");
+    let shuffled = tmp.path().join("shuffled");
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    // Reverse the village rows (keep the header).
+    let csv = data.join("villages.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    lines.reverse();
+    std::fs::write(&csv, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+    assert_eq!(bangfu(&["run", "--threads", "1", "--quiet", "--out", one.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(bangfu(&["run", "--quiet", "--out", many.to_str().unwrap()]).status.code(), Some(0));
+    let o = bangfu(&["run", "--quiet", "--data", data.to_str().unwrap(), "--out", shuffled.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["villages.csv", "results.json"] {
+        let a = std::fs::read(one.join(f)).unwrap();
+        assert_eq!(a, std::fs::read(many.join(f)).unwrap(), "{f}: threads");
+        if f == "villages.csv" {
+            assert_eq!(a, std::fs::read(shuffled.join(f)).unwrap(), "{f}: row order");
+        }
+    }
+}
+
+#[test]
+fn gbk_csv_gives_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    let csv = data.join("villages.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let (gbk, _, bad) = encoding_rs::GBK.encode(&text);
+    assert!(!bad);
+    std::fs::write(&csv, &gbk).unwrap();
+    let a = stdout(&bangfu(&["run", "--format", "csv"]));
+    let b = stdout(&bangfu(&["run", "--format", "csv", "--data", data.to_str().unwrap()]));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn out_writes_the_result_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("res");
+    let o = bangfu(&["run", "--quiet", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    for f in ["villages.csv", "results.json", "manifest.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+    assert!(leftovers.is_empty(), "no temporary files left behind");
+    let csv = std::fs::read_to_string(out.join("villages.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 79);
+}
+
+#[test]
+fn out_refuses_to_overwrite_inputs() {
+    let o = bangfu(&["run", "--quiet", "--out", "data/sample"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("holds the run's inputs"));
+}
+
+#[test]
+fn a_runaway_script_is_stopped_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    edit(&rules.join("scripts/helpers.rhai"), "fn audit_points(audits) {", "fn audit_points(audits) {\n    loop { }");
+    let start = std::time::Instant::now();
+    let o = bangfu(&["run", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(start.elapsed().as_secs() < 30);
+    let err = stderr(&o);
+    assert!(err.contains("audit_points") && err.contains("`V01`"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(bangfu(&["run", "--format", "xml"]).status.code(), Some(2));
+    assert_eq!(bangfu(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(bangfu(&["run", "--threads", "0"]).status.code(), Some(2));
+}
