@@ -49,12 +49,22 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `location`.
     pub fn error(message: impl Into<String>, location: Location) -> Self {
-        Diagnostic { severity: Severity::Error, message: message.into(), location, help: None }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            location,
+            help: None,
+        }
     }
 
     /// A warning at `location`.
     pub fn warning(message: impl Into<String>, location: Location) -> Self {
-        Diagnostic { severity: Severity::Warning, message: message.into(), location, help: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            message: message.into(),
+            location,
+            help: None,
+        }
     }
 
     /// Attach a help line.
@@ -74,7 +84,11 @@ impl Diagnostic {
     /// `file:line:col`, or whatever part of it is known.
     pub fn place(&self) -> String {
         let loc = &self.location;
-        let mut s = loc.file.as_ref().map(|f| f.name.clone()).unwrap_or_default();
+        let mut s = loc
+            .file
+            .as_ref()
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
         if loc.line > 0 {
             s.push_str(&format!(":{}", loc.line));
             if loc.col > 0 {
@@ -93,7 +107,11 @@ impl Diagnostic {
         let loc = &self.location;
         let mut head = format!("{sev}: {}", self.message);
         let place = self.place();
-        let path_note = loc.path.as_ref().map(|p| format!(" (at `{p}`)")).unwrap_or_default();
+        let path_note = loc
+            .path
+            .as_ref()
+            .map(|p| format!(" (at `{p}`)"))
+            .unwrap_or_default();
         let Some(file) = loc.file.as_ref().filter(|_| loc.line > 0) else {
             if !place.is_empty() || !path_note.is_empty() {
                 head.push_str(&format!("\n  --> {place}{path_note}"));
@@ -105,8 +123,10 @@ impl Diagnostic {
         };
         let offset = byte_offset(&file.text, loc.line, loc.col.max(1));
         let len = span_len(&file.text, offset, loc.len);
-        let mut diag = MietteDiagnostic::new("-")
-            .with_label(LabeledSpan::at(offset..offset + len, loc.path.clone().unwrap_or_else(|| "here".into())));
+        let mut diag = MietteDiagnostic::new("-").with_label(LabeledSpan::at(
+            offset..offset + len,
+            loc.path.clone().unwrap_or_else(|| "here".into()),
+        ));
         diag = match self.severity {
             Severity::Error => diag.with_severity(miette::Severity::Error),
             Severity::Warning => diag.with_severity(miette::Severity::Warning),
@@ -149,7 +169,11 @@ fn byte_offset(text: &str, line: usize, col: usize) -> usize {
     let mut off = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let within: usize = l.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
+            let within: usize = l
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return off + within.min(l.trim_end_matches(['\n', '\r']).len());
         }
         off += l.len();
@@ -167,7 +191,10 @@ fn span_len(text: &str, offset: usize, chars: usize) -> usize {
 }
 
 /// The closest candidate to `name`, if any is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(name, c);
@@ -179,9 +206,15 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
 }
 
 /// The closest few candidates, best first (for "closest ids" suggestions).
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<&'a str> {
-    let mut scored: Vec<(f64, &str)> =
-        candidates.into_iter().map(|c| (strsim::jaro_winkler(name, c), c)).collect();
+pub fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.into_iter().take(n).map(|(_, c)| c).collect()
 }
@@ -193,9 +226,18 @@ pub fn render_all(diags: &[Diagnostic]) -> String {
         out.push_str(&d.render());
         out.push('\n');
     }
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
-    out.push_str(&format!("{} error{}, {} warning{}\n", errors, plural(errors), warnings, plural(warnings)));
+    out.push_str(&format!(
+        "{} error{}, {} warning{}\n",
+        errors,
+        plural(errors),
+        warnings,
+        plural(warnings)
+    ));
     out
 }
 

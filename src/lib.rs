@@ -4,6 +4,10 @@
 //! files → [`rules::raw`] → [`rules::compile`]d [`RuleSet`] → [`engine`] scores and decisions →
 //! [`report`]. The compiled rule set is immutable and shared across threads.
 
+// Diagnostics carry their source file and help text; they are built once per problem, not in
+// hot paths, so their size in `Result` does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod cli;
 pub mod data;
 pub mod diag;
@@ -12,7 +16,6 @@ pub mod exit;
 pub mod report;
 pub mod rules;
 pub mod script;
-
 
 pub use diag::{Diagnostic, Severity};
 

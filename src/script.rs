@@ -51,7 +51,10 @@ pub struct ScriptHost {
 
 impl fmt::Debug for ScriptHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScriptHost").field("exprs", &self.exprs.len()).field("functions", &self.functions).finish()
+        f.debug_struct("ScriptHost")
+            .field("exprs", &self.exprs.len())
+            .field("functions", &self.functions)
+            .finish()
     }
 }
 
@@ -77,7 +80,11 @@ pub struct ScriptError {
 
 impl fmt::Display for ScriptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed for `{}`: {} ({})", self.what, self.entity, self.message, self.place)
+        write!(
+            f,
+            "{} failed for `{}`: {} ({})",
+            self.what, self.entity, self.message, self.place
+        )
     }
 }
 
@@ -121,7 +128,11 @@ impl ScriptHost {
                             engine.register_global_module(module.into());
                         }
                         Err(e) => diags.push(Diagnostic::error(
-                            format!("script `{}` failed to load: {}", src.name, clean(&e.to_string())),
+                            format!(
+                                "script `{}` failed to load: {}",
+                                src.name,
+                                clean(&e.to_string())
+                            ),
                             located(src, e.position()),
                         )),
                     }
@@ -135,7 +146,11 @@ impl ScriptHost {
                 }
             }
         }
-        ScriptHost { engine, exprs: Vec::new(), functions }
+        ScriptHost {
+            engine,
+            exprs: Vec::new(),
+            functions,
+        }
     }
 
     /// Whether a helper function `name` taking `arity` arguments exists.
@@ -210,7 +225,12 @@ impl ScriptHost {
     }
 
     /// Evaluate an expression with the values already pushed into `scope`.
-    pub fn eval(&self, id: ExprId, scope: &mut Scope, entity: &str) -> Result<Dynamic, ScriptError> {
+    pub fn eval(
+        &self,
+        id: ExprId,
+        scope: &mut Scope,
+        entity: &str,
+    ) -> Result<Dynamic, ScriptError> {
         let Some(e) = self.exprs.get(id.0) else {
             return Err(ScriptError {
                 what: "expression".into(),
@@ -239,7 +259,9 @@ fn runtime_message(err: &rhai::EvalAltResult) -> String {
         }
         E::ErrorTerminated(_, _) => format!("stopped after {} ms", MAX_WALL.as_millis()),
         E::ErrorStackOverflow(_) => "too many nested calls (runaway recursion?)".into(),
-        E::ErrorDataTooLarge(what, _) => format!("{} exceeds the sandbox limit", what.to_lowercase()),
+        E::ErrorDataTooLarge(what, _) => {
+            format!("{} exceeds the sandbox limit", what.to_lowercase())
+        }
         other => clean(&other.to_string()),
     }
 }
@@ -272,26 +294,71 @@ fn map_pos(origin: &TextOrigin, pos: rhai::Position) -> Location {
     let rl = pos.line().unwrap_or(1).max(1);
     let rc = pos.position().unwrap_or(1).max(1);
     let (line, col) = if rl == 1 {
-        (origin.line, origin.col + usize::from(origin.quoted) + rc - 1)
+        (
+            origin.line,
+            origin.col + usize::from(origin.quoted) + rc - 1,
+        )
     } else {
         (origin.line + rl - 1, rc)
     };
-    Location { file: origin.file.clone(), line, col, len: 1, path: origin.path.clone() }
+    Location {
+        file: origin.file.clone(),
+        line,
+        col,
+        len: 1,
+        path: origin.path.clone(),
+    }
 }
 
 /// 1-based line and character column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
 const KEYWORDS: &[&str] = &[
-    "true", "false", "if", "else", "switch", "do", "while", "loop", "until", "for", "in", "break",
-    "continue", "return", "throw", "try", "catch", "fn", "let", "const", "this", "private",
-    "import", "export", "as", "global", "Fn", "call", "curry", "is_def_var", "is_def_fn",
-    "type_of", "print", "debug", "eval",
+    "true",
+    "false",
+    "if",
+    "else",
+    "switch",
+    "do",
+    "while",
+    "loop",
+    "until",
+    "for",
+    "in",
+    "break",
+    "continue",
+    "return",
+    "throw",
+    "try",
+    "catch",
+    "fn",
+    "let",
+    "const",
+    "this",
+    "private",
+    "import",
+    "export",
+    "as",
+    "global",
+    "Fn",
+    "call",
+    "curry",
+    "is_def_var",
+    "is_def_fn",
+    "type_of",
+    "print",
+    "debug",
+    "eval",
 ];
 
 /// Identifiers an expression reads as variables: not keywords, not function names (followed
@@ -326,14 +393,19 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i += 2;
-                while i < bytes.len() && !(bytes.get(i) == Some(&b'*') && bytes.get(i + 1) == Some(&b'/')) {
+                while i < bytes.len()
+                    && !(bytes.get(i) == Some(&b'*') && bytes.get(i + 1) == Some(&b'/'))
+                {
                     i += 1;
                 }
                 i += 2;
             }
             c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                 let start = i;
-                while bytes.get(i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80) {
+                while bytes
+                    .get(i)
+                    .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
+                {
                     i += 1;
                 }
                 let name = text.get(start..i).unwrap_or("").to_string();
@@ -348,7 +420,10 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
                 if bytes.get(i) == Some(&b'.') {
                     let ms = i + 1;
                     let mut me = ms;
-                    while bytes.get(me).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80) {
+                    while bytes
+                        .get(me)
+                        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
+                    {
                         me += 1;
                     }
                     if me > ms && bytes.get(me) != Some(&b'(') {
@@ -358,7 +433,11 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
                 if prev_sig == Some(b'|') || is_decl {
                     locals.push(name.clone());
                 }
-                if !is_call && !is_prop && !KEYWORDS.contains(&name.as_str()) && !locals.contains(&name) {
+                if !is_call
+                    && !is_prop
+                    && !KEYWORDS.contains(&name.as_str())
+                    && !locals.contains(&name)
+                {
                     out.push((name, member, start));
                 } else if name == "let" || name == "const" {
                     out.push((name, None, start));
@@ -366,7 +445,10 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
                 prev_sig = Some(b'a');
             }
             c if c.is_ascii_digit() => {
-                while bytes.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_') {
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'_')
+                {
                     i += 1;
                 }
                 prev_sig = Some(b'0');
@@ -395,6 +477,9 @@ mod tests {
             .collect();
         assert_eq!(ids, vec!["a", "b", "total", "grade"]);
         let m = identifiers("points.hist > 3");
-        assert_eq!(m.first().and_then(|(_, m, _)| m.clone()), Some("hist".to_string()));
+        assert_eq!(
+            m.first().and_then(|(_, m, _)| m.clone()),
+            Some("hist".to_string())
+        );
     }
 }

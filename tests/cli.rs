@@ -1,6 +1,8 @@
 //! Integration tests: the binary on real files — the bundled rules and sample data, and
 //! broken copies of them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -75,7 +77,11 @@ fn terminal_tables_stay_aligned_with_chinese_labels() {
             if c == '|' {
                 seps.push(col);
             }
-            col += if (c as u32) >= 0x1100 && !c.is_ascii() { 2 } else { 1 };
+            col += if (c as u32) >= 0x1100 && !c.is_ascii() {
+                2
+            } else {
+                1
+            };
         }
         seps
     };
@@ -97,7 +103,15 @@ fn json_has_the_documented_shape() {
     assert_eq!(m["rules"]["sha256"].as_str().map(str::len), Some(64));
     let villages = v["villages"].as_array().unwrap();
     assert_eq!(villages.len(), 78);
-    for key in ["id", "label", "dimensions", "total", "grade", "outcome", "gates"] {
+    for key in [
+        "id",
+        "label",
+        "dimensions",
+        "total",
+        "grade",
+        "outcome",
+        "gates",
+    ] {
         assert!(villages[0].get(key).is_some(), "villages[].{key}");
     }
     let exit = v["summary"]["villages"]["exit"].as_u64().unwrap();
@@ -107,14 +121,20 @@ fn json_has_the_documented_shape() {
     assert!(exit > 50 && cont > 5, "{exit} / {cont}");
     // Each village's dimensions add up to its total.
     for vil in villages {
-        let sum: f64 = vil["dimensions"].as_object().unwrap().values().map(|x| x.as_f64().unwrap()).sum();
+        let sum: f64 = vil["dimensions"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|x| x.as_f64().unwrap())
+            .sum();
         assert!((sum - vil["total"].as_f64().unwrap()).abs() < 1e-9);
     }
 }
 
 #[test]
 fn sample_reproduces_the_published_programme_totals() {
-    let v: serde_json::Value = serde_json::from_str(&stdout(&bangfu(&["run", "--format", "json"]))).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&bangfu(&["run", "--format", "json"]))).unwrap();
     let t = &v["summary"]["totals"];
     assert_eq!(t["practical_funds"], 218.0);
     assert_eq!(t["roads"], 12.0);
@@ -134,14 +154,27 @@ fn sample_reproduces_the_published_programme_totals() {
 
 #[test]
 fn continuing_villages_fail_for_different_reasons() {
-    let v: serde_json::Value = serde_json::from_str(&stdout(&bangfu(&["run", "--format", "json"]))).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&bangfu(&["run", "--format", "json"]))).unwrap();
     let villages = v["villages"].as_array().unwrap();
-    let cont: Vec<&serde_json::Value> = villages.iter().filter(|x| x["outcome"] == "continue").collect();
-    assert!(cont.iter().any(|x| x["total"].as_f64().unwrap() >= 70.0 && !x["below_min"].as_array().unwrap().is_empty()));
+    let cont: Vec<&serde_json::Value> = villages
+        .iter()
+        .filter(|x| x["outcome"] == "continue")
+        .collect();
+    assert!(cont
+        .iter()
+        .any(|x| x["total"].as_f64().unwrap() >= 70.0
+            && !x["below_min"].as_array().unwrap().is_empty()));
     assert!(cont.iter().any(|x| x["total"].as_f64().unwrap() < 70.0));
     // A total of exactly the pass line passes.
-    let on_line: Vec<_> = villages.iter().filter(|x| x["total"].as_f64() == Some(70.0)).collect();
-    assert!(!on_line.is_empty(), "the sample should have a village on the line");
+    let on_line: Vec<_> = villages
+        .iter()
+        .filter(|x| x["total"].as_f64() == Some(70.0))
+        .collect();
+    assert!(
+        !on_line.is_empty(),
+        "the sample should have a village on the line"
+    );
     for x in on_line {
         assert_eq!(x["outcome"], "exit", "{}", x["id"]);
     }
@@ -160,9 +193,21 @@ fn check_reports_every_problem_with_its_place() {
     let rules = tmp.path().join("rules");
     copy_dir(&root().join("rules"), &rules);
     let village = rules.join("kinds/village.yaml");
-    edit(&village, "scoring: { method: deduct, points: 4, per: 1 }", "scoring: { method: deduct, pionts: 4, per: 1 }");
-    edit(&village, r#"- { range: "[2, 5)", points: 4 }"#, r#"- { range: "[2, 4)", points: 4 }"#);
-    edit(&village, "when: skip_level_petitions > 0", "when: skip_level_petitions > > 0");
+    edit(
+        &village,
+        "scoring: { method: deduct, points: 4, per: 1 }",
+        "scoring: { method: deduct, pionts: 4, per: 1 }",
+    );
+    edit(
+        &village,
+        r#"- { range: "[2, 5)", points: 4 }"#,
+        r#"- { range: "[2, 4)", points: 4 }"#,
+    );
+    edit(
+        &village,
+        "when: skip_level_petitions > 0",
+        "when: skip_level_petitions > > 0",
+    );
     edit(&village, "input: investment_wan", "input: investment_wann");
     let o = bangfu(&["check", "--rules", rules.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
@@ -175,7 +220,11 @@ fn run_with_invalid_rules_exits_3() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("rules");
     copy_dir(&root().join("rules"), &rules);
-    edit(&rules.join("kinds/village.yaml"), "dimension: economy", "dimension: econmy");
+    edit(
+        &rules.join("kinds/village.yaml"),
+        "dimension: economy",
+        "dimension: econmy",
+    );
     let o = bangfu(&["run", "--rules", rules.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
     let err = scrub(&stderr(&o), tmp.path());
@@ -192,7 +241,11 @@ fn bad_data_is_reported_in_full_and_nothing_is_written() {
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let header: Vec<&str> = lines[0].split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (rc, mi, inv) = (col("reserve_cadres"), col("medical_insurance_rate"), col("investment_wan"));
+    let (rc, mi, inv) = (
+        col("reserve_cadres"),
+        col("medical_insurance_rate"),
+        col("investment_wan"),
+    );
     let mut set = |row: usize, c: usize, v: &str| {
         let mut f: Vec<String> = lines[row].split(',').map(String::from).collect();
         f[c] = v.to_string();
@@ -204,7 +257,13 @@ fn bad_data_is_reported_in_full_and_nothing_is_written() {
     set(9, inv, "");
     std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
     let out = tmp.path().join("out");
-    let o = bangfu(&["run", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = bangfu(&[
+        "run",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(4));
     assert!(!out.exists(), "no result files on bad data");
     insta::assert_snapshot!("bad_data_four_problems", scrub(&stderr(&o), tmp.path()));
@@ -225,15 +284,43 @@ fn results_are_identical_across_threads_and_row_order() {
     let header = lines.remove(0);
     lines.reverse();
     std::fs::write(&csv, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
-    assert_eq!(bangfu(&["run", "--threads", "1", "--quiet", "--out", one.to_str().unwrap()]).status.code(), Some(0));
-    assert_eq!(bangfu(&["run", "--quiet", "--out", many.to_str().unwrap()]).status.code(), Some(0));
-    let o = bangfu(&["run", "--quiet", "--data", data.to_str().unwrap(), "--out", shuffled.to_str().unwrap()]);
+    assert_eq!(
+        bangfu(&[
+            "run",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            one.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        bangfu(&["run", "--quiet", "--out", many.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        shuffled.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for f in ["villages.csv", "results.json"] {
         let a = std::fs::read(one.join(f)).unwrap();
         assert_eq!(a, std::fs::read(many.join(f)).unwrap(), "{f}: threads");
         if f == "villages.csv" {
-            assert_eq!(a, std::fs::read(shuffled.join(f)).unwrap(), "{f}: row order");
+            assert_eq!(
+                a,
+                std::fs::read(shuffled.join(f)).unwrap(),
+                "{f}: row order"
+            );
         }
     }
 }
@@ -249,7 +336,13 @@ fn gbk_csv_gives_the_same_results() {
     assert!(!bad);
     std::fs::write(&csv, &gbk).unwrap();
     let a = stdout(&bangfu(&["run", "--format", "csv"]));
-    let b = stdout(&bangfu(&["run", "--format", "csv", "--data", data.to_str().unwrap()]));
+    let b = stdout(&bangfu(&[
+        "run",
+        "--format",
+        "csv",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
     assert_eq!(a, b);
 }
 
@@ -262,7 +355,11 @@ fn out_writes_the_result_files() {
     for f in ["villages.csv", "results.json", "manifest.json"] {
         assert!(out.join(f).is_file(), "{f}");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
     assert!(leftovers.is_empty(), "no temporary files left behind");
     let csv = std::fs::read_to_string(out.join("villages.csv")).unwrap();
     assert_eq!(csv.lines().count(), 79);
@@ -280,13 +377,20 @@ fn a_runaway_script_is_stopped_and_named() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("rules");
     copy_dir(&root().join("rules"), &rules);
-    edit(&rules.join("scripts/helpers.rhai"), "fn audit_points(audits) {", "fn audit_points(audits) {\n    loop { }");
+    edit(
+        &rules.join("scripts/helpers.rhai"),
+        "fn audit_points(audits) {",
+        "fn audit_points(audits) {\n    loop { }",
+    );
     let start = std::time::Instant::now();
     let o = bangfu(&["run", "--rules", rules.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(5));
     assert!(start.elapsed().as_secs() < 30);
     let err = stderr(&o);
-    assert!(err.contains("audit_points") && err.contains("`V01`"), "{err}");
+    assert!(
+        err.contains("audit_points") && err.contains("`V01`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -14,24 +14,49 @@ pub fn run(opts: &Options) -> Exit {
     // Columns the rules read must exist in the data set's tables.
     if let Ok(ds) = DataSet::open(&opts.data) {
         for need in &needs {
-            let Some(tf) = ds.tables.get(&need.table) else { continue };
-            let Ok(header) = read_header(tf) else { continue };
-            for col in std::iter::once(&need.id_column).chain(need.columns.iter().map(|c| &c.name)) {
+            let Some(tf) = ds.tables.get(&need.table) else {
+                continue;
+            };
+            let Ok(header) = read_header(tf) else {
+                continue;
+            };
+            for col in std::iter::once(&need.id_column).chain(need.columns.iter().map(|c| &c.name))
+            {
                 if header.iter().any(|h| h == col) {
                     continue;
                 }
-                let origin = need.columns.iter().find(|c| &c.name == col).map(|c| c.origin.clone()).unwrap_or_default();
+                let origin = need
+                    .columns
+                    .iter()
+                    .find(|c| &c.name == col)
+                    .map(|c| c.origin.clone())
+                    .unwrap_or_default();
                 let help = did_you_mean(col, header.iter().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!("the columns of `{}` are: {}", tf.display(), header.join(", ")));
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the columns of `{}` are: {}",
+                            tf.display(),
+                            header.join(", ")
+                        )
+                    });
                 diags.push(
-                    Diagnostic::error(format!("unknown column `{col}`: `{}` has no such column", tf.display()), origin)
-                        .with_help(help),
+                    Diagnostic::error(
+                        format!(
+                            "unknown column `{col}`: `{}` has no such column",
+                            tf.display()
+                        ),
+                        origin,
+                    )
+                    .with_help(help),
                 );
             }
         }
     }
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     if opts.format == Format::Json {
         let list: Vec<serde_json::Value> = diags
             .iter()
@@ -47,7 +72,11 @@ pub fn run(opts: &Options) -> Exit {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"ok": errors == 0, "problems": list})).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"ok": errors == 0, "problems": list}))
+                .unwrap_or_default()
+        );
     } else {
         if !diags.is_empty() {
             print_diags(&diags, opts.color);

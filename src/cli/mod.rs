@@ -27,7 +27,8 @@ pub enum Color {
     Never,
 }
 
-const ABOUT: &str = "bangfu (帮扶): score backward villages and helping units against a committee's criteria, \
+const ABOUT: &str =
+    "bangfu (帮扶): score backward villages and helping units against a committee's criteria, \
 and decide exit, reward or continued assistance.";
 
 /// Command-line arguments.
@@ -63,10 +64,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate the rule set (and that the data has the columns it reads).
-    #[command(after_help = "Examples:\n  bangfu check\n  bangfu check --rules my-rules/ --data data/2026/\n  bangfu check --format json")]
+    #[command(
+        after_help = "Examples:\n  bangfu check\n  bangfu check --rules my-rules/ --data data/2026/\n  bangfu check --format json"
+    )]
     Check,
     /// Score every village and unit, decide outcomes, and report.
-    #[command(after_help = "Examples:\n  bangfu run\n  bangfu run --format md > report.md\n  bangfu run --out results/ --quiet\n  bangfu run --rules rules/ --data data/sample/ --threads 1")]
+    #[command(
+        after_help = "Examples:\n  bangfu run\n  bangfu run --format md > report.md\n  bangfu run --out results/ --quiet\n  bangfu run --rules rules/ --data data/sample/ --threads 1"
+    )]
     Run,
 }
 
@@ -101,7 +106,11 @@ pub fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
             let _ = e.print();
             return code.into();
         }
@@ -116,7 +125,11 @@ pub fn run_cli(cli: Cli) -> Exit {
             eprintln!("error: `--threads` must be at least 1");
             return Exit::Usage;
         }
-        if rayon::ThreadPoolBuilder::new().num_threads(n).build_global().is_err() {
+        if rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .is_err()
+        {
             eprintln!("error: could not start {n} worker threads");
             return Exit::Usage;
         }

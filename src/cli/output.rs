@@ -7,18 +7,39 @@ use crate::diag::{Diagnostic, Severity};
 pub fn print_diags(diags: &[Diagnostic], color: bool) {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by(|a, b| {
-        let fa = a.location.file.as_ref().map(|f| f.name.clone()).unwrap_or_default();
-        let fb = b.location.file.as_ref().map(|f| f.name.clone()).unwrap_or_default();
-        b.severity.cmp(&a.severity).then(fa.cmp(&fb)).then(a.location.line.cmp(&b.location.line)).then(a.location.col.cmp(&b.location.col))
+        let fa = a
+            .location
+            .file
+            .as_ref()
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        let fb = b
+            .location
+            .file
+            .as_ref()
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        b.severity
+            .cmp(&a.severity)
+            .then(fa.cmp(&fb))
+            .then(a.location.line.cmp(&b.location.line))
+            .then(a.location.col.cmp(&b.location.col))
     });
     let mut out = String::new();
     for d in &sorted {
         out.push_str(&paint(&d.render(), color));
         out.push('\n');
     }
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
-    out.push_str(&format!("{errors} error{}, {warnings} warning{}\n", crate::diag::plural(errors), crate::diag::plural(warnings)));
+    out.push_str(&format!(
+        "{errors} error{}, {warnings} warning{}\n",
+        crate::diag::plural(errors),
+        crate::diag::plural(warnings)
+    ));
     eprint!("{out}");
 }
 
@@ -29,8 +50,14 @@ pub fn print_data_errors(errors: &[DataError], color: bool) {
         out.push_str(&paint(&e.to_string(), color));
         out.push('\n');
     }
-    let n = errors.iter().filter(|e| !e.message.starts_with('…')).count();
-    out.push_str(&format!("invalid data: {n} problem{} found; nothing was scored\n", crate::diag::plural(n)));
+    let n = errors
+        .iter()
+        .filter(|e| !e.message.starts_with('…'))
+        .count();
+    out.push_str(&format!(
+        "invalid data: {n} problem{} found; nothing was scored\n",
+        crate::diag::plural(n)
+    ));
     eprint!("{out}");
 }
 

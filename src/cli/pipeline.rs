@@ -14,7 +14,10 @@ pub fn load_rules(opts: &Options) -> Result<RuleSet, Exit> {
         Ok((rs, _warnings)) => Ok(rs),
         Err(diags) => {
             print_diags(&diags, opts.color);
-            eprintln!("the rule set in `{}` is invalid; run `bangfu check` for details", opts.rules.display());
+            eprintln!(
+                "the rule set in `{}` is invalid; run `bangfu check` for details",
+                opts.rules.display()
+            );
             Err(Exit::InvalidRules)
         }
     }
@@ -39,7 +42,10 @@ pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindRe
         EvalError::Data(errs, count) => {
             let mut errs = errs;
             if count > errs.len() {
-                errs.push(DataError::file(frame.file.clone(), format!("… and {} more", count - errs.len())));
+                errs.push(DataError::file(
+                    frame.file.clone(),
+                    format!("… and {} more", count - errs.len()),
+                ));
             }
             print_data_errors(&errs, opts.color);
             Exit::InvalidData
@@ -48,7 +54,10 @@ pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindRe
             // The same failure on many entities is one problem: show it once with examples.
             let mut groups: Vec<(&crate::script::ScriptError, Vec<&str>)> = Vec::new();
             for e in &errs {
-                match groups.iter_mut().find(|(g, _)| g.what == e.what && g.message == e.message) {
+                match groups
+                    .iter_mut()
+                    .find(|(g, _)| g.what == e.what && g.message == e.message)
+                {
                     Some((_, ids)) => ids.push(&e.entity),
                     None => groups.push((e, vec![&e.entity])),
                 }
@@ -61,7 +70,11 @@ pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindRe
                     eprintln!(
                         "  the same for {}{}",
                         shown.join(", "),
-                        if more > 0 { format!(" and {more} more") } else { String::new() }
+                        if more > 0 {
+                            format!(" and {more} more")
+                        } else {
+                            String::new()
+                        }
                     );
                 }
             }

@@ -24,7 +24,11 @@ pub fn run(opts: &Options) -> Exit {
     let view = RunView {
         rules: &rules,
         data: &ds,
-        primary: KindView { kind: &rules.primary, frame: &frame, result: &result },
+        primary: KindView {
+            kind: &rules.primary,
+            frame: &frame,
+            result: &result,
+        },
         data_sha256,
         data_files,
         scenario: None,
@@ -33,9 +37,18 @@ pub fn run(opts: &Options) -> Exit {
     if let Some(dir) = &opts.out {
         let results = json::results(&view);
         let files = vec![
-            (format!("{}.csv", rules.primary.table), csv_out::kind_csv(&view.primary, rules.precision).into_bytes()),
-            ("results.json".to_string(), json::to_string(&results).into_bytes()),
-            ("manifest.json".to_string(), json::to_string(&json::manifest(&view)).into_bytes()),
+            (
+                format!("{}.csv", rules.primary.table),
+                csv_out::kind_csv(&view.primary, rules.precision).into_bytes(),
+            ),
+            (
+                "results.json".to_string(),
+                json::to_string(&results).into_bytes(),
+            ),
+            (
+                "manifest.json".to_string(),
+                json::to_string(&json::manifest(&view)).into_bytes(),
+            ),
         ];
         if let Err(e) = write::write_all(dir, &files, &[&opts.rules, &opts.data]) {
             eprintln!("error: {e}");
@@ -48,8 +61,16 @@ pub fn run(opts: &Options) -> Exit {
     let text = match opts.format {
         Format::Json => json::to_string(&json::results(&view)),
         Format::Csv => csv_out::kind_csv(&view.primary, rules.precision),
-        Format::Md => format!("{}{}", summary(&view, Flavor::Markdown), entities(&view, &view.primary, Flavor::Markdown)),
-        Format::Table => format!("{}{}", summary(&view, Flavor::Terminal), entities(&view, &view.primary, Flavor::Terminal)),
+        Format::Md => format!(
+            "{}{}",
+            summary(&view, Flavor::Markdown),
+            entities(&view, &view.primary, Flavor::Markdown)
+        ),
+        Format::Table => format!(
+            "{}{}",
+            summary(&view, Flavor::Terminal),
+            entities(&view, &view.primary, Flavor::Terminal)
+        ),
     };
     print!("{text}");
     if let Some(dir) = &opts.out {

@@ -8,7 +8,10 @@ pub fn decode(bytes: &[u8], enc: Encoding) -> Result<Cow<'_, str>, String> {
     let utf8 = || -> Result<Cow<'_, str>, String> {
         let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         std::str::from_utf8(b).map(Cow::Borrowed).map_err(|e| {
-            format!("the file is not valid UTF-8 (first bad byte at offset {})", e.valid_up_to())
+            format!(
+                "the file is not valid UTF-8 (first bad byte at offset {})",
+                e.valid_up_to()
+            )
         })
     };
     let gb = || -> Result<Cow<'_, str>, String> {

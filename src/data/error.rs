@@ -20,11 +20,26 @@ pub struct DataError {
 impl DataError {
     /// A problem with a whole file.
     pub fn file(file: String, message: String) -> DataError {
-        DataError { file, row: None, column: None, value: None, message, expected: None, help: None }
+        DataError {
+            file,
+            row: None,
+            column: None,
+            value: None,
+            message,
+            expected: None,
+            help: None,
+        }
     }
 
     /// A problem with one cell.
-    pub fn cell(file: &str, row: u64, column: &str, value: &str, message: &str, expected: String) -> DataError {
+    pub fn cell(
+        file: &str,
+        row: u64,
+        column: &str,
+        value: &str,
+        message: &str,
+        expected: String,
+    ) -> DataError {
         DataError {
             file: file.to_string(),
             row: Some(row),

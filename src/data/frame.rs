@@ -19,7 +19,11 @@ impl Column {
 
     /// The category text of row `r`.
     pub fn category(&self, r: usize) -> &str {
-        self.values.get(r).and_then(|&c| self.dict.get(c as usize)).map(String::as_str).unwrap_or("")
+        self.values
+            .get(r)
+            .and_then(|&c| self.dict.get(c as usize))
+            .map(String::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -53,7 +57,11 @@ impl Frame {
 
     /// The label of row `r`, or its id.
     pub fn label(&self, r: usize) -> &str {
-        self.labels.as_ref().and_then(|l| l.get(r)).map(String::as_str).unwrap_or_else(|| self.id(r))
+        self.labels
+            .as_ref()
+            .and_then(|l| l.get(r))
+            .map(String::as_str)
+            .unwrap_or_else(|| self.id(r))
     }
 
     /// The id of row `r`.

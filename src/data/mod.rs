@@ -101,15 +101,32 @@ impl DataSet {
     /// Open a data set folder, reading `dataset.yaml` if there is one.
     pub fn open(dir: &Path) -> Result<DataSet, DataError> {
         if !dir.is_dir() {
-            return Err(DataError::file(dir.display().to_string(), "the data set folder does not exist".into()));
+            return Err(DataError::file(
+                dir.display().to_string(),
+                "the data set folder does not exist".into(),
+            ));
         }
         let manifest = dir.join("dataset.yaml");
-        let mut ds = DataSet { dir: dir.to_path_buf(), name: None, period: None, tables: BTreeMap::new(), baseline: BTreeMap::new() };
+        let mut ds = DataSet {
+            dir: dir.to_path_buf(),
+            name: None,
+            period: None,
+            tables: BTreeMap::new(),
+            baseline: BTreeMap::new(),
+        };
         if manifest.is_file() {
             let name = manifest.display().to_string();
-            let text = std::fs::read_to_string(&manifest).map_err(|e| DataError::file(name.clone(), format!("cannot read: {e}")))?;
+            let text = std::fs::read_to_string(&manifest)
+                .map_err(|e| DataError::file(name.clone(), format!("cannot read: {e}")))?;
             let raw: RawDataSet = serde_yaml::from_str(&text).map_err(|e| {
-                let mut err = DataError::file(name.clone(), e.to_string().split(" at line ").next().unwrap_or("").to_string());
+                let mut err = DataError::file(
+                    name.clone(),
+                    e.to_string()
+                        .split(" at line ")
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                );
                 err.row = e.location().map(|l| l.line() as u64);
                 err
             })?;
@@ -117,22 +134,43 @@ impl DataSet {
             ds.period = raw.period.map(|p| p.0);
             let default_enc = raw.encoding.unwrap_or(Encoding::Auto);
             let conv = |r: RawTableRef| match r {
-                RawTableRef::File(f) => TableFile { path: dir.join(f), encoding: default_enc, sheet: None },
-                RawTableRef::Full(t) => TableFile { path: dir.join(t.file), encoding: t.encoding.unwrap_or(default_enc), sheet: t.sheet },
+                RawTableRef::File(f) => TableFile {
+                    path: dir.join(f),
+                    encoding: default_enc,
+                    sheet: None,
+                },
+                RawTableRef::Full(t) => TableFile {
+                    path: dir.join(t.file),
+                    encoding: t.encoding.unwrap_or(default_enc),
+                    sheet: t.sheet,
+                },
             };
             ds.tables = raw.tables.into_iter().map(|(k, v)| (k, conv(v))).collect();
-            ds.baseline = raw.baseline.into_iter().map(|(k, v)| (k, conv(v))).collect();
+            ds.baseline = raw
+                .baseline
+                .into_iter()
+                .map(|(k, v)| (k, conv(v)))
+                .collect();
         } else {
             // Without a manifest, every `NAME.csv` is table NAME; `baseline.csv` is the
             // baseline of the primary table.
             if let Ok(rd) = std::fs::read_dir(dir) {
                 for e in rd.filter_map(Result::ok) {
                     let p = e.path();
-                    let (Some(stem), Some(ext)) = (p.file_stem().and_then(|s| s.to_str()), p.extension().and_then(|s| s.to_str())) else { continue };
+                    let (Some(stem), Some(ext)) = (
+                        p.file_stem().and_then(|s| s.to_str()),
+                        p.extension().and_then(|s| s.to_str()),
+                    ) else {
+                        continue;
+                    };
                     if ext != "csv" && ext != "xlsx" {
                         continue;
                     }
-                    let tf = TableFile { path: p.clone(), encoding: Encoding::Auto, sheet: None };
+                    let tf = TableFile {
+                        path: p.clone(),
+                        encoding: Encoding::Auto,
+                        sheet: None,
+                    };
                     if stem == "baseline" {
                         ds.baseline.insert(String::new(), tf);
                     } else {
@@ -147,22 +185,30 @@ impl DataSet {
     /// The file of table `name`.
     pub fn table(&self, name: &str) -> Result<&TableFile, DataError> {
         self.tables.get(name).ok_or_else(|| {
-            let mut e = DataError::file(self.dir.display().to_string(), format!("no table `{name}` in the data set"));
-            e.expected = Some(format!("a file `{name}.csv` (or an entry under `tables:` in dataset.yaml)"));
+            let mut e = DataError::file(
+                self.dir.display().to_string(),
+                format!("no table `{name}` in the data set"),
+            );
+            e.expected = Some(format!(
+                "a file `{name}.csv` (or an entry under `tables:` in dataset.yaml)"
+            ));
             e
         })
     }
 
     /// The baseline file of table `name`, if any.
     pub fn baseline_of(&self, name: &str, primary: bool) -> Option<&TableFile> {
-        self.baseline.get(name).or_else(|| primary.then(|| self.baseline.get("")).flatten())
+        self.baseline
+            .get(name)
+            .or_else(|| primary.then(|| self.baseline.get("")).flatten())
     }
 
     /// SHA-256 over the files a run reads, and each file's own hash.
     pub fn hashes(&self) -> (String, Vec<(String, String)>) {
         let mut all = Sha256::new();
         let mut each = Vec::new();
-        let mut files: Vec<&TableFile> = self.tables.values().chain(self.baseline.values()).collect();
+        let mut files: Vec<&TableFile> =
+            self.tables.values().chain(self.baseline.values()).collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
         for f in files {
@@ -182,8 +228,17 @@ impl DataSet {
         let mut frame = parse::load_frame(kind, tf)?;
         if kind.needs_baseline {
             let Some(bf) = self.baseline_of(&kind.table, true) else {
-                let mut e = DataError::file(self.dir.display().to_string(), format!("the rules compare `{}` with a baseline, but the data set has none", kind.table));
-                e.expected = Some(format!("`baseline: {{ {}: FILE }}` in dataset.yaml", kind.table));
+                let mut e = DataError::file(
+                    self.dir.display().to_string(),
+                    format!(
+                        "the rules compare `{}` with a baseline, but the data set has none",
+                        kind.table
+                    ),
+                );
+                e.expected = Some(format!(
+                    "`baseline: {{ {}: FILE }}` in dataset.yaml",
+                    kind.table
+                ));
                 return Err(vec![e]);
             };
             parse::attach_baseline(kind, &mut frame, bf)?;

@@ -15,8 +15,15 @@ pub const MAX_ERRORS: usize = 200;
 /// Read a table file as text.
 fn read_text(tf: &TableFile) -> Result<String, DataError> {
     let name = tf.display();
-    if tf.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-        return Err(DataError::file(name, "XLSX tables are not read yet; save the sheet as CSV".into()));
+    if tf
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    {
+        return Err(DataError::file(
+            name,
+            "XLSX tables are not read yet; save the sheet as CSV".into(),
+        ));
     }
     let bytes = std::fs::read(&tf.path).map_err(|e| {
         let mut err = DataError::file(name.clone(), format!("cannot read the file: {e}"));
@@ -25,7 +32,8 @@ fn read_text(tf: &TableFile) -> Result<String, DataError> {
     })?;
     let text = decode(&bytes, tf.encoding).map_err(|m| {
         let mut e = DataError::file(name.clone(), m);
-        e.help = Some("save the file as UTF-8 or GBK, or declare `encoding:` in dataset.yaml".into());
+        e.help =
+            Some("save the file as UTF-8 or GBK, or declare `encoding:` in dataset.yaml".into());
         e
     })?;
     Ok(text.into_owned())
@@ -40,14 +48,32 @@ struct Layout {
     width: usize,
 }
 
-fn header_layout(kind: &Kind, file: &str, header: &csv::StringRecord, specs: &[&ColumnSpec], all: bool) -> Result<Layout, Vec<DataError>> {
-    let names: Vec<String> = header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+fn header_layout(
+    kind: &Kind,
+    file: &str,
+    header: &csv::StringRecord,
+    specs: &[&ColumnSpec],
+    all: bool,
+) -> Result<Layout, Vec<DataError>> {
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
     let mut errors = Vec::new();
     for (i, n) in names.iter().enumerate() {
         if n.is_empty() {
-            errors.push(DataError { row: Some(1), ..DataError::file(file.to_string(), format!("column {} has an empty header", i + 1)) });
+            errors.push(DataError {
+                row: Some(1),
+                ..DataError::file(
+                    file.to_string(),
+                    format!("column {} has an empty header", i + 1),
+                )
+            });
         } else if names.iter().take(i).any(|m| m == n) {
-            let mut e = DataError::file(file.to_string(), format!("column `{n}` appears twice in the header"));
+            let mut e = DataError::file(
+                file.to_string(),
+                format!("column `{n}` appears twice in the header"),
+            );
             e.row = Some(1);
             e.column = Some(n.clone());
             errors.push(e);
@@ -56,19 +82,30 @@ fn header_layout(kind: &Kind, file: &str, header: &csv::StringRecord, specs: &[&
     let find = |name: &str, errors: &mut Vec<DataError>, why: String| -> Option<usize> {
         let pos = names.iter().position(|n| n == name);
         if pos.is_none() {
-            let mut e = DataError::file(file.to_string(), format!("missing column `{name}` ({why})"));
+            let mut e =
+                DataError::file(file.to_string(), format!("missing column `{name}` ({why})"));
             e.row = Some(1);
             e.column = Some(name.to_string());
-            e.help = did_you_mean(name, names.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+            e.help = did_you_mean(name, names.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"));
             errors.push(e);
         }
         pos
     };
     let id = find(&kind.id_column, &mut errors, "the id column".into());
     // A baseline table needs only the id and the compared columns.
-    let label = kind.label_column.as_ref().filter(|_| all).and_then(|l| find(l, &mut errors, "the label column".into()));
+    let label = kind
+        .label_column
+        .as_ref()
+        .filter(|_| all)
+        .and_then(|l| find(l, &mut errors, "the label column".into()));
     let groups = if all {
-        kind.group_by.iter().filter_map(|g| find(g, &mut errors, "a `group_by` column".into()).map(|i| (g.clone(), i))).collect()
+        kind.group_by
+            .iter()
+            .filter_map(|g| {
+                find(g, &mut errors, "a `group_by` column".into()).map(|i| (g.clone(), i))
+            })
+            .collect()
     } else {
         Vec::new()
     };
@@ -76,20 +113,35 @@ fn header_layout(kind: &Kind, file: &str, header: &csv::StringRecord, specs: &[&
         .iter()
         .map(|s| {
             if all || s.baseline {
-                find(&s.name, &mut errors, format!("read by the rules at {}", place(s)))
+                find(
+                    &s.name,
+                    &mut errors,
+                    format!("read by the rules at {}", place(s)),
+                )
             } else {
                 None
             }
         })
         .collect();
     match id {
-        Some(id) if errors.is_empty() => Ok(Layout { id, label, groups, cols, width: names.len() }),
+        Some(id) if errors.is_empty() => Ok(Layout {
+            id,
+            label,
+            groups,
+            cols,
+            width: names.len(),
+        }),
         _ => Err(errors),
     }
 }
 
 fn place(s: &ColumnSpec) -> String {
-    let f = s.origin.file.as_ref().map(|f| f.name.as_str()).unwrap_or("the rules");
+    let f = s
+        .origin
+        .file
+        .as_ref()
+        .map(|f| f.name.as_str())
+        .unwrap_or("the rules");
     if s.origin.line > 0 {
         format!("{f}:{}", s.origin.line)
     } else {
@@ -115,12 +167,20 @@ pub fn load_frame(kind: &Kind, tf: &TableFile) -> Result<Frame, Vec<DataError>> 
     load_with(kind, tf, &specs, true)
 }
 
-fn load_with(kind: &Kind, tf: &TableFile, specs: &[&ColumnSpec], all: bool) -> Result<Frame, Vec<DataError>> {
+fn load_with(
+    kind: &Kind,
+    tf: &TableFile,
+    specs: &[&ColumnSpec],
+    all: bool,
+) -> Result<Frame, Vec<DataError>> {
     let file = tf.display();
     let text = read_text(tf).map_err(|e| vec![e])?;
     if text.trim().is_empty() {
         let mut e = DataError::file(file, "the file is empty".into());
-        e.expected = Some(format!("a header row naming `{}` and the columns the rules read", kind.id_column));
+        e.expected = Some(format!(
+            "a header row naming `{}` and the columns the rules read",
+            kind.id_column
+        ));
         return Err(vec![e]);
     }
     let (header_line, body, body_start_line) = split_header(&text);
@@ -149,10 +209,19 @@ fn load_with(kind: &Kind, tf: &TableFile, specs: &[&ColumnSpec], all: bool) -> R
         .map(|(c, &start)| parse_chunk(c, start, &file, &layout, specs))
         .collect();
 
-    let mut frame = Frame { file: file.clone(), ..Frame::default() };
+    let mut frame = Frame {
+        file: file.clone(),
+        ..Frame::default()
+    };
     let mut errors = Vec::new();
     let mut error_count = 0;
-    frame.cols = specs.iter().map(|s| Column { dict: s.categories.clone().unwrap_or_default(), ..Column::default() }).collect();
+    frame.cols = specs
+        .iter()
+        .map(|s| Column {
+            dict: s.categories.clone().unwrap_or_default(),
+            ..Column::default()
+        })
+        .collect();
     let mut labels = Vec::new();
     let mut groups: Vec<Vec<String>> = vec![Vec::new(); layout.groups.len()];
     for mut ch in parsed {
@@ -187,7 +256,11 @@ fn load_with(kind: &Kind, tf: &TableFile, specs: &[&ColumnSpec], all: bool) -> R
             if remap.is_empty() {
                 dst.values.extend_from_slice(&src.values);
             } else {
-                dst.values.extend(src.values.iter().map(|&c| remap.get(c as usize).copied().unwrap_or(c)));
+                dst.values.extend(
+                    src.values
+                        .iter()
+                        .map(|&c| remap.get(c as usize).copied().unwrap_or(c)),
+                );
             }
             if !dst.missing.is_empty() {
                 if src.missing.is_empty() {
@@ -201,7 +274,12 @@ fn load_with(kind: &Kind, tf: &TableFile, specs: &[&ColumnSpec], all: bool) -> R
     if kind.label_column.is_some() && all {
         frame.labels = Some(labels);
     }
-    frame.groups = layout.groups.iter().map(|(n, _)| n.clone()).zip(groups).collect();
+    frame.groups = layout
+        .groups
+        .iter()
+        .map(|(n, _)| n.clone())
+        .zip(groups)
+        .collect();
 
     // Order by id; duplicates sit side by side after sorting.
     let sorted = frame.ids.windows(2).all(|w| w.first() < w.get(1));
@@ -217,7 +295,14 @@ fn load_with(kind: &Kind, tf: &TableFile, specs: &[&ColumnSpec], all: bool) -> R
                 let first = frame.rows.get(i - 1).copied().unwrap_or(0);
                 let row = frame.rows.get(i).copied().unwrap_or(0);
                 let id = frame.id(i).to_string();
-                let mut e = DataError::cell(&file, row, &kind.id_column, &id, &format!("duplicate id (also on row {first})"), "each id once".into());
+                let mut e = DataError::cell(
+                    &file,
+                    row,
+                    &kind.id_column,
+                    &id,
+                    &format!("duplicate id (also on row {first})"),
+                    "each id once".into(),
+                );
                 e.help = Some("every row needs its own id".into());
                 errors.push(e);
             }
@@ -235,7 +320,10 @@ fn load_with(kind: &Kind, tf: &TableFile, specs: &[&ColumnSpec], all: bool) -> R
         let listed = errors.len();
         let mut errors = fold_repeats(errors);
         if error_count > listed {
-            errors.push(DataError::file(file, format!("… and {} more problems in this file", error_count - listed)));
+            errors.push(DataError::file(
+                file,
+                format!("… and {} more problems in this file", error_count - listed),
+            ));
         }
         Err(errors)
     }
@@ -263,7 +351,10 @@ fn fold_repeats(errors: Vec<DataError>) -> Vec<DataError> {
     }
     for ((col, msg), n) in seen {
         if n > SHOWN {
-            let file = out.first().map(|e: &DataError| e.file.clone()).unwrap_or_default();
+            let file = out
+                .first()
+                .map(|e: &DataError| e.file.clone())
+                .unwrap_or_default();
             let mut e = DataError::file(file, format!("… and {} more rows: {msg}", n - SHOWN));
             e.column = col;
             out.push(e);
@@ -276,7 +367,11 @@ fn fold_repeats(errors: Vec<DataError>) -> Vec<DataError> {
 fn split_header(text: &str) -> (&str, &str, u64) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match text.find('\n') {
-        Some(i) => (text.get(..i).unwrap_or(""), text.get(i + 1..).unwrap_or(""), 2),
+        Some(i) => (
+            text.get(..i).unwrap_or(""),
+            text.get(i + 1..).unwrap_or(""),
+            2,
+        ),
         None => (text, "", 2),
     }
 }
@@ -294,7 +389,11 @@ fn split_body(body: &str) -> Vec<&str> {
     while start < body.len() {
         let mut end = (start + target).min(body.len());
         if end < body.len() {
-            end = body.get(end..).and_then(|r| r.find('\n')).map(|i| end + i + 1).unwrap_or(body.len());
+            end = body
+                .get(end..)
+                .and_then(|r| r.find('\n'))
+                .map(|i| end + i + 1)
+                .unwrap_or(body.len());
         }
         out.push(body.get(start..end).unwrap_or(""));
         start = end;
@@ -302,10 +401,28 @@ fn split_body(body: &str) -> Vec<&str> {
     out
 }
 
-fn parse_chunk(text: &str, first_line: u64, file: &str, layout: &Layout, specs: &[&ColumnSpec]) -> Chunk {
+fn parse_chunk(
+    text: &str,
+    first_line: u64,
+    file: &str,
+    layout: &Layout,
+    specs: &[&ColumnSpec],
+) -> Chunk {
     let mut ch = Chunk {
-        cols: specs.iter().map(|s| Column { dict: s.categories.clone().unwrap_or_default(), ..Column::default() }).collect(), groups: vec![Vec::new(); layout.groups.len()], ..Chunk::default() };
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+        cols: specs
+            .iter()
+            .map(|s| Column {
+                dict: s.categories.clone().unwrap_or_default(),
+                ..Column::default()
+            })
+            .collect(),
+        groups: vec![Vec::new(); layout.groups.len()],
+        ..Chunk::default()
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut rec = csv::ByteRecord::new();
     let push_err = |ch: &mut Chunk, e: DataError| {
         ch.error_count += 1;
@@ -319,27 +436,62 @@ fn parse_chunk(text: &str, first_line: u64, file: &str, layout: &Layout, specs: 
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line() + first_line - 1);
-                let mut err = DataError::file(file.to_string(), format!("unreadable CSV: {}", e.to_string().split(": ").last().unwrap_or("")));
+                let mut err = DataError::file(
+                    file.to_string(),
+                    format!(
+                        "unreadable CSV: {}",
+                        e.to_string().split(": ").last().unwrap_or("")
+                    ),
+                );
                 err.row = line;
                 push_err(&mut ch, err);
                 break;
             }
         }
-        let line = rec.position().map(|p| p.line() + first_line - 1).unwrap_or(0);
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        let line = rec
+            .position()
+            .map(|p| p.line() + first_line - 1)
+            .unwrap_or(0);
+        if rec.len() == 1
+            && rec
+                .get(0)
+                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
             continue; // a blank line
         }
         if rec.len() != layout.width {
-            let mut e = DataError::file(file.to_string(), format!("the row has {} fields but the header has {}", rec.len(), layout.width));
+            let mut e = DataError::file(
+                file.to_string(),
+                format!(
+                    "the row has {} fields but the header has {}",
+                    rec.len(),
+                    layout.width
+                ),
+            );
             e.row = Some(line);
             e.expected = Some(format!("{} comma-separated fields", layout.width));
             push_err(&mut ch, e);
             continue;
         }
-        let field = |i: usize| -> &str { rec.get(i).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("").trim() };
+        let field = |i: usize| -> &str {
+            rec.get(i)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or("")
+                .trim()
+        };
         let id = field(layout.id);
         if id.is_empty() {
-            push_err(&mut ch, DataError::cell(file, line, specs.first().map(|_| "").unwrap_or(""), "", "empty id", "an id".into()));
+            push_err(
+                &mut ch,
+                DataError::cell(
+                    file,
+                    line,
+                    specs.first().map(|_| "").unwrap_or(""),
+                    "",
+                    "empty id",
+                    "an id".into(),
+                ),
+            );
             if let Some(e) = ch.errors.last_mut() {
                 e.column = None;
                 e.value = None;
@@ -347,8 +499,21 @@ fn parse_chunk(text: &str, first_line: u64, file: &str, layout: &Layout, specs: 
             }
             continue;
         }
-        if id.chars().any(|c| c.is_whitespace() || c == '\u{feff}' || c.is_control()) {
-            push_err(&mut ch, DataError::cell(file, line, "", id, "an id may not contain spaces or invisible characters", "an id like `V01`".into()));
+        if id
+            .chars()
+            .any(|c| c.is_whitespace() || c == '\u{feff}' || c.is_control())
+        {
+            push_err(
+                &mut ch,
+                DataError::cell(
+                    file,
+                    line,
+                    "",
+                    id,
+                    "an id may not contain spaces or invisible characters",
+                    "an id like `V01`".into(),
+                ),
+            );
             if let Some(e) = ch.errors.last_mut() {
                 e.column = None;
             }
@@ -370,7 +535,9 @@ fn parse_chunk(text: &str, first_line: u64, file: &str, layout: &Layout, specs: 
             };
             let raw = field(*pos);
             let parsed = parse_cell(raw, spec, ch.cols.get_mut(k));
-            let Some(col) = ch.cols.get_mut(k) else { continue };
+            let Some(col) = ch.cols.get_mut(k) else {
+                continue;
+            };
             match parsed {
                 Cell::Value(v) => {
                     col.values.push(v);
@@ -442,10 +609,14 @@ fn parse_cell(raw: &str, spec: &ColumnSpec, col: Option<&mut Column>) -> Cell {
             _ => return Cell::Bad("not true or false".into(), expected(spec)),
         },
         ValueType::Category => {
-            let Some(col) = col else { return Cell::Value(0.0) };
+            let Some(col) = col else {
+                return Cell::Value(0.0);
+            };
             match col.dict.iter().position(|d| d == raw) {
                 Some(i) => i as f64,
-                None if spec.categories.is_some() => return Cell::Bad("not one of the categories".into(), expected(spec)),
+                None if spec.categories.is_some() => {
+                    return Cell::Bad("not one of the categories".into(), expected(spec))
+                }
                 None => {
                     col.dict.push(raw.to_string());
                     (col.dict.len() - 1) as f64
@@ -466,7 +637,13 @@ fn expected(spec: &ColumnSpec) -> String {
         ValueType::Integer => "a whole number".to_string(),
         ValueType::Bool => "`true` or `false`".to_string(),
         ValueType::Category => match &spec.categories {
-            Some(c) => format!("one of {}", c.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")),
+            Some(c) => format!(
+                "one of {}",
+                c.iter()
+                    .map(|x| format!("`{x}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             None => "a category".to_string(),
         },
     };
@@ -480,11 +657,19 @@ fn expected(spec: &ColumnSpec) -> String {
 }
 
 /// Read the baseline table and attach its values to `frame`, matched by id.
-pub fn attach_baseline(kind: &Kind, frame: &mut Frame, tf: &TableFile) -> Result<(), Vec<DataError>> {
+pub fn attach_baseline(
+    kind: &Kind,
+    frame: &mut Frame,
+    tf: &TableFile,
+) -> Result<(), Vec<DataError>> {
     let specs: Vec<&ColumnSpec> = kind.columns.iter().collect();
     let base = load_with(kind, tf, &specs, false)?;
     let mut errors = Vec::new();
-    let mut cols: Vec<Option<Vec<f64>>> = kind.columns.iter().map(|c| c.baseline.then(|| Vec::with_capacity(frame.len()))).collect();
+    let mut cols: Vec<Option<Vec<f64>>> = kind
+        .columns
+        .iter()
+        .map(|c| c.baseline.then(|| Vec::with_capacity(frame.len())))
+        .collect();
     for (r, id) in frame.ids.iter().enumerate() {
         match base.find(id) {
             Some(b) => {
@@ -497,8 +682,16 @@ pub fn attach_baseline(kind: &Kind, frame: &mut Frame, tf: &TableFile) -> Result
             None => {
                 if errors.len() < MAX_ERRORS {
                     let row = frame.rows.get(r).copied().unwrap_or(0);
-                    let mut e = DataError::cell(&frame.file, row, &kind.id_column, id, "this entity is missing from the baseline", format!("a row for `{id}` in {}", tf.display()));
-                    e.help = Some("every assessed entity needs its start-of-programme values".into());
+                    let mut e = DataError::cell(
+                        &frame.file,
+                        row,
+                        &kind.id_column,
+                        id,
+                        "this entity is missing from the baseline",
+                        format!("a row for `{id}` in {}", tf.display()),
+                    );
+                    e.help =
+                        Some("every assessed entity needs its start-of-programme values".into());
                     errors.push(e);
                 }
                 for out in cols.iter_mut().flatten() {
@@ -518,6 +711,15 @@ pub fn attach_baseline(kind: &Kind, frame: &mut Frame, tf: &TableFile) -> Result
 pub fn read_header(tf: &TableFile) -> Result<Vec<String>, DataError> {
     let text = read_text(tf)?;
     let (line, _, _) = split_header(&text);
-    let rec = csv::ReaderBuilder::new().has_headers(false).from_reader(line.as_bytes()).records().next().and_then(Result::ok).unwrap_or_default();
-    Ok(rec.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect())
+    let rec = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes())
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    Ok(rec
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect())
 }

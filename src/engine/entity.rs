@@ -49,17 +49,51 @@ pub struct KindCtx<'a> {
 
 impl<'a> KindCtx<'a> {
     /// Prepare the shared context.
-    pub fn new(kind: &'a Kind, frame: &'a Frame, params: &'a [Param], scripts: &'a ScriptHost, precision: u32) -> Self {
-        let cat_dicts = frame.cols.iter().map(|c| c.dict.iter().map(|s| ImmutableString::from(s.as_str())).collect()).collect();
-        let grade_ids = kind.grades.iter().map(|g| ImmutableString::from(g.id.as_str())).collect();
+    pub fn new(
+        kind: &'a Kind,
+        frame: &'a Frame,
+        params: &'a [Param],
+        scripts: &'a ScriptHost,
+        precision: u32,
+    ) -> Self {
+        let cat_dicts = frame
+            .cols
+            .iter()
+            .map(|c| {
+                c.dict
+                    .iter()
+                    .map(|s| ImmutableString::from(s.as_str()))
+                    .collect()
+            })
+            .collect();
+        let grade_ids = kind
+            .grades
+            .iter()
+            .map(|g| ImmutableString::from(g.id.as_str()))
+            .collect();
         let fail_columns = kind
             .columns
             .iter()
             .enumerate()
-            .filter(|(i, c)| c.missing == MissingPolicy::Fail && frame.cols.get(*i).is_some_and(|col| !col.missing.is_empty()))
+            .filter(|(i, c)| {
+                c.missing == MissingPolicy::Fail
+                    && frame
+                        .cols
+                        .get(*i)
+                        .is_some_and(|col| !col.missing.is_empty())
+            })
             .map(|(i, _)| i)
             .collect();
-        KindCtx { kind, frame, params, scripts, precision, cat_dicts, grade_ids, fail_columns }
+        KindCtx {
+            kind,
+            frame,
+            params,
+            scripts,
+            precision,
+            cat_dicts,
+            grade_ids,
+            fail_columns,
+        }
     }
 }
 
@@ -98,17 +132,27 @@ impl<'v> View<'v> {
         match var {
             Var::Column(c) => {
                 let col = self.ctx.frame.cols.get(c);
-                let v = col.and_then(|col| col.values.get(self.row)).copied().unwrap_or(0.0);
+                let v = col
+                    .and_then(|col| col.values.get(self.row))
+                    .copied()
+                    .unwrap_or(0.0);
                 match kind.columns.get(c).map(|s| s.ty) {
                     Some(ValueType::Bool) => Val::Bool(v != 0.0),
-                    Some(ValueType::Category) => Val::Str(col.map(|c| c.category(self.row)).unwrap_or("")),
+                    Some(ValueType::Category) => {
+                        Val::Str(col.map(|c| c.category(self.row)).unwrap_or(""))
+                    }
                     _ => Val::Num(v),
                 }
             }
             Var::Param(p) => Val::Num(self.ctx.params.get(p).map(|p| p.value).unwrap_or(0.0)),
             Var::Dim(d) => Val::Num(self.dims.get(d).copied().unwrap_or(0.0)),
             Var::Total => Val::Num(self.total),
-            Var::Grade => Val::Str(self.grade.and_then(|g| kind.grades.get(g)).map(|g| g.id.as_str()).unwrap_or("")),
+            Var::Grade => Val::Str(
+                self.grade
+                    .and_then(|g| kind.grades.get(g))
+                    .map(|g| g.id.as_str())
+                    .unwrap_or(""),
+            ),
             Var::Failed => Val::Bool(self.failed),
             Var::AnyGate => Val::Bool(self.gates.iter().any(|g| *g)),
             Var::Gate(g) => Val::Bool(self.gates.get(g).copied().unwrap_or(false)),
@@ -134,12 +178,36 @@ impl<'v> View<'v> {
     fn dynamic(&self, var: Var) -> Dynamic {
         let ctx = self.ctx;
         match (var, self.get(var)) {
-            (Var::Column(c), Val::Num(x)) if ctx.kind.columns.get(c).is_some_and(|s| s.ty == ValueType::Integer) => Dynamic::from(x as INT),
-            (Var::Column(c), Val::Str(_)) => {
-                let code = ctx.frame.cols.get(c).and_then(|col| col.values.get(self.row)).copied().unwrap_or(0.0) as usize;
-                ctx.cat_dicts.get(c).and_then(|d| d.get(code)).cloned().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+            (Var::Column(c), Val::Num(x))
+                if ctx
+                    .kind
+                    .columns
+                    .get(c)
+                    .is_some_and(|s| s.ty == ValueType::Integer) =>
+            {
+                Dynamic::from(x as INT)
             }
-            (Var::Grade, _) => self.grade.and_then(|g| ctx.grade_ids.get(g)).cloned().map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+            (Var::Column(c), Val::Str(_)) => {
+                let code = ctx
+                    .frame
+                    .cols
+                    .get(c)
+                    .and_then(|col| col.values.get(self.row))
+                    .copied()
+                    .unwrap_or(0.0) as usize;
+                ctx.cat_dicts
+                    .get(c)
+                    .and_then(|d| d.get(code))
+                    .cloned()
+                    .map(Dynamic::from)
+                    .unwrap_or(Dynamic::UNIT)
+            }
+            (Var::Grade, _) => self
+                .grade
+                .and_then(|g| ctx.grade_ids.get(g))
+                .cloned()
+                .map(Dynamic::from)
+                .unwrap_or(Dynamic::UNIT),
             (_, Val::Num(x)) => Dynamic::from_float(x),
             (_, Val::Bool(b)) => Dynamic::from_bool(b),
             (_, Val::Str(s)) => Dynamic::from(s.to_string()),
@@ -149,17 +217,18 @@ impl<'v> View<'v> {
     /// Evaluate a condition.
     pub fn test(&self, cond: &Condition, scope: &mut Scope<'static>) -> Result<bool, ScriptError> {
         match cond {
-            Condition::All(cmps) => Ok(cmps.iter().all(|c| self.cmp(c))),
-            Condition::Any(cmps) => Ok(cmps.iter().any(|c| self.cmp(c))),
+            Condition::All(cmps) => Ok(cmps.iter().all(|c| self.compare(c))),
+            Condition::Any(cmps) => Ok(cmps.iter().any(|c| self.compare(c))),
             Condition::Script(id) => {
                 let v = self.run(*id, scope)?;
-                v.as_bool().map_err(|t| self.type_error(*id, t, "true or false"))
+                v.as_bool()
+                    .map_err(|t| self.type_error(*id, t, "true or false"))
             }
         }
     }
 
     /// Evaluate a plain comparison.
-    pub fn cmp<'c>(&'c self, c: &'c Cmp) -> bool {
+    pub fn compare<'c>(&'c self, c: &'c Cmp) -> bool {
         let get = |o: &'c Operand| -> Val<'c> {
             match o {
                 Operand::Var(v) => self.get(*v),
@@ -207,11 +276,19 @@ impl<'v> View<'v> {
             scope.push_dynamic(name.as_str(), self.dynamic(*var));
         }
         if !e.points_members.is_empty() {
-            let map: rhai::Map = e.points_members.iter().map(|(n, i)| (n.as_str().into(), self.dynamic(Var::Points(*i)))).collect();
+            let map: rhai::Map = e
+                .points_members
+                .iter()
+                .map(|(n, i)| (n.as_str().into(), self.dynamic(Var::Points(*i))))
+                .collect();
             scope.push_dynamic("points", Dynamic::from_map(map));
         }
         if !e.value_members.is_empty() {
-            let map: rhai::Map = e.value_members.iter().map(|(n, i)| (n.as_str().into(), self.dynamic(Var::Value(*i)))).collect();
+            let map: rhai::Map = e
+                .value_members
+                .iter()
+                .map(|(n, i)| (n.as_str().into(), self.dynamic(Var::Value(*i))))
+                .collect();
             scope.push_dynamic("value", Dynamic::from_map(map));
         }
         // `value` of the indicator a script method or gate is attached to.
@@ -223,7 +300,18 @@ impl<'v> View<'v> {
         ScriptError {
             what: e.map(|e| e.what.clone()).unwrap_or_default(),
             place: e
-                .map(|e| format!("{}:{}:{}", e.location.file.as_ref().map(|f| f.name.as_str()).unwrap_or(""), e.location.line, e.location.col))
+                .map(|e| {
+                    format!(
+                        "{}:{}:{}",
+                        e.location
+                            .file
+                            .as_ref()
+                            .map(|f| f.name.as_str())
+                            .unwrap_or(""),
+                        e.location.line,
+                        e.location.col
+                    )
+                })
                 .unwrap_or_default(),
             entity: self.ctx.frame.id(self.row).to_string(),
             message: format!("returned {got}, expected {want}"),
@@ -243,7 +331,12 @@ fn number(view: &View, id: ExprId, v: Dynamic) -> Result<f64, ScriptError> {
         return Err(view.type_error(id, "a number that is not finite", "a finite number"));
     }
     if let Ok(b) = v.as_bool() {
-        if view.ctx.scripts.expr(id).is_some_and(|e| e.returns == Returns::Bool) {
+        if view
+            .ctx
+            .scripts
+            .expr(id)
+            .is_some_and(|e| e.returns == Returns::Bool)
+        {
             return Ok(if b { 1.0 } else { 0.0 });
         }
     }
@@ -251,11 +344,23 @@ fn number(view: &View, id: ExprId, v: Dynamic) -> Result<f64, ScriptError> {
 }
 
 /// Score and decide one entity.
-pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'static>) -> Result<(), EntityError> {
+pub fn evaluate_row(
+    ctx: &KindCtx,
+    row: usize,
+    out: RowOut,
+    scope: &mut Scope<'static>,
+) -> Result<(), EntityError> {
     let kind = ctx.kind;
     let frame = ctx.frame;
     let p = ctx.precision;
-    let col = |c: usize| frame.cols.get(c).and_then(|col| col.values.get(row)).copied().unwrap_or(0.0);
+    let col = |c: usize| {
+        frame
+            .cols
+            .get(c)
+            .and_then(|col| col.values.get(row))
+            .copied()
+            .unwrap_or(0.0)
+    };
 
     // 1. Input values.
     for (i, ind) in kind.indicators.iter().enumerate() {
@@ -269,8 +374,18 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
                     col(*num) / d
                 }
             }
-            Input::Change { col: c, percent, if_zero } => {
-                let base = frame.baseline.get(*c).and_then(|b| b.as_ref()).and_then(|b| b.get(row)).copied().unwrap_or(0.0);
+            Input::Change {
+                col: c,
+                percent,
+                if_zero,
+            } => {
+                let base = frame
+                    .baseline
+                    .get(*c)
+                    .and_then(|b| b.as_ref())
+                    .and_then(|b| b.get(row))
+                    .copied()
+                    .unwrap_or(0.0);
                 let now = col(*c);
                 if *percent {
                     if base == 0.0 {
@@ -283,7 +398,17 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
                 }
             }
             Input::Expr(id) => {
-                let view = View { ctx, row, values: out.values, points: &[], dims: &[], total: 0.0, gates: &[], failed: false, grade: None };
+                let view = View {
+                    ctx,
+                    row,
+                    values: out.values,
+                    points: &[],
+                    dims: &[],
+                    total: 0.0,
+                    gates: &[],
+                    failed: false,
+                    grade: None,
+                };
                 let v = view.run(*id, scope).map_err(EntityError::Script)?;
                 let n = number(&view, *id, v).map_err(EntityError::Script)?;
                 if ind.ty == ValueType::Integer {
@@ -294,7 +419,9 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
             }
         };
         let computed = !matches!(ind.input, Input::Column(_));
-        if computed && (ind.min.is_some_and(|m| v < m) || ind.max.is_some_and(|m| v > m) || !v.is_finite()) {
+        if computed
+            && (ind.min.is_some_and(|m| v < m) || ind.max.is_some_and(|m| v > m) || !v.is_finite())
+        {
             let fmt = crate::rules::compile::fmt_num;
             let range = match (ind.min, ind.max) {
                 (Some(a), Some(b)) => format!("a value from {} to {}", fmt(a), fmt(b)),
@@ -302,7 +429,14 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
                 (None, Some(b)) => format!("a value of at most {}", fmt(b)),
                 _ => "a finite value".into(),
             };
-            let mut e = DataError::cell(&frame.file, frame.rows.get(row).copied().unwrap_or(0), &ind.id, &format!("{}", round_dp(v, 6)), "the computed input is out of range", range);
+            let mut e = DataError::cell(
+                &frame.file,
+                frame.rows.get(row).copied().unwrap_or(0),
+                &ind.id,
+                &format!("{}", round_dp(v, 6)),
+                "the computed input is out of range",
+                range,
+            );
             e.column = Some(format!("{} (indicator input)", ind.id));
             return Err(EntityError::Data(e));
         }
@@ -316,7 +450,17 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
         let v = out.values.get(i).copied().unwrap_or(0.0);
         let raw = match &ind.method {
             Method::Script(id) => {
-                let view = View { ctx, row, values: out.values, points: &[], dims: &[], total: 0.0, gates: &[], failed: false, grade: None };
+                let view = View {
+                    ctx,
+                    row,
+                    values: out.values,
+                    points: &[],
+                    dims: &[],
+                    total: 0.0,
+                    gates: &[],
+                    failed: false,
+                    grade: None,
+                };
                 let r = view.run(*id, scope).map_err(EntityError::Script)?;
                 let pts = number(&view, *id, r).map_err(EntityError::Script)?;
                 if !(0.0..=ind.points).contains(&pts) {
@@ -355,11 +499,19 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
     let total = round_dp(total, p);
     *out.total = total;
     let mut failed = false;
-    for ((b, d), dim) in out.below_min.iter_mut().zip(out.dims.iter()).zip(&kind.dims) {
+    for ((b, d), dim) in out
+        .below_min
+        .iter_mut()
+        .zip(out.dims.iter())
+        .zip(&kind.dims)
+    {
         *b = dim.min.is_some_and(|m| *d < m);
         failed |= *b;
     }
-    let missing = ctx.fail_columns.iter().any(|&c| frame.cols.get(c).is_some_and(|col| col.is_missing(row)));
+    let missing = ctx
+        .fail_columns
+        .iter()
+        .any(|&c| frame.cols.get(c).is_some_and(|col| col.is_missing(row)));
     *out.missing_fail = missing;
     failed |= missing;
 
@@ -370,8 +522,20 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
         if !gate.enabled {
             continue;
         }
-        let view = View { ctx, row, values: out.values, points: out.points, dims: out.dims, total, gates: out.gates, failed: false, grade: None };
-        let fired = view.test(&gate.condition, scope).map_err(EntityError::Script)?;
+        let view = View {
+            ctx,
+            row,
+            values: out.values,
+            points: out.points,
+            dims: out.dims,
+            total,
+            gates: out.gates,
+            failed: false,
+            grade: None,
+        };
+        let fired = view
+            .test(&gate.condition, scope)
+            .map_err(EntityError::Script)?;
         if let Some(slot) = out.gates.get_mut(g) {
             *slot = fired;
         }
@@ -388,7 +552,10 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
     *out.failed = failed;
 
     // 5. Grade (best first), then caps.
-    let raw_grade = kind.grades.iter().position(|gr| gr.interval.contains(total));
+    let raw_grade = kind
+        .grades
+        .iter()
+        .position(|gr| gr.interval.contains(total));
     *out.grade_raw = raw_grade.map_or(u16::MAX, |g| g as u16);
     let grade = match (raw_grade, cap) {
         (Some(g), Some(c)) => Some(g.max(c)),
@@ -400,7 +567,17 @@ pub fn evaluate_row(ctx: &KindCtx, row: usize, out: RowOut, scope: &mut Scope<'s
     let outcome = match forced {
         Some(o) => o,
         None => {
-            let view = View { ctx, row, values: out.values, points: out.points, dims: out.dims, total, gates: out.gates, failed, grade };
+            let view = View {
+                ctx,
+                row,
+                values: out.values,
+                points: out.points,
+                dims: out.dims,
+                total,
+                gates: out.gates,
+                failed,
+                grade,
+            };
             let mut chosen = kind.outcomes.len().saturating_sub(1);
             for (o, rule) in kind.outcomes.iter().enumerate() {
                 if rule.passing && failed {

@@ -93,7 +93,9 @@ impl KindResult {
 
     /// Below-minimum flags of entity `r`.
     pub fn below_min_of(&self, r: usize) -> &[bool] {
-        self.below_min.get(r * self.d..(r + 1) * self.d).unwrap_or(&[])
+        self.below_min
+            .get(r * self.d..(r + 1) * self.d)
+            .unwrap_or(&[])
     }
 }
 
@@ -111,7 +113,10 @@ pub fn evaluate_kind(rules: &RuleSet, kind: &Kind, frame: &Frame) -> Result<Kind
     let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
     let n = frame.len();
     let (k, d, g) = (kind.indicators.len(), kind.dims.len(), kind.gates.len());
-    let blocks: Vec<(usize, usize)> = (0..n).step_by(BLOCK).map(|s| (s, (s + BLOCK).min(n))).collect();
+    let blocks: Vec<(usize, usize)> = (0..n)
+        .step_by(BLOCK)
+        .map(|s| (s, (s + BLOCK).min(n)))
+        .collect();
     let parts: Vec<(KindResult, Vec<EntityError>, usize)> = blocks
         .par_iter()
         .map_init(Scope::new, |scope, &(start, end)| {
@@ -125,7 +130,10 @@ pub fn evaluate_kind(rules: &RuleSet, kind: &Kind, frame: &Frame) -> Result<Kind
                     points: res.points.get_mut(i * k..(i + 1) * k).unwrap_or_default(),
                     dims: res.dims.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
                     gates: res.gates.get_mut(i * g..(i + 1) * g).unwrap_or_default(),
-                    below_min: res.below_min.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
+                    below_min: res
+                        .below_min
+                        .get_mut(i * d..(i + 1) * d)
+                        .unwrap_or_default(),
                     total: match res.total.get_mut(i) {
                         Some(t) => t,
                         None => continue,
@@ -161,13 +169,21 @@ pub fn evaluate_kind(rules: &RuleSet, kind: &Kind, frame: &Frame) -> Result<Kind
             (res, errors, count)
         })
         .collect();
-    let mut result = KindResult { k, d, g, ..KindResult::default() };
+    let mut result = KindResult {
+        k,
+        d,
+        g,
+        ..KindResult::default()
+    };
     let mut data_errors = Vec::new();
     let mut script_errors = Vec::new();
     let (mut data_count, mut script_count) = (0, 0);
     for (part, errors, count) in parts {
         result.append(part);
-        let scripts = errors.iter().filter(|e| matches!(e, EntityError::Script(_))).count();
+        let scripts = errors
+            .iter()
+            .filter(|e| matches!(e, EntityError::Script(_)))
+            .count();
         script_count += scripts;
         data_count += count - scripts;
         for e in errors {

@@ -6,8 +6,16 @@ use crate::rules::model::Method;
 /// evaluated by the caller and never reach here.
 pub fn points_for(method: &Method, value: f64, points: f64) -> f64 {
     match method {
-        Method::Threshold { target, higher, partial } => {
-            let met = if *higher { value >= *target } else { value <= *target };
+        Method::Threshold {
+            target,
+            higher,
+            partial,
+        } => {
+            let met = if *higher {
+                value >= *target
+            } else {
+                value <= *target
+            };
             if met {
                 points
             } else {
@@ -18,7 +26,11 @@ pub fn points_for(method: &Method, value: f64, points: f64) -> f64 {
             let t = ((value - from) / (to - from)).clamp(0.0, 1.0);
             t * points
         }
-        Method::Bands(bands) => bands.iter().find(|b| b.interval.contains(value)).map(|b| b.points).unwrap_or(0.0),
+        Method::Bands(bands) => bands
+            .iter()
+            .find(|b| b.interval.contains(value))
+            .map(|b| b.points)
+            .unwrap_or(0.0),
         Method::Deduct { per } => (points - per * value.max(0.0)).max(0.0),
         Method::Bonus { per } => (per * value.max(0.0)).min(points),
         Method::Boolean => {
@@ -41,23 +53,47 @@ mod tests {
     use proptest::prelude::*;
 
     fn bands() -> Method {
-        let b = |r: &str, p: f64| Band { interval: Interval::parse(r).unwrap(), points: p, label: None };
-        Method::Bands(vec![b("[0, 3)", 0.0), b("[3, 5)", 6.0), b("[5, 10)", 10.0), b("[10, 20)", 15.0), b("[20, inf)", 20.0)])
+        let b = |r: &str, p: f64| Band {
+            interval: Interval::parse(r).unwrap(),
+            points: p,
+            label: None,
+        };
+        Method::Bands(vec![
+            b("[0, 3)", 0.0),
+            b("[3, 5)", 6.0),
+            b("[5, 10)", 10.0),
+            b("[10, 20)", 15.0),
+            b("[20, inf)", 20.0),
+        ])
     }
 
     #[test]
     fn boundaries() {
-        let th = Method::Threshold { target: 0.9, higher: true, partial: 2.0 };
+        let th = Method::Threshold {
+            target: 0.9,
+            higher: true,
+            partial: 2.0,
+        };
         assert_eq!(points_for(&th, 0.9, 6.0), 6.0);
         assert_eq!(points_for(&th, 0.8999, 6.0), 2.0);
-        let lower = Method::Threshold { target: 0.0, higher: false, partial: 0.0 };
+        let lower = Method::Threshold {
+            target: 0.0,
+            higher: false,
+            partial: 0.0,
+        };
         assert_eq!(points_for(&lower, 0.0, 4.0), 4.0);
         assert_eq!(points_for(&lower, 1.0, 4.0), 0.0);
-        let lin = Method::Linear { from: 0.8, to: 0.95 };
+        let lin = Method::Linear {
+            from: 0.8,
+            to: 0.95,
+        };
         assert_eq!(points_for(&lin, 0.8, 4.0), 0.0);
         assert_eq!(points_for(&lin, 0.95, 4.0), 4.0);
         assert_eq!(points_for(&lin, 1.0, 4.0), 4.0);
-        let down = Method::Linear { from: 10.0, to: 0.0 };
+        let down = Method::Linear {
+            from: 10.0,
+            to: 0.0,
+        };
         assert_eq!(points_for(&down, 0.0, 5.0), 5.0);
         assert_eq!(points_for(&down, 10.0, 5.0), 0.0);
         assert_eq!(points_for(&bands(), 2.999, 20.0), 0.0);
@@ -75,10 +111,26 @@ mod tests {
     fn methods() -> impl Strategy<Value = (Method, bool)> {
         // (method, whether more input means more points)
         prop_oneof![
-            (-10.0f64..10.0, 0.0f64..1.0).prop_map(|(t, p)| (Method::Threshold { target: t, higher: true, partial: p }, true)),
-            (-10.0f64..10.0, 0.0f64..1.0).prop_map(|(t, p)| (Method::Threshold { target: t, higher: false, partial: p }, false)),
-            (-10.0f64..10.0, 0.1f64..10.0).prop_map(|(f, w)| (Method::Linear { from: f, to: f + w }, true)),
-            (-10.0f64..10.0, 0.1f64..10.0).prop_map(|(f, w)| (Method::Linear { from: f + w, to: f }, false)),
+            (-10.0f64..10.0, 0.0f64..1.0).prop_map(|(t, p)| (
+                Method::Threshold {
+                    target: t,
+                    higher: true,
+                    partial: p
+                },
+                true
+            )),
+            (-10.0f64..10.0, 0.0f64..1.0).prop_map(|(t, p)| (
+                Method::Threshold {
+                    target: t,
+                    higher: false,
+                    partial: p
+                },
+                false
+            )),
+            (-10.0f64..10.0, 0.1f64..10.0)
+                .prop_map(|(f, w)| (Method::Linear { from: f, to: f + w }, true)),
+            (-10.0f64..10.0, 0.1f64..10.0)
+                .prop_map(|(f, w)| (Method::Linear { from: f + w, to: f }, false)),
             (0.01f64..5.0).prop_map(|per| (Method::Deduct { per }, false)),
             (0.01f64..5.0).prop_map(|per| (Method::Bonus { per }, true)),
             Just((bands(), true)),

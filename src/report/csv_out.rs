@@ -20,12 +20,20 @@ pub fn kind_csv(k: &KindView, precision: u32) -> String {
             row.push(vals.get(r).cloned().unwrap_or_default());
         }
         row.extend(k.result.dims_of(r).iter().map(|x| fmt_score(*x, precision)));
-        row.push(fmt_score(k.result.total.get(r).copied().unwrap_or(0.0), precision));
+        row.push(fmt_score(
+            k.result.total.get(r).copied().unwrap_or(0.0),
+            precision,
+        ));
         row.push(k.grade_id(r).to_string());
         row.push(k.outcome_id(r).to_string());
         row.push(k.fired(r).join(";"));
         row.push(k.below_min(r).join(";"));
-        row.extend(k.result.points_of(r).iter().map(|x| fmt_score(*x, precision)));
+        row.extend(
+            k.result
+                .points_of(r)
+                .iter()
+                .map(|x| fmt_score(*x, precision)),
+        );
         let _ = w.write_record(&row);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

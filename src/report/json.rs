@@ -7,7 +7,11 @@ use serde_json::{json, Map, Value};
 /// The manifest: what produced these results, enough to reproduce them.
 pub fn manifest(v: &RunView) -> Value {
     let rules = v.rules;
-    let params: Map<String, Value> = rules.params.iter().map(|p| (p.name.clone(), json!(p.value))).collect();
+    let params: Map<String, Value> = rules
+        .params
+        .iter()
+        .map(|p| (p.name.clone(), json!(p.value)))
+        .collect();
     json!({
         "tool_version": env!("CARGO_PKG_VERSION"),
         "rules": {
@@ -32,10 +36,20 @@ pub fn manifest(v: &RunView) -> Value {
 fn entities(k: &KindView) -> Vec<Value> {
     (0..k.frame.len())
         .map(|r| {
-            let dims: Map<String, Value> =
-                k.kind.dims.iter().zip(k.result.dims_of(r)).map(|(d, s)| (d.id.clone(), json!(s))).collect();
-            let points: Map<String, Value> =
-                k.kind.indicators.iter().zip(k.result.points_of(r)).map(|(i, s)| (i.id.clone(), json!(s))).collect();
+            let dims: Map<String, Value> = k
+                .kind
+                .dims
+                .iter()
+                .zip(k.result.dims_of(r))
+                .map(|(d, s)| (d.id.clone(), json!(s)))
+                .collect();
+            let points: Map<String, Value> = k
+                .kind
+                .indicators
+                .iter()
+                .zip(k.result.points_of(r))
+                .map(|(i, s)| (i.id.clone(), json!(s)))
+                .collect();
             let mut o = Map::new();
             o.insert("id".into(), json!(k.frame.id(r)));
             o.insert("label".into(), json!(k.frame.label(r)));
@@ -61,12 +75,17 @@ fn counts(list: Vec<(String, String, usize)>) -> Value {
 /// The whole results document.
 pub fn results(v: &RunView) -> Value {
     let p = &v.primary;
-    let totals: Map<String, Value> =
-        programme_totals(v.rules, p).into_iter().map(|(id, _, sum, _)| (id, json!(sum))).collect();
+    let totals: Map<String, Value> = programme_totals(v.rules, p)
+        .into_iter()
+        .map(|(id, _, sum, _)| (id, json!(sum)))
+        .collect();
     let key = p.kind.table.clone();
     let mut summary = Map::new();
     summary.insert(key.clone(), counts(outcome_counts(p)));
-    summary.insert("grades".into(), json!({ key.clone(): counts(grade_counts(p)) }));
+    summary.insert(
+        "grades".into(),
+        json!({ key.clone(): counts(grade_counts(p)) }),
+    );
     summary.insert("totals".into(), Value::Object(totals));
     let mut doc = Map::new();
     doc.insert("manifest".into(), manifest(v));

@@ -31,22 +31,42 @@ pub struct KindView<'a> {
 impl KindView<'_> {
     /// The grade id of entity `r` (empty when no grade applies).
     pub fn grade_id(&self, r: usize) -> &str {
-        self.result.grade.get(r).and_then(|&g| self.kind.grades.get(g as usize)).map(|g| g.id.as_str()).unwrap_or("")
+        self.result
+            .grade
+            .get(r)
+            .and_then(|&g| self.kind.grades.get(g as usize))
+            .map(|g| g.id.as_str())
+            .unwrap_or("")
     }
 
     /// The grade label of entity `r`.
     pub fn grade_label(&self, r: usize) -> &str {
-        self.result.grade.get(r).and_then(|&g| self.kind.grades.get(g as usize)).map(|g| g.label.as_str()).unwrap_or("")
+        self.result
+            .grade
+            .get(r)
+            .and_then(|&g| self.kind.grades.get(g as usize))
+            .map(|g| g.label.as_str())
+            .unwrap_or("")
     }
 
     /// The outcome id of entity `r`.
     pub fn outcome_id(&self, r: usize) -> &str {
-        self.result.outcome.get(r).and_then(|&o| self.kind.outcomes.get(o as usize)).map(|o| o.id.as_str()).unwrap_or("")
+        self.result
+            .outcome
+            .get(r)
+            .and_then(|&o| self.kind.outcomes.get(o as usize))
+            .map(|o| o.id.as_str())
+            .unwrap_or("")
     }
 
     /// The outcome label of entity `r`.
     pub fn outcome_label(&self, r: usize) -> &str {
-        self.result.outcome.get(r).and_then(|&o| self.kind.outcomes.get(o as usize)).map(|o| o.label.as_str()).unwrap_or("")
+        self.result
+            .outcome
+            .get(r)
+            .and_then(|&o| self.kind.outcomes.get(o as usize))
+            .map(|o| o.label.as_str())
+            .unwrap_or("")
     }
 
     /// Ids of the gates that fired for entity `r`, plus `missing_evidence` when a `fail`
@@ -68,7 +88,13 @@ impl KindView<'_> {
 
     /// Ids of the dimensions under their minimum for entity `r`.
     pub fn below_min(&self, r: usize) -> Vec<&str> {
-        self.result.below_min_of(r).iter().zip(&self.kind.dims).filter(|(b, _)| **b).map(|(_, d)| d.id.as_str()).collect()
+        self.result
+            .below_min_of(r)
+            .iter()
+            .zip(&self.kind.dims)
+            .filter(|(b, _)| **b)
+            .map(|(_, d)| d.id.as_str())
+            .collect()
     }
 }
 

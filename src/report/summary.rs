@@ -11,7 +11,12 @@ pub fn outcome_counts(v: &KindView) -> Vec<(String, String, usize)> {
             *c += 1;
         }
     }
-    v.kind.outcomes.iter().zip(counts).map(|(o, c)| (o.id.clone(), o.label.clone(), c)).collect()
+    v.kind
+        .outcomes
+        .iter()
+        .zip(counts)
+        .map(|(o, c)| (o.id.clone(), o.label.clone(), c))
+        .collect()
 }
 
 /// `(grade id, label, count)`, best first.
@@ -22,18 +27,36 @@ pub fn grade_counts(v: &KindView) -> Vec<(String, String, usize)> {
             *c += 1;
         }
     }
-    v.kind.grades.iter().zip(counts).map(|(g, c)| (g.id.clone(), g.label.clone(), c)).collect()
+    v.kind
+        .grades
+        .iter()
+        .zip(counts)
+        .map(|(g, c)| (g.id.clone(), g.label.clone(), c))
+        .collect()
 }
 
 /// Programme totals: `(id, label, sum, unit)`.
-pub fn programme_totals(rules: &RuleSet, v: &KindView) -> Vec<(String, String, f64, Option<String>)> {
+pub fn programme_totals(
+    rules: &RuleSet,
+    v: &KindView,
+) -> Vec<(String, String, f64, Option<String>)> {
     rules
         .totals
         .iter()
         .map(|t| {
             // Summed in id order: the same figure at any thread count.
-            let sum: f64 = v.frame.cols.get(t.column).map(|c| c.values.iter().sum()).unwrap_or(0.0);
-            (t.id.clone(), t.label.clone(), crate::engine::round::round_dp(sum, rules.precision), t.unit.clone())
+            let sum: f64 = v
+                .frame
+                .cols
+                .get(t.column)
+                .map(|c| c.values.iter().sum())
+                .unwrap_or(0.0);
+            (
+                t.id.clone(),
+                t.label.clone(),
+                crate::engine::round::round_dp(sum, rules.precision),
+                t.unit.clone(),
+            )
         })
         .collect()
 }
@@ -94,9 +117,18 @@ pub fn reasons(rules: &RuleSet, v: &KindView, r: usize) -> String {
             if let Some(crate::rules::model::Condition::All(cmps)) = &rule.condition {
                 let total = v.result.total.get(r).copied().unwrap_or(0.0);
                 for c in cmps {
-                    if let (crate::rules::model::Operand::Var(crate::rules::model::Var::Total), Some((op, crate::rules::model::Operand::Num(x)))) = (&c.left, &c.op) {
+                    if let (
+                        crate::rules::model::Operand::Var(crate::rules::model::Var::Total),
+                        Some((op, crate::rules::model::Operand::Num(x))),
+                    ) = (&c.left, &c.op)
+                    {
                         if !op_holds(*op, total, *x) {
-                            out.push(format!("total {} {} {}", super::fmt_score(total, p), negated(*op), crate::rules::compile::fmt_num(*x)));
+                            out.push(format!(
+                                "total {} {} {}",
+                                super::fmt_score(total, p),
+                                negated(*op),
+                                crate::rules::compile::fmt_num(*x)
+                            ));
                         }
                     }
                 }

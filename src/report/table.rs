@@ -48,8 +48,15 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
         "{} {} · {}{} · {} {}",
         v.rules.name,
         v.rules.version,
-        v.data.name.as_deref().unwrap_or(&v.data.dir.display().to_string()),
-        v.data.period.as_ref().map(|p| format!(" ({p})")).unwrap_or_default(),
+        v.data
+            .name
+            .as_deref()
+            .unwrap_or(&v.data.dir.display().to_string()),
+        v.data
+            .period
+            .as_ref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default(),
         n,
         short_label(&p.kind.label),
     );
@@ -71,7 +78,13 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
     let mut b = Builder::default();
     b.push_record(["grade", "label", "range", "count", "share"]);
     for ((id, label, c), g) in grade_counts(p).into_iter().zip(&p.kind.grades) {
-        b.push_record([id, label, g.interval.to_string(), c.to_string(), share(c, n)]);
+        b.push_record([
+            id,
+            label,
+            g.interval.to_string(),
+            c.to_string(),
+            share(c, n),
+        ]);
     }
     out.push_str(&render(b, flavor, 3));
     out.push_str("\n\n");
@@ -101,7 +114,11 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
         let mut b = Builder::default();
         b.push_record(["item", "total", "unit"]);
         for (_, label, sum, unit) in totals {
-            b.push_record([label, crate::rules::compile::fmt_num(sum), unit.unwrap_or_default()]);
+            b.push_record([
+                label,
+                crate::rules::compile::fmt_num(sum),
+                unit.unwrap_or_default(),
+            ]);
         }
         out.push_str(&render(b, flavor, 1));
         out.push_str("\n\n");
@@ -115,13 +132,21 @@ pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
     let mut out = heading(flavor, &format!("{} ({})", k.kind.label, k.frame.len()));
     let mut b = Builder::default();
     let mut head: Vec<String> = vec!["id".into(), "name".into()];
-    head.extend(k.kind.dims.iter().map(|d| short_label(&d.label).to_string()));
+    head.extend(
+        k.kind
+            .dims
+            .iter()
+            .map(|d| short_label(&d.label).to_string()),
+    );
     head.extend(["total", "grade", "outcome", "reason"].map(String::from));
     b.push_record(head);
     for r in 0..k.frame.len() {
         let mut row: Vec<String> = vec![k.frame.id(r).into(), k.frame.label(r).into()];
         row.extend(k.result.dims_of(r).iter().map(|x| fmt_score(*x, prec)));
-        row.push(fmt_score(k.result.total.get(r).copied().unwrap_or(0.0), prec));
+        row.push(fmt_score(
+            k.result.total.get(r).copied().unwrap_or(0.0),
+            prec,
+        ));
         row.push(short_label(k.grade_label(r)).to_string());
         row.push(k.outcome_id(r).to_string());
         row.push(reasons(v.rules, k, r));

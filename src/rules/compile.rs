@@ -27,13 +27,19 @@ pub fn compile(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSet>, Vec<Dia
 }
 
 /// Compile, also returning the columns each kind reads.
-pub fn compile_with_needs(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSet>, Vec<Diagnostic>, Vec<ColumnNeeds>) {
+pub fn compile_with_needs(
+    files: &RuleFiles,
+    raw: &RawRuleSet,
+) -> (Option<RuleSet>, Vec<Diagnostic>, Vec<ColumnNeeds>) {
     let mut diags = Vec::new();
     let hf = &files.header;
     let h = &raw.header;
     let precision = h.precision.unwrap_or(2);
     if precision > 9 {
-        diags.push(Diagnostic::error("`precision` must be between 0 and 9 decimals", hf.loc("precision")));
+        diags.push(Diagnostic::error(
+            "`precision` must be between 0 and 9 decimals",
+            hf.loc("precision"),
+        ));
     }
     let mut params = Vec::new();
     for (name, p) in &h.parameters {
@@ -44,7 +50,10 @@ pub fn compile_with_needs(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSe
             );
         }
         if !p.value.is_finite() {
-            diags.push(Diagnostic::error(format!("parameter `{name}` is not a finite number"), hf.loc(&format!("parameters.{name}.value"))));
+            diags.push(Diagnostic::error(
+                format!("parameter `{name}` is not a finite number"),
+                hf.loc(&format!("parameters.{name}.value")),
+            ));
         }
         params.push(Param {
             name: name.clone(),
@@ -65,15 +74,38 @@ pub fn compile_with_needs(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSe
     for (i, (rk, file)) in raw.kinds.iter().zip(&files.kinds).enumerate() {
         let remap = raw.remaps.get(i).unwrap_or(&no_remap);
         if let Some(&prev) = seen_kinds.get(&rk.kind) {
-            let other = files.kinds.get(prev).map(|f| f.source.name.clone()).unwrap_or_default();
-            diags.push(Diagnostic::error(format!("entity kind `{}` is defined twice (also in `{other}`)", rk.kind), file.loc("kind")));
+            let other = files
+                .kinds
+                .get(prev)
+                .map(|f| f.source.name.clone())
+                .unwrap_or_default();
+            diags.push(Diagnostic::error(
+                format!(
+                    "entity kind `{}` is defined twice (also in `{other}`)",
+                    rk.kind
+                ),
+                file.loc("kind"),
+            ));
             continue;
         }
         seen_kinds.insert(rk.kind.clone(), kinds.len());
-        let mut kc = KindCompiler { file, params: &params, host: &mut host, diags: &mut diags, used_params: &mut used_params, columns: Vec::new(), remap };
+        let mut kc = KindCompiler {
+            file,
+            params: &params,
+            host: &mut host,
+            diags: &mut diags,
+            used_params: &mut used_params,
+            columns: Vec::new(),
+            remap,
+        };
         match kc.kind(rk) {
             Some(k) => {
-                needs.push(ColumnNeeds { kind: k.name.clone(), table: k.table.clone(), id_column: k.id_column.clone(), columns: k.columns.clone() });
+                needs.push(ColumnNeeds {
+                    kind: k.name.clone(),
+                    table: k.table.clone(),
+                    id_column: k.id_column.clone(),
+                    columns: k.columns.clone(),
+                });
                 kinds.push(k);
             }
             None => needs.push(ColumnNeeds {
@@ -91,10 +123,27 @@ pub fn compile_with_needs(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSe
         let names: Vec<&str> = raw.kinds.iter().map(|k| k.kind.as_str()).collect();
         let help = match did_you_mean(&primary_name, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("the kinds defined are {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+            None => format!(
+                "the kinds defined are {}",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
-        let loc = if h.primary.is_some() { hf.loc("primary") } else { hf.loc("name") };
-        diags.push(Diagnostic::error(format!("no entity kind `{primary_name}` for the primary table"), loc).with_help(help));
+        let loc = if h.primary.is_some() {
+            hf.loc("primary")
+        } else {
+            hf.loc("name")
+        };
+        diags.push(
+            Diagnostic::error(
+                format!("no entity kind `{primary_name}` for the primary table"),
+                loc,
+            )
+            .with_help(help),
+        );
     }
 
     let mut totals = Vec::new();
@@ -104,7 +153,12 @@ pub fn compile_with_needs(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSe
                 let loc = hf.loc(&format!("totals.{i}.column"));
                 let col = declare_column(&mut kind.columns, &t.column, None, loc);
                 match col {
-                    Ok(c) => totals.push(Total { id: t.id.clone(), label: t.label.clone(), column: c, unit: t.unit.clone() }),
+                    Ok(c) => totals.push(Total {
+                        id: t.id.clone(),
+                        label: t.label.clone(),
+                        column: c,
+                        unit: t.unit.clone(),
+                    }),
                     Err(d) => diags.push(d),
                 }
             }
@@ -114,13 +168,18 @@ pub fn compile_with_needs(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSe
     for p in &params {
         if !used_params.contains(&p.name) {
             diags.push(
-                Diagnostic::warning(format!("parameter `{}` is never used", p.name), hf.loc(&format!("parameters.{}", p.name)))
-                    .with_help("use it in a scoring spec, a minimum or a condition, or remove it"),
+                Diagnostic::warning(
+                    format!("parameter `{}` is never used", p.name),
+                    hf.loc(&format!("parameters.{}", p.name)),
+                )
+                .with_help("use it in a scoring spec, a minimum or a condition, or remove it"),
             );
         }
     }
 
-    let has_errors = diags.iter().any(|d| d.severity == crate::diag::Severity::Error);
+    let has_errors = diags
+        .iter()
+        .any(|d| d.severity == crate::diag::Severity::Error);
     let Some(pi) = primary_pos.filter(|_| !has_errors) else {
         return (None, diags, needs);
     };
@@ -148,16 +207,26 @@ pub fn compile_with_needs(files: &RuleFiles, raw: &RawRuleSet) -> (Option<RuleSe
 /// Whether `s` is a plain name expressions can read.
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// Add (or find) a column, checking its type agrees with earlier uses.
-fn declare_column(columns: &mut Vec<ColumnSpec>, name: &str, ty: Option<ValueType>, origin: Location) -> Result<usize, Diagnostic> {
+fn declare_column(
+    columns: &mut Vec<ColumnSpec>,
+    name: &str,
+    ty: Option<ValueType>,
+    origin: Location,
+) -> Result<usize, Diagnostic> {
     if let Some(i) = columns.iter().position(|c| c.name == name) {
         if let (Some(want), Some(have)) = (ty, columns.get(i).map(|c| c.ty)) {
             if want != have && !(numeric(want) && numeric(have)) {
                 return Err(Diagnostic::error(
-                    format!("column `{name}` is read as {} here but as {} elsewhere", type_name(want), type_name(have)),
+                    format!(
+                        "column `{name}` is read as {} here but as {} elsewhere",
+                        type_name(want),
+                        type_name(have)
+                    ),
                     origin,
                 ));
             }
@@ -238,20 +307,25 @@ impl KindCompiler<'_> {
                 self.err("expected a finite number", path);
                 None
             }
-            NumRef::Param(name) => match self.params.iter().find(|p| &p.name == name) {
-                Some(p) => {
-                    self.used_params.insert(name.clone());
-                    Some(p.value)
-                }
-                None => {
-                    let help = did_you_mean(name, self.params.iter().map(|p| p.name.as_str()))
+            NumRef::Param(name) => {
+                match self.params.iter().find(|p| &p.name == name) {
+                    Some(p) => {
+                        self.used_params.insert(name.clone());
+                        Some(p.value)
+                    }
+                    None => {
+                        let help = did_you_mean(name, self.params.iter().map(|p| p.name.as_str()))
                         .map(|s| format!("did you mean `{s}`?"))
                         .unwrap_or_else(|| "declare it under `parameters:` in `ruleset.yaml`, or write a number".into());
-                    let loc = self.value_loc(path);
-                    self.diags.push(Diagnostic::error(format!("unknown parameter `{name}`"), loc).with_help(help));
-                    None
+                        let loc = self.value_loc(path);
+                        self.diags.push(
+                            Diagnostic::error(format!("unknown parameter `{name}`"), loc)
+                                .with_help(help),
+                        );
+                        None
+                    }
                 }
-            },
+            }
         }
     }
 
@@ -263,15 +337,26 @@ impl KindCompiler<'_> {
     }
 
     fn kind(&mut self, rk: &RawKind) -> Option<Kind> {
-        let before = self.diags.iter().filter(|d| d.severity == crate::diag::Severity::Error).count();
+        let before = self
+            .diags
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .count();
         if !is_identifier(&rk.kind) {
-            self.err(format!("kind name `{}` is not a plain name", rk.kind), "kind");
+            self.err(
+                format!("kind name `{}` is not a plain name", rk.kind),
+                "kind",
+            );
         }
         // Declared columns first: they fix types for everything that reads them.
         for (name, c) in &rk.columns {
             let path = format!("columns.{name}");
             let loc = self.loc(&path);
-            let ty = c.ty.unwrap_or(if c.categories.is_some() { ValueType::Category } else { ValueType::Number });
+            let ty = c.ty.unwrap_or(if c.categories.is_some() {
+                ValueType::Category
+            } else {
+                ValueType::Number
+            });
             self.columns.push(ColumnSpec {
                 name: name.clone(),
                 ty,
@@ -293,13 +378,21 @@ impl KindCompiler<'_> {
             .map(|i| (i.id.clone(), i.ty.unwrap_or(default_type(i.scoring.method))))
             .collect();
         let gate_ids: Vec<String> = rk.gates.iter().map(|g| g.id.clone()).collect();
-        let names = Names { dims: &dims, indicators: &ind_sigs, gates: &gate_ids, grades: &grade_ids };
+        let names = Names {
+            dims: &dims,
+            indicators: &ind_sigs,
+            gates: &gate_ids,
+            grades: &grade_ids,
+        };
 
         let mut indicators = Vec::new();
         let mut seen = HashSet::new();
         for (i, ri) in rk.indicators.iter().enumerate() {
             if !seen.insert(ri.id.clone()) {
-                self.err(format!("indicator id `{}` is used twice", ri.id), &format!("indicators.{i}.id"));
+                self.err(
+                    format!("indicator id `{}` is used twice", ri.id),
+                    &format!("indicators.{i}.id"),
+                );
                 continue;
             }
             if let Some(ind) = self.indicator(i, ri, &names) {
@@ -310,7 +403,11 @@ impl KindCompiler<'_> {
         // Skip sums when an indicator could not be read or compiled: its error is the real one.
         let skip_sums = !self.remap.is_empty() || indicators.len() != rk.indicators.len();
         for (d, dim) in dims.iter().enumerate().filter(|_| !skip_sums) {
-            let sum: f64 = indicators.iter().filter(|x| x.dim == d).map(|x| x.points).sum();
+            let sum: f64 = indicators
+                .iter()
+                .filter(|x| x.dim == d)
+                .map(|x| x.points)
+                .sum();
             if (sum - dim.max).abs() > 1e-9 {
                 let n = indicators.iter().filter(|x| x.dim == d).count();
                 self.err(
@@ -334,7 +431,10 @@ impl KindCompiler<'_> {
         let mut gseen = HashSet::new();
         for (i, rg) in rk.gates.iter().enumerate() {
             if !gseen.insert(rg.id.clone()) {
-                self.err(format!("gate id `{}` is used twice", rg.id), &format!("gates.{i}.id"));
+                self.err(
+                    format!("gate id `{}` is used twice", rg.id),
+                    &format!("gates.{i}.id"),
+                );
                 continue;
             }
             if let Some(g) = self.gate(i, rg, &names, &indicators, &outcome_ids) {
@@ -356,7 +456,11 @@ impl KindCompiler<'_> {
         for (i, c) in self.columns.iter().enumerate() {
             names_map.entry(c.name.clone()).or_insert(Var::Column(i));
         }
-        let errors = self.diags.iter().filter(|d| d.severity == crate::diag::Severity::Error).count();
+        let errors = self
+            .diags
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .count();
         if errors > before {
             return None;
         }
@@ -388,26 +492,51 @@ impl KindCompiler<'_> {
         }
         for (i, d) in rk.dimensions.iter().enumerate() {
             if !seen.insert(d.id.clone()) {
-                self.err(format!("dimension id `{}` is used twice", d.id), &format!("dimensions.{i}.id"));
+                self.err(
+                    format!("dimension id `{}` is used twice", d.id),
+                    &format!("dimensions.{i}.id"),
+                );
                 continue;
             }
             if !is_identifier(&d.id) {
-                self.err(format!("dimension id `{}` is not a plain name", d.id), &format!("dimensions.{i}.id"));
+                self.err(
+                    format!("dimension id `{}` is not a plain name", d.id),
+                    &format!("dimensions.{i}.id"),
+                );
             }
             if !(d.max.is_finite() && d.max > 0.0) {
-                self.err("a dimension's `max` must be a positive number", &format!("dimensions.{i}.max"));
+                self.err(
+                    "a dimension's `max` must be a positive number",
+                    &format!("dimensions.{i}.max"),
+                );
             }
-            let min = self.opt_num(&d.min, &format!("dimensions.{i}.min")).flatten();
+            let min = self
+                .opt_num(&d.min, &format!("dimensions.{i}.min"))
+                .flatten();
             if let Some(m) = min {
                 if m < 0.0 || m > d.max {
-                    self.err(format!("minimum {} is outside 0..{} for dimension `{}`", fmt_num(m), fmt_num(d.max), d.id), &format!("dimensions.{i}.min"));
+                    self.err(
+                        format!(
+                            "minimum {} is outside 0..{} for dimension `{}`",
+                            fmt_num(m),
+                            fmt_num(d.max),
+                            d.id
+                        ),
+                        &format!("dimensions.{i}.min"),
+                    );
                 }
             }
             let min_param = match &d.min {
                 Some(NumRef::Param(p)) => Some(p.clone()),
                 _ => None,
             };
-            dims.push(Dimension { id: d.id.clone(), label: d.label.clone(), max: d.max, min, min_param });
+            dims.push(Dimension {
+                id: d.id.clone(),
+                label: d.label.clone(),
+                max: d.max,
+                min,
+                min_param,
+            });
         }
         dims
     }
@@ -417,14 +546,22 @@ impl KindCompiler<'_> {
         let mut seen = HashSet::new();
         for (i, g) in rk.grades.iter().enumerate() {
             if !seen.insert(g.id.clone()) {
-                self.err(format!("grade id `{}` is used twice", g.id), &format!("grades.{i}.id"));
+                self.err(
+                    format!("grade id `{}` is used twice", g.id),
+                    &format!("grades.{i}.id"),
+                );
                 continue;
             }
             match Interval::parse(&g.range) {
-                Ok(interval) => grades.push(Grade { id: g.id.clone(), label: g.label.clone(), interval }),
+                Ok(interval) => grades.push(Grade {
+                    id: g.id.clone(),
+                    label: g.label.clone(),
+                    interval,
+                }),
                 Err(e) => {
                     let loc = self.value_loc(&format!("grades.{i}.range"));
-                    self.diags.push(Diagnostic::error(format!("bad grade range: {e}"), loc));
+                    self.diags
+                        .push(Diagnostic::error(format!("bad grade range: {e}"), loc));
                 }
             }
         }
@@ -448,25 +585,46 @@ impl KindCompiler<'_> {
         let mut asc: Vec<&Grade> = grades.iter().collect();
         asc.reverse();
         for w in asc.windows(2) {
-            let (Some(a), Some(b)) = (w.first(), w.get(1)) else { continue };
+            let (Some(a), Some(b)) = (w.first(), w.get(1)) else {
+                continue;
+            };
             match a.interval.meets(&b.interval) {
                 Join::Touch => {}
                 Join::Gap => self.err(
-                    format!("grades `{}` {} and `{}` {} leave a gap: a total there has no grade", a.id, a.interval, b.id, b.interval),
+                    format!(
+                        "grades `{}` {} and `{}` {} leave a gap: a total there has no grade",
+                        a.id, a.interval, b.id, b.interval
+                    ),
                     &path_of(&b.id),
                 ),
                 Join::Overlap => self.err(
-                    format!("grades `{}` {} and `{}` {} overlap: a total there would have two grades", a.id, a.interval, b.id, b.interval),
+                    format!(
+                        "grades `{}` {} and `{}` {} overlap: a total there would have two grades",
+                        a.id, a.interval, b.id, b.interval
+                    ),
                     &path_of(&b.id),
                 ),
             }
         }
         if let (Some(lo), Some(hi)) = (asc.first(), asc.last()) {
             if !lo.interval.contains(0.0) && lo.interval.lo > 0.0 {
-                self.err(format!("no grade covers totals from 0 to {}", fmt_num(lo.interval.lo)), &path_of(&lo.id));
+                self.err(
+                    format!(
+                        "no grade covers totals from 0 to {}",
+                        fmt_num(lo.interval.lo)
+                    ),
+                    &path_of(&lo.id),
+                );
             }
             if !hi.interval.contains(max_total) && hi.interval.hi < max_total {
-                self.err(format!("no grade covers totals from {} to the maximum {}", fmt_num(hi.interval.hi), fmt_num(max_total)), &path_of(&hi.id));
+                self.err(
+                    format!(
+                        "no grade covers totals from {} to the maximum {}",
+                        fmt_num(hi.interval.hi),
+                        fmt_num(max_total)
+                    ),
+                    &path_of(&hi.id),
+                );
             }
         }
     }
@@ -474,14 +632,21 @@ impl KindCompiler<'_> {
     fn indicator(&mut self, i: usize, ri: &RawIndicator, names: &Names) -> Option<Indicator> {
         let base = format!("indicators.{i}");
         if !is_identifier(&ri.id) {
-            self.err(format!("indicator id `{}` is not a plain name", ri.id), &format!("{base}.id"));
+            self.err(
+                format!("indicator id `{}` is not a plain name", ri.id),
+                &format!("{base}.id"),
+            );
         }
         let dim = match names.dims.iter().position(|d| d.id == ri.dimension) {
             Some(d) => Some(d),
             None => {
-                let help = did_you_mean(&ri.dimension, names.dims.iter().map(|d| d.id.as_str())).map(|s| format!("did you mean `{s}`?"));
+                let help = did_you_mean(&ri.dimension, names.dims.iter().map(|d| d.id.as_str()))
+                    .map(|s| format!("did you mean `{s}`?"));
                 let loc = self.value_loc(&format!("{base}.dimension"));
-                self.diags.push(Diagnostic::error(format!("unknown dimension `{}`", ri.dimension), loc).with_help_opt(help));
+                self.diags.push(
+                    Diagnostic::error(format!("unknown dimension `{}`", ri.dimension), loc)
+                        .with_help_opt(help),
+                );
                 None
             }
         };
@@ -492,13 +657,19 @@ impl KindCompiler<'_> {
         let points = self.num(&sc.points, &format!("{base}.scoring.points"));
         if let Some(p) = points {
             if p < 0.0 {
-                self.err("`points` must not be negative", &format!("{base}.scoring.points"));
+                self.err(
+                    "`points` must not be negative",
+                    &format!("{base}.scoring.points"),
+                );
             }
         }
         let method = self.method(i, ri, ty, points.unwrap_or(0.0), names);
         if let (Some(min), Some(max)) = (ri.min, ri.max) {
             if min > max {
-                self.err(format!("`min` {} is above `max` {}", fmt_num(min), fmt_num(max)), &format!("{base}.min"));
+                self.err(
+                    format!("`min` {} is above `max` {}", fmt_num(min), fmt_num(max)),
+                    &format!("{base}.min"),
+                );
             }
         }
         Some(Indicator {
@@ -518,10 +689,21 @@ impl KindCompiler<'_> {
         })
     }
 
-    fn input(&mut self, i: usize, ri: &RawIndicator, ty: ValueType, names: &Names) -> Option<Input> {
+    fn input(
+        &mut self,
+        i: usize,
+        ri: &RawIndicator,
+        ty: ValueType,
+        names: &Names,
+    ) -> Option<Input> {
         let base = format!("indicators.{i}.input");
         let inp = &ri.input;
-        let given = [inp.column.is_some(), inp.ratio.is_some(), inp.change.is_some(), inp.expr.is_some()];
+        let given = [
+            inp.column.is_some(),
+            inp.ratio.is_some(),
+            inp.change.is_some(),
+            inp.expr.is_some(),
+        ];
         let n = given.iter().filter(|g| **g).count();
         if n != 1 {
             self.err(
@@ -545,7 +727,12 @@ impl KindCompiler<'_> {
                     spec.missing = m;
                 }
                 if spec.categories.is_none() {
-                    spec.categories = ri.categories.clone().or_else(|| ri.scoring.table.as_ref().map(|t| t.keys().cloned().collect()));
+                    spec.categories = ri.categories.clone().or_else(|| {
+                        ri.scoring
+                            .table
+                            .as_ref()
+                            .map(|t| t.keys().cloned().collect())
+                    });
                 }
             }
             return Some(Input::Column(c));
@@ -554,29 +741,69 @@ impl KindCompiler<'_> {
             self.missing_on_parts(&base, ri);
         }
         if let Some(r) = &inp.ratio {
-            let num = self.column(&r.num, Some(ValueType::Number), self.loc(&format!("{base}.ratio.num")))?;
-            let den = self.column(&r.den, Some(ValueType::Number), self.loc(&format!("{base}.ratio.den")))?;
+            let num = self.column(
+                &r.num,
+                Some(ValueType::Number),
+                self.loc(&format!("{base}.ratio.num")),
+            )?;
+            let den = self.column(
+                &r.den,
+                Some(ValueType::Number),
+                self.loc(&format!("{base}.ratio.den")),
+            )?;
             if !r.if_zero.is_finite() {
-                self.err("`if_zero` must be a finite number", &format!("{base}.ratio.if_zero"));
+                self.err(
+                    "`if_zero` must be a finite number",
+                    &format!("{base}.ratio.if_zero"),
+                );
             }
-            return Some(Input::Ratio { num, den, if_zero: r.if_zero });
+            return Some(Input::Ratio {
+                num,
+                den,
+                if_zero: r.if_zero,
+            });
         }
         if let Some(ch) = &inp.change {
-            let col = self.column(&ch.column, Some(ValueType::Number), self.loc(&format!("{base}.change.column")))?;
+            let col = self.column(
+                &ch.column,
+                Some(ValueType::Number),
+                self.loc(&format!("{base}.change.column")),
+            )?;
             if let Some(spec) = self.columns.get_mut(col) {
                 spec.baseline = true;
             }
             let percent = ch.as_ == Some(ChangeAs::Percent);
             if ch.if_zero.is_some() && !percent {
-                self.err("`if_zero` applies only to `as: percent`", &format!("{base}.change.if_zero"));
+                self.err(
+                    "`if_zero` applies only to `as: percent`",
+                    &format!("{base}.change.if_zero"),
+                );
             }
-            return Some(Input::Change { col, percent, if_zero: ch.if_zero });
+            return Some(Input::Change {
+                col,
+                percent,
+                if_zero: ch.if_zero,
+            });
         }
         if let Some(text) = &inp.expr {
-            let returns = if ty == ValueType::Bool { Returns::Bool } else { Returns::Number };
+            let returns = if ty == ValueType::Bool {
+                Returns::Bool
+            } else {
+                Returns::Number
+            };
             let what = format!("the input of indicator `{}`", ri.id);
             let path = format!("{base}.expr");
-            let id = self.expression(text, &path, what, returns, Scope { max_stage: 0, indicator: None }, names)?;
+            let id = self.expression(
+                text,
+                &path,
+                what,
+                returns,
+                Scope {
+                    max_stage: 0,
+                    indicator: None,
+                },
+                names,
+            )?;
             return Some(Input::Expr(id));
         }
         None
@@ -588,8 +815,14 @@ impl KindCompiler<'_> {
         let path = base.trim_end_matches(".input").to_string() + ".missing";
         let loc = self.loc(&path);
         self.diags.push(
-            Diagnostic::error(format!("`missing` on indicator `{}` has no effect: its input is computed", ri.id), loc)
-                .with_help("declare the policy on the columns it reads, under `columns:`"),
+            Diagnostic::error(
+                format!(
+                    "`missing` on indicator `{}` has no effect: its input is computed",
+                    ri.id
+                ),
+                loc,
+            )
+            .with_help("declare the policy on the columns it reads, under `columns:`"),
         );
     }
 
@@ -607,7 +840,14 @@ impl KindCompiler<'_> {
         }
     }
 
-    fn method(&mut self, i: usize, ri: &RawIndicator, ty: ValueType, points: f64, names: &Names) -> Option<Method> {
+    fn method(
+        &mut self,
+        i: usize,
+        ri: &RawIndicator,
+        ty: ValueType,
+        points: f64,
+        names: &Names,
+    ) -> Option<Method> {
         let sc = &ri.scoring;
         let base = format!("indicators.{i}.scoring");
         let m = sc.method;
@@ -635,7 +875,10 @@ impl KindCompiler<'_> {
         let mut ok = true;
         for (field, given) in present {
             if given && !allowed.contains(&field) {
-                self.err(format!("`{field}` is not used by method `{}`", m.as_str()), &format!("{base}.{field}"));
+                self.err(
+                    format!("`{field}` is not used by method `{}`", m.as_str()),
+                    &format!("{base}.{field}"),
+                );
                 ok = false;
             }
         }
@@ -650,7 +893,14 @@ impl KindCompiler<'_> {
         };
         let numeric_input = |kc: &mut Self| {
             if matches!(ty, ValueType::Bool | ValueType::Category) {
-                kc.err(format!("method `{}` needs a numeric input, but the input is {}", m.as_str(), type_name(ty)), &format!("indicators.{i}.type"));
+                kc.err(
+                    format!(
+                        "method `{}` needs a numeric input, but the input is {}",
+                        m.as_str(),
+                        type_name(ty)
+                    ),
+                    &format!("indicators.{i}.type"),
+                );
                 false
             } else {
                 true
@@ -660,11 +910,24 @@ impl KindCompiler<'_> {
             MethodName::Threshold => {
                 numeric_input(self);
                 let target = need(self, &sc.target, "target");
-                let partial = self.opt_num(&sc.partial, &format!("{base}.partial")).flatten().unwrap_or(0.0);
+                let partial = self
+                    .opt_num(&sc.partial, &format!("{base}.partial"))
+                    .flatten()
+                    .unwrap_or(0.0);
                 if partial < 0.0 || partial > points {
-                    self.err(format!("`partial` must lie between 0 and the indicator's {} points", fmt_num(points)), &format!("{base}.partial"));
+                    self.err(
+                        format!(
+                            "`partial` must lie between 0 and the indicator's {} points",
+                            fmt_num(points)
+                        ),
+                        &format!("{base}.partial"),
+                    );
                 }
-                Method::Threshold { target: target?, higher: sc.direction != Some(Direction::Lower), partial }
+                Method::Threshold {
+                    target: target?,
+                    higher: sc.direction != Some(Direction::Lower),
+                    partial,
+                }
             }
             MethodName::Linear => {
                 numeric_input(self);
@@ -675,7 +938,10 @@ impl KindCompiler<'_> {
                         self.err("`from` and `to` must differ", &format!("{base}.to"));
                     }
                 }
-                Method::Linear { from: from?, to: to? }
+                Method::Linear {
+                    from: from?,
+                    to: to?,
+                }
             }
             MethodName::Bands => {
                 numeric_input(self);
@@ -694,20 +960,42 @@ impl KindCompiler<'_> {
                         Ok(interval) => {
                             if let Some(p) = p {
                                 if p < 0.0 || p > points {
-                                    self.err(format!("band points {} lie outside 0..{}", fmt_num(p), fmt_num(points)), &format!("{base}.bands.{b}.points"));
+                                    self.err(
+                                        format!(
+                                            "band points {} lie outside 0..{}",
+                                            fmt_num(p),
+                                            fmt_num(points)
+                                        ),
+                                        &format!("{base}.bands.{b}.points"),
+                                    );
                                 }
-                                bands.push((b, Band { interval, points: p, label: rb.label.clone() }));
+                                bands.push((
+                                    b,
+                                    Band {
+                                        interval,
+                                        points: p,
+                                        label: rb.label.clone(),
+                                    },
+                                ));
                             }
                         }
                         Err(e) => {
                             let loc = self.value_loc(&format!("{base}.bands.{b}.range"));
-                            self.diags.push(Diagnostic::error(format!("bad band range: {e}"), loc));
+                            self.diags
+                                .push(Diagnostic::error(format!("bad band range: {e}"), loc));
                         }
                     }
                 }
-                bands.sort_by(|a, b| a.1.interval.lo.total_cmp(&b.1.interval.lo).then(b.1.interval.lo_incl.cmp(&a.1.interval.lo_incl)));
+                bands.sort_by(|a, b| {
+                    a.1.interval
+                        .lo
+                        .total_cmp(&b.1.interval.lo)
+                        .then(b.1.interval.lo_incl.cmp(&a.1.interval.lo_incl))
+                });
                 for w in bands.windows(2) {
-                    let (Some((_, a)), Some((bi, b))) = (w.first(), w.get(1)) else { continue };
+                    let (Some((_, a)), Some((bi, b))) = (w.first(), w.get(1)) else {
+                        continue;
+                    };
                     match a.interval.meets(&b.interval) {
                         Join::Touch => {}
                         Join::Gap => self.err(
@@ -720,26 +1008,54 @@ impl KindCompiler<'_> {
                         ),
                     }
                 }
-                let best = bands.iter().map(|(_, b)| b.points).fold(f64::NEG_INFINITY, f64::max);
+                let best = bands
+                    .iter()
+                    .map(|(_, b)| b.points)
+                    .fold(f64::NEG_INFINITY, f64::max);
                 if bands.len() == raw_bands.len() && (best - points).abs() > 1e-9 {
-                    self.err(format!("the best band gives {} points, but the indicator is worth {}", fmt_num(best), fmt_num(points)), &format!("{base}.points"));
+                    self.err(
+                        format!(
+                            "the best band gives {} points, but the indicator is worth {}",
+                            fmt_num(best),
+                            fmt_num(points)
+                        ),
+                        &format!("{base}.points"),
+                    );
                 }
                 // Values the input may take but no band covers.
                 if let (Some((_, first)), Some((_, last))) = (bands.first(), bands.last()) {
                     let lo = ri.min.unwrap_or(f64::NEG_INFINITY);
                     let hi = ri.max.unwrap_or(f64::INFINITY);
-                    if first.interval.lo > lo || (first.interval.lo == lo && !first.interval.lo_incl && lo.is_finite()) {
+                    if first.interval.lo > lo
+                        || (first.interval.lo == lo && !first.interval.lo_incl && lo.is_finite())
+                    {
                         let loc = self.loc(&format!("{base}.bands"));
                         self.diags.push(
-                            Diagnostic::warning(format!("values of `{}` below {} fall in no band and score 0", ri.id, first.interval), loc)
-                                .with_help("start the first band at the input's `min`, or declare `min`"),
+                            Diagnostic::warning(
+                                format!(
+                                    "values of `{}` below {} fall in no band and score 0",
+                                    ri.id, first.interval
+                                ),
+                                loc,
+                            )
+                            .with_help(
+                                "start the first band at the input's `min`, or declare `min`",
+                            ),
                         );
                     }
-                    if last.interval.hi < hi || (last.interval.hi == hi && !last.interval.hi_incl && hi.is_finite()) {
+                    if last.interval.hi < hi
+                        || (last.interval.hi == hi && !last.interval.hi_incl && hi.is_finite())
+                    {
                         let loc = self.loc(&format!("{base}.bands"));
                         self.diags.push(
-                            Diagnostic::warning(format!("values of `{}` above {} fall in no band and score 0", ri.id, last.interval), loc)
-                                .with_help("end the last band with `inf)`, or declare `max`"),
+                            Diagnostic::warning(
+                                format!(
+                                    "values of `{}` above {} fall in no band and score 0",
+                                    ri.id, last.interval
+                                ),
+                                loc,
+                            )
+                            .with_help("end the last band with `inf)`, or declare `max`"),
                         );
                     }
                 }
@@ -759,7 +1075,13 @@ impl KindCompiler<'_> {
             }
             MethodName::Boolean => {
                 if ty != ValueType::Bool {
-                    self.err(format!("method `boolean` needs a true/false input, but `type` is {}", type_name(ty)), &format!("indicators.{i}.type"));
+                    self.err(
+                        format!(
+                            "method `boolean` needs a true/false input, but `type` is {}",
+                            type_name(ty)
+                        ),
+                        &format!("indicators.{i}.type"),
+                    );
                 }
                 Method::Boolean
             }
@@ -769,21 +1091,46 @@ impl KindCompiler<'_> {
                     return None;
                 };
                 if !self.host.has_function(f, 1) {
-                    let help = did_you_mean(f, self.host.function_names().collect::<Vec<_>>().into_iter())
+                    let help = did_you_mean(f, self.host.function_names().collect::<Vec<_>>())
                         .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| "define `fn NAME(value) { … }` in a `.rhai` file under `scripts/`".into());
+                        .unwrap_or_else(|| {
+                            "define `fn NAME(value) { … }` in a `.rhai` file under `scripts/`"
+                                .into()
+                        });
                     let loc = self.value_loc(&format!("{base}.function"));
-                    self.diags.push(Diagnostic::error(format!("no rhai function `{f}` taking one argument"), loc).with_help(help));
+                    self.diags.push(
+                        Diagnostic::error(
+                            format!("no rhai function `{f}` taking one argument"),
+                            loc,
+                        )
+                        .with_help(help),
+                    );
                     return None;
                 }
                 let what = format!("scoring function `{f}` of indicator `{}`", ri.id);
                 let text = format!("{f}(value)");
-                let id = self.expression(&text, &format!("{base}.function"), what, Returns::Number, Scope { max_stage: 1, indicator: Some(i) }, names)?;
+                let id = self.expression(
+                    &text,
+                    &format!("{base}.function"),
+                    what,
+                    Returns::Number,
+                    Scope {
+                        max_stage: 1,
+                        indicator: Some(i),
+                    },
+                    names,
+                )?;
                 Method::Script(id)
             }
             MethodName::Lookup => {
                 if ty != ValueType::Category {
-                    self.err(format!("method `lookup` needs a category input, but `type` is {}", type_name(ty)), &format!("indicators.{i}.type"));
+                    self.err(
+                        format!(
+                            "method `lookup` needs a category input, but `type` is {}",
+                            type_name(ty)
+                        ),
+                        &format!("indicators.{i}.type"),
+                    );
                 }
                 let Some(table) = &sc.table else {
                     self.err("method `lookup` needs `table`: category → points", &base);
@@ -793,7 +1140,14 @@ impl KindCompiler<'_> {
                 for (k, v) in table {
                     let p = self.num(v, &format!("{base}.table.{k}"))?;
                     if p < 0.0 || p > points {
-                        self.err(format!("points {} for `{k}` lie outside 0..{}", fmt_num(p), fmt_num(points)), &format!("{base}.table.{k}"));
+                        self.err(
+                            format!(
+                                "points {} for `{k}` lie outside 0..{}",
+                                fmt_num(p),
+                                fmt_num(points)
+                            ),
+                            &format!("{base}.table.{k}"),
+                        );
                     }
                     pts.push(p);
                 }
@@ -803,60 +1157,94 @@ impl KindCompiler<'_> {
         ok.then_some(method)
     }
 
-    fn gate(&mut self, i: usize, rg: &RawGate, names: &Names, indicators: &[Indicator], outcomes: &[String]) -> Option<Gate> {
+    fn gate(
+        &mut self,
+        i: usize,
+        rg: &RawGate,
+        names: &Names,
+        indicators: &[Indicator],
+        outcomes: &[String],
+    ) -> Option<Gate> {
         let base = format!("gates.{i}");
         let indicator = match &rg.indicator {
             None => None,
             Some(id) => match indicators.iter().position(|x| &x.id == id) {
                 Some(k) => Some(k),
                 None => {
-                    let help = did_you_mean(id, names.indicators.iter().map(|(n, _)| n.as_str())).map(|s| format!("did you mean `{s}`?"));
+                    let help = did_you_mean(id, names.indicators.iter().map(|(n, _)| n.as_str()))
+                        .map(|s| format!("did you mean `{s}`?"));
                     let loc = self.value_loc(&format!("{base}.indicator"));
-                    self.diags.push(Diagnostic::error(format!("unknown indicator `{id}`"), loc).with_help_opt(help));
+                    self.diags.push(
+                        Diagnostic::error(format!("unknown indicator `{id}`"), loc)
+                            .with_help_opt(help),
+                    );
                     return None;
                 }
             },
         };
         let what = format!("the condition of gate `{}`", rg.id);
-        let scope = Scope { max_stage: 2, indicator };
+        let scope = Scope {
+            max_stage: 2,
+            indicator,
+        };
         let condition = self.condition(&base, &rg.when, &rg.all, &rg.any, what, scope, names)?;
         let Some(condition) = condition else {
-            self.err(format!("gate `{}` needs a condition: `when`, `all` or `any`", rg.id), &base);
+            self.err(
+                format!("gate `{}` needs a condition: `when`, `all` or `any`", rg.id),
+                &base,
+            );
             return None;
         };
         let effect = match rg.effect {
             EffectName::Fail => {
                 if rg.grade.is_some() || rg.outcome.is_some() {
-                    self.err("effect `fail` takes neither `grade` nor `outcome`", &format!("{base}.effect"));
+                    self.err(
+                        "effect `fail` takes neither `grade` nor `outcome`",
+                        &format!("{base}.effect"),
+                    );
                 }
                 Effect::Fail
             }
             EffectName::CapGrade => {
                 let Some(g) = &rg.grade else {
-                    self.err("effect `cap_grade` needs `grade`: the best grade the entity can get", &format!("{base}.effect"));
+                    self.err(
+                        "effect `cap_grade` needs `grade`: the best grade the entity can get",
+                        &format!("{base}.effect"),
+                    );
                     return None;
                 };
                 match names.grades.iter().position(|x| x == g) {
                     Some(k) => Effect::CapGrade(k),
                     None => {
-                        let help = did_you_mean(g, names.grades.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                        let help = did_you_mean(g, names.grades.iter().map(String::as_str))
+                            .map(|s| format!("did you mean `{s}`?"));
                         let loc = self.value_loc(&format!("{base}.grade"));
-                        self.diags.push(Diagnostic::error(format!("unknown grade `{g}`"), loc).with_help_opt(help));
+                        self.diags.push(
+                            Diagnostic::error(format!("unknown grade `{g}`"), loc)
+                                .with_help_opt(help),
+                        );
                         return None;
                     }
                 }
             }
             EffectName::ForceOutcome => {
                 let Some(o) = &rg.outcome else {
-                    self.err("effect `force_outcome` needs `outcome`", &format!("{base}.effect"));
+                    self.err(
+                        "effect `force_outcome` needs `outcome`",
+                        &format!("{base}.effect"),
+                    );
                     return None;
                 };
                 match outcomes.iter().position(|x| x == o) {
                     Some(k) => Effect::ForceOutcome(k),
                     None => {
-                        let help = did_you_mean(o, outcomes.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                        let help = did_you_mean(o, outcomes.iter().map(String::as_str))
+                            .map(|s| format!("did you mean `{s}`?"));
                         let loc = self.value_loc(&format!("{base}.outcome"));
-                        self.diags.push(Diagnostic::error(format!("unknown outcome `{o}`"), loc).with_help_opt(help));
+                        self.diags.push(
+                            Diagnostic::error(format!("unknown outcome `{o}`"), loc)
+                                .with_help_opt(help),
+                        );
                         return None;
                     }
                 }
@@ -885,16 +1273,33 @@ impl KindCompiler<'_> {
         for (i, ro) in rk.outcomes.iter().enumerate() {
             let base = format!("outcomes.{i}");
             if !seen.insert(ro.id.clone()) {
-                self.err(format!("outcome id `{}` is used twice", ro.id), &format!("{base}.id"));
+                self.err(
+                    format!("outcome id `{}` is used twice", ro.id),
+                    &format!("{base}.id"),
+                );
                 continue;
             }
             let last = i + 1 == n;
             let what = format!("the condition of outcome `{}`", ro.id);
-            let cond = self.condition(&base, &ro.when, &ro.all, &ro.any, what, Scope { max_stage: 4, indicator: None }, names);
+            let cond = self.condition(
+                &base,
+                &ro.when,
+                &ro.all,
+                &ro.any,
+                what,
+                Scope {
+                    max_stage: 4,
+                    indicator: None,
+                },
+                names,
+            );
             let Some(cond) = cond else { continue };
             if last && cond.is_some() {
                 self.err(
-                    format!("the last outcome `{}` is the fallback and takes no condition", ro.id),
+                    format!(
+                        "the last outcome `{}` is the fallback and takes no condition",
+                        ro.id
+                    ),
                     &format!("{base}.id"),
                 );
             }
@@ -926,13 +1331,21 @@ impl KindCompiler<'_> {
         scope: Scope,
         names: &Names,
     ) -> Option<Option<Condition>> {
-        let n = usize::from(when.is_some()) + usize::from(all.is_some()) + usize::from(any.is_some());
+        let n =
+            usize::from(when.is_some()) + usize::from(all.is_some()) + usize::from(any.is_some());
         if n > 1 {
             self.err("give only one of `when`, `all` and `any`", base);
             return None;
         }
         if let Some(text) = when {
-            let id = self.expression(text, &format!("{base}.when"), what, Returns::Bool, scope, names)?;
+            let id = self.expression(
+                text,
+                &format!("{base}.when"),
+                what,
+                Returns::Bool,
+                scope,
+                names,
+            )?;
             return Some(Some(Condition::Script(id)));
         }
         let (list, key, is_all) = match (all, any) {
@@ -955,7 +1368,9 @@ impl KindCompiler<'_> {
                     match self.resolve(name, scope, names, &here) {
                         Ok(Some(Var::Param(p))) => {
                             self.used_params.insert(name.to_string());
-                            Ok(Operand::Num(self.params.get(p).map(|x| x.value).unwrap_or(0.0)))
+                            Ok(Operand::Num(
+                                self.params.get(p).map(|x| x.value).unwrap_or(0.0),
+                            ))
                         }
                         Ok(Some(v)) => Ok(Operand::Var(v)),
                         Ok(None) => Err(format!("unknown name `{name}`")),
@@ -969,7 +1384,8 @@ impl KindCompiler<'_> {
                 Err(e) => {
                     err_loc.get_or_insert_with(|| self.value_loc(&path));
                     let loc = err_loc.unwrap_or_default();
-                    self.diags.push(Diagnostic::error(format!("in `{text}`: {e}"), loc));
+                    self.diags
+                        .push(Diagnostic::error(format!("in `{text}`: {e}"), loc));
                     ok = false;
                 }
             }
@@ -977,7 +1393,11 @@ impl KindCompiler<'_> {
         if !ok {
             return None;
         }
-        Some(Some(if is_all { Condition::All(cmps) } else { Condition::Any(cmps) }))
+        Some(Some(if is_all {
+            Condition::All(cmps)
+        } else {
+            Condition::Any(cmps)
+        }))
     }
 
     /// Compile a rhai expression found at YAML `path`.
@@ -992,7 +1412,11 @@ impl KindCompiler<'_> {
         names: &Names,
     ) -> Option<ExprId> {
         let path = &self.remap.original(path);
-        let pos = self.file.index.exact(path).or_else(|| self.file.index.find(path));
+        let pos = self
+            .file
+            .index
+            .exact(path)
+            .or_else(|| self.file.index.find(path));
         let origin = TextOrigin {
             file: Some(self.file.source.clone()),
             line: pos.map(|p| p.value_line.max(p.line)).unwrap_or(0),
@@ -1014,9 +1438,16 @@ impl KindCompiler<'_> {
             }
         }
         let mut lookup = |name: &str| -> Result<Option<Var>, String> {
-            resolved.iter().find(|(k, _)| k == name).map(|(_, r)| r.clone()).unwrap_or(Ok(None))
+            resolved
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, r)| r.clone())
+                .unwrap_or(Ok(None))
         };
-        match self.host.compile_expr(text, &origin, what, returns, &mut lookup) {
+        match self
+            .host
+            .compile_expr(text, &origin, what, returns, &mut lookup)
+        {
             Ok(id) => {
                 for (name, r) in &resolved {
                     if matches!(r, Ok(Some(Var::Param(_)))) {
@@ -1033,7 +1464,13 @@ impl KindCompiler<'_> {
     }
 
     /// What `name` means at this point of the evaluation.
-    fn resolve(&mut self, name: &str, scope: Scope, names: &Names, loc: &Location) -> Result<Option<Var>, String> {
+    fn resolve(
+        &mut self,
+        name: &str,
+        scope: Scope,
+        names: &Names,
+        loc: &Location,
+    ) -> Result<Option<Var>, String> {
         let stage_check = |v: Var, what: &str| -> Result<Option<Var>, String> {
             if v.stage() > scope.max_stage {
                 Err(format!("`{name}` cannot be read here: {what}"))
@@ -1055,7 +1492,9 @@ impl KindCompiler<'_> {
                 return match scope.indicator {
                     Some(k) if name == "value" => stage_check(Var::Value(k), too_early),
                     Some(k) => stage_check(Var::Points(k), too_early),
-                    None => Err(format!("`{name}` needs an indicator: write `{name}.INDICATOR_ID`")),
+                    None => Err(format!(
+                        "`{name}` needs an indicator: write `{name}.INDICATOR_ID`"
+                    )),
                 };
             }
             _ => {}
@@ -1069,7 +1508,8 @@ impl KindCompiler<'_> {
                         let s = did_you_mean(id, names.indicators.iter().map(|(n, _)| n.as_str()));
                         Err(format!(
                             "unknown indicator `{id}`{}",
-                            s.map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+                            s.map(|s| format!(" (did you mean `{s}`?)"))
+                                .unwrap_or_default()
                         ))
                     }
                 };
@@ -1124,25 +1564,64 @@ struct Range {
 
 impl Range {
     fn all() -> Range {
-        Range { lo: f64::NEG_INFINITY, lo_open: false, hi: f64::INFINITY, hi_open: false }
+        Range {
+            lo: f64::NEG_INFINITY,
+            lo_open: false,
+            hi: f64::INFINITY,
+            hi_open: false,
+        }
     }
 
     fn from_cmp(op: Op, x: f64) -> Option<Range> {
         let r = Range::all();
         Some(match op {
-            Op::Gt => Range { lo: x, lo_open: true, ..r },
-            Op::Ge => Range { lo: x, lo_open: false, ..r },
-            Op::Lt => Range { hi: x, hi_open: true, ..r },
-            Op::Le => Range { hi: x, hi_open: false, ..r },
-            Op::Eq => Range { lo: x, hi: x, lo_open: false, hi_open: false },
+            Op::Gt => Range {
+                lo: x,
+                lo_open: true,
+                ..r
+            },
+            Op::Ge => Range {
+                lo: x,
+                lo_open: false,
+                ..r
+            },
+            Op::Lt => Range {
+                hi: x,
+                hi_open: true,
+                ..r
+            },
+            Op::Le => Range {
+                hi: x,
+                hi_open: false,
+                ..r
+            },
+            Op::Eq => Range {
+                lo: x,
+                hi: x,
+                lo_open: false,
+                hi_open: false,
+            },
             Op::Ne => return None,
         })
     }
 
     fn intersect(self, o: Range) -> Range {
-        let (lo, lo_open) = if o.lo > self.lo || (o.lo == self.lo && o.lo_open) { (o.lo, o.lo_open) } else { (self.lo, self.lo_open) };
-        let (hi, hi_open) = if o.hi < self.hi || (o.hi == self.hi && o.hi_open) { (o.hi, o.hi_open) } else { (self.hi, self.hi_open) };
-        Range { lo, lo_open, hi, hi_open }
+        let (lo, lo_open) = if o.lo > self.lo || (o.lo == self.lo && o.lo_open) {
+            (o.lo, o.lo_open)
+        } else {
+            (self.lo, self.lo_open)
+        };
+        let (hi, hi_open) = if o.hi < self.hi || (o.hi == self.hi && o.hi_open) {
+            (o.hi, o.hi_open)
+        } else {
+            (self.hi, self.hi_open)
+        };
+        Range {
+            lo,
+            lo_open,
+            hi,
+            hi_open,
+        }
     }
 
     fn is_empty(self) -> bool {
@@ -1190,10 +1669,21 @@ fn flip(op: Op) -> Op {
 
 impl KindCompiler<'_> {
     /// Warn about outcome rules that no entity can reach.
-    fn check_outcomes_reachable(&mut self, rk: &RawKind, outcomes: &[Outcome], gates: &[Gate], max_total: f64) {
+    fn check_outcomes_reachable(
+        &mut self,
+        rk: &RawKind,
+        outcomes: &[Outcome],
+        gates: &[Gate],
+        max_total: f64,
+    ) {
         let dims_max: Vec<f64> = rk.dimensions.iter().map(|d| d.max).collect();
         let domain = |v: Var| -> Range {
-            let closed = |lo: f64, hi: f64| Range { lo, lo_open: false, hi, hi_open: false };
+            let closed = |lo: f64, hi: f64| Range {
+                lo,
+                lo_open: false,
+                hi,
+                hi_open: false,
+            };
             match v {
                 Var::Total => closed(0.0, max_total),
                 Var::Dim(d) => closed(0.0, dims_max.get(d).copied().unwrap_or(f64::INFINITY)),
@@ -1207,11 +1697,18 @@ impl KindCompiler<'_> {
                 _ => None,
             })
             .collect();
-        let path_of = |id: &str| format!("outcomes.{}.id", rk.outcomes.iter().position(|o| o.id == id).unwrap_or(0));
+        let path_of = |id: &str| {
+            format!(
+                "outcomes.{}.id",
+                rk.outcomes.iter().position(|o| o.id == id).unwrap_or(0)
+            )
+        };
         let host = &*self.host;
         let text_of = |c: &Condition| -> Option<String> {
             match c {
-                Condition::Script(id) => host.expr(*id).map(|e| e.source.split_whitespace().collect::<Vec<_>>().join(" ")),
+                Condition::Script(id) => host
+                    .expr(*id)
+                    .map(|e| e.source.split_whitespace().collect::<Vec<_>>().join(" ")),
                 _ => None,
             }
         };
@@ -1224,7 +1721,10 @@ impl KindCompiler<'_> {
                 // The fallback: unreachable only if an earlier failing rule always holds.
                 for oi in outcomes.iter().take(j) {
                     if let Some(Condition::All(ci)) = &oi.condition {
-                        if !oi.passing && ranges(ci, &domain).is_some_and(|r| r.iter().all(|(v, x)| domain(*v).within(*x))) {
+                        if !oi.passing
+                            && ranges(ci, &domain)
+                                .is_some_and(|r| r.iter().all(|(v, x)| domain(*v).within(*x)))
+                        {
                             warnings.push((oj.id.clone(), format!("outcome `{}` can never be reached: outcome `{}` always holds before it", oj.id, oi.id)));
                         }
                     }
@@ -1236,7 +1736,11 @@ impl KindCompiler<'_> {
                     if let Some((v, _)) = rj.iter().find(|(_, r)| r.is_empty()) {
                         let what = match v {
                             Var::Total => "total".to_string(),
-                            Var::Dim(d) => rk.dimensions.get(*d).map(|x| x.id.clone()).unwrap_or_default(),
+                            Var::Dim(d) => rk
+                                .dimensions
+                                .get(*d)
+                                .map(|x| x.id.clone())
+                                .unwrap_or_default(),
                             _ => "a value".to_string(),
                         };
                         warnings.push((oj.id.clone(), format!("outcome `{}` can never be reached: no {what} satisfies its conditions", oj.id)));
@@ -1249,7 +1753,13 @@ impl KindCompiler<'_> {
                         }
                         match &oi.condition {
                             Some(Condition::All(ci)) => ranges(ci, &domain).is_some_and(|ri| {
-                                ri.iter().all(|(v, r)| rj.iter().find(|(w, _)| w == v).map(|(_, x)| *x).unwrap_or(domain(*v)).within(*r))
+                                ri.iter().all(|(v, r)| {
+                                    rj.iter()
+                                        .find(|(w, _)| w == v)
+                                        .map(|(_, x)| *x)
+                                        .unwrap_or(domain(*v))
+                                        .within(*r)
+                                })
                             }),
                             _ => false,
                         }
@@ -1261,14 +1771,19 @@ impl KindCompiler<'_> {
                 }
             }
             if let Some(tj) = text_of(cj) {
-                if let Some(oi) = outcomes.iter().take(j).find(|oi| oi.condition.as_ref().and_then(text_of).as_deref() == Some(tj.as_str())) {
+                if let Some(oi) = outcomes.iter().take(j).find(|oi| {
+                    oi.condition.as_ref().and_then(text_of).as_deref() == Some(tj.as_str())
+                }) {
                     warnings.push((oj.id.clone(), format!("outcome `{}` can never be reached: outcome `{}` has the same condition", oj.id, oi.id)));
                 }
             }
         }
         for (id, msg) in warnings {
             let loc = self.loc(&path_of(&id));
-            self.diags.push(Diagnostic::warning(msg, loc).with_help("reorder the outcomes or change the conditions"));
+            self.diags.push(
+                Diagnostic::warning(msg, loc)
+                    .with_help("reorder the outcomes or change the conditions"),
+            );
         }
     }
 }

@@ -4,7 +4,10 @@
 use super::model::{Cmp, Op, Operand, Var};
 
 /// Parse one comparison; `resolve` turns a name into a variable or a parameter value.
-pub fn parse_cmp(text: &str, resolve: &mut dyn FnMut(&str) -> Result<Operand, String>) -> Result<Cmp, String> {
+pub fn parse_cmp(
+    text: &str,
+    resolve: &mut dyn FnMut(&str) -> Result<Operand, String>,
+) -> Result<Cmp, String> {
     let toks = tokenize(text)?;
     let mut it = toks.iter().peekable();
     let mut negate = false;
@@ -25,7 +28,12 @@ pub fn parse_cmp(text: &str, resolve: &mut dyn FnMut(&str) -> Result<Operand, St
             };
             Some((*op, right))
         }
-        Some(t) => return Err(format!("expected a comparison operator (`>=`, `<`, `==`, …), found `{}`", t.text())),
+        Some(t) => {
+            return Err(format!(
+                "expected a comparison operator (`>=`, `<`, `==`, …), found `{}`",
+                t.text()
+            ))
+        }
     };
     if let Some(extra) = it.next() {
         return Err(format!(
@@ -36,7 +44,12 @@ pub fn parse_cmp(text: &str, resolve: &mut dyn FnMut(&str) -> Result<Operand, St
     if op.is_none() && !matches!(left, Operand::Var(_) | Operand::Bool(_)) {
         return Err("a condition needs a comparison, like `total >= 70`".into());
     }
-    Ok(Cmp { negate, left, op, text: text.trim().to_string() })
+    Ok(Cmp {
+        negate,
+        left,
+        op,
+        text: text.trim().to_string(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +73,10 @@ impl Tok {
     }
 }
 
-fn operand(t: &Tok, resolve: &mut dyn FnMut(&str) -> Result<Operand, String>) -> Result<Operand, String> {
+fn operand(
+    t: &Tok,
+    resolve: &mut dyn FnMut(&str) -> Result<Operand, String>,
+) -> Result<Operand, String> {
     match t {
         Tok::Name(n) if n == "true" => Ok(Operand::Bool(true)),
         Tok::Name(n) if n == "false" => Ok(Operand::Bool(false)),
@@ -88,25 +104,51 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
             if j >= chars.len() {
                 return Err("unclosed quote".into());
             }
-            out.push(Tok::Str(chars.get(start..j).unwrap_or_default().iter().collect()));
+            out.push(Tok::Str(
+                chars.get(start..j).unwrap_or_default().iter().collect(),
+            ));
             i = j + 1;
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) || c == '.' {
+        } else if c.is_ascii_digit()
+            || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+            || c == '.'
+        {
             let start = i;
             i += 1;
-            while chars.get(i).is_some_and(|d| d.is_ascii_digit() || *d == '.' || *d == '_') {
+            while chars
+                .get(i)
+                .is_some_and(|d| d.is_ascii_digit() || *d == '.' || *d == '_')
+            {
                 i += 1;
             }
-            let t: String = chars.get(start..i).unwrap_or_default().iter().filter(|c| **c != '_').collect();
-            out.push(Tok::Num(t.parse().map_err(|_| format!("`{t}` is not a number"))?));
+            let t: String = chars
+                .get(start..i)
+                .unwrap_or_default()
+                .iter()
+                .filter(|c| **c != '_')
+                .collect();
+            out.push(Tok::Num(
+                t.parse().map_err(|_| format!("`{t}` is not a number"))?,
+            ));
         } else if c.is_alphabetic() || c == '_' {
             let start = i;
-            while chars.get(i).is_some_and(|d| d.is_alphanumeric() || *d == '_' || *d == '.') {
+            while chars
+                .get(i)
+                .is_some_and(|d| d.is_alphanumeric() || *d == '_' || *d == '.')
+            {
                 i += 1;
             }
             let name: String = chars.get(start..i).unwrap_or_default().iter().collect();
-            out.push(if name == "not" { Tok::Not } else { Tok::Name(name) });
+            out.push(if name == "not" {
+                Tok::Not
+            } else {
+                Tok::Name(name)
+            });
         } else {
-            let two: String = chars.get(i..(i + 2).min(chars.len())).unwrap_or_default().iter().collect();
+            let two: String = chars
+                .get(i..(i + 2).min(chars.len()))
+                .unwrap_or_default()
+                .iter()
+                .collect();
             let (op, len) = match two.as_str() {
                 ">=" => (Some(Op::Ge), 2),
                 "<=" => (Some(Op::Le), 2),
@@ -159,8 +201,12 @@ mod tests {
         assert_eq!(c.op, Some((Op::Ge, Operand::Num(70.0))));
         let n = parse_cmp("not failed", &mut res).unwrap();
         assert!(n.negate && n.op.is_none());
-        assert!(parse_cmp("total + 1 > 3", &mut res).unwrap_err().contains("when:"));
-        assert!(parse_cmp("totl > 3", &mut res).unwrap_err().contains("unknown"));
+        assert!(parse_cmp("total + 1 > 3", &mut res)
+            .unwrap_err()
+            .contains("when:"));
+        assert!(parse_cmp("totl > 3", &mut res)
+            .unwrap_err()
+            .contains("unknown"));
         assert!(parse_cmp("total = 3", &mut res).unwrap_err().contains("=="));
         assert!(parse_cmp("3", &mut res).is_err());
     }

@@ -20,32 +20,61 @@ impl Interval {
         let lo_incl = match open {
             Some('[') => true,
             Some('(') => false,
-            _ => return Err(format!("`{s}` should start with `[` (included) or `(` (excluded)")),
+            _ => {
+                return Err(format!(
+                    "`{s}` should start with `[` (included) or `(` (excluded)"
+                ))
+            }
         };
         let hi_incl = match close {
             Some(']') => true,
             Some(')') => false,
-            _ => return Err(format!("`{s}` should end with `]` (included) or `)` (excluded)")),
+            _ => {
+                return Err(format!(
+                    "`{s}` should end with `]` (included) or `)` (excluded)"
+                ))
+            }
         };
-        let inner = t.get(1..t.len() - close.map(char::len_utf8).unwrap_or(1)).unwrap_or("");
+        let inner = t
+            .get(1..t.len() - close.map(char::len_utf8).unwrap_or(1))
+            .unwrap_or("");
         let Some((a, b)) = inner.split_once(',') else {
-            return Err(format!("`{s}` should have two bounds separated by a comma, like `[5, 10)`"));
+            return Err(format!(
+                "`{s}` should have two bounds separated by a comma, like `[5, 10)`"
+            ));
         };
         let lo = bound(a).ok_or_else(|| format!("`{}` in `{s}` is not a number", a.trim()))?;
         let hi = bound(b).ok_or_else(|| format!("`{}` in `{s}` is not a number", b.trim()))?;
         if lo > hi || (lo == hi && !(lo_incl && hi_incl)) {
-            return Err(format!("`{s}` is empty: the lower bound must be below the upper bound"));
+            return Err(format!(
+                "`{s}` is empty: the lower bound must be below the upper bound"
+            ));
         }
         if lo.is_infinite() && lo_incl || hi.is_infinite() && hi_incl {
-            return Err(format!("`{s}`: an infinite bound must be open, like `[90, inf)`"));
+            return Err(format!(
+                "`{s}`: an infinite bound must be open, like `[90, inf)`"
+            ));
         }
-        Ok(Interval { lo, lo_incl, hi, hi_incl })
+        Ok(Interval {
+            lo,
+            lo_incl,
+            hi,
+            hi_incl,
+        })
     }
 
     /// Whether `x` lies in the interval.
     pub fn contains(&self, x: f64) -> bool {
-        let above = if self.lo_incl { x >= self.lo } else { x > self.lo };
-        let below = if self.hi_incl { x <= self.hi } else { x < self.hi };
+        let above = if self.lo_incl {
+            x >= self.lo
+        } else {
+            x > self.lo
+        };
+        let below = if self.hi_incl {
+            x <= self.hi
+        } else {
+            x < self.hi
+        };
         above && below
     }
 
@@ -118,6 +147,9 @@ mod tests {
         assert!(Interval::parse("[3, 1]").is_err());
         assert!(Interval::parse("[1, inf]").is_err());
         assert!(Interval::parse("1, 2").is_err());
-        assert_eq!(Interval::parse("( -inf , 0 ]").unwrap().to_string(), "(-inf, 0]");
+        assert_eq!(
+            Interval::parse("( -inf , 0 ]").unwrap().to_string(),
+            "(-inf, 0]"
+        );
     }
 }

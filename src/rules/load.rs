@@ -26,7 +26,11 @@ impl YamlFile {
             file: Some(self.source.clone()),
             line: pos.map(|p| p.line).unwrap_or(0),
             col: pos.map(|p| p.col).unwrap_or(0),
-            len: path.rsplit('.').next().map(|k| k.chars().count()).unwrap_or(1),
+            len: path
+                .rsplit('.')
+                .next()
+                .map(|k| k.chars().count())
+                .unwrap_or(1),
             path: Some(display_path(path)),
         }
     }
@@ -82,7 +86,9 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
             format!("rule set folder `{}` does not exist", dir.display()),
             Location::default(),
         )
-        .with_help("pass `--rules DIR` with a folder holding `ruleset.yaml` and `kinds/*.yaml`")]);
+        .with_help(
+            "pass `--rules DIR` with a folder holding `ruleset.yaml` and `kinds/*.yaml`",
+        )]);
     }
     let header_path = dir.join("ruleset.yaml");
     let mut hasher = Sha256::new();
@@ -94,20 +100,35 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
                 hasher.update(name.as_bytes());
                 hasher.update(&bytes);
                 file_hashes.push((name.clone(), hex(&Sha256::digest(&bytes))));
-                let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
+                let bytes = bytes
+                    .strip_prefix(b"\xEF\xBB\xBF")
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or(bytes);
                 match String::from_utf8(bytes) {
-                    Ok(text) => Some(Arc::new(SourceFile { name, text: text.into() })),
+                    Ok(text) => Some(Arc::new(SourceFile {
+                        name,
+                        text: text.into(),
+                    })),
                     Err(e) => {
-                        diags.push(Diagnostic::error(
-                            format!("`{name}` is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-                            Location::default(),
-                        ).with_help("save rule files as UTF-8"));
+                        diags.push(
+                            Diagnostic::error(
+                                format!(
+                                    "`{name}` is not valid UTF-8 (byte {})",
+                                    e.utf8_error().valid_up_to()
+                                ),
+                                Location::default(),
+                            )
+                            .with_help("save rule files as UTF-8"),
+                        );
                         None
                     }
                 }
             }
             Err(e) => {
-                diags.push(Diagnostic::error(format!("cannot read `{name}`: {e}"), Location::default()));
+                diags.push(Diagnostic::error(
+                    format!("cannot read `{name}`: {e}"),
+                    Location::default(),
+                ));
                 None
             }
         }
@@ -116,8 +137,11 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
         read(&header_path, &mut diags)
     } else {
         diags.push(
-            Diagnostic::error(format!("`{}` is missing", header_path.display()), Location::default())
-                .with_help("a rule set needs `ruleset.yaml` with at least `name` and `version`"),
+            Diagnostic::error(
+                format!("`{}` is missing", header_path.display()),
+                Location::default(),
+            )
+            .with_help("a rule set needs `ruleset.yaml` with at least `name` and `version`"),
         );
         None
     };
@@ -125,23 +149,37 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
     let kind_paths = list(&kinds_dir, "yaml");
     if kind_paths.is_empty() {
         diags.push(
-            Diagnostic::error(format!("no entity kinds in `{}`", kinds_dir.display()), Location::default())
-                .with_help("add `kinds/village.yaml` describing the villages and their criteria"),
+            Diagnostic::error(
+                format!("no entity kinds in `{}`", kinds_dir.display()),
+                Location::default(),
+            )
+            .with_help("add `kinds/village.yaml` describing the villages and their criteria"),
         );
     }
-    let kind_srcs: Vec<_> = kind_paths.iter().filter_map(|p| read(p, &mut diags)).collect();
-    let script_srcs: Vec<_> =
-        list(&dir.join("scripts"), "rhai").iter().filter_map(|p| read(p, &mut diags)).collect();
+    let kind_srcs: Vec<_> = kind_paths
+        .iter()
+        .filter_map(|p| read(p, &mut diags))
+        .collect();
+    let script_srcs: Vec<_> = list(&dir.join("scripts"), "rhai")
+        .iter()
+        .filter_map(|p| read(p, &mut diags))
+        .collect();
     let sha256 = hex(&hasher.finalize());
 
     let header = header_src.and_then(|s| parse_yaml(s, &mut diags));
-    let kinds: Vec<YamlFile> = kind_srcs.into_iter().filter_map(|s| parse_yaml(s, &mut diags)).collect();
+    let kinds: Vec<YamlFile> = kind_srcs
+        .into_iter()
+        .filter_map(|s| parse_yaml(s, &mut diags))
+        .collect();
     match header {
         Some(header) if diags.is_empty() => Ok(RuleFiles {
             dir: dir.to_path_buf(),
             header,
             kinds,
-            scripts: script_srcs.into_iter().map(|source| ScriptFile { source }).collect(),
+            scripts: script_srcs
+                .into_iter()
+                .map(|source| ScriptFile { source })
+                .collect(),
             sha256,
             file_hashes,
         }),
@@ -172,14 +210,21 @@ fn parse_yaml(source: Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> Option<Ya
     if source.text.trim().is_empty() {
         diags.push(Diagnostic::error(
             format!("`{}` is empty", source.name),
-            Location { file: Some(source.clone()), ..Location::default() },
+            Location {
+                file: Some(source.clone()),
+                ..Location::default()
+            },
         ));
         return None;
     }
     match serde_yaml::from_str::<serde_yaml::Value>(&source.text) {
         Ok(value) => {
             let index = Arc::new(PathIndex::build(&source.text));
-            Some(YamlFile { source, index, value })
+            Some(YamlFile {
+                source,
+                index,
+                value,
+            })
         }
         Err(e) => {
             diags.push(yaml_error(&source, &e));
@@ -190,11 +235,20 @@ fn parse_yaml(source: Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> Option<Ya
 
 /// A serde_yaml error as a located diagnostic.
 fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
-    let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+    let (line, col) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
     let msg = clean_yaml_message(&e.to_string());
     let mut d = Diagnostic::error(
         msg.clone(),
-        Location { file: Some(source.clone()), line, col, len: 1, path: None },
+        Location {
+            file: Some(source.clone()),
+            line,
+            col,
+            len: 1,
+            path: None,
+        },
     );
     if msg.contains("tab") {
         d = d.with_help("indent with spaces; YAML does not allow tabs for indentation");
@@ -217,12 +271,22 @@ fn clean_yaml_message(msg: &str) -> String {
 pub fn deserialize(files: &RuleFiles) -> (Option<RawRuleSet>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let header: Option<(RawHeader, Remap)> = typed(&files.header, schema::Root::Header, &mut diags);
-    let kinds: Vec<Option<(RawKind, Remap)>> =
-        files.kinds.iter().map(|f| typed(f, schema::Root::Kind, &mut diags)).collect();
+    let kinds: Vec<Option<(RawKind, Remap)>> = files
+        .kinds
+        .iter()
+        .map(|f| typed(f, schema::Root::Kind, &mut diags))
+        .collect();
     match header {
         Some((header, _)) if kinds.iter().all(Option::is_some) => {
             let (kinds, remaps) = kinds.into_iter().flatten().unzip();
-            (Some(RawRuleSet { header, kinds, remaps }), diags)
+            (
+                Some(RawRuleSet {
+                    header,
+                    kinds,
+                    remaps,
+                }),
+                diags,
+            )
         }
         _ => (None, diags),
     }
@@ -233,7 +297,11 @@ pub fn deserialize(files: &RuleFiles) -> (Option<RawRuleSet>, Vec<Diagnostic>) {
 /// A list element that cannot be read (a missing field, a wrong type) is reported and set
 /// aside, and the rest of the file is read again, so one mistake does not hide the others.
 /// Returns the value and whether any element was set aside.
-pub fn typed<T: DeserializeOwned>(file: &YamlFile, root: schema::Root, diags: &mut Vec<Diagnostic>) -> Option<(T, Remap)> {
+pub fn typed<T: DeserializeOwned>(
+    file: &YamlFile,
+    root: schema::Root,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(T, Remap)> {
     let mut value = file.value.clone();
     // Original indices still present, per top-level list.
     let mut kept: Vec<(String, Vec<usize>)> = Vec::new();
@@ -259,8 +327,13 @@ pub fn typed<T: DeserializeOwned>(file: &YamlFile, root: schema::Root, diags: &m
             let expected = schema::fields_at(root, parent);
             let help = did_you_mean(key, expected.iter().copied())
                 .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| (!expected.is_empty()).then(|| format!("expected one of {}", ticked(expected))));
-            diags.push(Diagnostic::error(format!("unknown key `{key}`"), file.loc(&path)).with_help_opt(help));
+                .or_else(|| {
+                    (!expected.is_empty()).then(|| format!("expected one of {}", ticked(expected)))
+                });
+            diags.push(
+                Diagnostic::error(format!("unknown key `{key}`"), file.loc(&path))
+                    .with_help_opt(help),
+            );
         }
         match result {
             Ok(v) => return Some((v, Remap(if dropped { kept } else { Vec::new() }))),
@@ -276,12 +349,13 @@ pub fn typed<T: DeserializeOwned>(file: &YamlFile, root: schema::Root, diags: &m
                 diags.push(Diagnostic::error(msg, loc));
                 // Set the offending list element aside and read the rest.
                 let mut segs = inner.split('.');
-                let (Some(list), Some(idx)) = (segs.next(), segs.next().and_then(|i| i.parse::<usize>().ok())) else {
+                let (Some(list), Some(idx)) = (
+                    segs.next(),
+                    segs.next().and_then(|i| i.parse::<usize>().ok()),
+                ) else {
                     return None;
                 };
-                let Some(seq) = value.get_mut(list).and_then(|v| v.as_sequence_mut()) else {
-                    return None;
-                };
+                let seq = value.get_mut(list).and_then(|v| v.as_sequence_mut())?;
                 if idx >= seq.len() {
                     return None;
                 }
@@ -324,13 +398,19 @@ impl Remap {
 
 /// serde_path_to_error's `a.b[3].c` as `a.b.3.c`.
 fn dotted(p: &str) -> String {
-    p.replace('[', ".").replace(']', "").trim_start_matches('.').to_string()
+    p.replace('[', ".")
+        .replace(']', "")
+        .trim_start_matches('.')
+        .to_string()
 }
 
 /// Map a path in the reduced value back to the file's own indices.
 fn original_path(path: &str, kept: &[(String, Vec<usize>)]) -> String {
     let mut segs: Vec<String> = path.split('.').map(str::to_string).collect();
-    if let (Some(list), Some(idx)) = (segs.first().cloned(), segs.get(1).and_then(|i| i.parse::<usize>().ok())) {
+    if let (Some(list), Some(idx)) = (
+        segs.first().cloned(),
+        segs.get(1).and_then(|i| i.parse::<usize>().ok()),
+    ) {
         if let Some((_, ix)) = kept.iter().find(|(k, _)| *k == list) {
             if let (Some(orig), Some(slot)) = (ix.get(idx), segs.get_mut(1)) {
                 *slot = orig.to_string();
@@ -342,11 +422,19 @@ fn original_path(path: &str, kept: &[(String, Vec<usize>)]) -> String {
 
 /// Say type errors in the rule file's own words.
 fn friendly(msg: &str) -> String {
-    msg.replace("missing field", "missing key").replace("unknown field", "unknown key").replace("f64", "a number").replace("u32", "a whole number").replace("a sequence", "a list")
+    msg.replace("missing field", "missing key")
+        .replace("unknown field", "unknown key")
+        .replace("f64", "a number")
+        .replace("u32", "a whole number")
+        .replace("a sequence", "a list")
 }
 
 fn ticked(fields: &[&str]) -> String {
-    fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+    fields
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// serde_ignored's path as `a.0.b`.
@@ -363,7 +451,9 @@ fn path_string(p: &serde_ignored::Path) -> String {
                 go(parent, out);
                 out.push(key.clone());
             }
-            P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => go(parent, out),
+            P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+                go(parent, out)
+            }
         }
     }
     let mut segs = Vec::new();

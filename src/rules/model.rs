@@ -137,19 +137,38 @@ pub struct Indicator {
 #[derive(Debug, Clone)]
 pub enum Input {
     Column(usize),
-    Ratio { num: usize, den: usize, if_zero: f64 },
-    Change { col: usize, percent: bool, if_zero: Option<f64> },
+    Ratio {
+        num: usize,
+        den: usize,
+        if_zero: f64,
+    },
+    Change {
+        col: usize,
+        percent: bool,
+        if_zero: Option<f64>,
+    },
     Expr(ExprId),
 }
 
 /// A scoring method with its specs resolved to numbers.
 #[derive(Debug, Clone)]
 pub enum Method {
-    Threshold { target: f64, higher: bool, partial: f64 },
-    Linear { from: f64, to: f64 },
+    Threshold {
+        target: f64,
+        higher: bool,
+        partial: f64,
+    },
+    Linear {
+        from: f64,
+        to: f64,
+    },
     Bands(Vec<Band>),
-    Deduct { per: f64 },
-    Bonus { per: f64 },
+    Deduct {
+        per: f64,
+    },
+    Bonus {
+        per: f64,
+    },
     Boolean,
     Script(ExprId),
     Lookup(Vec<f64>),

@@ -85,7 +85,13 @@ impl<'de> Deserialize<'de> for RawParam {
 
 impl RawParam {
     fn bare(value: f64) -> Self {
-        RawParam { value, label: None, unit: None, reference: None, description: None }
+        RawParam {
+            value,
+            label: None,
+            unit: None,
+            reference: None,
+            description: None,
+        }
     }
 }
 
@@ -226,17 +232,24 @@ impl<'de> Deserialize<'de> for RawInput {
         impl<'de> Visitor<'de> for V {
             type Value = RawInput;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a column name, or a map with one of `column`, `ratio`, `change`, `expr`")
+                f.write_str(
+                    "a column name, or a map with one of `column`, `ratio`, `change`, `expr`",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawInput, E> {
-                Ok(RawInput { column: Some(v.to_string()), ..RawInput::default() })
+                Ok(RawInput {
+                    column: Some(v.to_string()),
+                    ..RawInput::default()
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawInput, A::Error> {
-                RawInputFull::deserialize(de::value::MapAccessDeserializer::new(map)).map(|f| RawInput {
-                    column: f.column,
-                    ratio: f.ratio,
-                    change: f.change,
-                    expr: f.expr,
+                RawInputFull::deserialize(de::value::MapAccessDeserializer::new(map)).map(|f| {
+                    RawInput {
+                        column: f.column,
+                        ratio: f.ratio,
+                        change: f.change,
+                        expr: f.expr,
+                    }
                 })
             }
         }

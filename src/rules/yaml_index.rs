@@ -28,17 +28,30 @@ pub struct PathIndex {
 
 #[derive(Debug)]
 enum Frame {
-    Map { indent: usize, path: String },
-    Seq { indent: usize, path: String, next: usize },
+    Map {
+        indent: usize,
+        path: String,
+    },
+    Seq {
+        indent: usize,
+        path: String,
+        next: usize,
+    },
     /// A key with no inline value: its children decide whether it is a map or a sequence.
-    Pending { key_indent: usize, path: String },
+    Pending {
+        key_indent: usize,
+        path: String,
+    },
 }
 
 impl PathIndex {
     /// Build the index for a file's text.
     pub fn build(text: &str) -> PathIndex {
         let mut map = HashMap::new();
-        let mut stack: Vec<Frame> = vec![Frame::Map { indent: 0, path: String::new() }];
+        let mut stack: Vec<Frame> = vec![Frame::Map {
+            indent: 0,
+            path: String::new(),
+        }];
         let mut block_scalar: Option<(usize, String)> = None; // (key indent, path)
         for (i, raw_line) in text.lines().enumerate() {
             let lineno = i + 1;
@@ -68,7 +81,11 @@ impl PathIndex {
             // Sequence items, possibly nested on one line ("- - x" is rare; handle one level).
             if rest == "-" || rest.starts_with("- ") {
                 let item_path = match stack.last_mut() {
-                    Some(Frame::Seq { indent: si, path, next }) if *si == col => {
+                    Some(Frame::Seq {
+                        indent: si,
+                        path,
+                        next,
+                    }) if *si == col => {
                         let p = join(path, &next.to_string());
                         *next += 1;
                         p
@@ -77,7 +94,11 @@ impl PathIndex {
                         let base = path.clone();
                         let p = join(&base, "0");
                         stack.pop();
-                        stack.push(Frame::Seq { indent: col, path: base, next: 1 });
+                        stack.push(Frame::Seq {
+                            indent: col,
+                            path: base,
+                            next: 1,
+                        });
                         p
                     }
                     _ => continue,
@@ -94,22 +115,33 @@ impl PathIndex {
                 rest = after.trim_start_matches(' ');
                 col += 1 + spaces;
                 if rest.is_empty() {
-                    stack.push(Frame::Pending { key_indent: col - 1, path: item_path });
+                    stack.push(Frame::Pending {
+                        key_indent: col - 1,
+                        path: item_path,
+                    });
                     continue;
                 }
                 if split_key(rest).is_none() {
                     continue; // a scalar item
                 }
-                stack.push(Frame::Map { indent: col, path: item_path });
+                stack.push(Frame::Map {
+                    indent: col,
+                    path: item_path,
+                });
             }
-            let Some((key, value_off)) = split_key(rest) else { continue };
+            let Some((key, value_off)) = split_key(rest) else {
+                continue;
+            };
             // The frame for this key: an open map at this indent, or a pending key above.
             let parent = match stack.last_mut() {
                 Some(Frame::Map { indent: mi, path }) if *mi == col => path.clone(),
                 Some(Frame::Pending { key_indent, path }) if col > *key_indent => {
                     let p = path.clone();
                     stack.pop();
-                    stack.push(Frame::Map { indent: col, path: p.clone() });
+                    stack.push(Frame::Map {
+                        indent: col,
+                        path: p.clone(),
+                    });
                     p
                 }
                 _ => continue,
@@ -127,7 +159,10 @@ impl PathIndex {
             };
             if value.is_empty() {
                 map.insert(path.clone(), pos);
-                stack.push(Frame::Pending { key_indent: col, path });
+                stack.push(Frame::Pending {
+                    key_indent: col,
+                    path,
+                });
             } else if value.starts_with('|') || value.starts_with('>') {
                 pos.value_line = 0;
                 map.insert(path.clone(), pos);
@@ -262,16 +297,36 @@ gates:
         let ix = PathIndex::build(DOC);
         assert_eq!(ix.exact("kind").map(|p| p.line), Some(1));
         assert_eq!(ix.exact("dimensions.0.id").map(|p| p.line), Some(3));
-        assert_eq!(ix.exact("dimensions.0.max").map(|p| (p.line, p.col)), Some((5, 5)));
+        assert_eq!(
+            ix.exact("dimensions.0.max").map(|p| (p.line, p.col)),
+            Some((5, 5))
+        );
         assert_eq!(ix.exact("indicators.0.id").map(|p| p.line), Some(7));
-        assert_eq!(ix.exact("indicators.0.scoring.method").map(|p| p.line), Some(9));
-        assert_eq!(ix.exact("indicators.0.scoring.bands.0.range").map(|p| p.line), Some(11));
-        assert_eq!(ix.exact("indicators.0.scoring.bands.1").map(|p| p.line), Some(13));
-        assert_eq!(ix.find("indicators.0.scoring.bands.1.points").map(|p| p.line), Some(13));
+        assert_eq!(
+            ix.exact("indicators.0.scoring.method").map(|p| p.line),
+            Some(9)
+        );
+        assert_eq!(
+            ix.exact("indicators.0.scoring.bands.0.range")
+                .map(|p| p.line),
+            Some(11)
+        );
+        assert_eq!(
+            ix.exact("indicators.0.scoring.bands.1").map(|p| p.line),
+            Some(13)
+        );
+        assert_eq!(
+            ix.find("indicators.0.scoring.bands.1.points")
+                .map(|p| p.line),
+            Some(13)
+        );
         let when = ix.exact("indicators.0.when");
         assert_eq!(when.map(|p| (p.value_line, p.value_col)), Some((15, 5)));
         let g = ix.exact("gates.0.when");
-        assert_eq!(g.map(|p| (p.line, p.value_col, p.quoted)), Some((18, 11, true)));
+        assert_eq!(
+            g.map(|p| (p.line, p.value_col, p.quoted)),
+            Some((18, 11, true))
+        );
     }
 
     #[test]
