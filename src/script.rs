@@ -370,6 +370,8 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
     let mut i = 0;
     let mut prev_sig: Option<u8> = None;
     let mut locals: Vec<String> = Vec::new();
+    // Inside `|a, b|` of a closure: names there are parameters, not entity values.
+    let mut in_params = false;
     while let Some(&b) = bytes.get(i) {
         match b {
             b'"' | b'\'' | b'`' => {
@@ -430,7 +432,7 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
                         member = text.get(ms..me).map(str::to_string);
                     }
                 }
-                if prev_sig == Some(b'|') || is_decl {
+                if in_params || is_decl {
                     locals.push(name.clone());
                 }
                 if !is_call
@@ -452,6 +454,23 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
                     i += 1;
                 }
                 prev_sig = Some(b'0');
+            }
+            b'|' if bytes.get(i + 1) == Some(&b'|') && !in_params => {
+                // `||`: logical or, or a closure without parameters.
+                prev_sig = Some(b'o');
+                i += 2;
+            }
+            b'|' => {
+                if in_params {
+                    in_params = false;
+                } else if matches!(
+                    prev_sig,
+                    None | Some(b'(') | Some(b',') | Some(b'=') | Some(b':') | Some(b'[')
+                ) {
+                    in_params = true;
+                }
+                prev_sig = Some(b'|');
+                i += 1;
             }
             c => {
                 if !c.is_ascii_whitespace() {
@@ -476,6 +495,16 @@ mod tests {
             .map(|(n, _, _)| n)
             .collect();
         assert_eq!(ids, vec!["a", "b", "total", "grade"]);
+        let or: Vec<String> = identifiers("a > 1 || b > 0")
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect();
+        assert_eq!(or, vec!["a", "b"]);
+        let closure: Vec<String> = identifiers("xs.filter(|x| x > limit)")
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect();
+        assert_eq!(closure, vec!["xs", "limit"]);
         let m = identifiers("points.hist > 3");
         assert_eq!(
             m.first().and_then(|(_, m, _)| m.clone()),

@@ -475,6 +475,23 @@ pub fn evaluate_row(
                 }
                 pts
             }
+            Method::Lookup(table) => {
+                let view = View {
+                    ctx,
+                    row,
+                    values: out.values,
+                    points: &[],
+                    dims: &[],
+                    total: 0.0,
+                    gates: &[],
+                    failed: false,
+                    grade: None,
+                };
+                match view.get(Var::Value(i)) {
+                    Val::Str(cat) => super::score::lookup_points(table, cat),
+                    _ => 0.0,
+                }
+            }
             m => points_for(m, v, ind.points),
         };
         if let Some(slot) = out.points.get_mut(i) {

@@ -40,9 +40,18 @@ pub fn points_for(method: &Method, value: f64, points: f64) -> f64 {
                 0.0
             }
         }
-        Method::Lookup(table) => table.get(value as usize).copied().unwrap_or(0.0),
-        Method::Script(_) => 0.0,
+        // Looked up by category name in the caller; see `lookup_points`.
+        Method::Lookup(_) | Method::Script(_) => 0.0,
     }
+}
+
+/// The points of a `lookup` method for a category, by name.
+pub fn lookup_points(table: &[(String, f64)], category: &str) -> f64 {
+    table
+        .iter()
+        .find(|(k, _)| k == category)
+        .map(|(_, p)| *p)
+        .unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -105,7 +114,12 @@ mod tests {
         assert_eq!(points_for(&Method::Bonus { per: 1.2 }, 9.0, 6.0), 6.0);
         assert_eq!(points_for(&Method::Boolean, 1.0, 5.0), 5.0);
         assert_eq!(points_for(&Method::Boolean, 0.0, 5.0), 0.0);
-        assert_eq!(points_for(&Method::Lookup(vec![3.0, 1.0]), 1.0, 3.0), 1.0);
+        let table = vec![
+            ("weak_economy".to_string(), 3.0),
+            ("unstable".to_string(), 1.0),
+        ];
+        assert_eq!(lookup_points(&table, "unstable"), 1.0);
+        assert_eq!(lookup_points(&table, "other"), 0.0);
     }
 
     fn methods() -> impl Strategy<Value = (Method, bool)> {

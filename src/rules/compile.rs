@@ -1149,7 +1149,7 @@ impl KindCompiler<'_> {
                             &format!("{base}.table.{k}"),
                         );
                     }
-                    pts.push(p);
+                    pts.push((k.clone(), p));
                 }
                 Method::Lookup(pts)
             }

@@ -171,7 +171,8 @@ pub enum Method {
     },
     Boolean,
     Script(ExprId),
-    Lookup(Vec<f64>),
+    /// Category name → points; a category not listed scores 0.
+    Lookup(Vec<(String, f64)>),
 }
 
 impl Method {
