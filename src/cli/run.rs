@@ -4,10 +4,19 @@ use super::pipeline::{evaluate, load_data, load_rules};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::table::{entities, summary, Flavor};
+use crate::report::write::Emit;
 use crate::report::{csv_out, json, write, KindView, RunView};
+use std::io::Write;
 
 /// Run the `run` command.
 pub fn run(opts: &Options) -> Exit {
+    let timing = std::env::var_os("BANGFU_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("[timing] {what}: {:.3}s", t0.elapsed().as_secs_f64());
+        }
+    };
     let rules = match load_rules(opts) {
         Ok(r) => r,
         Err(e) => return e,
@@ -16,11 +25,18 @@ pub fn run(opts: &Options) -> Exit {
         Ok(x) => x,
         Err(e) => return e,
     };
+    lap("rules and data loaded");
     let result = match evaluate(opts, &rules, &frame) {
         Ok(r) => r,
         Err(e) => return e,
     };
-    let (data_sha256, data_files) = ds.hashes();
+    lap("scored");
+    // Hashes are for the manifest: only computed when one is written.
+    let (data_sha256, data_files) = if opts.out.is_some() || opts.format == Format::Json {
+        ds.hashes()
+    } else {
+        (String::new(), Vec::new())
+    };
     let view = RunView {
         rules: &rules,
         data: &ds,
@@ -35,19 +51,23 @@ pub fn run(opts: &Options) -> Exit {
     };
 
     if let Some(dir) = &opts.out {
-        let results = json::results(&view);
-        let files = vec![
+        let v = &view;
+        let files: Vec<(String, Emit)> = vec![
             (
                 format!("{}.csv", rules.primary.table),
-                csv_out::kind_csv(&view.primary, rules.precision).into_bytes(),
+                Box::new(move |w: &mut dyn Write| {
+                    csv_out::write_kind_csv(&v.primary, v.rules.precision, w)
+                }),
             ),
             (
                 "results.json".to_string(),
-                json::to_string(&results).into_bytes(),
+                Box::new(move |w: &mut dyn Write| json::write_results(v, w)),
             ),
             (
                 "manifest.json".to_string(),
-                json::to_string(&json::manifest(&view)).into_bytes(),
+                Box::new(move |w: &mut dyn Write| {
+                    w.write_all(json::to_string(&json::manifest(v)).as_bytes())
+                }),
             ),
         ];
         if let Err(e) = write::write_all(dir, &files, &[&opts.rules, &opts.data]) {
@@ -55,24 +75,33 @@ pub fn run(opts: &Options) -> Exit {
             return Exit::Usage;
         }
     }
+    lap("files written");
     if opts.quiet {
         return Exit::Ok;
     }
-    let text = match opts.format {
-        Format::Json => json::to_string(&json::results(&view)),
-        Format::Csv => csv_out::kind_csv(&view.primary, rules.precision),
-        Format::Md => format!(
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let written = match opts.format {
+        Format::Json => json::write_results(&view, &mut w),
+        Format::Csv => csv_out::write_kind_csv(&view.primary, rules.precision, &mut w),
+        Format::Md => write!(
+            w,
             "{}{}",
             summary(&view, Flavor::Markdown),
             entities(&view, &view.primary, Flavor::Markdown)
         ),
-        Format::Table => format!(
+        Format::Table => write!(
+            w,
             "{}{}",
             summary(&view, Flavor::Terminal),
             entities(&view, &view.primary, Flavor::Terminal)
         ),
     };
-    print!("{text}");
+    // A closed pipe (`bangfu run | head`) is not an error worth reporting.
+    if written.and_then(|_| w.flush()).is_err() {
+        return Exit::Ok;
+    }
+    lap("printed");
     if let Some(dir) = &opts.out {
         if opts.format == Format::Table {
             println!("\nresults written to {}", dir.display());

@@ -707,10 +707,17 @@ pub fn attach_baseline(
     Ok(())
 }
 
-/// The header names of a table file (for `check`).
+/// The header names of a table file (for `check`): reads only the first line.
 pub fn read_header(tf: &TableFile) -> Result<Vec<String>, DataError> {
-    let text = read_text(tf)?;
-    let (line, _, _) = split_header(&text);
+    use std::io::BufRead;
+    let name = tf.display();
+    let f = std::fs::File::open(&tf.path).map_err(|e| DataError::file(name.clone(), format!("cannot read the file: {e}")))?;
+    let mut first = Vec::new();
+    std::io::BufReader::new(f)
+        .read_until(b'\n', &mut first)
+        .map_err(|e| DataError::file(name.clone(), format!("cannot read the file: {e}")))?;
+    let text = decode(&first, tf.encoding).map_err(|m| DataError::file(name, m))?;
+    let line = text.trim_start_matches('\u{feff}').trim_end_matches(['\n', '\r']);
     let rec = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(line.as_bytes())
@@ -718,8 +725,5 @@ pub fn read_header(tf: &TableFile) -> Result<Vec<String>, DataError> {
         .next()
         .and_then(Result::ok)
         .unwrap_or_default();
-    Ok(rec
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-        .collect())
+    Ok(rec.iter().map(|h| h.trim().to_string()).collect())
 }

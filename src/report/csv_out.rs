@@ -1,40 +1,161 @@
 //! One CSV per entity kind: scores, grade, outcome, gates, and every indicator's points.
+//! Rows are formatted in parallel blocks and written in id order.
 
-use super::{fmt_score, KindView};
+use super::KindView;
+use rayon::prelude::*;
+use std::io::{self, Write};
 
-/// The CSV text for one kind (UTF-8, header row, rows by id).
-pub fn kind_csv(k: &KindView, precision: u32) -> String {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let mut header: Vec<String> = vec!["id".into(), "label".into()];
-    header.extend(k.frame.groups.iter().map(|(n, _)| n.clone()));
-    header.extend(k.kind.dims.iter().map(|d| d.id.clone()));
-    header.extend(["total", "grade", "outcome", "gates", "below_min"].map(String::from));
-    header.extend(k.kind.indicators.iter().map(|i| format!("points.{}", i.id)));
-    let _ = w.write_record(&header);
-    let mut row: Vec<String> = Vec::with_capacity(header.len());
-    for r in 0..k.frame.len() {
-        row.clear();
-        row.push(k.frame.id(r).to_string());
-        row.push(k.frame.label(r).to_string());
-        for (_, vals) in &k.frame.groups {
-            row.push(vals.get(r).cloned().unwrap_or_default());
+/// Rows per parallel formatting block.
+const BLOCK: usize = 8192;
+
+/// Append `x` (already rounded to `precision`) with exactly `precision` decimals.
+pub fn push_fixed(buf: &mut Vec<u8>, x: f64, precision: u32) {
+    let scale = 10f64.powi(precision as i32);
+    let scaled = (x * scale).round();
+    if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
+        let _ = write!(buf, "{:.*}", precision as usize, x);
+        return;
+    }
+    let mut n = scaled as i64;
+    if n < 0 {
+        buf.push(b'-');
+        n = -n;
+    }
+    let pow = 10i64.pow(precision);
+    let (int, frac) = (n / pow, n % pow);
+    let mut tmp = itoa_buf(int);
+    buf.append(&mut tmp);
+    if precision > 0 {
+        buf.push(b'.');
+        let digits = itoa_buf(frac);
+        for _ in digits.len()..precision as usize {
+            buf.push(b'0');
         }
-        row.extend(k.result.dims_of(r).iter().map(|x| fmt_score(*x, precision)));
-        row.push(fmt_score(
+        buf.extend_from_slice(&digits);
+    }
+}
+
+fn itoa_buf(mut n: i64) -> Vec<u8> {
+    if n == 0 {
+        return vec![b'0'];
+    }
+    let mut out = Vec::with_capacity(20);
+    while n > 0 {
+        out.push(b'0' + (n % 10) as u8);
+        n /= 10;
+    }
+    out.reverse();
+    out
+}
+
+/// Append a CSV field, quoted when it holds a separator, a quote or a line break.
+fn push_field(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        buf.push(b'"');
+        for b in s.bytes() {
+            if b == b'"' {
+                buf.push(b'"');
+            }
+            buf.push(b);
+        }
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn header(k: &KindView) -> Vec<u8> {
+    let mut cols: Vec<String> = vec!["id".into(), "label".into()];
+    cols.extend(k.frame.groups.iter().map(|(n, _)| n.clone()));
+    cols.extend(k.kind.dims.iter().map(|d| d.id.clone()));
+    cols.extend(["total", "grade", "outcome", "gates", "below_min"].map(String::from));
+    cols.extend(k.kind.indicators.iter().map(|i| format!("points.{}", i.id)));
+    let mut buf = Vec::new();
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        push_field(&mut buf, c);
+    }
+    buf.push(b'\n');
+    buf
+}
+
+fn rows(k: &KindView, precision: u32, start: usize, end: usize) -> Vec<u8> {
+    let mut buf = Vec::with_capacity((end - start) * 160);
+    for r in start..end {
+        push_field(&mut buf, k.frame.id(r));
+        buf.push(b',');
+        push_field(&mut buf, k.frame.label(r));
+        for (_, vals) in &k.frame.groups {
+            buf.push(b',');
+            push_field(&mut buf, vals.get(r).map(String::as_str).unwrap_or(""));
+        }
+        for x in k.result.dims_of(r) {
+            buf.push(b',');
+            push_fixed(&mut buf, *x, precision);
+        }
+        buf.push(b',');
+        push_fixed(
+            &mut buf,
             k.result.total.get(r).copied().unwrap_or(0.0),
             precision,
-        ));
-        row.push(k.grade_id(r).to_string());
-        row.push(k.outcome_id(r).to_string());
-        row.push(k.fired(r).join(";"));
-        row.push(k.below_min(r).join(";"));
-        row.extend(
-            k.result
-                .points_of(r)
-                .iter()
-                .map(|x| fmt_score(*x, precision)),
         );
-        let _ = w.write_record(&row);
+        buf.push(b',');
+        push_field(&mut buf, k.grade_id(r));
+        buf.push(b',');
+        push_field(&mut buf, k.outcome_id(r));
+        buf.push(b',');
+        push_field(&mut buf, &k.fired(r).join(";"));
+        buf.push(b',');
+        push_field(&mut buf, &k.below_min(r).join(";"));
+        for x in k.result.points_of(r) {
+            buf.push(b',');
+            push_fixed(&mut buf, *x, precision);
+        }
+        buf.push(b'\n');
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    buf
+}
+
+/// Write the CSV for one kind (UTF-8, header row, rows by id).
+pub fn write_kind_csv(k: &KindView, precision: u32, w: &mut dyn Write) -> io::Result<()> {
+    w.write_all(&header(k))?;
+    let n = k.frame.len();
+    let blocks: Vec<(usize, usize)> = (0..n)
+        .step_by(BLOCK)
+        .map(|s| (s, (s + BLOCK).min(n)))
+        .collect();
+    // Format a bounded window of blocks at a time so memory stays flat.
+    for window in blocks.chunks(rayon::current_num_threads().max(1) * 4) {
+        let parts: Vec<Vec<u8>> = window
+            .par_iter()
+            .map(|&(s, e)| rows(k, precision, s, e))
+            .collect();
+        for p in parts {
+            w.write_all(&p)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_fixed;
+
+    #[test]
+    fn fixed_decimals() {
+        let f = |x: f64, p: u32| {
+            let mut b = Vec::new();
+            push_fixed(&mut b, x, p);
+            String::from_utf8(b).unwrap()
+        };
+        assert_eq!(f(83.25, 2), "83.25");
+        assert_eq!(f(70.0, 2), "70.00");
+        assert_eq!(f(0.05, 2), "0.05");
+        assert_eq!(f(-1.5, 2), "-1.50");
+        assert_eq!(f(7.0, 0), "7");
+        assert_eq!(f(2.68, 2), "2.68");
+        assert_eq!(f(0.0, 3), "0.000");
+    }
 }

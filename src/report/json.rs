@@ -2,7 +2,9 @@
 
 use super::summary::{grade_counts, outcome_counts, programme_totals};
 use super::{KindView, RunView};
+use rayon::prelude::*;
 use serde_json::{json, Map, Value};
+use std::io::{self, Write};
 
 /// The manifest: what produced these results, enough to reproduce them.
 pub fn manifest(v: &RunView) -> Value {
@@ -33,47 +35,91 @@ pub fn manifest(v: &RunView) -> Value {
     })
 }
 
-fn entities(k: &KindView) -> Vec<Value> {
-    (0..k.frame.len())
-        .map(|r| {
-            let dims: Map<String, Value> = k
-                .kind
-                .dims
-                .iter()
-                .zip(k.result.dims_of(r))
-                .map(|(d, s)| (d.id.clone(), json!(s)))
-                .collect();
-            let points: Map<String, Value> = k
-                .kind
-                .indicators
-                .iter()
-                .zip(k.result.points_of(r))
-                .map(|(i, s)| (i.id.clone(), json!(s)))
-                .collect();
-            let mut o = Map::new();
-            o.insert("id".into(), json!(k.frame.id(r)));
-            o.insert("label".into(), json!(k.frame.label(r)));
-            for (name, vals) in &k.frame.groups {
-                o.insert(name.clone(), json!(vals.get(r)));
-            }
-            o.insert("dimensions".into(), Value::Object(dims));
-            o.insert("total".into(), json!(k.result.total.get(r)));
-            o.insert("grade".into(), json!(k.grade_id(r)));
-            o.insert("outcome".into(), json!(k.outcome_id(r)));
-            o.insert("gates".into(), json!(k.fired(r)));
-            o.insert("below_min".into(), json!(k.below_min(r)));
-            o.insert("indicators".into(), Value::Object(points));
-            Value::Object(o)
-        })
-        .collect()
+fn entity(k: &KindView, r: usize) -> Value {
+    let dims: Map<String, Value> = k
+        .kind
+        .dims
+        .iter()
+        .zip(k.result.dims_of(r))
+        .map(|(d, s)| (d.id.clone(), json!(s)))
+        .collect();
+    let points: Map<String, Value> = k
+        .kind
+        .indicators
+        .iter()
+        .zip(k.result.points_of(r))
+        .map(|(i, s)| (i.id.clone(), json!(s)))
+        .collect();
+    let mut o = Map::new();
+    o.insert("id".into(), json!(k.frame.id(r)));
+    o.insert("label".into(), json!(k.frame.label(r)));
+    for (name, vals) in &k.frame.groups {
+        o.insert(name.clone(), json!(vals.get(r)));
+    }
+    o.insert("dimensions".into(), Value::Object(dims));
+    o.insert("total".into(), json!(k.result.total.get(r)));
+    o.insert("grade".into(), json!(k.grade_id(r)));
+    o.insert("outcome".into(), json!(k.outcome_id(r)));
+    o.insert("gates".into(), json!(k.fired(r)));
+    o.insert("below_min".into(), json!(k.below_min(r)));
+    o.insert("indicators".into(), Value::Object(points));
+    Value::Object(o)
+}
+
+/// Entities per parallel formatting block.
+const BLOCK: usize = 4096;
+
+/// Write `[ … ]` of every entity, one per line, formatted in parallel blocks.
+fn write_entities(k: &KindView, w: &mut dyn Write) -> io::Result<()> {
+    let n = k.frame.len();
+    w.write_all(b"[")?;
+    let blocks: Vec<(usize, usize)> = (0..n)
+        .step_by(BLOCK)
+        .map(|s| (s, (s + BLOCK).min(n)))
+        .collect();
+    for window in blocks.chunks(rayon::current_num_threads().max(1) * 4) {
+        let parts: Vec<Vec<u8>> = window
+            .par_iter()
+            .map(|&(s, e)| {
+                let mut buf = Vec::with_capacity((e - s) * 400);
+                for r in s..e {
+                    buf.extend_from_slice(if r == 0 { b"\n    " } else { b",\n    " });
+                    let _ = serde_json::to_writer(&mut buf, &entity(k, r));
+                }
+                buf
+            })
+            .collect();
+        for p in parts {
+            w.write_all(&p)?;
+        }
+    }
+    w.write_all(if n == 0 { b"]" } else { b"\n  ]" })
 }
 
 fn counts(list: Vec<(String, String, usize)>) -> Value {
     Value::Object(list.into_iter().map(|(id, _, c)| (id, json!(c))).collect())
 }
 
-/// The whole results document.
-pub fn results(v: &RunView) -> Value {
+/// Write the whole results document. Entities are streamed: a million villages never sit in
+/// memory as one JSON tree.
+pub fn write_results(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
+    let p = &v.primary;
+    let pretty = |x: &Value| {
+        serde_json::to_string_pretty(x)
+            .unwrap_or_default()
+            .replace('\n', "\n  ")
+    };
+    w.write_all(b"{\n  \"manifest\": ")?;
+    w.write_all(pretty(&manifest(v)).as_bytes())?;
+    write!(w, ",\n  {}: ", Value::String(p.kind.table.clone()))?;
+    write_entities(p, w)?;
+    w.write_all(b",\n  \"units\": {},\n  \"summary\": ")?;
+    w.write_all(pretty(&summary(v)).as_bytes())?;
+    w.write_all(b"\n}\n")
+}
+
+/// The summary block: outcome and grade counts, programme totals.
+pub fn summary(v: &RunView) -> Value {
     let p = &v.primary;
     let totals: Map<String, Value> = programme_totals(v.rules, p)
         .into_iter()
@@ -82,17 +128,9 @@ pub fn results(v: &RunView) -> Value {
     let key = p.kind.table.clone();
     let mut summary = Map::new();
     summary.insert(key.clone(), counts(outcome_counts(p)));
-    summary.insert(
-        "grades".into(),
-        json!({ key.clone(): counts(grade_counts(p)) }),
-    );
+    summary.insert("grades".into(), json!({ key: counts(grade_counts(p)) }));
     summary.insert("totals".into(), Value::Object(totals));
-    let mut doc = Map::new();
-    doc.insert("manifest".into(), manifest(v));
-    doc.insert(key, Value::Array(entities(p)));
-    doc.insert("units".into(), json!({}));
-    doc.insert("summary".into(), Value::Object(summary));
-    Value::Object(doc)
+    Value::Object(summary)
 }
 
 /// Pretty JSON with a final newline.

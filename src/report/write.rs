@@ -2,11 +2,14 @@
 //! moved into place file by file with `rename`, so readers never see a half-written file and a
 //! failed run leaves the previous results as they were.
 
-use std::io::Write;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// Write `files` (name, contents) into `dir`. Refuses to write into a folder the run reads.
-pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)], inputs: &[&Path]) -> Result<(), String> {
+/// Something that writes one result file's contents.
+pub type Emit<'a> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>;
+
+/// Write `files` (name, writer) into `dir`. Refuses to write into a folder the run reads.
+pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
     let target = dir
         .canonicalize()
@@ -27,14 +30,14 @@ pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)], inputs: &[&Path]) -> R
         .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
     let result = (|| -> Result<(), String> {
         let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-        for (name, bytes) in files {
+        for (name, emit) in files {
             let tmp = staging.join(name);
-            let mut f = std::fs::File::create(&tmp)
-                .map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
-            f.write_all(bytes)
-                .map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
-            f.sync_all()
-                .map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
+            let fail = |e: io::Error| format!("cannot write `{}`: {e}", tmp.display());
+            let f = std::fs::File::create(&tmp).map_err(fail)?;
+            let mut w = BufWriter::with_capacity(1 << 20, f);
+            emit(&mut w).map_err(fail)?;
+            let f = w.into_inner().map_err(|e| fail(e.into_error()))?;
+            f.sync_all().map_err(fail)?;
             staged.push((tmp, target.join(name)));
         }
         for (tmp, dest) in staged {
