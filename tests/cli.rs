@@ -374,7 +374,7 @@ fn out_writes_the_result_files() {
 fn out_refuses_to_overwrite_inputs() {
     let o = bangfu(&["run", "--quiet", "--out", "data/sample"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("holds the run's inputs"));
+    assert!(stderr(&o).contains("is inside the run's inputs"));
 }
 
 #[test]
@@ -403,4 +403,107 @@ fn usage_errors_exit_2() {
     assert_eq!(bangfu(&["run", "--format", "xml"]).status.code(), Some(2));
     assert_eq!(bangfu(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(bangfu(&["run", "--threads", "0"]).status.code(), Some(2));
+}
+
+#[test]
+fn check_validates_the_data_as_run_would() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    edit(
+        &data.join("villages.csv"),
+        "V01,北周家村,Z01,weak_economy,D33,WT01,0,0",
+        "V01,北周家村,Z01,weak_economy,D33,WT01,1,3",
+    );
+    let o = bangfu(&["check", "--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = scrub(&stderr(&o), tmp.path());
+    assert!(
+        err.contains("row 2") && err.contains("`hist_resolved` / `hist_identified`"),
+        "{err}"
+    );
+    let missing = bangfu(&["check", "--data", "/nonexistent/folder"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn out_refuses_folders_inside_the_inputs() {
+    let o = bangfu(&["run", "--quiet", "--out", "rules/kinds"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!root().join("rules/kinds/results.json").exists());
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(["run", "--format", "json"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn a_typo_in_a_condition_names_the_parameter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    edit(
+        &rules.join("kinds/village.yaml"),
+        "all: [total >= pass_line]",
+        "all: [total >= pass_lin]",
+    );
+    let o = bangfu(&["check", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("unknown name `pass_lin` (did you mean `pass_line`?)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_veto_fails_the_village_whatever_its_score() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    // V01 scores 98; give it a collective petition.
+    let csv = data.join("villages.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let c = header
+        .iter()
+        .position(|h| *h == "collective_petitions")
+        .unwrap();
+    let mut f: Vec<String> = lines[1].split(',').map(String::from).collect();
+    f[c] = "2".into();
+    lines[1] = f.join(",");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&stdout(&bangfu(&[
+        "run",
+        "--format",
+        "json",
+        "--data",
+        data.to_str().unwrap(),
+    ])))
+    .unwrap();
+    let v01 = &v["villages"][0];
+    assert_eq!(v01["id"], "V01");
+    assert_eq!(v01["total"], 98.0);
+    assert_eq!(v01["outcome"], "continue");
+    assert_eq!(v01["grade"], "fail");
+    assert_eq!(v01["gates"], serde_json::json!(["collective_petition"]));
 }

@@ -1,62 +1,95 @@
-//! `bangfu check`: every problem of the rule set at once, plus the columns it reads that the
-//! data set lacks.
+//! `bangfu check`: every problem of the rule set at once, the columns it reads that the data
+//! set lacks, and — when the rules are sound — the data validated exactly as `run` would.
 
-use super::output::print_diags;
+use super::output::{print_data_errors, print_diags};
 use super::{Format, Options};
 use crate::data::parse::read_header;
-use crate::data::DataSet;
+use crate::data::{DataError, DataSet};
 use crate::diag::{did_you_mean, Diagnostic, Location, Severity};
 use crate::exit::Exit;
 
 /// Run the `check` command.
 pub fn run(opts: &Options) -> Exit {
     let (rules, mut diags, needs) = crate::rules::check(&opts.rules);
-    // Columns the rules read must exist in the data set's tables.
-    if let Ok(ds) = DataSet::open(&opts.data) {
-        for need in &needs {
-            let Some(tf) = ds.tables.get(&need.table) else {
-                continue;
-            };
-            let Ok(header) = read_header(tf) else {
-                continue;
-            };
-            for col in std::iter::once(&need.id_column).chain(need.columns.iter().map(|c| &c.name))
-            {
-                if header.iter().any(|h| h == col) {
-                    continue;
-                }
-                let origin = need
-                    .columns
-                    .iter()
-                    .find(|c| &c.name == col)
-                    .map(|c| c.origin.clone())
-                    .unwrap_or_default();
-                let help = did_you_mean(col, header.iter().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| {
-                        format!(
-                            "the columns of `{}` are: {}",
-                            tf.display(),
-                            header.join(", ")
-                        )
-                    });
-                diags.push(
-                    Diagnostic::error(
-                        format!(
-                            "unknown column `{col}`: `{}` has no such column",
-                            tf.display()
-                        ),
-                        origin,
-                    )
-                    .with_help(help),
+    let mut data_errors: Vec<DataError> = Vec::new();
+    match DataSet::open(&opts.data) {
+        Err(_) if !opts.data_given && !opts.data.exists() => diags.push(
+            Diagnostic::warning(
+                format!(
+                    "no data set at `{}`: only the rules were checked",
+                    opts.data.display()
+                ),
+                Location::default(),
+            )
+            .with_help("pass `--data DIR` to check the rules against a data set"),
+        ),
+        Err(e) => data_errors.push(e),
+        Ok(ds) => {
+            for need in &needs {
+                let tf = match ds.table(&need.table) {
+                    Ok(tf) => tf,
+                    Err(e) => {
+                        data_errors.push(e);
+                        continue;
+                    }
+                };
+                let header = match read_header(tf) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        data_errors.push(e);
+                        continue;
+                    }
+                };
+                let wanted = std::iter::once(&need.id_column).chain(
+                    need.columns
+                        .iter()
+                        .filter(|c| c.from_data())
+                        .map(|c| &c.name),
                 );
+                for col in wanted {
+                    if header.iter().any(|h| h == col) {
+                        continue;
+                    }
+                    let origin = need
+                        .columns
+                        .iter()
+                        .find(|c| &c.name == col)
+                        .map(|c| c.origin.clone())
+                        .unwrap_or_default();
+                    let help = did_you_mean(col, header.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| {
+                            format!(
+                                "the columns of `{}` are: {}",
+                                tf.display(),
+                                header.join(", ")
+                            )
+                        });
+                    diags.push(
+                        Diagnostic::error(
+                            format!(
+                                "unknown column `{col}`: `{}` has no such column",
+                                tf.display()
+                            ),
+                            origin,
+                        )
+                        .with_help(help),
+                    );
+                }
+            }
+            // With sound rules, validate the data as `run` would, so `check` never says ok to
+            // data that `run` rejects.
+            let rules_ok = !diags.iter().any(|d| d.severity == Severity::Error);
+            if let (Some(rs), true) = (&rules, rules_ok) {
+                data_errors.extend(super::pipeline::validate_data(rs, &ds));
             }
         }
     }
     let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)
-        .count();
+        .count()
+        + data_errors.len();
     if opts.format == Format::Json {
         let list: Vec<serde_json::Value> = diags
             .iter()
@@ -71,20 +104,25 @@ pub fn run(opts: &Options) -> Exit {
                     "help": d.help,
                 })
             })
+            .chain(
+                data_errors
+                    .iter()
+                    .map(|e| serde_json::json!({"severity": "error", "data": e})),
+            )
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"ok": errors == 0, "problems": list}))
-                .unwrap_or_default()
-        );
+        let doc = serde_json::json!({"ok": errors == 0, "problems": list});
+        crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         if !diags.is_empty() {
             print_diags(&diags, opts.color);
         }
+        if !data_errors.is_empty() {
+            print_data_errors(&data_errors, opts.color);
+        }
         if errors == 0 && !opts.quiet {
             if let Some(rs) = &rules {
                 let k = &rs.primary;
-                println!(
+                crate::outln!(
                     "ok: `{}` {} — {} kind{}, {} indicators in {} dimensions, {} gates, {} outcomes for `{}`",
                     rs.name,
                     rs.version,
@@ -99,7 +137,6 @@ pub fn run(opts: &Options) -> Exit {
             }
         }
     }
-    let _ = Location::default();
     if errors > 0 {
         Exit::Failed
     } else {

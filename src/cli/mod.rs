@@ -80,25 +80,18 @@ pub enum Command {
 pub struct Options {
     pub rules: PathBuf,
     pub data: PathBuf,
+    /// Whether `--data` was given (a missing default data set is only a warning for `check`).
+    pub data_given: bool,
     pub format: Format,
     pub out: Option<PathBuf>,
     pub quiet: bool,
     pub color: bool,
 }
 
-/// Default folders: the working directory's `rules/` and `data/sample/`, or the bundled ones
-/// when run elsewhere from a source checkout.
+/// Default folders are relative to the working directory, as documented; a missing default
+/// is reported by the stage that reads it.
 fn default_dir(rel: &str) -> PathBuf {
-    let local = PathBuf::from(rel);
-    if local.exists() {
-        return local;
-    }
-    let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel);
-    if bundled.exists() {
-        bundled
-    } else {
-        local
-    }
+    PathBuf::from(rel)
 }
 
 /// Parse arguments, run the command, and return the exit code.
@@ -122,7 +115,7 @@ pub fn main() -> std::process::ExitCode {
 pub fn run_cli(cli: Cli) -> Exit {
     if let Some(n) = cli.threads {
         if n == 0 {
-            eprintln!("error: `--threads` must be at least 1");
+            crate::errln!("error: `--threads` must be at least 1");
             return Exit::Usage;
         }
         if rayon::ThreadPoolBuilder::new()
@@ -130,7 +123,7 @@ pub fn run_cli(cli: Cli) -> Exit {
             .build_global()
             .is_err()
         {
-            eprintln!("error: could not start {n} worker threads");
+            crate::errln!("error: could not start {n} worker threads");
             return Exit::Usage;
         }
     }
@@ -142,6 +135,7 @@ pub fn run_cli(cli: Cli) -> Exit {
     };
     let opts = Options {
         rules: cli.rules.unwrap_or_else(|| default_dir("rules")),
+        data_given: cli.data.is_some(),
         data: cli.data.unwrap_or_else(|| default_dir("data/sample")),
         format: cli.format,
         out: cli.out,

@@ -1,4 +1,28 @@
-//! Printing problems to stderr.
+//! Printing problems to stderr, and printing that never panics on a closed pipe.
+
+/// `println!` to stdout, ignoring a closed pipe.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` to stderr, ignoring a closed pipe.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// Write text to stderr, ignoring a closed pipe.
+pub fn err_text(s: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(s.as_bytes());
+}
 
 use crate::data::DataError;
 use crate::diag::{Diagnostic, Severity};
@@ -40,7 +64,7 @@ pub fn print_diags(diags: &[Diagnostic], color: bool) {
         crate::diag::plural(errors),
         crate::diag::plural(warnings)
     ));
-    eprint!("{out}");
+    err_text(&out);
 }
 
 /// Print data errors and a count line.
@@ -58,7 +82,7 @@ pub fn print_data_errors(errors: &[DataError], color: bool) {
         "invalid data: {n} problem{} found; nothing was scored\n",
         crate::diag::plural(n)
     ));
-    eprint!("{out}");
+    err_text(&out);
 }
 
 fn paint(s: &str, color: bool) -> String {

@@ -14,7 +14,7 @@ pub fn load_rules(opts: &Options) -> Result<RuleSet, Exit> {
         Ok((rs, _warnings)) => Ok(rs),
         Err(diags) => {
             print_diags(&diags, opts.color);
-            eprintln!(
+            crate::errln!(
                 "the rule set in `{}` is invalid; run `bangfu check` for details",
                 opts.rules.display()
             );
@@ -63,11 +63,11 @@ pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindRe
                 }
             }
             for (e, ids) in &groups {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 if ids.len() > 1 {
                     let shown: Vec<&str> = ids.iter().skip(1).take(5).copied().collect();
                     let more = ids.len().saturating_sub(6);
-                    eprintln!(
+                    crate::errln!(
                         "  the same for {}{}",
                         shown.join(", "),
                         if more > 0 {
@@ -79,10 +79,21 @@ pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindRe
                 }
             }
             if count > errs.len() {
-                eprintln!("… and {} more script failures", count - errs.len());
+                crate::errln!("… and {} more script failures", count - errs.len());
             }
-            eprintln!("a script failed; nothing was written");
+            crate::errln!("a script failed; nothing was written");
             Exit::ScriptFailed
         }
     })
+}
+
+/// Every data problem `run` would report (loading and computed inputs), for `check`.
+pub fn validate_data(rules: &RuleSet, ds: &DataSet) -> Vec<DataError> {
+    match ds.load_primary(&rules.primary) {
+        Ok(frame) => match evaluate_kind(rules, &rules.primary, &frame) {
+            Err(EvalError::Data(errs, _)) => errs,
+            _ => Vec::new(),
+        },
+        Err(errs) => errs,
+    }
 }

@@ -14,7 +14,7 @@ pub fn run(opts: &Options) -> Exit {
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
         if timing {
-            eprintln!("[timing] {what}: {:.3}s", t0.elapsed().as_secs_f64());
+            crate::errln!("[timing] {what}: {:.3}s", t0.elapsed().as_secs_f64());
         }
     };
     let rules = match load_rules(opts) {
@@ -56,7 +56,7 @@ pub fn run(opts: &Options) -> Exit {
             (
                 format!("{}.csv", rules.primary.table),
                 Box::new(move |w: &mut dyn Write| {
-                    csv_out::write_kind_csv(&v.primary, v.rules.precision, w)
+                    csv_out::write_kind_csv(v.rules, &v.primary, true, w)
                 }),
             ),
             (
@@ -71,7 +71,7 @@ pub fn run(opts: &Options) -> Exit {
             ),
         ];
         if let Err(e) = write::write_all(dir, &files, &[&opts.rules, &opts.data]) {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return Exit::Usage;
         }
     }
@@ -83,7 +83,7 @@ pub fn run(opts: &Options) -> Exit {
     let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let written = match opts.format {
         Format::Json => json::write_results(&view, &mut w),
-        Format::Csv => csv_out::write_kind_csv(&view.primary, rules.precision, &mut w),
+        Format::Csv => csv_out::write_kind_csv(&rules, &view.primary, false, &mut w),
         Format::Md => write!(
             w,
             "{}{}",
@@ -104,7 +104,7 @@ pub fn run(opts: &Options) -> Exit {
     lap("printed");
     if let Some(dir) = &opts.out {
         if opts.format == Format::Table {
-            println!("\nresults written to {}", dir.display());
+            crate::outln!("\nresults written to {}", dir.display());
         }
     }
     Exit::Ok

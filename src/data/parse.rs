@@ -452,12 +452,8 @@ fn parse_chunk(
             .position()
             .map(|p| p.line() + first_line - 1)
             .unwrap_or(0);
-        if rec.len() == 1
-            && rec
-                .get(0)
-                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
-        {
-            continue; // a blank line
+        if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue; // a blank line, or a row of empty cells as spreadsheets leave behind
         }
         if rec.len() != layout.width {
             let mut e = DataError::file(
@@ -711,13 +707,16 @@ pub fn attach_baseline(
 pub fn read_header(tf: &TableFile) -> Result<Vec<String>, DataError> {
     use std::io::BufRead;
     let name = tf.display();
-    let f = std::fs::File::open(&tf.path).map_err(|e| DataError::file(name.clone(), format!("cannot read the file: {e}")))?;
+    let f = std::fs::File::open(&tf.path)
+        .map_err(|e| DataError::file(name.clone(), format!("cannot read the file: {e}")))?;
     let mut first = Vec::new();
     std::io::BufReader::new(f)
         .read_until(b'\n', &mut first)
         .map_err(|e| DataError::file(name.clone(), format!("cannot read the file: {e}")))?;
     let text = decode(&first, tf.encoding).map_err(|m| DataError::file(name, m))?;
-    let line = text.trim_start_matches('\u{feff}').trim_end_matches(['\n', '\r']);
+    let line = text
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches(['\n', '\r']);
     let rec = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(line.as_bytes())

@@ -437,7 +437,31 @@ pub fn evaluate_row(
                 "the computed input is out of range",
                 range,
             );
-            e.column = Some(format!("{} (indicator input)", ind.id));
+            // Name the cells the value was computed from.
+            let name = |c: &usize| kind.columns.get(*c).map(|s| s.name.as_str()).unwrap_or("");
+            let fmtv = |c: &usize| crate::rules::compile::fmt_num(col(*c));
+            let (what, from) = match &ind.input {
+                Input::Ratio { num, den, .. } => (
+                    format!("the ratio `{}` / `{}`", name(num), name(den)),
+                    format!(
+                        "{} = {} / {}",
+                        crate::rules::compile::fmt_num(round_dp(v, 6)),
+                        fmtv(num),
+                        fmtv(den)
+                    ),
+                ),
+                Input::Change { col: c, .. } => (
+                    format!("the change in `{}` since the baseline", name(c)),
+                    crate::rules::compile::fmt_num(round_dp(v, 6)),
+                ),
+                _ => (
+                    "the expression".to_string(),
+                    crate::rules::compile::fmt_num(round_dp(v, 6)),
+                ),
+            };
+            e.column = None;
+            e.message = format!("indicator `{}`: {what} is out of range", ind.id);
+            e.value = Some(from);
             return Err(EntityError::Data(e));
         }
         if let Some(slot) = out.values.get_mut(i) {
@@ -558,7 +582,12 @@ pub fn evaluate_row(
         }
         if fired {
             match gate.effect {
-                Effect::Fail => failed = true,
+                Effect::Fail(c) => {
+                    failed = true;
+                    if let Some(k) = c {
+                        cap = Some(cap.map_or(k, |x| x.max(k)));
+                    }
+                }
                 Effect::CapGrade(k) => cap = Some(cap.map_or(k, |c| c.max(k))),
                 Effect::ForceOutcome(o) => {
                     forced.get_or_insert(o);

@@ -2,6 +2,7 @@
 //! Rows are formatted in parallel blocks and written in id order.
 
 use super::KindView;
+use crate::rules::RuleSet;
 use rayon::prelude::*;
 use std::io::{self, Write};
 
@@ -68,7 +69,19 @@ fn header(k: &KindView) -> Vec<u8> {
     let mut cols: Vec<String> = vec!["id".into(), "label".into()];
     cols.extend(k.frame.groups.iter().map(|(n, _)| n.clone()));
     cols.extend(k.kind.dims.iter().map(|d| d.id.clone()));
-    cols.extend(["total", "grade", "outcome", "gates", "below_min"].map(String::from));
+    cols.extend(
+        [
+            "total",
+            "grade",
+            "grade_label",
+            "outcome",
+            "outcome_label",
+            "reason",
+            "gates",
+            "below_min",
+        ]
+        .map(String::from),
+    );
     cols.extend(k.kind.indicators.iter().map(|i| format!("points.{}", i.id)));
     let mut buf = Vec::new();
     for (i, c) in cols.iter().enumerate() {
@@ -81,7 +94,8 @@ fn header(k: &KindView) -> Vec<u8> {
     buf
 }
 
-fn rows(k: &KindView, precision: u32, start: usize, end: usize) -> Vec<u8> {
+fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize) -> Vec<u8> {
+    let precision = rules.precision;
     let mut buf = Vec::with_capacity((end - start) * 160);
     for r in start..end {
         push_field(&mut buf, k.frame.id(r));
@@ -104,7 +118,13 @@ fn rows(k: &KindView, precision: u32, start: usize, end: usize) -> Vec<u8> {
         buf.push(b',');
         push_field(&mut buf, k.grade_id(r));
         buf.push(b',');
+        push_field(&mut buf, k.grade_label(r));
+        buf.push(b',');
         push_field(&mut buf, k.outcome_id(r));
+        buf.push(b',');
+        push_field(&mut buf, k.outcome_label(r));
+        buf.push(b',');
+        push_field(&mut buf, &super::summary::reasons(rules, k, r));
         buf.push(b',');
         push_field(&mut buf, &k.fired(r).join(";"));
         buf.push(b',');
@@ -118,8 +138,17 @@ fn rows(k: &KindView, precision: u32, start: usize, end: usize) -> Vec<u8> {
     buf
 }
 
-/// Write the CSV for one kind (UTF-8, header row, rows by id).
-pub fn write_kind_csv(k: &KindView, precision: u32, w: &mut dyn Write) -> io::Result<()> {
+/// Write the CSV for one kind (UTF-8, header row, rows by id). With `bom`, the file starts
+/// with a UTF-8 byte-order mark so that Excel on Chinese Windows reads the labels correctly.
+pub fn write_kind_csv(
+    rules: &RuleSet,
+    k: &KindView,
+    bom: bool,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    if bom {
+        w.write_all(b"\xEF\xBB\xBF")?;
+    }
     w.write_all(&header(k))?;
     let n = k.frame.len();
     let blocks: Vec<(usize, usize)> = (0..n)
@@ -130,7 +159,7 @@ pub fn write_kind_csv(k: &KindView, precision: u32, w: &mut dyn Write) -> io::Re
     for window in blocks.chunks(rayon::current_num_threads().max(1) * 4) {
         let parts: Vec<Vec<u8>> = window
             .par_iter()
-            .map(|&(s, e)| rows(k, precision, s, e))
+            .map(|&(s, e)| rows(rules, k, s, e))
             .collect();
         for p in parts {
             w.write_all(&p)?;

@@ -128,7 +128,7 @@ pub fn summary(v: &RunView) -> Value {
     let key = p.kind.table.clone();
     let mut summary = Map::new();
     summary.insert(key.clone(), counts(outcome_counts(p)));
-    summary.insert("grades".into(), json!({ key: counts(grade_counts(p)) }));
+    summary.insert("grades".into(), counts(grade_counts(p)));
     summary.insert("totals".into(), Value::Object(totals));
     Value::Object(summary)
 }

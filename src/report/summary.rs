@@ -89,8 +89,14 @@ pub fn reasons(rules: &RuleSet, v: &KindView, r: usize) -> String {
     let kind = v.kind;
     let p = rules.precision;
     let mut out: Vec<String> = Vec::new();
+    // Only what blocks passing is a reason; grade caps are not.
     for (fired, gate) in v.result.gates_of(r).iter().zip(&kind.gates) {
-        if *fired {
+        if *fired
+            && matches!(
+                gate.effect,
+                crate::rules::model::Effect::Fail(_) | crate::rules::model::Effect::ForceOutcome(_)
+            )
+        {
             out.push(super::short_label(&gate.label).to_string());
         }
     }

@@ -39,6 +39,12 @@ fn share(c: usize, n: usize) -> String {
     }
 }
 
+/// The leading phrase of a label: `验收合格，工作队撤离 (passed; …)` → `验收合格`.
+fn brief(label: &str) -> &str {
+    let s = short_label(label);
+    s.split(['，', ',', ';', '；']).next().unwrap_or(s)
+}
+
 /// The run summary: outcomes, grades, breakdowns and programme totals.
 pub fn summary(v: &RunView, flavor: Flavor) -> String {
     let p = &v.primary;
@@ -94,7 +100,14 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
         if groups.is_empty() {
             continue;
         }
-        out.push_str(&heading(flavor, &format!("按 `{col}` (by {col})")));
+        // The column's declared label, else its name.
+        let title = p
+            .kind
+            .column(col)
+            .and_then(|c| p.kind.columns.get(c))
+            .and_then(|c| c.label.clone())
+            .unwrap_or_else(|| col.clone());
+        out.push_str(&heading(flavor, &title));
         let mut b = Builder::default();
         let mut head = vec![col.clone(), "count".into()];
         head.extend(p.kind.outcomes.iter().map(|o| o.id.clone()));
@@ -129,15 +142,16 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
 /// One row per entity: dimension scores, total, grade, outcome and the reason it missed.
 pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
     let prec = v.rules.precision;
-    let mut out = heading(flavor, &format!("{} ({})", k.kind.label, k.frame.len()));
+    let mut out = heading(flavor, &format!("{}: {}", k.kind.label, k.frame.len()));
     let mut b = Builder::default();
     let mut head: Vec<String> = vec!["id".into(), "name".into()];
-    head.extend(
-        k.kind
-            .dims
-            .iter()
-            .map(|d| short_label(&d.label).to_string()),
-    );
+    head.extend(k.kind.dims.iter().map(|d| {
+        format!(
+            "{}/{}",
+            short_label(&d.label),
+            crate::rules::compile::fmt_num(d.max)
+        )
+    }));
     head.extend(["total", "grade", "outcome", "reason"].map(String::from));
     b.push_record(head);
     for r in 0..k.frame.len() {
@@ -148,7 +162,7 @@ pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
             prec,
         ));
         row.push(short_label(k.grade_label(r)).to_string());
-        row.push(k.outcome_id(r).to_string());
+        row.push(brief(k.outcome_label(r)).to_string());
         row.push(reasons(v.rules, k, r));
         b.push_record(row);
     }

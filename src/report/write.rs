@@ -16,10 +16,11 @@ pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Resu
         .map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
     for input in inputs {
         if let Ok(inp) = input.canonicalize() {
-            if inp == target {
+            if target.starts_with(&inp) {
                 return Err(format!(
-                    "`{}` holds the run's inputs; choose another folder for `--out`",
-                    dir.display()
+                    "`{}` is inside the run's inputs (`{}`); choose a folder outside the rules and the data for `--out`",
+                    dir.display(),
+                    input.display()
                 ));
             }
         }

@@ -240,6 +240,7 @@ fn declare_column(
         max: None,
         missing: MissingPolicy::Error,
         categories: None,
+        label: None,
         baseline: false,
         origin,
     });
@@ -364,6 +365,7 @@ impl KindCompiler<'_> {
                 max: c.max,
                 missing: c.missing.unwrap_or(MissingPolicy::Error),
                 categories: c.categories.clone(),
+                label: c.label.clone(),
                 baseline: false,
                 origin: loc,
             });
@@ -1197,13 +1199,29 @@ impl KindCompiler<'_> {
         };
         let effect = match rg.effect {
             EffectName::Fail => {
-                if rg.grade.is_some() || rg.outcome.is_some() {
+                if rg.outcome.is_some() {
                     self.err(
-                        "effect `fail` takes neither `grade` nor `outcome`",
+                        "effect `fail` takes no `outcome` (use `force_outcome`)",
                         &format!("{base}.effect"),
                     );
                 }
-                Effect::Fail
+                // An optional `grade` also caps the grade of a failed entity.
+                match &rg.grade {
+                    None => Effect::Fail(None),
+                    Some(g) => match names.grades.iter().position(|x| x == g) {
+                        Some(k) => Effect::Fail(Some(k)),
+                        None => {
+                            let help = did_you_mean(g, names.grades.iter().map(String::as_str))
+                                .map(|s| format!("did you mean `{s}`?"));
+                            let loc = self.value_loc(&format!("{base}.grade"));
+                            self.diags.push(
+                                Diagnostic::error(format!("unknown grade `{g}`"), loc)
+                                    .with_help_opt(help),
+                            );
+                            return None;
+                        }
+                    },
+                }
             }
             EffectName::CapGrade => {
                 let Some(g) = &rg.grade else {
@@ -1365,6 +1383,10 @@ impl KindCompiler<'_> {
             let here = self.value_loc(&path);
             let result = {
                 let mut resolve = |name: &str| -> Result<Operand, String> {
+                    // Grade ids and category values compare as text: `grade == excellent`.
+                    if self.is_literal(name, names) {
+                        return Ok(Operand::Str(name.to_string()));
+                    }
                     match self.resolve(name, scope, names, &here) {
                         Ok(Some(Var::Param(p))) => {
                             self.used_params.insert(name.to_string());
@@ -1463,6 +1485,21 @@ impl KindCompiler<'_> {
         }
     }
 
+    /// Whether `name` is a grade id or a declared category value (and nothing else).
+    fn is_literal(&self, name: &str, names: &Names) -> bool {
+        let taken = self.params.iter().any(|p| p.name == name)
+            || names.dims.iter().any(|d| d.id == name)
+            || names.gates.iter().any(|g| g == name)
+            || self.columns.iter().any(|c| c.name == name);
+        !taken
+            && (names.grades.iter().any(|g| g == name)
+                || self.columns.iter().any(|c| {
+                    c.categories
+                        .as_ref()
+                        .is_some_and(|cs| cs.iter().any(|x| x == name))
+                }))
+    }
+
     /// What `name` means at this point of the evaluation.
     fn resolve(
         &mut self,
@@ -1527,6 +1564,30 @@ impl KindCompiler<'_> {
         }
         if !is_identifier(name) {
             return Err(format!("`{name}` is not a name"));
+        }
+        match name {
+            "and" => return Err("rhai writes `and` as `&&`".into()),
+            "or" => return Err("rhai writes `or` as `||`".into()),
+            "not" => return Err("rhai writes `not` as `!`".into()),
+            _ => {}
+        }
+        if self.is_literal(name, names) {
+            return Err(format!(
+                "`{name}` is a grade or category value: write it in quotes, \"{name}\""
+            ));
+        }
+        // A near miss of a rule name is a typo, not a new data column.
+        let known = self
+            .params
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(names.dims.iter().map(|d| d.id.as_str()))
+            .chain(names.gates.iter().map(String::as_str))
+            .chain(["total", "grade", "failed", "any_gate"]);
+        if let Some(s) = did_you_mean(name, known) {
+            if !self.columns.iter().any(|c| c.name == name) {
+                return Err(format!("unknown name `{name}` (did you mean `{s}`?)"));
+            }
         }
         // Anything else is a data column; `check` confirms it exists in the data.
         match declare_column(&mut self.columns, name, None, loc.clone()) {

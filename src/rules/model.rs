@@ -80,6 +80,13 @@ pub struct Kind {
     pub max_total: f64,
 }
 
+impl ColumnSpec {
+    /// Whether the column is read from the data table (not computed from other entities).
+    pub fn from_data(&self) -> bool {
+        true
+    }
+}
+
 impl Kind {
     /// The column index of `name`, if the rules read it.
     pub fn column(&self, name: &str) -> Option<usize> {
@@ -96,6 +103,7 @@ pub struct ColumnSpec {
     pub max: Option<f64>,
     pub missing: MissingPolicy,
     pub categories: Option<Vec<String>>,
+    pub label: Option<String>,
     /// Read from the baseline table too.
     pub baseline: bool,
     /// Where the rules first ask for this column.
@@ -215,8 +223,8 @@ pub struct Gate {
 /// What a fired gate does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
-    /// The entity cannot reach a passing outcome.
-    Fail,
+    /// The entity cannot reach a passing outcome; with a grade, its grade is capped there too.
+    Fail(Option<usize>),
     /// The grade is at best this one (index into grades, best first).
     CapGrade(usize),
     /// The outcome is this one.

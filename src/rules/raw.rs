@@ -137,6 +137,144 @@ pub struct RawKind {
     pub grades: Vec<RawGrade>,
     #[serde(default)]
     pub outcomes: Vec<RawOutcome>,
+    /// For units: how the unit is linked to the primary entities (villages).
+    #[serde(default)]
+    pub link: Option<RawLink>,
+    /// For units: the ranking keys, best first (`total desc`); ties end with the id.
+    #[serde(default)]
+    pub rank: Option<Vec<String>>,
+    /// For units: at most a share or a count per outcome or grade.
+    #[serde(default)]
+    pub quotas: Vec<RawQuota>,
+    /// For units: the best-ranked N receive an outcome.
+    #[serde(default)]
+    pub top: Option<RawTop>,
+    /// For units: a reward fund shared among the units with one outcome.
+    #[serde(default)]
+    pub fund: Option<RawFund>,
+    /// For units: how this unit's grade carries to its members (another kind).
+    #[serde(default)]
+    pub cascade: Option<RawCascade>,
+}
+
+/// How a unit is linked to villages: a village column naming the unit, or a link table.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawLink {
+    /// A column of the primary table that holds this unit's id.
+    #[serde(default)]
+    pub column: Option<String>,
+    /// A table with one row per (unit, village) pair; may be the unit's own table.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// In `table`: the column with the unit id (default: the unit's `id_column`).
+    #[serde(default)]
+    pub unit_column: Option<String>,
+    /// In `table`: the column with the village id (default: the primary `id_column`).
+    #[serde(default)]
+    pub village_column: Option<String>,
+}
+
+/// An aggregate over a unit's villages.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawAggregate {
+    #[serde(rename = "fn")]
+    pub func: AggFn,
+    /// The village field: `total`, a dimension, `points.ID`, `value.ID`, a column, `outcome`.
+    #[serde(default)]
+    pub of: Option<String>,
+    /// Plain comparisons a village must meet to be counted (all of them).
+    #[serde(default, rename = "where")]
+    pub filter: Option<Vec<String>>,
+}
+
+/// Aggregation functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AggFn {
+    Mean,
+    Min,
+    Max,
+    Sum,
+    Count,
+    Share,
+}
+
+/// At most `max_share` (0..1) or `max_count` units may have an outcome or a grade.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawQuota {
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub grade: Option<String>,
+    #[serde(default)]
+    pub max_share: Option<f64>,
+    #[serde(default)]
+    pub max_count: Option<usize>,
+}
+
+/// The best-ranked `count` units (that have not failed) receive `outcome`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawTop {
+    pub count: usize,
+    pub outcome: String,
+}
+
+/// A reward fund.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawFund {
+    pub budget: f64,
+    /// The outcome that receives money.
+    pub outcome: String,
+    pub split: FundSplit,
+    /// For `by_grade`: each grade's weight (a unit of weight 2 gets twice one of weight 1).
+    #[serde(default)]
+    pub per_grade: Option<IndexMap<String, f64>>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// How a fund is split among its recipients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FundSplit {
+    Equal,
+    Proportional,
+    ByGrade,
+}
+
+/// How a unit's grade carries to its members.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawCascade {
+    /// The member kind.
+    pub to: String,
+    /// The member table's column holding this unit's id.
+    pub via: String,
+    pub rules: Vec<RawCascadeRule>,
+}
+
+/// One cascade rule: for units with one of `grades`, act on their members' grades.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawCascadeRule {
+    /// The unit grades this rule applies to.
+    pub grades: Vec<String>,
+    /// Every member gets this grade.
+    #[serde(default)]
+    pub set: Option<String>,
+    /// Members' grades are at best this one.
+    #[serde(default)]
+    pub cap: Option<String>,
+    /// At most `count` members (best ranked) keep grade `grade`; the rest fall one grade.
+    #[serde(default)]
+    pub at_most: Option<RawAtMost>,
+}
+
+/// A per-unit limit on a member grade.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawAtMost {
+    pub grade: String,
+    pub count: usize,
 }
 
 /// The declared type, range and missing-value policy of a data column.
@@ -224,6 +362,7 @@ pub struct RawInput {
     pub ratio: Option<RawRatio>,
     pub change: Option<RawChange>,
     pub expr: Option<String>,
+    pub aggregate: Option<RawAggregate>,
 }
 
 impl<'de> Deserialize<'de> for RawInput {
@@ -249,6 +388,7 @@ impl<'de> Deserialize<'de> for RawInput {
                         ratio: f.ratio,
                         change: f.change,
                         expr: f.expr,
+                        aggregate: f.aggregate,
                     }
                 })
             }
@@ -267,6 +407,8 @@ struct RawInputFull {
     change: Option<RawChange>,
     #[serde(default)]
     expr: Option<String>,
+    #[serde(default)]
+    aggregate: Option<RawAggregate>,
 }
 
 /// `numerator / denominator`, with the value used when the denominator is zero.

@@ -24,7 +24,10 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
             let prev = i.checked_sub(1).and_then(|j| segs.get(j)).copied();
             if s.bytes().all(|b| b.is_ascii_digit()) {
                 "#"
-            } else if matches!(prev, Some("parameters") | Some("columns") | Some("table")) {
+            } else if matches!(
+                prev,
+                Some("parameters") | Some("columns") | Some("table") | Some("per_grade")
+            ) {
                 "*"
             } else {
                 s
@@ -47,6 +50,14 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
         (Root::Kind, ["gates", "#"]) => fields::<RawGate>(),
         (Root::Kind, ["grades", "#"]) => fields::<RawGrade>(),
         (Root::Kind, ["outcomes", "#"]) => fields::<RawOutcome>(),
+        (Root::Kind, ["indicators", "#", "input", "aggregate"]) => fields::<RawAggregate>(),
+        (Root::Kind, ["link"]) => fields::<RawLink>(),
+        (Root::Kind, ["quotas", "#"]) => fields::<RawQuota>(),
+        (Root::Kind, ["top"]) => fields::<RawTop>(),
+        (Root::Kind, ["fund"]) => fields::<RawFund>(),
+        (Root::Kind, ["cascade"]) => fields::<RawCascade>(),
+        (Root::Kind, ["cascade", "rules", "#"]) => fields::<RawCascadeRule>(),
+        (Root::Kind, ["cascade", "rules", "#", "at_most"]) => fields::<RawAtMost>(),
         _ => &[],
     }
 }
@@ -54,7 +65,7 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
 /// Keys of a parameter written as a map (it has a hand-written deserializer).
 const PARAM_FIELDS: &[&str] = &["value", "label", "unit", "reference", "description"];
 /// Keys of an input written as a map (it has a hand-written deserializer).
-const INPUT_FIELDS: &[&str] = &["column", "ratio", "change", "expr"];
+const INPUT_FIELDS: &[&str] = &["column", "ratio", "change", "expr", "aggregate"];
 
 /// The field names a derived `Deserialize` struct accepts.
 fn fields<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
