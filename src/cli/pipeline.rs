@@ -38,7 +38,23 @@ pub fn load_data(opts: &Options, rules: &RuleSet) -> Result<(DataSet, Frame), Ex
 
 /// Score and decide the primary entities.
 pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindResult, Exit> {
-    evaluate_kind(rules, &rules.primary, frame).map_err(|e| match e {
+    evaluate_kind(rules, &rules.primary, frame).map_err(|e| report_eval_error(opts, frame, e))
+}
+
+/// Score and decide every unit kind from the village results.
+pub fn evaluate_units(
+    opts: &Options,
+    rules: &RuleSet,
+    ds: &DataSet,
+    frame: &Frame,
+    result: &KindResult,
+) -> Result<Vec<crate::engine::units::UnitResult>, Exit> {
+    crate::engine::units::evaluate_units(rules, ds, frame, result)
+        .map_err(|e| report_eval_error(opts, frame, e))
+}
+
+fn report_eval_error(opts: &Options, frame: &Frame, e: EvalError) -> Exit {
+    match e {
         EvalError::Data(errs, count) => {
             let mut errs = errs;
             if count > errs.len() {
@@ -84,7 +100,7 @@ pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindRe
             crate::errln!("a script failed; nothing was written");
             Exit::ScriptFailed
         }
-    })
+    }
 }
 
 /// Every data problem `run` would report (loading and computed inputs), for `check`.
@@ -92,6 +108,10 @@ pub fn validate_data(rules: &RuleSet, ds: &DataSet) -> Vec<DataError> {
     match ds.load_primary(&rules.primary) {
         Ok(frame) => match evaluate_kind(rules, &rules.primary, &frame) {
             Err(EvalError::Data(errs, _)) => errs,
+            Ok(result) => match crate::engine::units::evaluate_units(rules, ds, &frame, &result) {
+                Err(EvalError::Data(errs, _)) => errs,
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         },
         Err(errs) => errs,

@@ -8,6 +8,17 @@ use crate::report::write::Emit;
 use crate::report::{csv_out, json, write, KindView, RunView};
 use std::io::Write;
 
+/// The summary, then the primary entities, then each unit kind.
+fn all_tables(view: &RunView, flavor: Flavor) -> String {
+    let mut out = summary(view, flavor);
+    out.push_str(&entities(view, &view.primary, flavor));
+    for u in &view.units {
+        out.push('\n');
+        out.push_str(&entities(view, u, flavor));
+    }
+    out
+}
+
 /// Run the `run` command.
 pub fn run(opts: &Options) -> Exit {
     let timing = std::env::var_os("BANGFU_TIMING").is_some();
@@ -30,6 +41,10 @@ pub fn run(opts: &Options) -> Exit {
         Ok(r) => r,
         Err(e) => return e,
     };
+    let units = match super::pipeline::evaluate_units(opts, &rules, &ds, &frame, &result) {
+        Ok(u) => u,
+        Err(e) => return e,
+    };
     lap("scored");
     // Hashes are for the manifest: only computed when one is written.
     let (data_sha256, data_files) = if opts.out.is_some() || opts.format == Format::Json {
@@ -44,7 +59,12 @@ pub fn run(opts: &Options) -> Exit {
             kind: &rules.primary,
             frame: &frame,
             result: &result,
+            unit: None,
         },
+        units: units
+            .iter()
+            .filter_map(|u| KindView::of_unit(&rules, u))
+            .collect(),
         data_sha256,
         data_files,
         scenario: None,
@@ -52,7 +72,7 @@ pub fn run(opts: &Options) -> Exit {
 
     if let Some(dir) = &opts.out {
         let v = &view;
-        let files: Vec<(String, Emit)> = vec![
+        let mut files: Vec<(String, Emit)> = vec![
             (
                 format!("{}.csv", rules.primary.table),
                 Box::new(move |w: &mut dyn Write| {
@@ -70,6 +90,12 @@ pub fn run(opts: &Options) -> Exit {
                 }),
             ),
         ];
+        for u in &v.units {
+            files.push((
+                format!("{}.csv", u.kind.table),
+                Box::new(move |w: &mut dyn Write| csv_out::write_kind_csv(v.rules, u, true, w)),
+            ));
+        }
         if let Err(e) = write::write_all(dir, &files, &[&opts.rules, &opts.data]) {
             crate::errln!("error: {e}");
             return Exit::Usage;
@@ -84,18 +110,8 @@ pub fn run(opts: &Options) -> Exit {
     let written = match opts.format {
         Format::Json => json::write_results(&view, &mut w),
         Format::Csv => csv_out::write_kind_csv(&rules, &view.primary, false, &mut w),
-        Format::Md => write!(
-            w,
-            "{}{}",
-            summary(&view, Flavor::Markdown),
-            entities(&view, &view.primary, Flavor::Markdown)
-        ),
-        Format::Table => write!(
-            w,
-            "{}{}",
-            summary(&view, Flavor::Terminal),
-            entities(&view, &view.primary, Flavor::Terminal)
-        ),
+        Format::Md => write!(w, "{}", all_tables(&view, Flavor::Markdown)),
+        Format::Table => write!(w, "{}", all_tables(&view, Flavor::Terminal)),
     };
     // A closed pipe (`bangfu run | head`) is not an error worth reporting.
     if written.and_then(|_| w.flush()).is_err() {

@@ -222,6 +222,31 @@ impl DataSet {
         (hex(&all.finalize()), each)
     }
 
+    /// Load a unit kind's own table, if it has one. A unit kind without a table takes its ids
+    /// from its links; one that reads columns or labels must have its table.
+    pub fn load_unit(&self, kind: &Kind) -> Result<Option<Frame>, Vec<DataError>> {
+        match self.tables.get(&kind.table) {
+            Some(tf) => parse::load_frame(kind, tf).map(Some),
+            None if kind.columns.iter().any(|c| c.from_data()) || kind.label_column.is_some() => {
+                Err(vec![{
+                    let mut e = DataError::file(
+                        self.dir.display().to_string(),
+                        format!(
+                            "no table `{}` for the {} in the data set",
+                            kind.table, kind.label
+                        ),
+                    );
+                    e.expected = Some(format!(
+                        "a file `{}.csv` (or an entry under `tables:` in dataset.yaml)",
+                        kind.table
+                    ));
+                    e
+                }])
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Load and validate the primary table (and its baseline) for `kind`.
     pub fn load_primary(&self, kind: &Kind) -> Result<Frame, Vec<DataError>> {
         let tf = self.table(&kind.table).map_err(|e| vec![e])?;

@@ -100,10 +100,15 @@ fn header_layout(
         .filter(|_| all)
         .and_then(|l| find(l, &mut errors, "the label column".into()));
     let groups = if all {
-        kind.group_by
+        kind.text_columns
             .iter()
             .filter_map(|g| {
-                find(g, &mut errors, "a `group_by` column".into()).map(|i| (g.clone(), i))
+                let why = if kind.group_by.contains(g) {
+                    "a `group_by` column"
+                } else {
+                    "a column units are linked through"
+                };
+                find(g, &mut errors, why.into()).map(|i| (g.clone(), i))
             })
             .collect()
     } else {
@@ -112,7 +117,7 @@ fn header_layout(
     let cols = specs
         .iter()
         .map(|s| {
-            if all || s.baseline {
+            if (all || s.baseline) && s.from_data() {
                 find(
                     &s.name,
                     &mut errors,
@@ -725,4 +730,90 @@ pub fn read_header(tf: &TableFile) -> Result<Vec<String>, DataError> {
         .and_then(Result::ok)
         .unwrap_or_default();
     Ok(rec.iter().map(|h| h.trim().to_string()).collect())
+}
+
+/// One row of a link table: (unit id, village id, file row).
+pub type Pair = (String, String, u64);
+
+/// Read the two id columns of a link table.
+pub fn read_pairs(
+    tf: &TableFile,
+    unit_col: &str,
+    village_col: &str,
+) -> Result<Vec<Pair>, Vec<DataError>> {
+    let file = tf.display();
+    let text = read_text(tf).map_err(|e| vec![e])?;
+    let (header_line, body, first) = split_header(&text);
+    let header: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(header_line.as_bytes())
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|r| {
+            r.iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut errors = Vec::new();
+    let mut find = |name: &str| {
+        let pos = header.iter().position(|h| h == name);
+        if pos.is_none() {
+            let mut e = DataError::file(
+                file.clone(),
+                format!("missing column `{name}` (a link column)"),
+            );
+            e.row = Some(1);
+            e.column = Some(name.to_string());
+            e.help = did_you_mean(name, header.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"));
+            errors.push(e);
+        }
+        pos
+    };
+    let (u, v) = (find(unit_col), find(village_col));
+    let (Some(u), Some(v)) = (u, v) else {
+        return Err(errors);
+    };
+    let mut out = Vec::new();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let mut err = DataError::file(file.clone(), format!("unreadable CSV: {e}"));
+                err.row = e.position().map(|p| p.line() + first - 1);
+                errors.push(err);
+                break;
+            }
+        };
+        let row = rec.position().map(|p| p.line() + first - 1).unwrap_or(0);
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
+        let (a, b) = (get(u), get(v));
+        if a.is_empty() || b.is_empty() {
+            let col = if a.is_empty() { unit_col } else { village_col };
+            errors.push(DataError::cell(
+                &file,
+                row,
+                col,
+                "",
+                "the link cell is empty",
+                "an id".into(),
+            ));
+            continue;
+        }
+        out.push((a, b, row));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }

@@ -123,6 +123,7 @@ pub struct View<'v> {
     pub gates: &'v [bool],
     pub failed: bool,
     pub grade: Option<usize>,
+    pub outcome: Option<usize>,
 }
 
 impl<'v> View<'v> {
@@ -147,6 +148,12 @@ impl<'v> View<'v> {
             Var::Param(p) => Val::Num(self.ctx.params.get(p).map(|p| p.value).unwrap_or(0.0)),
             Var::Dim(d) => Val::Num(self.dims.get(d).copied().unwrap_or(0.0)),
             Var::Total => Val::Num(self.total),
+            Var::Outcome => Val::Str(
+                self.outcome
+                    .and_then(|o| kind.outcomes.get(o))
+                    .map(|o| o.id.as_str())
+                    .unwrap_or(""),
+            ),
             Var::Grade => Val::Str(
                 self.grade
                     .and_then(|g| kind.grades.get(g))
@@ -408,6 +415,7 @@ pub fn evaluate_row(
                     gates: &[],
                     failed: false,
                     grade: None,
+                    outcome: None,
                 };
                 let v = view.run(*id, scope).map_err(EntityError::Script)?;
                 let n = number(&view, *id, v).map_err(EntityError::Script)?;
@@ -484,6 +492,7 @@ pub fn evaluate_row(
                     gates: &[],
                     failed: false,
                     grade: None,
+                    outcome: None,
                 };
                 let r = view.run(*id, scope).map_err(EntityError::Script)?;
                 let pts = number(&view, *id, r).map_err(EntityError::Script)?;
@@ -510,6 +519,7 @@ pub fn evaluate_row(
                     gates: &[],
                     failed: false,
                     grade: None,
+                    outcome: None,
                 };
                 match view.get(Var::Value(i)) {
                     Val::Str(cat) => super::score::lookup_points(table, cat),
@@ -573,6 +583,7 @@ pub fn evaluate_row(
             gates: out.gates,
             failed: false,
             grade: None,
+            outcome: None,
         };
         let fired = view
             .test(&gate.condition, scope)
@@ -609,42 +620,84 @@ pub fn evaluate_row(
     };
     *out.grade = grade.map_or(u16::MAX, |g| g as u16);
 
-    // 6. Outcome: a forced one, else the first rule that holds (passing rules skipped when failed).
-    let outcome = match forced {
-        Some(o) => o,
-        None => {
-            let view = View {
-                ctx,
-                row,
-                values: out.values,
-                points: out.points,
-                dims: out.dims,
-                total,
-                gates: out.gates,
-                failed,
-                grade,
-            };
-            let mut chosen = kind.outcomes.len().saturating_sub(1);
-            for (o, rule) in kind.outcomes.iter().enumerate() {
-                if rule.passing && failed {
-                    continue;
-                }
-                match &rule.condition {
-                    None => {
-                        chosen = o;
-                        break;
-                    }
-                    Some(c) => {
-                        if view.test(c, scope).map_err(EntityError::Script)? {
-                            chosen = o;
-                            break;
-                        }
-                    }
+    // 6. Outcome.
+    let view = View {
+        ctx,
+        row,
+        values: out.values,
+        points: out.points,
+        dims: out.dims,
+        total,
+        gates: out.gates,
+        failed,
+        grade,
+        outcome: None,
+    };
+    *out.outcome = decide_outcome(&view, forced, scope)? as u16;
+    Ok(())
+}
+
+/// The outcome: a forced one, else the first rule that holds (passing rules are skipped when
+/// the entity failed); the last rule is the fallback.
+pub fn decide_outcome(
+    view: &View,
+    forced: Option<usize>,
+    scope: &mut Scope<'static>,
+) -> Result<usize, EntityError> {
+    if let Some(o) = forced {
+        return Ok(o);
+    }
+    let kind = view.ctx.kind;
+    for (o, rule) in kind.outcomes.iter().enumerate() {
+        if rule.passing && view.failed {
+            continue;
+        }
+        match &rule.condition {
+            None => return Ok(o),
+            Some(c) => {
+                if view.test(c, scope).map_err(EntityError::Script)? {
+                    return Ok(o);
                 }
             }
-            chosen
         }
+    }
+    Ok(kind.outcomes.len().saturating_sub(1))
+}
+
+/// Decide the outcome again for entity `row` after its grade changed (a quota or a cascade).
+pub fn redecide(
+    ctx: &KindCtx,
+    res: &super::KindResult,
+    row: usize,
+    scope: &mut Scope<'static>,
+) -> Result<usize, EntityError> {
+    let gates = res.gates_of(row);
+    let forced = ctx
+        .kind
+        .gates
+        .iter()
+        .zip(gates)
+        .find_map(|(g, f)| match (g.effect, f) {
+            (Effect::ForceOutcome(o), true) => Some(o),
+            _ => None,
+        });
+    let grade = res
+        .grade
+        .get(row)
+        .copied()
+        .filter(|g| *g != u16::MAX)
+        .map(usize::from);
+    let view = View {
+        ctx,
+        row,
+        values: res.values_of(row),
+        points: res.points_of(row),
+        dims: res.dims_of(row),
+        total: res.total.get(row).copied().unwrap_or(0.0),
+        gates,
+        failed: res.failed.get(row).copied().unwrap_or(false),
+        grade,
+        outcome: None,
     };
-    *out.outcome = outcome as u16;
-    Ok(())
+    decide_outcome(&view, forced, scope)
 }

@@ -5,4 +5,5 @@ pub mod round;
 pub mod run;
 pub mod score;
 
+pub mod units;
 pub use run::{evaluate_kind, EvalError, KindResult};

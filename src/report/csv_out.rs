@@ -83,6 +83,9 @@ fn header(k: &KindView) -> Vec<u8> {
         .map(String::from),
     );
     cols.extend(k.kind.indicators.iter().map(|i| format!("points.{}", i.id)));
+    if k.unit.is_some() {
+        cols.extend(["rank", "award", "villages", "notes"].map(String::from));
+    }
     let mut buf = Vec::new();
     for (i, c) in cols.iter().enumerate() {
         if i > 0 {
@@ -132,6 +135,16 @@ fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize) -> Vec<u8> {
         for x in k.result.points_of(r) {
             buf.push(b',');
             push_fixed(&mut buf, *x, precision);
+        }
+        if let Some(u) = k.unit {
+            let _ = write!(
+                buf,
+                ",{},{},{},",
+                k.rank(r),
+                k.award(r),
+                u.villages.get(r).map_or(0, Vec::len)
+            );
+            push_field(&mut buf, &k.notes(r).join("; "));
         }
         buf.push(b'\n');
     }

@@ -63,6 +63,24 @@ fn entity(k: &KindView, r: usize) -> Value {
     o.insert("gates".into(), json!(k.fired(r)));
     o.insert("below_min".into(), json!(k.below_min(r)));
     o.insert("indicators".into(), Value::Object(points));
+    if let Some(u) = k.unit {
+        // A unit's inputs are few and explain its score (aggregates especially).
+        let inputs: Map<String, Value> = k
+            .kind
+            .indicators
+            .iter()
+            .zip(k.result.values_of(r))
+            .map(|(i, x)| (i.id.clone(), json!(x)))
+            .collect();
+        o.insert("inputs".into(), Value::Object(inputs));
+        o.insert("rank".into(), json!(k.rank(r)));
+        o.insert("award".into(), json!(k.award(r)));
+        o.insert(
+            "villages".into(),
+            json!(u.villages.get(r).map_or(0, Vec::len)),
+        );
+        o.insert("notes".into(), json!(k.notes(r)));
+    }
     Value::Object(o)
 }
 
@@ -113,7 +131,15 @@ pub fn write_results(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(pretty(&manifest(v)).as_bytes())?;
     write!(w, ",\n  {}: ", Value::String(p.kind.table.clone()))?;
     write_entities(p, w)?;
-    w.write_all(b",\n  \"units\": {},\n  \"summary\": ")?;
+    w.write_all(b",\n  \"units\": {")?;
+    for (i, u) in v.units.iter().enumerate() {
+        let sep: &[u8] = if i == 0 { b"\n    " } else { b",\n    " };
+        w.write_all(sep)?;
+        write!(w, "{}: ", Value::String(u.kind.name.clone()))?;
+        write_entities(u, w)?;
+    }
+    w.write_all(if v.units.is_empty() { b"}" } else { b"\n  }" })?;
+    w.write_all(b",\n  \"summary\": ")?;
     w.write_all(pretty(&summary(v)).as_bytes())?;
     w.write_all(b"\n}\n")
 }
@@ -130,6 +156,24 @@ pub fn summary(v: &RunView) -> Value {
     summary.insert(key.clone(), counts(outcome_counts(p)));
     summary.insert("grades".into(), counts(grade_counts(p)));
     summary.insert("totals".into(), Value::Object(totals));
+    let units: Map<String, Value> = v
+        .units
+        .iter()
+        .map(|u| (u.kind.name.clone(), counts(outcome_counts(u))))
+        .collect();
+    summary.insert("units".into(), Value::Object(units));
+    let funds: Map<String, Value> = v
+        .units
+        .iter()
+        .filter_map(|u| {
+            let f = u.unit.and_then(|x| x.fund.as_ref())?;
+            Some((
+                u.kind.name.clone(),
+                json!({"budget": f.budget, "paid": f.paid, "recipients": f.recipients}),
+            ))
+        })
+        .collect();
+    summary.insert("funds".into(), Value::Object(funds));
     Value::Object(summary)
 }
 

@@ -16,6 +16,8 @@ pub struct RunView<'a> {
     pub rules: &'a RuleSet,
     pub data: &'a DataSet,
     pub primary: KindView<'a>,
+    /// The unit kinds, in rule-set order.
+    pub units: Vec<KindView<'a>>,
     pub data_sha256: String,
     pub data_files: Vec<(String, String)>,
     pub scenario: Option<String>,
@@ -26,9 +28,48 @@ pub struct KindView<'a> {
     pub kind: &'a Kind,
     pub frame: &'a Frame,
     pub result: &'a KindResult,
+    /// For units: ranks, awards, notes and the fund.
+    pub unit: Option<&'a crate::engine::units::UnitResult>,
 }
 
-impl KindView<'_> {
+impl<'a> KindView<'a> {
+    /// A view of a unit kind's results.
+    pub fn of_unit(
+        rules: &'a RuleSet,
+        u: &'a crate::engine::units::UnitResult,
+    ) -> Option<KindView<'a>> {
+        let kind = rules.units.get(u.kind)?;
+        Some(KindView {
+            kind,
+            frame: &u.frame,
+            result: &u.result,
+            unit: Some(u),
+        })
+    }
+
+    /// Rank of entity `r` (0 when not ranked).
+    pub fn rank(&self, r: usize) -> u32 {
+        self.unit.and_then(|u| u.rank.get(r)).copied().unwrap_or(0)
+    }
+
+    /// Award of entity `r` in yuan.
+    pub fn award(&self, r: usize) -> i64 {
+        self.unit.and_then(|u| u.award.get(r)).copied().unwrap_or(0)
+    }
+
+    /// Population and cascade notes of entity `r`.
+    pub fn notes(&self, r: usize) -> &[String] {
+        self.unit
+            .and_then(|u| u.notes.get(r))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Whether this kind ranks its entities, and whether it has a fund.
+    pub fn ranked(&self) -> bool {
+        self.unit.is_some_and(|u| u.rank.iter().any(|r| *r > 0))
+    }
+
     /// The grade id of entity `r` (empty when no grade applies).
     pub fn grade_id(&self, r: usize) -> &str {
         self.result

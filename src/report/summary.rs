@@ -123,6 +123,13 @@ pub fn reasons(rules: &RuleSet, v: &KindView, r: usize) -> String {
             if let Some(crate::rules::model::Condition::All(cmps)) = &rule.condition {
                 let total = v.result.total.get(r).copied().unwrap_or(0.0);
                 for c in cmps {
+                    let total_cmp = matches!(
+                        c.left,
+                        crate::rules::model::Operand::Var(crate::rules::model::Var::Total)
+                    );
+                    if !total_cmp && !v_holds(rules, v, r, c) {
+                        out.push(format!("`{}` does not hold", c.text));
+                    }
                     if let (
                         crate::rules::model::Operand::Var(crate::rules::model::Var::Total),
                         Some((op, crate::rules::model::Operand::Num(x))),
@@ -170,4 +177,34 @@ fn negated(op: crate::rules::model::Op) -> &'static str {
         Eq => "!=",
         Ne => "==",
     }
+}
+
+/// Whether a plain comparison holds for entity `r` of a finished kind.
+fn v_holds(rules: &RuleSet, v: &KindView, r: usize, c: &crate::rules::model::Cmp) -> bool {
+    let res = v.result;
+    let ctx = crate::engine::entity::KindCtx::new(
+        v.kind,
+        v.frame,
+        &rules.params,
+        &rules.scripts,
+        rules.precision,
+    );
+    let view = crate::engine::entity::View {
+        ctx: &ctx,
+        row: r,
+        values: res.values_of(r),
+        points: res.points_of(r),
+        dims: res.dims_of(r),
+        total: res.total.get(r).copied().unwrap_or(0.0),
+        gates: res.gates_of(r),
+        failed: res.failed.get(r).copied().unwrap_or(false),
+        grade: res
+            .grade
+            .get(r)
+            .copied()
+            .filter(|g| *g != u16::MAX)
+            .map(usize::from),
+        outcome: None,
+    };
+    view.compare(c)
 }

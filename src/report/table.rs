@@ -121,6 +121,7 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
         out.push_str("\n\n");
     }
 
+    out.push_str(&units_summary(v, flavor));
     let totals = programme_totals(v.rules, p);
     if !totals.is_empty() {
         out.push_str(&heading(flavor, "项目合计 (programme totals)"));
@@ -139,6 +140,37 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
     out
 }
 
+/// The unit kinds at a glance: outcome counts and funds.
+pub fn units_summary(v: &RunView, flavor: Flavor) -> String {
+    if v.units.is_empty() {
+        return String::new();
+    }
+    let mut out = heading(flavor, "考核单位 (assessed units)");
+    let mut b = Builder::default();
+    b.push_record(["kind", "count", "outcomes", "fund (yuan)"]);
+    for u in &v.units {
+        let outcomes = outcome_counts(u)
+            .into_iter()
+            .map(|(_, label, c)| format!("{} {c}", brief(&label)))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let fund = u
+            .unit
+            .and_then(|x| x.fund.as_ref())
+            .map(|f| format!("{} of {} to {}", f.paid, f.budget, f.recipients))
+            .unwrap_or_default();
+        b.push_record([
+            u.kind.label.clone(),
+            u.frame.len().to_string(),
+            outcomes,
+            fund,
+        ]);
+    }
+    out.push_str(&render(b, flavor, 1));
+    out.push_str("\n\n");
+    out
+}
+
 /// One row per entity: dimension scores, total, grade, outcome and the reason it missed.
 pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
     let prec = v.rules.precision;
@@ -152,7 +184,18 @@ pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
             crate::rules::compile::fmt_num(d.max)
         )
     }));
-    head.extend(["total", "grade", "outcome", "reason"].map(String::from));
+    head.extend(["total", "grade"].map(String::from));
+    let unit = k.unit.is_some();
+    let ranked = k.ranked();
+    let funded = k.kind.fund.is_some();
+    if ranked {
+        head.push("rank".into());
+    }
+    head.push("outcome".into());
+    if funded {
+        head.push("award".into());
+    }
+    head.push(if unit { "notes" } else { "reason" }.into());
     b.push_record(head);
     for r in 0..k.frame.len() {
         let mut row: Vec<String> = vec![k.frame.id(r).into(), k.frame.label(r).into()];
@@ -162,8 +205,21 @@ pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
             prec,
         ));
         row.push(short_label(k.grade_label(r)).to_string());
+        if ranked {
+            row.push(k.rank(r).to_string());
+        }
         row.push(brief(k.outcome_label(r)).to_string());
-        row.push(reasons(v.rules, k, r));
+        if funded {
+            row.push(k.award(r).to_string());
+        }
+        let mut why = reasons(v.rules, k, r);
+        for n in k.notes(r) {
+            if !why.is_empty() {
+                why.push_str("; ");
+            }
+            why.push_str(n);
+        }
+        row.push(why);
         b.push_record(row);
     }
     let mut t = b.build();

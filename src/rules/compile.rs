@@ -7,6 +7,7 @@ use super::interval::{Interval, Join};
 use super::load::{RawRuleSet, RuleFiles, YamlFile};
 use super::model::*;
 use super::raw::*;
+use super::units::link_cascades;
 use crate::diag::{did_you_mean, Diagnostic, Location};
 use crate::script::{Returns, ScriptHost, TextOrigin};
 use std::collections::{HashMap, HashSet};
@@ -67,11 +68,19 @@ pub fn compile_with_needs(
     let mut host = ScriptHost::new(&sources, &mut diags);
     let mut used_params: HashSet<String> = HashSet::new();
 
-    let mut kinds: Vec<Kind> = Vec::new();
-    let mut needs: Vec<ColumnNeeds> = Vec::new();
+    let primary_name = h.primary.clone().unwrap_or_else(|| "village".to_string());
+    // The primary kind compiles first: units aggregate over it and read its names.
+    let mut order: Vec<usize> = (0..raw.kinds.len()).collect();
+    order.sort_by_key(|&i| raw.kinds.get(i).is_none_or(|k| k.kind != primary_name));
+    let mut primary: Option<Kind> = None;
+    let mut units: Vec<Kind> = Vec::new();
+    let mut failed_needs: Vec<ColumnNeeds> = Vec::new();
     let mut seen_kinds: HashMap<String, usize> = HashMap::new();
     let no_remap = super::load::Remap::default();
-    for (i, (rk, file)) in raw.kinds.iter().zip(&files.kinds).enumerate() {
+    for i in order {
+        let (Some(rk), Some(file)) = (raw.kinds.get(i), files.kinds.get(i)) else {
+            continue;
+        };
         let remap = raw.remaps.get(i).unwrap_or(&no_remap);
         if let Some(&prev) = seen_kinds.get(&rk.kind) {
             let other = files
@@ -88,7 +97,8 @@ pub fn compile_with_needs(
             ));
             continue;
         }
-        seen_kinds.insert(rk.kind.clone(), kinds.len());
+        seen_kinds.insert(rk.kind.clone(), i);
+        let is_primary = rk.kind == primary_name;
         let mut kc = KindCompiler {
             file,
             params: &params,
@@ -97,18 +107,13 @@ pub fn compile_with_needs(
             used_params: &mut used_params,
             columns: Vec::new(),
             remap,
+            primary: if is_primary { None } else { primary.as_mut() },
+            is_primary,
         };
         match kc.kind(rk) {
-            Some(k) => {
-                needs.push(ColumnNeeds {
-                    kind: k.name.clone(),
-                    table: k.table.clone(),
-                    id_column: k.id_column.clone(),
-                    columns: k.columns.clone(),
-                });
-                kinds.push(k);
-            }
-            None => needs.push(ColumnNeeds {
+            Some(k) if is_primary => primary = Some(k),
+            Some(k) => units.push(k),
+            None => failed_needs.push(ColumnNeeds {
                 kind: rk.kind.clone(),
                 table: rk.table.clone().unwrap_or_else(|| format!("{}s", rk.kind)),
                 id_column: rk.id_column.clone(),
@@ -116,10 +121,9 @@ pub fn compile_with_needs(
             }),
         }
     }
+    link_cascades(&mut units, raw, files, &mut diags);
 
-    let primary_name = h.primary.clone().unwrap_or_else(|| "village".to_string());
-    let primary_pos = kinds.iter().position(|k| k.name == primary_name);
-    if primary_pos.is_none() && !raw.kinds.iter().any(|k| k.kind == primary_name) {
+    if primary.is_none() && !raw.kinds.iter().any(|k| k.kind == primary_name) {
         let names: Vec<&str> = raw.kinds.iter().map(|k| k.kind.as_str()).collect();
         let help = match did_you_mean(&primary_name, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
@@ -147,8 +151,8 @@ pub fn compile_with_needs(
     }
 
     let mut totals = Vec::new();
-    if let Some(pi) = primary_pos {
-        if let Some(kind) = kinds.get_mut(pi) {
+    {
+        if let Some(kind) = primary.as_mut() {
             for (i, t) in h.totals.iter().enumerate() {
                 let loc = hf.loc(&format!("totals.{i}.column"));
                 let col = declare_column(&mut kind.columns, &t.column, None, loc);
@@ -180,10 +184,21 @@ pub fn compile_with_needs(
     let has_errors = diags
         .iter()
         .any(|d| d.severity == crate::diag::Severity::Error);
-    let Some(pi) = primary_pos.filter(|_| !has_errors) else {
+    // What each kind reads from the data, known even when compiling failed (for `check`).
+    let needs: Vec<ColumnNeeds> = primary
+        .iter()
+        .chain(&units)
+        .map(|k| ColumnNeeds {
+            kind: k.name.clone(),
+            table: k.table.clone(),
+            id_column: k.id_column.clone(),
+            columns: k.columns.clone(),
+        })
+        .chain(failed_needs)
+        .collect();
+    let Some(primary) = primary.filter(|_| !has_errors) else {
         return (None, diags, needs);
     };
-    let primary = kinds.remove(pi);
     (
         Some(RuleSet {
             name: h.name.0.clone(),
@@ -193,7 +208,7 @@ pub fn compile_with_needs(
             precision,
             params,
             primary,
-            units: kinds,
+            units,
             totals,
             scripts: host,
             sha256: files.sha256.clone(),
@@ -212,7 +227,7 @@ pub fn is_identifier(s: &str) -> bool {
 }
 
 /// Add (or find) a column, checking its type agrees with earlier uses.
-fn declare_column(
+pub(super) fn declare_column(
     columns: &mut Vec<ColumnSpec>,
     name: &str,
     ty: Option<ValueType>,
@@ -241,6 +256,7 @@ fn declare_column(
         missing: MissingPolicy::Error,
         categories: None,
         label: None,
+        source: ColumnSource::Data,
         baseline: false,
         origin,
     });
@@ -261,42 +277,46 @@ pub fn type_name(t: ValueType) -> &'static str {
     }
 }
 
-struct KindCompiler<'a> {
-    file: &'a YamlFile,
-    params: &'a [Param],
-    host: &'a mut ScriptHost,
-    diags: &'a mut Vec<Diagnostic>,
-    used_params: &'a mut HashSet<String>,
-    columns: Vec<ColumnSpec>,
+pub(super) struct KindCompiler<'a> {
+    pub(super) file: &'a YamlFile,
+    pub(super) params: &'a [Param],
+    pub(super) host: &'a mut ScriptHost,
+    pub(super) diags: &'a mut Vec<Diagnostic>,
+    pub(super) used_params: &'a mut HashSet<String>,
+    pub(super) columns: Vec<ColumnSpec>,
     /// Unreadable elements set aside: paths are mapped back, and sums are not checked.
-    remap: &'a super::load::Remap,
+    pub(super) remap: &'a super::load::Remap,
+    /// For a unit kind: the compiled primary kind, whose names aggregates read (and to which
+    /// they may add columns).
+    pub(super) primary: Option<&'a mut Kind>,
+    pub(super) is_primary: bool,
 }
 
 /// What a name may refer to at a given point of the evaluation.
 #[derive(Clone, Copy)]
-struct Scope {
-    max_stage: u8,
+pub(super) struct Scope {
+    pub(super) max_stage: u8,
     /// The indicator a gate is attached to (`value`, `points`).
-    indicator: Option<usize>,
+    pub(super) indicator: Option<usize>,
 }
 
-struct Names<'k> {
-    dims: &'k [Dimension],
-    indicators: &'k [(String, ValueType)],
-    gates: &'k [String],
-    grades: &'k [String],
+pub(super) struct Names<'k> {
+    pub(super) dims: &'k [Dimension],
+    pub(super) indicators: &'k [(String, ValueType)],
+    pub(super) gates: &'k [String],
+    pub(super) grades: &'k [String],
 }
 
 impl KindCompiler<'_> {
-    fn loc(&self, path: &str) -> Location {
+    pub(super) fn loc(&self, path: &str) -> Location {
         self.file.loc(&self.remap.original(path))
     }
 
-    fn value_loc(&self, path: &str) -> Location {
+    pub(super) fn value_loc(&self, path: &str) -> Location {
         self.file.value_loc(&self.remap.original(path))
     }
 
-    fn err(&mut self, msg: impl Into<String>, path: &str) {
+    pub(super) fn err(&mut self, msg: impl Into<String>, path: &str) {
         let loc = self.loc(path);
         self.diags.push(Diagnostic::error(msg, loc));
     }
@@ -366,6 +386,7 @@ impl KindCompiler<'_> {
                 missing: c.missing.unwrap_or(MissingPolicy::Error),
                 categories: c.categories.clone(),
                 label: c.label.clone(),
+                source: ColumnSource::Data,
                 baseline: false,
                 origin: loc,
             });
@@ -444,6 +465,12 @@ impl KindCompiler<'_> {
             }
         }
         self.check_outcomes_reachable(rk, &outcomes, &gates, max_total);
+        let text_columns = rk.group_by.clone();
+        let link = self.link(rk);
+        let rank = self.rank(rk, &names);
+        let outcome_ids: Vec<String> = outcomes.iter().map(|o| o.id.clone()).collect();
+        let (quotas, top, fund) = self.population(rk, &grade_ids, &outcome_ids);
+        let cascade = self.cascade(rk, &grade_ids);
 
         let mut names_map = HashMap::new();
         for (i, p) in self.params.iter().enumerate() {
@@ -458,6 +485,7 @@ impl KindCompiler<'_> {
         for (i, c) in self.columns.iter().enumerate() {
             names_map.entry(c.name.clone()).or_insert(Var::Column(i));
         }
+        let needs_baseline = self.columns.iter().any(|c| c.baseline);
         let errors = self
             .diags
             .iter()
@@ -466,8 +494,14 @@ impl KindCompiler<'_> {
         if errors > before {
             return None;
         }
-        let needs_baseline = self.columns.iter().any(|c| c.baseline);
         Some(Kind {
+            text_columns,
+            link,
+            rank,
+            quotas,
+            top,
+            fund,
+            cascade,
             name: rk.kind.clone(),
             label: rk.label.clone().unwrap_or_else(|| rk.kind.clone()),
             table: rk.table.clone().unwrap_or_else(|| format!("{}s", rk.kind)),
@@ -705,14 +739,18 @@ impl KindCompiler<'_> {
             inp.ratio.is_some(),
             inp.change.is_some(),
             inp.expr.is_some(),
+            inp.aggregate.is_some(),
         ];
         let n = given.iter().filter(|g| **g).count();
         if n != 1 {
             self.err(
-                format!("an input needs exactly one of `column`, `ratio`, `change` or `expr` (found {n})"),
+                format!("an input needs exactly one of `column`, `ratio`, `change`, `expr` or `aggregate` (found {n})"),
                 &base,
             );
             return None;
+        }
+        if let Some(agg) = &inp.aggregate {
+            return self.aggregate_input(i, ri, agg);
         }
         let loc = self.loc(&base);
         if let Some(col) = &inp.column {
@@ -1172,6 +1210,8 @@ impl KindCompiler<'_> {
             None => None,
             Some(id) => match indicators.iter().position(|x| &x.id == id) {
                 Some(k) => Some(k),
+                // The indicator exists but did not compile: its own error says why.
+                None if names.indicators.iter().any(|(n, _)| n == id) => return None,
                 None => {
                     let help = did_you_mean(id, names.indicators.iter().map(|(n, _)| n.as_str()))
                         .map(|s| format!("did you mean `{s}`?"));
@@ -1486,7 +1526,7 @@ impl KindCompiler<'_> {
     }
 
     /// Whether `name` is a grade id or a declared category value (and nothing else).
-    fn is_literal(&self, name: &str, names: &Names) -> bool {
+    pub(super) fn is_literal(&self, name: &str, names: &Names) -> bool {
         let taken = self.params.iter().any(|p| p.name == name)
             || names.dims.iter().any(|d| d.id == name)
             || names.gates.iter().any(|g| g == name)
@@ -1501,7 +1541,7 @@ impl KindCompiler<'_> {
     }
 
     /// What `name` means at this point of the evaluation.
-    fn resolve(
+    pub(super) fn resolve(
         &mut self,
         name: &str,
         scope: Scope,

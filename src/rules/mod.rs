@@ -7,6 +7,7 @@ pub mod load;
 pub mod model;
 pub mod raw;
 pub mod schema;
+mod units;
 pub mod yaml_index;
 
 pub use model::RuleSet;

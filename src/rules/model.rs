@@ -78,13 +78,132 @@ pub struct Kind {
     pub names: HashMap<String, Var>,
     /// The sum of every dimension's maximum.
     pub max_total: f64,
+    /// Text columns loaded as they are: `group_by` plus the columns units link through.
+    pub text_columns: Vec<String>,
+    /// For units: the link to the primary entities.
+    pub link: Option<Link>,
+    /// For units: ranking keys, best first; the id breaks any remaining tie.
+    pub rank: Vec<RankKey>,
+    pub quotas: Vec<Quota>,
+    pub top: Option<Top>,
+    pub fund: Option<Fund>,
+    pub cascade: Option<Cascade>,
 }
 
 impl ColumnSpec {
     /// Whether the column is read from the data table (not computed from other entities).
     pub fn from_data(&self) -> bool {
-        true
+        matches!(self.source, ColumnSource::Data)
     }
+}
+
+/// Where a column's values come from.
+#[derive(Debug, Clone)]
+pub enum ColumnSource {
+    /// The entity's own data table.
+    Data,
+    /// An aggregate over the unit's villages.
+    Aggregate(Aggregate),
+}
+
+/// Aggregation functions over a unit's villages.
+pub use super::raw::AggFn;
+
+/// `fn` of a village field over a unit's villages, counting only those meeting `filter`.
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub func: AggFn,
+    /// A variable of the primary kind (`None` for `count` and `share`).
+    pub of: Option<Var>,
+    /// The field as written, for explanations.
+    pub of_text: String,
+    pub filter: Vec<Cmp>,
+}
+
+/// How a unit is linked to villages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// A text column of the primary table holds the unit id.
+    Column(String),
+    /// A table with one row per (unit, village) pair.
+    Table {
+        table: String,
+        unit_column: String,
+        village_column: String,
+    },
+}
+
+/// One ranking key.
+#[derive(Debug, Clone)]
+pub struct RankKey {
+    pub var: Var,
+    pub desc: bool,
+    pub text: String,
+}
+
+/// What a quota limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaTarget {
+    Outcome(usize),
+    Grade(usize),
+}
+
+/// At most `max_share` of the units, or `max_count`, may have the target.
+#[derive(Debug, Clone)]
+pub struct Quota {
+    pub target: QuotaTarget,
+    pub max_share: Option<f64>,
+    pub max_count: Option<usize>,
+}
+
+/// The best-ranked `count` units that have not failed receive `outcome`.
+#[derive(Debug, Clone)]
+pub struct Top {
+    pub count: usize,
+    pub outcome: usize,
+}
+
+/// How a fund is split.
+#[derive(Debug, Clone)]
+pub enum Split {
+    Equal,
+    Proportional,
+    /// Weight per grade index.
+    ByGrade(Vec<f64>),
+}
+
+/// A reward fund in whole yuan.
+#[derive(Debug, Clone)]
+pub struct Fund {
+    pub budget: i64,
+    pub outcome: usize,
+    pub split: Split,
+    pub label: Option<String>,
+}
+
+/// How a unit's grade carries to its members.
+#[derive(Debug, Clone)]
+pub struct Cascade {
+    /// The member kind's name.
+    pub to: String,
+    /// The member table's column holding the unit id.
+    pub via: String,
+    pub rules: Vec<CascadeRule>,
+}
+
+/// One cascade rule: for units with one of `grades` (indices into the unit's grades).
+#[derive(Debug, Clone)]
+pub struct CascadeRule {
+    pub grades: Vec<usize>,
+    pub action: CascadeAction,
+}
+
+/// What a cascade rule does to the members' grades (grade ids of the member kind).
+#[derive(Debug, Clone)]
+pub enum CascadeAction {
+    Set(String),
+    Cap(String),
+    AtMost { grade: String, count: usize },
 }
 
 impl Kind {
@@ -104,6 +223,7 @@ pub struct ColumnSpec {
     pub missing: MissingPolicy,
     pub categories: Option<Vec<String>>,
     pub label: Option<String>,
+    pub source: ColumnSource,
     /// Read from the baseline table too.
     pub baseline: bool,
     /// Where the rules first ask for this column.
@@ -322,6 +442,8 @@ pub enum Var {
     Points(usize),
     /// An indicator's input value.
     Value(usize),
+    /// The outcome id (only once decided: for unit aggregates over villages).
+    Outcome,
 }
 
 impl Var {
@@ -333,6 +455,7 @@ impl Var {
             Var::Dim(_) | Var::Total | Var::Points(_) => 2,
             Var::Gate(_) | Var::AnyGate | Var::Failed => 3,
             Var::Grade => 4,
+            Var::Outcome => 5,
         }
     }
 }

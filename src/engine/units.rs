@@ -1,0 +1,750 @@
+//! Units (departments, towns, teams, members, leaders): link them to villages, aggregate the
+//! village results, score and decide them like villages, then apply the population rules —
+//! rank, top N, quotas — the reward fund, and cascades to members.
+
+use super::entity::{redecide, EntityError, KindCtx, View};
+use super::round::round_dp;
+use super::run::{evaluate_kind, EvalError, KindResult};
+use crate::data::parse::read_pairs;
+use crate::data::{Column, DataError, DataSet, Frame};
+use crate::rules::model::*;
+use crate::script::ScriptError;
+use rhai::Scope;
+
+/// Everything computed for one unit kind.
+#[derive(Debug, Clone)]
+pub struct UnitResult {
+    /// Index of the kind in `RuleSet::units`.
+    pub kind: usize,
+    pub frame: Frame,
+    pub result: KindResult,
+    /// Per unit: the village rows (in id order) it covers.
+    pub villages: Vec<Vec<usize>>,
+    /// Per unit: its rank, 1 = best (0 when the kind declares no ranking).
+    pub rank: Vec<u32>,
+    /// Per unit: its award in yuan.
+    pub award: Vec<i64>,
+    /// Per unit: what the population rules and cascades did to it, in words.
+    pub notes: Vec<Vec<String>>,
+    pub fund: Option<FundSummary>,
+}
+
+/// How a fund was shared out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundSummary {
+    pub budget: i64,
+    pub paid: i64,
+    pub recipients: usize,
+}
+
+/// Evaluate every unit kind against the village results.
+pub fn evaluate_units(
+    rules: &RuleSet,
+    ds: &DataSet,
+    pframe: &Frame,
+    presult: &KindResult,
+) -> Result<Vec<UnitResult>, EvalError> {
+    let pctx = KindCtx::new(
+        &rules.primary,
+        pframe,
+        &rules.params,
+        &rules.scripts,
+        rules.precision,
+    );
+    // Cascade targets after their sources.
+    let mut order: Vec<usize> = (0..rules.units.len()).collect();
+    let target_of = |k: &Kind| {
+        rules
+            .units
+            .iter()
+            .any(|u| u.cascade.as_ref().is_some_and(|c| c.to == k.name))
+    };
+    order.sort_by_key(|&i| rules.units.get(i).is_some_and(target_of));
+    let mut done: Vec<UnitResult> = Vec::new();
+    for i in order {
+        let Some(kind) = rules.units.get(i) else {
+            continue;
+        };
+        let mut u = evaluate_unit(rules, ds, kind, i, &pctx, presult)?;
+        // A cascade from an already evaluated kind to this one.
+        for src in &done {
+            let Some(skind) = rules.units.get(src.kind) else {
+                continue;
+            };
+            if let Some(c) = skind.cascade.as_ref().filter(|c| c.to == kind.name) {
+                apply_cascade(rules, kind, &mut u, skind, src, c)?;
+            }
+        }
+        done.push(u);
+    }
+    done.sort_by_key(|u| u.kind);
+    Ok(done)
+}
+
+fn data_err(errors: Vec<DataError>) -> EvalError {
+    let n = errors.len();
+    EvalError::Data(errors, n)
+}
+
+fn evaluate_unit(
+    rules: &RuleSet,
+    ds: &DataSet,
+    kind: &Kind,
+    index: usize,
+    pctx: &KindCtx,
+    presult: &KindResult,
+) -> Result<UnitResult, EvalError> {
+    let pframe = pctx.frame;
+    let own = ds.load_unit(kind).map_err(data_err)?;
+    let links = links(ds, kind, pframe, own.as_ref())?;
+    let mut frame = match own {
+        Some(f) => f,
+        None => derived_frame(kind, &links),
+    };
+    let mut villages: Vec<Vec<usize>> = vec![Vec::new(); frame.len()];
+    let mut errors = Vec::new();
+    for (unit_id, vrow, file, row, col) in &links {
+        match frame.find(unit_id) {
+            Some(u) => {
+                if let Some(v) = villages.get_mut(u) {
+                    v.push(*vrow);
+                }
+            }
+            None => {
+                let mut e = DataError::cell(
+                    file,
+                    *row,
+                    col,
+                    unit_id,
+                    &format!("no such {}", kind.label),
+                    format!("an id from `{}`", frame.file),
+                );
+                e.help = Some(format!(
+                    "add `{unit_id}` to the {} table, or correct the id",
+                    kind.label
+                ));
+                errors.push(e);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(data_err(errors));
+    }
+    for v in &mut villages {
+        v.sort_unstable();
+        v.dedup();
+    }
+    fill_aggregates(rules, kind, &mut frame, &villages, pctx, presult)?;
+    let result = evaluate_kind(rules, kind, &frame)?;
+    let n = frame.len();
+    let mut u = UnitResult {
+        kind: index,
+        frame,
+        result,
+        villages,
+        rank: vec![0; n],
+        award: vec![0; n],
+        notes: vec![Vec::new(); n],
+        fund: None,
+    };
+    population(rules, kind, &mut u)?;
+    Ok(u)
+}
+
+/// (unit id, village row, file, row, column) for every link.
+type LinkRow = (String, usize, String, u64, String);
+
+fn links(
+    ds: &DataSet,
+    kind: &Kind,
+    pframe: &Frame,
+    own: Option<&Frame>,
+) -> Result<Vec<LinkRow>, EvalError> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    match &kind.link {
+        None => {}
+        Some(Link::Column(col)) => {
+            let values = pframe.groups.iter().find(|(n, _)| n == col).map(|(_, v)| v);
+            for (r, v) in values.into_iter().flatten().enumerate() {
+                if !v.is_empty() {
+                    out.push((
+                        v.clone(),
+                        r,
+                        pframe.file.clone(),
+                        pframe.rows.get(r).copied().unwrap_or(0),
+                        col.clone(),
+                    ));
+                }
+            }
+        }
+        Some(Link::Table {
+            table,
+            unit_column,
+            village_column,
+        }) => {
+            let tf = ds.table(table).map_err(|e| data_err(vec![e]))?;
+            let file = tf.display();
+            for (unit, village, row) in
+                read_pairs(tf, unit_column, village_column).map_err(data_err)?
+            {
+                match pframe.find(&village) {
+                    Some(vr) => out.push((unit, vr, file.clone(), row, unit_column.clone())),
+                    None => {
+                        let mut e = DataError::cell(
+                            &file,
+                            row,
+                            village_column,
+                            &village,
+                            "no such village",
+                            format!("an id from `{}`", pframe.file),
+                        );
+                        e.help = Some("a link must name an assessed village".into());
+                        errors.push(e);
+                    }
+                }
+            }
+        }
+    }
+    let _ = own;
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(data_err(errors))
+    }
+}
+
+/// A unit kind without a table: its ids are the distinct ids its links name.
+fn derived_frame(kind: &Kind, links: &[LinkRow]) -> Frame {
+    let mut ids: Vec<String> = links.iter().map(|l| l.0.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let n = ids.len();
+    Frame {
+        file: format!("the `{}` links", kind.name),
+        rows: vec![0; n],
+        ids,
+        cols: kind
+            .columns
+            .iter()
+            .map(|_| Column {
+                values: vec![0.0; n],
+                ..Column::default()
+            })
+            .collect(),
+        ..Frame::default()
+    }
+}
+
+/// Compute every aggregate column over each unit's villages, in village id order.
+fn fill_aggregates(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &mut Frame,
+    villages: &[Vec<usize>],
+    pctx: &KindCtx,
+    presult: &KindResult,
+) -> Result<(), EvalError> {
+    let mut errors = Vec::new();
+    for (c, spec) in kind.columns.iter().enumerate() {
+        let ColumnSource::Aggregate(agg) = &spec.source else {
+            continue;
+        };
+        let mut values = Vec::with_capacity(frame.len());
+        let mut missing = Vec::with_capacity(frame.len());
+        for (u, vs) in villages.iter().enumerate() {
+            let mut acc: Vec<f64> = Vec::new();
+            let mut total = 0usize;
+            for &r in vs {
+                let view = village_view(pctx, presult, r);
+                total += 1;
+                if !agg.filter.iter().all(|cmp| view.compare(cmp)) {
+                    continue;
+                }
+                let x = match agg.of {
+                    Some(var) => match view.get(var) {
+                        super::entity::Val::Num(x) => x,
+                        super::entity::Val::Bool(b) => f64::from(u8::from(b)),
+                        super::entity::Val::Str(_) => 0.0,
+                    },
+                    None => 1.0,
+                };
+                acc.push(x);
+            }
+            let value = match agg.func {
+                AggFn::Count => Some(acc.len() as f64),
+                AggFn::Share => (total > 0).then(|| acc.len() as f64 / total as f64),
+                AggFn::Sum => Some(acc.iter().sum()),
+                AggFn::Mean => {
+                    (!acc.is_empty()).then(|| acc.iter().sum::<f64>() / acc.len() as f64)
+                }
+                AggFn::Min => acc.iter().copied().reduce(f64::min),
+                AggFn::Max => acc.iter().copied().reduce(f64::max),
+            };
+            match value {
+                Some(x) => {
+                    values.push(round_dp(x, rules.precision));
+                    missing.push(false);
+                }
+                None => match spec.missing {
+                    MissingPolicy::Zero => {
+                        values.push(0.0);
+                        missing.push(false);
+                    }
+                    MissingPolicy::Fail => {
+                        values.push(0.0);
+                        missing.push(true);
+                    }
+                    MissingPolicy::Error => {
+                        values.push(0.0);
+                        missing.push(false);
+                        let what = if agg.of_text.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" of `{}`", agg.of_text)
+                        };
+                        let mut e = DataError::cell(
+                            &frame.file,
+                            frame.rows.get(u).copied().unwrap_or(0),
+                            &kind.id_column,
+                            frame.id(u),
+                            &format!("no village to take the {:?}{what} over", agg.func)
+                                .to_lowercase(),
+                            format!(
+                                "at least one linked village{}",
+                                if agg.filter.is_empty() {
+                                    ""
+                                } else {
+                                    " meeting the `where` conditions"
+                                }
+                            ),
+                        );
+                        e.help = Some(format!("link a village to `{}`, or set `missing: zero` or `missing: fail` on the indicator", frame.id(u)));
+                        errors.push(e);
+                    }
+                },
+            }
+        }
+        if let Some(col) = frame.cols.get_mut(c) {
+            col.values = values;
+            col.missing = if missing.iter().any(|m| *m) {
+                missing
+            } else {
+                Vec::new()
+            };
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(data_err(errors))
+    }
+}
+
+/// A finished village as conditions see it.
+fn village_view<'a>(pctx: &'a KindCtx<'a>, res: &'a KindResult, r: usize) -> View<'a> {
+    View {
+        ctx: pctx,
+        row: r,
+        values: res.values_of(r),
+        points: res.points_of(r),
+        dims: res.dims_of(r),
+        total: res.total.get(r).copied().unwrap_or(0.0),
+        gates: res.gates_of(r),
+        failed: res.failed.get(r).copied().unwrap_or(false),
+        grade: res
+            .grade
+            .get(r)
+            .copied()
+            .filter(|g| *g != u16::MAX)
+            .map(usize::from),
+        outcome: res.outcome.get(r).copied().map(usize::from),
+    }
+}
+
+/// Rank, top N, quotas and the fund.
+fn population(rules: &RuleSet, kind: &Kind, u: &mut UnitResult) -> Result<(), EvalError> {
+    let n = u.frame.len();
+    let ctx = KindCtx::new(
+        kind,
+        &u.frame,
+        &rules.params,
+        &rules.scripts,
+        rules.precision,
+    );
+    // 1. Rank: the declared keys, then the id; never the input order.
+    let order = ranking(&ctx, &u.result, kind);
+    if !kind.rank.is_empty() || kind.top.is_some() || !kind.quotas.is_empty() || kind.fund.is_some()
+    {
+        for (pos, &r) in order.iter().enumerate() {
+            if let Some(slot) = u.rank.get_mut(r) {
+                *slot = pos as u32 + 1;
+            }
+        }
+    }
+    let mut scope = Scope::new();
+    // 2. Top N: the best-ranked units that did not fail get the outcome.
+    if let Some(top) = &kind.top {
+        let label = kind
+            .outcomes
+            .get(top.outcome)
+            .map(|o| o.id.clone())
+            .unwrap_or_default();
+        let mut given = 0;
+        for &r in &order {
+            let failed = u.result.failed.get(r).copied().unwrap_or(true);
+            if given < top.count && !failed {
+                given += 1;
+                if u.result.outcome.get(r).copied() != Some(top.outcome as u16) {
+                    set(&mut u.result.outcome, r, top.outcome as u16);
+                    note(
+                        &mut u.notes,
+                        r,
+                        format!(
+                            "ranked {} of {n}: among the top {} who receive `{label}`",
+                            pos_of(&order, r),
+                            top.count
+                        ),
+                    );
+                }
+            } else if u.result.outcome.get(r).copied() == Some(top.outcome as u16) {
+                let next = top.outcome + 1;
+                set(&mut u.result.outcome, r, next as u16);
+                let to = kind.outcomes.get(next).map(|o| o.id.as_str()).unwrap_or("");
+                note(
+                    &mut u.notes,
+                    r,
+                    format!(
+                        "ranked {} of {n}: only the top {} receive `{label}`; falls to `{to}`",
+                        pos_of(&order, r),
+                        top.count
+                    ),
+                );
+            }
+        }
+    }
+    // 3. Quotas, grade quotas first (an outcome may depend on the grade).
+    let mut quotas: Vec<&Quota> = kind.quotas.iter().collect();
+    quotas.sort_by_key(|q| matches!(q.target, QuotaTarget::Outcome(_)));
+    for q in quotas {
+        let limit = q
+            .max_count
+            .unwrap_or_else(|| (q.max_share.unwrap_or(1.0) * n as f64 + 1e-9).floor() as usize);
+        let limit_text = match (q.max_share, q.max_count) {
+            (Some(s), _) => format!(
+                "at most {}% ({limit} of {n})",
+                crate::rules::compile::fmt_num(round_dp(s * 100.0, 2))
+            ),
+            (_, Some(c)) => format!("at most {c}"),
+            _ => String::new(),
+        };
+        let (column, target, name, next_name) = match q.target {
+            QuotaTarget::Outcome(o) => (
+                &mut u.result.outcome,
+                o,
+                kind.outcomes
+                    .get(o)
+                    .map(|x| x.id.clone())
+                    .unwrap_or_default(),
+                kind.outcomes
+                    .get(o + 1)
+                    .map(|x| x.id.clone())
+                    .unwrap_or_default(),
+            ),
+            QuotaTarget::Grade(g) => (
+                &mut u.result.grade,
+                g,
+                kind.grades.get(g).map(|x| x.id.clone()).unwrap_or_default(),
+                kind.grades
+                    .get(g + 1)
+                    .map(|x| x.id.clone())
+                    .unwrap_or_default(),
+            ),
+        };
+        let mut kept = 0;
+        let mut demoted = Vec::new();
+        for &r in &order {
+            if column.get(r).copied() == Some(target as u16) {
+                kept += 1;
+                if kept > limit {
+                    set(column, r, target as u16 + 1);
+                    demoted.push(r);
+                }
+            }
+        }
+        for r in demoted {
+            let pos = pos_of(&order, r);
+            note(&mut u.notes, r, format!("quota: {limit_text} may be `{name}`; ranked {pos} of {n}, falls to `{next_name}`"));
+            if matches!(q.target, QuotaTarget::Grade(_)) {
+                let o = redecide(&ctx, &u.result, r, &mut scope).map_err(entity_err)?;
+                set(&mut u.result.outcome, r, o as u16);
+            }
+        }
+    }
+    // 4. The fund.
+    if let Some(fund) = &kind.fund {
+        let (awards, summary) = share_fund(fund, &u.result, &order, rules.precision);
+        u.award = awards;
+        u.fund = Some(summary);
+    }
+    Ok(())
+}
+
+fn entity_err(e: EntityError) -> EvalError {
+    match e {
+        EntityError::Data(d) => EvalError::Data(vec![d], 1),
+        EntityError::Script(s) => EvalError::Script(vec![s], 1),
+    }
+}
+
+fn set(v: &mut [u16], r: usize, x: u16) {
+    if let Some(slot) = v.get_mut(r) {
+        *slot = x;
+    }
+}
+
+fn note(notes: &mut [Vec<String>], r: usize, text: String) {
+    if let Some(n) = notes.get_mut(r) {
+        n.push(text);
+    }
+}
+
+fn pos_of(order: &[usize], r: usize) -> usize {
+    order.iter().position(|&x| x == r).map_or(0, |p| p + 1)
+}
+
+/// Rows from best to worst: by each key, then by id.
+fn ranking(ctx: &KindCtx, res: &KindResult, kind: &Kind) -> Vec<usize> {
+    let key = |r: usize, var: Var| -> f64 {
+        let view = View {
+            ctx,
+            row: r,
+            values: res.values_of(r),
+            points: res.points_of(r),
+            dims: res.dims_of(r),
+            total: res.total.get(r).copied().unwrap_or(0.0),
+            gates: res.gates_of(r),
+            failed: res.failed.get(r).copied().unwrap_or(false),
+            grade: res
+                .grade
+                .get(r)
+                .copied()
+                .filter(|g| *g != u16::MAX)
+                .map(usize::from),
+            outcome: None,
+        };
+        match view.get(var) {
+            super::entity::Val::Num(x) => x,
+            super::entity::Val::Bool(b) => f64::from(u8::from(b)),
+            // Grades rank best first: index 0 is the best grade.
+            super::entity::Val::Str(_) if var == Var::Grade => {
+                -(view.grade.unwrap_or(usize::MAX >> 1) as f64)
+            }
+            super::entity::Val::Str(_) => 0.0,
+        }
+    };
+    let mut order: Vec<usize> = (0..ctx.frame.len()).collect();
+    order.sort_by(|&a, &b| {
+        for k in &kind.rank {
+            let (x, y) = (key(a, k.var), key(b, k.var));
+            let ord = if k.desc {
+                y.total_cmp(&x)
+            } else {
+                x.total_cmp(&y)
+            };
+            if ord != std::cmp::Ordering::Equal {
+                return ord;
+            }
+        }
+        ctx.frame.id(a).cmp(ctx.frame.id(b))
+    });
+    order
+}
+
+/// Whole yuan by largest remainder: the awards add up to the budget exactly whenever there is
+/// a recipient with a positive weight. Ties in the remainder go to the better rank.
+pub fn share_fund(
+    fund: &Fund,
+    res: &KindResult,
+    order: &[usize],
+    precision: u32,
+) -> (Vec<i64>, FundSummary) {
+    let n = res.n;
+    let scale = 10f64.powi(precision as i32);
+    // Integer weights so the arithmetic is exact.
+    let weight = |r: usize| -> i128 {
+        match &fund.split {
+            Split::Equal => 1,
+            Split::Proportional => {
+                (res.total.get(r).copied().unwrap_or(0.0).max(0.0) * scale).round() as i128
+            }
+            Split::ByGrade(w) => {
+                let g = res.grade.get(r).copied().unwrap_or(u16::MAX) as usize;
+                (w.get(g).copied().unwrap_or(0.0) * 1e6).round() as i128
+            }
+        }
+    };
+    let recipients: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&r| res.outcome.get(r).copied() == Some(fund.outcome as u16))
+        .collect();
+    let total_w: i128 = recipients.iter().map(|&r| weight(r)).sum();
+    let mut awards = vec![0i64; n];
+    if total_w <= 0 || recipients.is_empty() {
+        return (
+            awards,
+            FundSummary {
+                budget: fund.budget,
+                paid: 0,
+                recipients: recipients.len(),
+            },
+        );
+    }
+    let budget = fund.budget as i128;
+    let mut rema: Vec<(i128, usize, usize)> = Vec::new();
+    let mut paid: i128 = 0;
+    for (pos, &r) in recipients.iter().enumerate() {
+        let share = budget * weight(r);
+        let base = share / total_w;
+        if let Some(a) = awards.get_mut(r) {
+            *a = base as i64;
+        }
+        paid += base;
+        rema.push((share % total_w, pos, r));
+    }
+    rema.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, _, r) in rema.iter().take((budget - paid) as usize) {
+        if let Some(a) = awards.get_mut(*r) {
+            *a += 1;
+        }
+    }
+    let paid: i64 = awards.iter().sum();
+    (
+        awards,
+        FundSummary {
+            budget: fund.budget,
+            paid,
+            recipients: recipients.len(),
+        },
+    )
+}
+
+/// Carry a unit's grade to its members: set, cap, or keep at most N at a grade.
+fn apply_cascade(
+    rules: &RuleSet,
+    mkind: &Kind,
+    m: &mut UnitResult,
+    skind: &Kind,
+    src: &UnitResult,
+    c: &Cascade,
+) -> Result<(), EvalError> {
+    let Some((_, via)) = m.frame.groups.iter().find(|(n, _)| *n == c.via) else {
+        return Ok(());
+    };
+    let via = via.clone();
+    let grade_ix = |id: &str| mkind.grades.iter().position(|g| g.id == id);
+    let mut errors = Vec::new();
+    // Members of each source unit, in member rank order (rank, else total then id).
+    let ctx = KindCtx::new(
+        mkind,
+        &m.frame,
+        &rules.params,
+        &rules.scripts,
+        rules.precision,
+    );
+    let order = ranking(&ctx, &m.result, mkind);
+    let mut changed = Vec::new();
+    let mut seen_at_most: Vec<(usize, usize, usize)> = Vec::new(); // (source row, rule, count)
+    for &r in &order {
+        let unit_id = via.get(r).cloned().unwrap_or_default();
+        let Some(s) = src.frame.find(&unit_id) else {
+            errors.push(DataError::cell(
+                &m.frame.file,
+                m.frame.rows.get(r).copied().unwrap_or(0),
+                &c.via,
+                &unit_id,
+                &format!("no such {}", skind.label),
+                format!("an id from `{}`", src.frame.file),
+            ));
+            continue;
+        };
+        let sgrade = src.result.grade.get(s).copied().unwrap_or(u16::MAX) as usize;
+        let sgrade_name = skind
+            .grades
+            .get(sgrade)
+            .map(|g| short(&g.label))
+            .unwrap_or_default();
+        for (k, rule) in c.rules.iter().enumerate() {
+            if !rule.grades.contains(&sgrade) {
+                continue;
+            }
+            let current = m.result.grade.get(r).copied().unwrap_or(u16::MAX) as usize;
+            let new = match &rule.action {
+                CascadeAction::Set(g) => grade_ix(g),
+                CascadeAction::Cap(g) => grade_ix(g).map(|gi| current.max(gi)),
+                CascadeAction::AtMost { grade, count } => match grade_ix(grade) {
+                    Some(gi) if current == gi => {
+                        let used = seen_at_most
+                            .iter_mut()
+                            .find(|(sr, kk, _)| *sr == s && *kk == k);
+                        let n_used = match used {
+                            Some((_, _, n)) => {
+                                *n += 1;
+                                *n
+                            }
+                            None => {
+                                seen_at_most.push((s, k, 1));
+                                1
+                            }
+                        };
+                        (n_used > *count).then_some(gi + 1)
+                    }
+                    _ => None,
+                },
+            };
+            if let Some(g) = new.filter(|g| *g != current) {
+                set(&mut m.result.grade, r, g as u16);
+                let gname = mkind
+                    .grades
+                    .get(g)
+                    .map(|x| short(&x.label))
+                    .unwrap_or_default();
+                note(
+                    &mut m.notes,
+                    r,
+                    format!(
+                        "{} `{unit_id}` is {sgrade_name}: grade set to {gname}",
+                        short(&skind.label)
+                    ),
+                );
+                changed.push(r);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(data_err(errors));
+    }
+    let mut scope = Scope::new();
+    for r in changed {
+        let o = redecide(&ctx, &m.result, r, &mut scope).map_err(entity_err)?;
+        set(&mut m.result.outcome, r, o as u16);
+    }
+    // The fund follows the final outcomes.
+    if let Some(fund) = &mkind.fund {
+        let (awards, summary) = share_fund(fund, &m.result, &order, rules.precision);
+        m.award = awards;
+        m.fund = Some(summary);
+    }
+    Ok(())
+}
+
+fn short(label: &str) -> String {
+    crate::report::short_label(label).to_string()
+}
+
+impl From<ScriptError> for EvalError {
+    fn from(e: ScriptError) -> Self {
+        EvalError::Script(vec![e], 1)
+    }
+}

@@ -1,0 +1,537 @@
+//! Compiling what only units have: the link to villages, aggregates over them, ranking,
+//! quotas, top N, the reward fund and the cascade to members.
+
+use super::compile::{declare_column, fmt_num, is_identifier, KindCompiler, Names, Scope};
+use super::cond::parse_cmp;
+use super::load::{RawRuleSet, RuleFiles};
+use super::model::*;
+use super::raw::{FundSplit, RawAggregate, RawIndicator, RawKind};
+use crate::diag::{did_you_mean, Diagnostic, Location};
+
+impl KindCompiler<'_> {
+    /// The link to the primary entities.
+    pub(super) fn link(&mut self, rk: &RawKind) -> Option<Link> {
+        let raw = rk.link.as_ref()?;
+        if self.is_primary {
+            self.err(
+                "the primary kind is what units link to; it takes no `link`",
+                "link",
+            );
+            return None;
+        }
+        match (&raw.column, &raw.table) {
+            (Some(col), None) => {
+                if raw.unit_column.is_some() || raw.village_column.is_some() {
+                    self.err(
+                        "`unit_column` and `village_column` go with `table`, not `column`",
+                        "link",
+                    );
+                }
+                if let Some(p) = self.primary.as_deref_mut() {
+                    if !p.text_columns.contains(col) {
+                        p.text_columns.push(col.clone());
+                    }
+                }
+                Some(Link::Column(col.clone()))
+            }
+            (None, Some(table)) => {
+                let village_column = raw
+                    .village_column
+                    .clone()
+                    .or_else(|| self.primary.as_deref().map(|p| p.id_column.clone()))
+                    .unwrap_or_default();
+                Some(Link::Table {
+                    table: table.clone(),
+                    unit_column: raw
+                        .unit_column
+                        .clone()
+                        .unwrap_or_else(|| rk.id_column.clone()),
+                    village_column,
+                })
+            }
+            _ => {
+                self.err("`link` needs one of `column` (a village column holding the unit id) or `table` (a link table)", "link");
+                None
+            }
+        }
+    }
+
+    /// An input aggregated over the unit's villages, stored as a computed column.
+    pub(super) fn aggregate_input(
+        &mut self,
+        i: usize,
+        ri: &RawIndicator,
+        agg: &RawAggregate,
+    ) -> Option<Input> {
+        let base = format!("indicators.{i}.input.aggregate");
+        if self.is_primary {
+            self.err(
+                "an aggregate is for units: the primary kind has no entities under it",
+                &base,
+            );
+            return None;
+        }
+        let Some(primary) = self.primary.as_deref_mut() else {
+            // The primary kind failed to compile and its errors say why; stand the aggregate in
+            // so this kind's own problems are still reported.
+            let origin = self.loc(&base);
+            self.columns.push(ColumnSpec {
+                name: format!("aggregate.{}", ri.id),
+                ty: ValueType::Number,
+                min: None,
+                max: None,
+                missing: MissingPolicy::Zero,
+                categories: None,
+                label: None,
+                source: ColumnSource::Aggregate(Aggregate {
+                    func: agg.func,
+                    of: None,
+                    of_text: String::new(),
+                    filter: Vec::new(),
+                }),
+                baseline: false,
+                origin,
+            });
+            return Some(Input::Column(self.columns.len() - 1));
+        };
+        let needs_of = matches!(agg.func, AggFn::Mean | AggFn::Min | AggFn::Max | AggFn::Sum);
+        let fname = format!("{:?}", agg.func).to_lowercase();
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let of = match (&agg.of, needs_of) {
+            (Some(text), true) => match primary_var(primary, text) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    problems.push((e, format!("{base}.of")));
+                    None
+                }
+            },
+            (None, true) => {
+                problems.push((format!("`{fname}` needs `of`: the village field to aggregate (`total`, a dimension, `points.ID`, a column, …)"), base.clone()));
+                None
+            }
+            (Some(_), false) => {
+                problems.push((
+                    format!(
+                        "`{fname}` counts villages and takes no `of`; filter them with `where`"
+                    ),
+                    format!("{base}.of"),
+                ));
+                None
+            }
+            (None, false) => None,
+        };
+        if agg.func == AggFn::Share && agg.filter.is_none() {
+            problems.push((
+                "`share` needs `where`: the conditions a village must meet".into(),
+                base.clone(),
+            ));
+        }
+        let mut filter = Vec::new();
+        for (j, text) in agg.filter.iter().flatten().enumerate() {
+            let mut resolve = |name: &str| -> Result<Operand, String> {
+                if primary_literal(primary, name) {
+                    return Ok(Operand::Str(name.to_string()));
+                }
+                if let Some(p) = self.params.iter().find(|p| p.name == name) {
+                    self.used_params.insert(name.to_string());
+                    return Ok(Operand::Num(p.value));
+                }
+                primary_var(primary, name).map(Operand::Var)
+            };
+            match parse_cmp(text, &mut resolve) {
+                Ok(c) => filter.push(c),
+                Err(e) => problems.push((format!("in `{text}`: {e}"), format!("{base}.where.{j}"))),
+            }
+        }
+        let of_text = agg.of.clone().unwrap_or_default();
+        if !problems.is_empty() {
+            for (msg, path) in problems {
+                let loc = self.value_loc(&path);
+                self.diags.push(Diagnostic::error(msg, loc));
+            }
+            return None;
+        }
+        let name = format!("{}.{}", fname, ri.id);
+        let origin = self.loc(&base);
+        self.columns.push(ColumnSpec {
+            name,
+            ty: ValueType::Number,
+            min: ri.min,
+            max: ri.max,
+            missing: ri.missing.unwrap_or(MissingPolicy::Error),
+            categories: None,
+            label: None,
+            source: ColumnSource::Aggregate(Aggregate {
+                func: agg.func,
+                of,
+                of_text,
+                filter,
+            }),
+            baseline: false,
+            origin,
+        });
+        Some(Input::Column(self.columns.len() - 1))
+    }
+
+    /// Ranking keys: `total desc`, `points.funds asc`, a column; the id ends every ranking.
+    pub(super) fn rank(&mut self, rk: &RawKind, names: &Names) -> Vec<RankKey> {
+        let Some(keys) = &rk.rank else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, text) in keys.iter().enumerate() {
+            let path = format!("rank.{i}");
+            let mut parts = text.split_whitespace();
+            let (Some(name), dir, extra) = (parts.next(), parts.next(), parts.next()) else {
+                self.err("a ranking key is `FIELD desc` or `FIELD asc`", &path);
+                continue;
+            };
+            let desc = match dir {
+                None | Some("desc") => true,
+                Some("asc") => false,
+                Some(other) => {
+                    self.err(format!("`{other}` is not a direction: use `desc` (higher ranks first) or `asc`"), &path);
+                    continue;
+                }
+            };
+            if extra.is_some() {
+                self.err("a ranking key is `FIELD desc` or `FIELD asc`", &path);
+                continue;
+            }
+            let loc = self.value_loc(&path);
+            match self.resolve(
+                name,
+                Scope {
+                    max_stage: 4,
+                    indicator: None,
+                },
+                names,
+                &loc,
+            ) {
+                Ok(Some(Var::Param(_))) => self.err(
+                    format!(
+                        "`{name}` is a parameter, the same for every unit: it cannot rank them"
+                    ),
+                    &path,
+                ),
+                Ok(Some(var)) => out.push(RankKey {
+                    var,
+                    desc,
+                    text: text.clone(),
+                }),
+                Ok(None) => self.err(format!("unknown field `{name}`"), &path),
+                Err(e) => {
+                    self.diags.push(Diagnostic::error(e, loc));
+                }
+            }
+        }
+        out
+    }
+
+    /// Quotas, top N and the fund.
+    pub(super) fn population(
+        &mut self,
+        rk: &RawKind,
+        grades: &[String],
+        outcomes: &[String],
+    ) -> (Vec<Quota>, Option<Top>, Option<Fund>) {
+        if self.is_primary
+            && (!rk.quotas.is_empty() || rk.top.is_some() || rk.fund.is_some() || rk.rank.is_some())
+        {
+            self.err(
+                "ranks, quotas, top N and funds are for units, not the primary kind",
+                "kind",
+            );
+        }
+        let mut quotas = Vec::new();
+        for (i, q) in rk.quotas.iter().enumerate() {
+            let path = format!("quotas.{i}");
+            let target = match (&q.outcome, &q.grade) {
+                (Some(o), None) => self
+                    .find_id(o, outcomes, "outcome", &format!("{path}.outcome"))
+                    .map(QuotaTarget::Outcome),
+                (None, Some(g)) => self
+                    .find_id(g, grades, "grade", &format!("{path}.grade"))
+                    .map(QuotaTarget::Grade),
+                _ => {
+                    self.err("a quota limits exactly one `outcome` or one `grade`", &path);
+                    None
+                }
+            };
+            match (q.max_share, q.max_count) {
+                (Some(s), None) if !(s > 0.0 && s <= 1.0) => self.err(
+                    format!(
+                        "`max_share` is a share between 0 and 1 (20% is 0.2), not {}",
+                        fmt_num(s)
+                    ),
+                    &format!("{path}.max_share"),
+                ),
+                (Some(_), None) | (None, Some(_)) => {}
+                _ => self.err(
+                    "a quota needs exactly one of `max_share` and `max_count`",
+                    &path,
+                ),
+            }
+            if let Some(QuotaTarget::Outcome(o)) = target {
+                if o + 1 >= outcomes.len() {
+                    self.err(
+                        "a quota on the last outcome has nowhere to send the units beyond it",
+                        &path,
+                    );
+                }
+            }
+            if let Some(QuotaTarget::Grade(g)) = target {
+                if g + 1 >= grades.len() {
+                    self.err(
+                        "a quota on the lowest grade has nowhere to send the units beyond it",
+                        &path,
+                    );
+                }
+            }
+            if let Some(target) = target {
+                quotas.push(Quota {
+                    target,
+                    max_share: q.max_share,
+                    max_count: q.max_count,
+                });
+            }
+        }
+        let top = rk.top.as_ref().and_then(|t| {
+            let o = self.find_id(&t.outcome, outcomes, "outcome", "top.outcome")?;
+            if t.count == 0 {
+                self.err("`top.count` must be at least 1", "top.count");
+            }
+            Some(Top {
+                count: t.count,
+                outcome: o,
+            })
+        });
+        let fund = rk.fund.as_ref().and_then(|f| {
+            if !(f.budget.is_finite() && f.budget >= 0.0) || f.budget.fract() != 0.0 {
+                self.err(
+                    "`budget` is a whole number of yuan, 0 or more",
+                    "fund.budget",
+                );
+                return None;
+            }
+            let outcome = self.find_id(&f.outcome, outcomes, "outcome", "fund.outcome")?;
+            let split = match (f.split, &f.per_grade) {
+                (FundSplit::Equal, None) => Split::Equal,
+                (FundSplit::Proportional, None) => Split::Proportional,
+                (FundSplit::ByGrade, Some(per)) => {
+                    let mut w = vec![0.0; grades.len()];
+                    for (g, weight) in per {
+                        let k = self.find_id(g, grades, "grade", &format!("fund.per_grade.{g}"))?;
+                        if !(weight.is_finite() && *weight >= 0.0) {
+                            self.err(
+                                "a grade's weight must be 0 or more",
+                                &format!("fund.per_grade.{g}"),
+                            );
+                        }
+                        if let Some(slot) = w.get_mut(k) {
+                            *slot = *weight;
+                        }
+                    }
+                    Split::ByGrade(w)
+                }
+                (FundSplit::ByGrade, None) => {
+                    self.err(
+                        "`split: by_grade` needs `per_grade`: each grade's weight",
+                        "fund.split",
+                    );
+                    return None;
+                }
+                (_, Some(_)) => {
+                    self.err("`per_grade` goes with `split: by_grade`", "fund.per_grade");
+                    return None;
+                }
+            };
+            Some(Fund {
+                budget: f.budget as i64,
+                outcome,
+                split,
+                label: f.label.clone(),
+            })
+        });
+        (quotas, top, fund)
+    }
+
+    /// The cascade, with member grades left as text until every kind is compiled.
+    pub(super) fn cascade(&mut self, rk: &RawKind, grades: &[String]) -> Option<Cascade> {
+        let c = rk.cascade.as_ref()?;
+        let mut rules = Vec::new();
+        for (i, r) in c.rules.iter().enumerate() {
+            let path = format!("cascade.rules.{i}");
+            let gs: Vec<usize> = r
+                .grades
+                .iter()
+                .filter_map(|g| self.find_id(g, grades, "grade", &format!("{path}.grades")))
+                .collect();
+            let action = match (&r.set, &r.cap, &r.at_most) {
+                (Some(g), None, None) => CascadeAction::Set(g.clone()),
+                (None, Some(g), None) => CascadeAction::Cap(g.clone()),
+                (None, None, Some(a)) => CascadeAction::AtMost {
+                    grade: a.grade.clone(),
+                    count: a.count,
+                },
+                _ => {
+                    self.err(
+                        "a cascade rule does exactly one of `set`, `cap` and `at_most`",
+                        &path,
+                    );
+                    continue;
+                }
+            };
+            rules.push(CascadeRule { grades: gs, action });
+        }
+        Some(Cascade {
+            to: c.to.clone(),
+            via: c.via.clone(),
+            rules,
+        })
+    }
+
+    fn find_id(&mut self, id: &str, ids: &[String], what: &str, path: &str) -> Option<usize> {
+        match ids.iter().position(|x| x == id) {
+            Some(k) => Some(k),
+            None => {
+                let help = did_you_mean(id, ids.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
+                let loc = self.value_loc(path);
+                self.diags.push(
+                    Diagnostic::error(format!("unknown {what} `{id}`"), loc).with_help_opt(help),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Whether `name` is a grade id, an outcome id or a category value of the primary kind.
+fn primary_literal(p: &Kind, name: &str) -> bool {
+    p.dims.iter().all(|d| d.id != name)
+        && p.gates.iter().all(|g| g.id != name)
+        && (p.grades.iter().any(|g| g.id == name)
+            || p.outcomes.iter().any(|o| o.id == name)
+            || p.columns.iter().any(|c| {
+                c.categories
+                    .as_ref()
+                    .is_some_and(|cs| cs.iter().any(|x| x == name))
+            }))
+}
+
+/// What a village field name means, for aggregates: scores, grade, outcome, gates, columns.
+fn primary_var(p: &mut Kind, name: &str) -> Result<Var, String> {
+    match name {
+        "total" => return Ok(Var::Total),
+        "grade" => return Ok(Var::Grade),
+        "outcome" => return Ok(Var::Outcome),
+        "failed" => return Ok(Var::Failed),
+        "any_gate" => return Ok(Var::AnyGate),
+        _ => {}
+    }
+    if let Some((ns, id)) = name.split_once('.') {
+        let k = p
+            .indicators
+            .iter()
+            .position(|x| x.id == id)
+            .ok_or_else(|| {
+                let s = did_you_mean(id, p.indicators.iter().map(|x| x.id.as_str()));
+                format!(
+                    "no {} indicator `{id}`{}",
+                    p.name,
+                    s.map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default()
+                )
+            })?;
+        return match ns {
+            "points" => Ok(Var::Points(k)),
+            "value" => Ok(Var::Value(k)),
+            _ => Err(format!(
+                "unknown field `{name}`: write `points.{id}` or `value.{id}`"
+            )),
+        };
+    }
+    if let Some(d) = p.dims.iter().position(|d| d.id == name) {
+        return Ok(Var::Dim(d));
+    }
+    if let Some(g) = p.gates.iter().position(|g| g.id == name) {
+        return Ok(Var::Gate(g));
+    }
+    if !is_identifier(name) {
+        return Err(format!("`{name}` is not a field name"));
+    }
+    // A village column not read by the village rules is loaded for the units.
+    declare_column(&mut p.columns, name, None, Location::default())
+        .map(Var::Column)
+        .map_err(|d| d.message)
+}
+
+/// Resolve each cascade's member kind and member grades, once every kind is compiled.
+pub(super) fn link_cascades(
+    units: &mut [Kind],
+    raw: &RawRuleSet,
+    files: &RuleFiles,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let kinds: Vec<(String, Vec<String>)> = units
+        .iter()
+        .map(|k| {
+            (
+                k.name.clone(),
+                k.grades.iter().map(|g| g.id.clone()).collect(),
+            )
+        })
+        .collect();
+    let mut add_text: Vec<(String, String)> = Vec::new();
+    for k in units.iter() {
+        let Some(c) = &k.cascade else { continue };
+        let file_idx = raw.kinds.iter().position(|r| r.kind == k.name);
+        let file = file_idx.and_then(|i| files.kinds.get(i));
+        let loc = |path: &str| file.map(|f| f.loc(path)).unwrap_or_default();
+        let Some((_, member_grades)) = kinds.iter().find(|(n, _)| *n == c.to) else {
+            let help = did_you_mean(&c.to, kinds.iter().map(|(n, _)| n.as_str()))
+                .map(|s| format!("did you mean `{s}`?"));
+            diags.push(
+                Diagnostic::error(
+                    format!("cascade to unknown kind `{}`", c.to),
+                    loc("cascade.to"),
+                )
+                .with_help_opt(help),
+            );
+            continue;
+        };
+        if c.to == k.name {
+            diags.push(Diagnostic::error(
+                "a kind cannot cascade to itself",
+                loc("cascade.to"),
+            ));
+        }
+        for (i, r) in c.rules.iter().enumerate() {
+            let g = match &r.action {
+                CascadeAction::Set(g)
+                | CascadeAction::Cap(g)
+                | CascadeAction::AtMost { grade: g, .. } => g,
+            };
+            if !member_grades.contains(g) {
+                let help = did_you_mean(g, member_grades.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
+                diags.push(
+                    Diagnostic::error(
+                        format!("kind `{}` has no grade `{g}`", c.to),
+                        loc(&format!("cascade.rules.{i}")),
+                    )
+                    .with_help_opt(help),
+                );
+            }
+        }
+        add_text.push((c.to.clone(), c.via.clone()));
+    }
+    for (to, via) in add_text {
+        if let Some(m) = units.iter_mut().find(|k| k.name == to) {
+            if !m.text_columns.contains(&via) {
+                m.text_columns.push(via);
+            }
+        }
+    }
+}
