@@ -748,3 +748,55 @@ impl From<ScriptError> for EvalError {
         EvalError::Script(vec![e], 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn result(totals: &[f64], outcomes: &[u16], grades: &[u16]) -> KindResult {
+        KindResult {
+            n: totals.len(),
+            total: totals.to_vec(),
+            outcome: outcomes.to_vec(),
+            grade: grades.to_vec(),
+            ..KindResult::default()
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn awards_add_up_to_the_budget(
+            budget in 0i64..10_000_000,
+            rows in proptest::collection::vec((0.0f64..100.0, 0u16..2, 0u16..3), 1..40),
+            split in 0usize..3,
+        ) {
+            let totals: Vec<f64> = rows.iter().map(|r| (r.0 * 100.0).round() / 100.0).collect();
+            let outcomes: Vec<u16> = rows.iter().map(|r| r.1).collect();
+            let grades: Vec<u16> = rows.iter().map(|r| r.2).collect();
+            let res = result(&totals, &outcomes, &grades);
+            let split = match split {
+                0 => Split::Equal,
+                1 => Split::Proportional,
+                _ => Split::ByGrade(vec![3.0, 2.0, 1.0]),
+            };
+            let fund = Fund { budget, outcome: 0, split, label: None };
+            let order: Vec<usize> = (0..res.n).collect();
+            let (awards, summary) = share_fund(&fund, &res, &order, 2);
+            let recipients = outcomes.iter().filter(|o| **o == 0).count();
+            let paid: i64 = awards.iter().sum();
+            prop_assert!(awards.iter().all(|a| *a >= 0));
+            for (a, o) in awards.iter().zip(&outcomes) {
+                if *o != 0 { prop_assert_eq!(*a, 0); }
+            }
+            prop_assert_eq!(summary.paid, paid);
+            let positive = recipients > 0 && match &fund.split {
+                Split::Proportional => rows.iter().any(|r| r.1 == 0 && (r.0 * 100.0).round() > 0.0),
+                _ => true,
+            };
+            if positive {
+                prop_assert_eq!(paid, budget);
+            }
+        }
+    }
+}
