@@ -13,6 +13,7 @@ pub mod data;
 pub mod diag;
 pub mod engine;
 pub mod exit;
+pub mod explain;
 pub mod report;
 pub mod rules;
 pub mod script;

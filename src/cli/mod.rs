@@ -2,6 +2,7 @@
 //! per subcommand.
 
 mod check;
+mod explain;
 mod output;
 mod pipeline;
 mod run;
@@ -73,6 +74,17 @@ pub enum Command {
         after_help = "Examples:\n  bangfu run\n  bangfu run --format md > report.md\n  bangfu run --out results/ --quiet\n  bangfu run --rules rules/ --data data/sample/ --threads 1"
     )]
     Run,
+    /// Explain one village's or unit's decision, and what would change it.
+    #[command(
+        after_help = "Examples:\n  bangfu explain V14\n  bangfu explain D33 --kind department\n  bangfu explain V14 --format json"
+    )]
+    Explain {
+        /// The id of a village or a unit.
+        id: String,
+        /// The entity kind, when the id is used by several.
+        #[arg(long)]
+        kind: Option<String>,
+    },
 }
 
 /// Validated options shared by every command.
@@ -145,5 +157,6 @@ pub fn run_cli(cli: Cli) -> Exit {
     match cli.command {
         Command::Check => check::run(&opts),
         Command::Run => run::run(&opts),
+        Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
     }
 }

@@ -74,6 +74,39 @@ impl Frame {
         self.ids.binary_search_by(|x| x.as_str().cmp(id)).ok()
     }
 
+    /// A copy of row `r` alone (with its baseline), to re-score one entity with changed inputs.
+    pub fn row(&self, r: usize) -> Frame {
+        let one = |v: &Vec<f64>| v.get(r).map(|x| vec![*x]).unwrap_or_default();
+        Frame {
+            file: self.file.clone(),
+            ids: vec![self.id(r).to_string()],
+            rows: vec![self.rows.get(r).copied().unwrap_or(0)],
+            labels: self
+                .labels
+                .as_ref()
+                .map(|l| vec![l.get(r).cloned().unwrap_or_default()]),
+            groups: self
+                .groups
+                .iter()
+                .map(|(n, v)| (n.clone(), vec![v.get(r).cloned().unwrap_or_default()]))
+                .collect(),
+            cols: self
+                .cols
+                .iter()
+                .map(|c| Column {
+                    values: one(&c.values),
+                    missing: if c.missing.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![c.is_missing(r)]
+                    },
+                    dict: c.dict.clone(),
+                })
+                .collect(),
+            baseline: self.baseline.iter().map(|b| b.as_ref().map(one)).collect(),
+        }
+    }
+
     /// Reorder every column by `order` (new row i = old row order[i]).
     pub fn permute(&mut self, order: &[usize]) {
         fn take<T: Clone>(v: &[T], order: &[usize]) -> Vec<T> {

@@ -1,0 +1,262 @@
+//! `bangfu explain ID`: the full trace of one entity's decision and what would change it.
+
+use super::pipeline::{evaluate, evaluate_units, load_data, load_rules};
+use super::{Format, Options};
+use crate::diag::closest;
+use crate::exit::Exit;
+use crate::explain::{explain, find, Explanation, Found};
+use crate::report::short_label;
+use crate::rules::compile::fmt_num;
+use tabled::builder::Builder;
+use tabled::settings::{object::Columns, Alignment, Style};
+
+/// Run the `explain` command.
+pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
+    let rules = match load_rules(opts) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    if let Some(k) = kind {
+        let kinds: Vec<&str> = std::iter::once(rules.primary.name.as_str())
+            .chain(rules.units.iter().map(|u| u.name.as_str()))
+            .collect();
+        if !kinds.contains(&k) {
+            crate::errln!(
+                "error: no entity kind `{k}`; the kinds are {}",
+                kinds.join(", ")
+            );
+            return Exit::Usage;
+        }
+    }
+    let (ds, frame) = match load_data(opts, &rules) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let result = match evaluate(opts, &rules, &frame) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let units = match evaluate_units(opts, &rules, &ds, &frame, &result) {
+        Ok(u) => u,
+        Err(e) => return e,
+    };
+    let hits = find(&rules, &frame, &units, id, kind);
+    let found = match hits.as_slice() {
+        [] => {
+            let all: Vec<&str> = frame
+                .ids
+                .iter()
+                .map(String::as_str)
+                .chain(
+                    units
+                        .iter()
+                        .flat_map(|u| u.frame.ids.iter().map(String::as_str)),
+                )
+                .collect();
+            let near = closest(id, all, 5);
+            crate::errln!(
+                "error: no village or unit with id `{id}` in `{}`",
+                opts.data.display()
+            );
+            if !near.is_empty() {
+                crate::errln!(
+                    "  help: the closest ids are {}",
+                    near.iter()
+                        .map(|x| format!("`{x}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            return Exit::Usage;
+        }
+        [(_, f)] => f,
+        many => {
+            let kinds: Vec<&str> = many.iter().map(|(k, _)| k.as_str()).collect();
+            crate::errln!(
+                "error: `{id}` is an id of several kinds: {}",
+                kinds.join(", ")
+            );
+            crate::errln!(
+                "  help: pass `--kind {}` (or another of them)",
+                kinds.first().copied().unwrap_or("")
+            );
+            return Exit::Usage;
+        }
+    };
+    let e = match found {
+        Found::Primary(r) => explain(&rules, &rules.primary, &frame, &result, *r, None, &frame),
+        Found::Unit(u, r) => {
+            let Some(k) = rules.units.get(u.kind) else {
+                return Exit::Usage;
+            };
+            explain(&rules, k, &u.frame, &u.result, *r, Some(u), &frame)
+        }
+    };
+    match opts.format {
+        Format::Json => crate::outln!("{}", serde_json::to_string_pretty(&e).unwrap_or_default()),
+        _ => crate::outln!("{}", render(&e, rules.precision)),
+    }
+    Exit::Ok
+}
+
+fn table(b: Builder, right_from: usize) -> String {
+    let mut t = b.build();
+    t.with(Style::psql());
+    t.modify(Columns::new(right_from..right_from + 1), Alignment::right());
+    t.to_string()
+}
+
+/// The explanation as a committee member reads it.
+pub fn render(e: &Explanation, precision: u32) -> String {
+    let f = |x: f64| format!("{:.*}", precision as usize, x);
+    let mut out = String::new();
+    out.push_str(&format!("{} {} — {}\n", e.id, e.label, e.kind_label));
+    out.push_str(&format!(
+        "outcome: {} ({})   grade: {}   total: {} / {}\n\n",
+        e.outcome.id,
+        short_label(&e.outcome.label),
+        e.grade
+            .as_ref()
+            .map(|g| short_label(&g.label).to_string())
+            .unwrap_or_else(|| "-".into()),
+        f(e.total),
+        fmt_num(e.max_total)
+    ));
+
+    out.push_str("指标 (indicators)\n");
+    let mut b = Builder::default();
+    b.push_record(["indicator", "input", "value", "method", "points"]);
+    for d in &e.dimensions {
+        for i in e.indicators.iter().filter(|i| i.dimension == d.id) {
+            let value = match &i.unit {
+                _ if i.method.starts_with("boolean") => (i.value != 0.0).to_string(),
+                Some(u) => format!("{} {u}", fmt_num(i.value)),
+                None => fmt_num(i.value),
+            };
+            b.push_record([
+                format!("{} {}", i.id, short_label(&i.label)),
+                i.input.clone(),
+                value,
+                i.method.clone(),
+                format!("{} / {}", f(i.points), fmt_num(i.max)),
+            ]);
+        }
+    }
+    out.push_str(&table(b, 4));
+    out.push_str("\n\n维度 (dimensions)\n");
+    let mut b = Builder::default();
+    b.push_record(["dimension", "score", "minimum", ""]);
+    for d in &e.dimensions {
+        b.push_record([
+            d.label.clone(),
+            format!("{} / {}", f(d.score), fmt_num(d.max)),
+            d.min.map(fmt_num).unwrap_or_else(|| "-".into()),
+            if d.below_min {
+                "below minimum: cannot pass".into()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    out.push_str(&table(b, 1));
+    out.push('\n');
+    if !e.gates.is_empty() {
+        out.push_str("\n否决与封顶 (gates)\n");
+        for g in &e.gates {
+            let state = if !g.enabled {
+                "off"
+            } else if g.fired {
+                "FIRED"
+            } else {
+                "not fired"
+            };
+            out.push_str(&format!(
+                "  {} {} — {state}: {}\n",
+                g.id,
+                short_label(&g.label),
+                g.condition
+            ));
+            if g.fired {
+                out.push_str(&format!("      effect: {}; {}\n", g.effect, g.message));
+            }
+        }
+    }
+    if let Some(g) = &e.grade {
+        out.push_str(&format!(
+            "\n等次 (grade): total {} is in {} → {}",
+            f(e.total),
+            g.band,
+            g.label
+        ));
+        if let Some(from) = &g.capped_from {
+            out.push_str(&format!(" (capped from {from})"));
+        }
+        out.push('\n');
+    }
+    out.push_str("\n结果 (outcome rules, in order)\n");
+    for (n, r) in e.outcome.rules.iter().enumerate() {
+        let mark = if r.matched { "→" } else { " " };
+        out.push_str(&format!("  {mark} {}. {}: {}\n", n + 1, r.id, r.why));
+    }
+    if let Some(u) = &e.unit {
+        out.push_str("\n单位 (unit)\n");
+        if u.rank > 0 {
+            out.push_str(&format!(
+                "  rank {} by {}\n",
+                u.rank,
+                u.rank_keys.join(", then ")
+            ));
+        }
+        if u.award > 0 {
+            out.push_str(&format!("  award: {} yuan\n", u.award));
+        }
+        for a in &u.aggregates {
+            let villages: Vec<&str> = a.villages.iter().map(|(id, _)| id.as_str()).collect();
+            let filter = if a.filter.is_empty() {
+                String::new()
+            } else {
+                format!(" where {}", a.filter.join(" and "))
+            };
+            out.push_str(&format!(
+                "  {}: {} of {}{} over {} village{} ({}) = {}\n",
+                a.indicator,
+                a.function,
+                if a.of.is_empty() { "villages" } else { &a.of },
+                filter,
+                villages.len(),
+                crate::diag::plural(villages.len()),
+                villages.join(", "),
+                fmt_num(a.value)
+            ));
+        }
+        for n in &u.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+    }
+    if e.outcome.rules.first().is_some_and(|r| !r.matched) {
+        out.push_str("\n怎样才能通过 (what would change the outcome)\n");
+        for v in &e.vetoes {
+            out.push_str(&format!("  {v}\n"));
+        }
+        for c in &e.counterfactuals {
+            out.push_str(&format!(
+                "  set `{}` from {} to {}: {} points {} → {}, total {} → outcome {}\n",
+                c.column,
+                fmt_num(c.from),
+                fmt_num(c.to),
+                c.indicator,
+                f(c.points_from),
+                f(c.points_to),
+                f(c.total_to),
+                c.outcome
+            ));
+        }
+        for s in &e.shortfalls {
+            out.push_str(&format!("  no single change suffices: {s}\n"));
+        }
+        if e.vetoes.is_empty() && e.counterfactuals.is_empty() && e.shortfalls.is_empty() {
+            out.push_str("  no single input change reaches the best outcome\n");
+        }
+    }
+    out
+}

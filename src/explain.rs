@@ -1,0 +1,979 @@
+//! Explanations: the full trace of one entity's decision — inputs, methods, points, dimensions
+//! against their minimums, gates, grade, each outcome rule — and, for an entity short of the
+//! best outcome, the smallest single-input changes that would get it there.
+//!
+//! Built from finished results; counterfactuals re-score a one-row copy of the entity, so a
+//! normal run pays nothing for explanations.
+
+use crate::data::Frame;
+use crate::engine::entity::{KindCtx, Val, View};
+use crate::engine::round::round_dp;
+use crate::engine::units::UnitResult;
+use crate::engine::{evaluate_kind, KindResult};
+use crate::rules::compile::fmt_num;
+use crate::rules::model::*;
+use rhai::Scope;
+use serde::Serialize;
+
+/// One entity's explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub id: String,
+    pub label: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub total: f64,
+    pub max_total: f64,
+    pub grade: Option<GradeTrace>,
+    pub outcome: OutcomeTrace,
+    pub dimensions: Vec<DimensionTrace>,
+    pub indicators: Vec<IndicatorTrace>,
+    pub gates: Vec<GateTrace>,
+    pub counterfactuals: Vec<Counterfactual>,
+    /// Fired vetoes that no score can overcome.
+    pub vetoes: Vec<String>,
+    /// Points missing per dimension (and for the total) when no single change suffices.
+    pub shortfalls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<UnitTrace>,
+}
+
+/// How one indicator scored.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorTrace {
+    pub id: String,
+    pub label: String,
+    pub dimension: String,
+    /// Where the value came from, with the source values.
+    pub input: String,
+    pub value: f64,
+    pub method: String,
+    pub points: f64,
+    pub max: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// A dimension's sum against its minimum.
+#[derive(Debug, Clone, Serialize)]
+pub struct DimensionTrace {
+    pub id: String,
+    pub label: String,
+    pub score: f64,
+    pub max: f64,
+    pub min: Option<f64>,
+    pub below_min: bool,
+}
+
+/// A gate, fired or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateTrace {
+    pub id: String,
+    pub label: String,
+    pub condition: String,
+    pub fired: bool,
+    pub effect: String,
+    pub message: String,
+    pub enabled: bool,
+}
+
+/// The grade band the total fell in, and any cap.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeTrace {
+    pub id: String,
+    pub label: String,
+    pub band: String,
+    /// The grade of the total before a cap, if a cap changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capped_from: Option<String>,
+}
+
+/// The outcome and why each rule did or did not decide it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeTrace {
+    pub id: String,
+    pub label: String,
+    pub rules: Vec<RuleTrace>,
+}
+
+/// One outcome rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleTrace {
+    pub id: String,
+    pub matched: bool,
+    pub why: String,
+}
+
+/// A change to one input that would reach the best outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counterfactual {
+    pub indicator: String,
+    pub column: String,
+    pub from: f64,
+    pub to: f64,
+    pub points_from: f64,
+    pub points_to: f64,
+    pub total_to: f64,
+    pub outcome: String,
+}
+
+/// What only units have: aggregates over villages, rank, notes, award.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitTrace {
+    pub rank: u32,
+    pub rank_keys: Vec<String>,
+    pub award: i64,
+    pub notes: Vec<String>,
+    pub aggregates: Vec<AggregateTrace>,
+}
+
+/// One aggregate and the villages it covered.
+#[derive(Debug, Clone, Serialize)]
+pub struct AggregateTrace {
+    pub indicator: String,
+    pub function: String,
+    pub of: String,
+    pub filter: Vec<String>,
+    pub value: f64,
+    pub villages: Vec<(String, String)>,
+}
+
+/// Where an id was found.
+pub enum Found<'a> {
+    Primary(usize),
+    Unit(&'a UnitResult, usize),
+}
+
+/// Find `id` among the primary entities and the units (optionally of one kind).
+pub fn find<'a>(
+    rules: &RuleSet,
+    frame: &Frame,
+    units: &'a [UnitResult],
+    id: &str,
+    kind: Option<&str>,
+) -> Vec<(String, Found<'a>)> {
+    let mut hits = Vec::new();
+    if kind.is_none_or(|k| k == rules.primary.name) {
+        if let Some(r) = frame.find(id) {
+            hits.push((rules.primary.name.clone(), Found::Primary(r)));
+        }
+    }
+    for u in units {
+        let Some(k) = rules.units.get(u.kind) else {
+            continue;
+        };
+        if kind.is_none_or(|x| x == k.name) {
+            if let Some(r) = u.frame.find(id) {
+                hits.push((k.name.clone(), Found::Unit(u, r)));
+            }
+        }
+    }
+    hits
+}
+
+fn view<'a>(ctx: &'a KindCtx<'a>, res: &'a KindResult, r: usize) -> View<'a> {
+    View {
+        ctx,
+        row: r,
+        values: res.values_of(r),
+        points: res.points_of(r),
+        dims: res.dims_of(r),
+        total: res.total.get(r).copied().unwrap_or(0.0),
+        gates: res.gates_of(r),
+        failed: res.failed.get(r).copied().unwrap_or(false),
+        grade: res
+            .grade
+            .get(r)
+            .copied()
+            .filter(|g| *g != u16::MAX)
+            .map(usize::from),
+        outcome: res.outcome.get(r).copied().map(usize::from),
+    }
+}
+
+fn val_text(v: Val) -> String {
+    match v {
+        Val::Num(x) => fmt_num(round_dp(x, 6)),
+        Val::Bool(b) => b.to_string(),
+        Val::Str(s) => format!("\"{s}\""),
+    }
+}
+
+fn var_name(kind: &Kind, rules: &RuleSet, var: Var) -> String {
+    match var {
+        Var::Column(c) => kind
+            .columns
+            .get(c)
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        Var::Param(p) => rules
+            .params
+            .get(p)
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        Var::Dim(d) => kind.dims.get(d).map(|d| d.id.clone()).unwrap_or_default(),
+        Var::Total => "total".into(),
+        Var::Grade => "grade".into(),
+        Var::Outcome => "outcome".into(),
+        Var::Failed => "failed".into(),
+        Var::AnyGate => "any_gate".into(),
+        Var::Gate(g) => kind.gates.get(g).map(|g| g.id.clone()).unwrap_or_default(),
+        Var::Points(i) => format!(
+            "points.{}",
+            kind.indicators.get(i).map(|x| x.id.as_str()).unwrap_or("")
+        ),
+        Var::Value(i) => format!(
+            "value.{}",
+            kind.indicators.get(i).map(|x| x.id.as_str()).unwrap_or("")
+        ),
+    }
+}
+
+/// A condition as written, with the values it read.
+fn condition_text(rules: &RuleSet, v: &View, cond: &Condition) -> String {
+    let kind = v.ctx.kind;
+    match cond {
+        Condition::All(cmps) | Condition::Any(cmps) => {
+            let joiner = if matches!(cond, Condition::All(_)) {
+                " and "
+            } else {
+                " or "
+            };
+            cmps.iter()
+                .map(|c| {
+                    let mut vars = Vec::new();
+                    if let Operand::Var(x) = c.left {
+                        vars.push(x);
+                    }
+                    if let Some((_, Operand::Var(x))) = &c.op {
+                        vars.push(*x);
+                    }
+                    let vals: Vec<String> = vars
+                        .iter()
+                        .map(|x| format!("{} = {}", var_name(kind, rules, *x), val_text(v.get(*x))))
+                        .collect();
+                    if vals.is_empty() {
+                        format!("`{}`", c.text)
+                    } else {
+                        format!("`{}` ({})", c.text, vals.join(", "))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(joiner)
+        }
+        Condition::Script(id) => {
+            let Some(e) = rules.scripts.expr(*id) else {
+                return String::new();
+            };
+            let vals: Vec<String> = e
+                .vars
+                .iter()
+                .map(|(n, x)| format!("{n} = {}", val_text(v.get(*x))))
+                .collect();
+            if vals.is_empty() {
+                format!("`{}`", e.source.trim())
+            } else {
+                format!("`{}` ({})", e.source.trim(), vals.join(", "))
+            }
+        }
+    }
+}
+
+fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indicator) -> String {
+    let name = |c: usize| {
+        kind.columns
+            .get(c)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let val = |c: usize| {
+        frame
+            .cols
+            .get(c)
+            .and_then(|col| col.values.get(r))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    match &ind.input {
+        Input::Column(c) => match kind.columns.get(*c).map(|s| &s.source) {
+            Some(ColumnSource::Aggregate(a)) => {
+                let of = if a.of_text.is_empty() {
+                    "villages".to_string()
+                } else {
+                    format!("`{}`", a.of_text)
+                };
+                let filter = if a.filter.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " where {}",
+                        a.filter
+                            .iter()
+                            .map(|c| format!("`{}`", c.text))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    )
+                };
+                format!("{:?} of {of} over its villages{filter}", a.func).to_lowercase()
+            }
+            _ => {
+                let missing = frame.cols.get(*c).is_some_and(|col| col.is_missing(r));
+                if missing {
+                    format!("column `{}` (empty: missing evidence)", name(*c))
+                } else {
+                    format!("column `{}`", name(*c))
+                }
+            }
+        },
+        Input::Ratio { num, den, if_zero } => format!(
+            "`{}` / `{}` = {} / {}{}",
+            name(*num),
+            name(*den),
+            fmt_num(val(*num)),
+            fmt_num(val(*den)),
+            if val(*den) == 0.0 {
+                format!(" (zero denominator counts as {})", fmt_num(*if_zero))
+            } else {
+                String::new()
+            }
+        ),
+        Input::Change { col, percent, .. } => {
+            let base = frame
+                .baseline
+                .get(*col)
+                .and_then(|b| b.as_ref())
+                .and_then(|b| b.get(r))
+                .copied()
+                .unwrap_or(0.0);
+            if *percent {
+                format!(
+                    "change in `{}` since the baseline, in %: ({} − {}) / {} × 100",
+                    name(*col),
+                    fmt_num(val(*col)),
+                    fmt_num(base),
+                    fmt_num(base)
+                )
+            } else {
+                format!(
+                    "change in `{}` since the baseline: {} − {}",
+                    name(*col),
+                    fmt_num(val(*col)),
+                    fmt_num(base)
+                )
+            }
+        }
+        Input::Expr(id) => rules
+            .scripts
+            .expr(*id)
+            .map(|e| format!("`{}`", e.source.trim()))
+            .unwrap_or_default(),
+    }
+}
+
+fn method_text(rules: &RuleSet, ind: &Indicator, value: f64) -> String {
+    let p = fmt_num(ind.points);
+    match &ind.method {
+        Method::Threshold {
+            target,
+            higher,
+            partial,
+        } => format!(
+            "threshold: {p} when {} {}, else {}",
+            if *higher { "≥" } else { "≤" },
+            fmt_num(*target),
+            fmt_num(*partial)
+        ),
+        Method::Linear { from, to } => format!(
+            "linear: {} → {} maps to 0 → {p}, clamped",
+            fmt_num(*from),
+            fmt_num(*to)
+        ),
+        Method::Bands(bands) => {
+            let list: Vec<String> = bands
+                .iter()
+                .map(|b| {
+                    let mark = if b.interval.contains(value) {
+                        "▶"
+                    } else {
+                        ""
+                    };
+                    format!("{mark}{} → {}", b.interval, fmt_num(b.points))
+                })
+                .collect();
+            format!("bands: {}", list.join(", "))
+        }
+        Method::Deduct { per } => format!("deduct: {p} − {} per unit, down to 0", fmt_num(*per)),
+        Method::Bonus { per } => format!("bonus: {} per unit, at most {p}", fmt_num(*per)),
+        Method::Boolean => format!("boolean: {p} when true"),
+        Method::Script(id) => rules
+            .scripts
+            .expr(*id)
+            .map(|e| format!("script: `{}`, within 0..{p}", e.source))
+            .unwrap_or_default(),
+        Method::Lookup(t) => format!(
+            "lookup: {}",
+            t.iter()
+                .map(|(k, v)| format!("{k} → {}", fmt_num(*v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn effect_text(kind: &Kind, e: Effect) -> String {
+    match e {
+        Effect::Fail(None) => "fail: cannot pass".into(),
+        Effect::Fail(Some(g)) => format!(
+            "fail: cannot pass; grade {}",
+            kind.grades.get(g).map(|g| g.id.as_str()).unwrap_or("")
+        ),
+        Effect::CapGrade(g) => format!(
+            "grade at best {}",
+            kind.grades.get(g).map(|g| g.id.as_str()).unwrap_or("")
+        ),
+        Effect::ForceOutcome(o) => format!(
+            "outcome {}",
+            kind.outcomes.get(o).map(|o| o.id.as_str()).unwrap_or("")
+        ),
+    }
+}
+
+/// Explain entity `r` of `kind`.
+pub fn explain(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &Frame,
+    res: &KindResult,
+    r: usize,
+    unit: Option<&UnitResult>,
+    village_ids: &Frame,
+) -> Explanation {
+    let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
+    let v = view(&ctx, res, r);
+    let points = res.points_of(r);
+    let values = res.values_of(r);
+    let indicators: Vec<IndicatorTrace> = kind
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(i, ind)| {
+            let value = values.get(i).copied().unwrap_or(0.0);
+            IndicatorTrace {
+                id: ind.id.clone(),
+                label: ind.label.clone(),
+                dimension: kind
+                    .dims
+                    .get(ind.dim)
+                    .map(|d| d.id.clone())
+                    .unwrap_or_default(),
+                input: input_text(rules, kind, frame, r, ind),
+                value: round_dp(value, 6),
+                method: method_text(rules, ind, value),
+                points: points.get(i).copied().unwrap_or(0.0),
+                max: ind.points,
+                unit: ind.unit.clone(),
+                reference: ind.reference.clone(),
+            }
+        })
+        .collect();
+    let dims = res.dims_of(r);
+    let below = res.below_min_of(r);
+    let dimensions: Vec<DimensionTrace> = kind
+        .dims
+        .iter()
+        .enumerate()
+        .map(|(d, dim)| DimensionTrace {
+            id: dim.id.clone(),
+            label: dim.label.clone(),
+            score: dims.get(d).copied().unwrap_or(0.0),
+            max: dim.max,
+            min: dim.min,
+            below_min: below.get(d).copied().unwrap_or(false),
+        })
+        .collect();
+    let fired = res.gates_of(r);
+    let gates: Vec<GateTrace> = kind
+        .gates
+        .iter()
+        .enumerate()
+        .map(|(g, gate)| {
+            let condition = condition_text(rules, &v, &gate.condition);
+            GateTrace {
+                id: gate.id.clone(),
+                label: gate.label.clone(),
+                condition,
+                fired: fired.get(g).copied().unwrap_or(false),
+                effect: effect_text(kind, gate.effect),
+                message: gate.message.clone(),
+                enabled: gate.enabled,
+            }
+        })
+        .collect();
+    let total = res.total.get(r).copied().unwrap_or(0.0);
+    let grade = v.grade.and_then(|g| kind.grades.get(g)).map(|g| {
+        let raw = res
+            .grade_raw
+            .get(r)
+            .copied()
+            .filter(|x| *x != u16::MAX)
+            .map(usize::from);
+        GradeTrace {
+            id: g.id.clone(),
+            label: g.label.clone(),
+            band: g.interval.to_string(),
+            capped_from: raw
+                .filter(|x| Some(*x) != v.grade)
+                .and_then(|x| kind.grades.get(x))
+                .map(|x| format!("{} {}", x.id, x.interval)),
+        }
+    });
+    // Why each outcome rule did or did not decide.
+    let failed = v.failed;
+    let mut reasons_failed: Vec<String> = Vec::new();
+    for (g, gate) in kind.gates.iter().enumerate() {
+        if fired.get(g).copied().unwrap_or(false) && matches!(gate.effect, Effect::Fail(_)) {
+            reasons_failed.push(format!("gate `{}` fired", gate.id));
+        }
+    }
+    for d in dimensions.iter().filter(|d| d.below_min) {
+        reasons_failed.push(format!(
+            "{} {} is below its minimum {}",
+            d.id,
+            fmt_num(d.score),
+            fmt_num(d.min.unwrap_or(0.0))
+        ));
+    }
+    if res.missing_fail.get(r).copied().unwrap_or(false) {
+        reasons_failed.push("evidence is missing".into());
+    }
+    let forced = kind.gates.iter().enumerate().find_map(|(g, gate)| {
+        match (gate.effect, fired.get(g).copied().unwrap_or(false)) {
+            (Effect::ForceOutcome(o), true) => Some((o, gate.id.clone())),
+            _ => None,
+        }
+    });
+    let chosen = res.outcome.get(r).copied().unwrap_or(0) as usize;
+    let mut scope = Scope::new();
+    let mut rules_trace = Vec::new();
+    for (o, rule) in kind.outcomes.iter().enumerate() {
+        let matched = o == chosen;
+        let why = if let Some((fo, gid)) = &forced {
+            if *fo == o {
+                format!("forced by gate `{gid}`")
+            } else {
+                format!("gate `{gid}` forces another outcome")
+            }
+        } else if rule.passing && failed {
+            format!(
+                "skipped: a passing outcome, but {}",
+                reasons_failed.join("; ")
+            )
+        } else {
+            match &rule.condition {
+                None => "the fallback: no earlier rule held".into(),
+                Some(c) => {
+                    let text = condition_text(rules, &v, c);
+                    let holds = v.test(c, &mut scope).unwrap_or(false);
+                    format!("{text} {}", if holds { "holds" } else { "does not hold" })
+                }
+            }
+        };
+        let after_quota =
+            matched && unit.is_some_and(|u| u.notes.get(r).is_some_and(|n| !n.is_empty()));
+        let why = if after_quota {
+            format!("{why}; then see the notes below")
+        } else {
+            why
+        };
+        rules_trace.push(RuleTrace {
+            id: rule.id.clone(),
+            matched,
+            why,
+        });
+        if o >= chosen && !after_quota {
+            break;
+        }
+    }
+    let outcome = OutcomeTrace {
+        id: kind
+            .outcomes
+            .get(chosen)
+            .map(|o| o.id.clone())
+            .unwrap_or_default(),
+        label: kind
+            .outcomes
+            .get(chosen)
+            .map(|o| o.label.clone())
+            .unwrap_or_default(),
+        rules: rules_trace,
+    };
+
+    let mut vetoes = Vec::new();
+    for (g, gate) in kind.gates.iter().enumerate() {
+        if fired.get(g).copied().unwrap_or(false) && matches!(gate.effect, Effect::Fail(_)) {
+            vetoes.push(format!(
+                "veto `{}` ({}) holds: no score can pass while it does — {}",
+                gate.id,
+                crate::report::short_label(&gate.label),
+                gate.message
+            ));
+        }
+    }
+    let (counterfactuals, shortfalls) = if chosen == 0 {
+        (Vec::new(), Vec::new())
+    } else {
+        counterfactuals(
+            rules,
+            kind,
+            frame,
+            res,
+            r,
+            &dimensions,
+            total,
+            vetoes.is_empty(),
+        )
+    };
+    let unit_trace = unit.map(|u| unit_trace(rules, kind, frame, r, u, village_ids));
+    Explanation {
+        id: frame.id(r).to_string(),
+        label: frame.label(r).to_string(),
+        kind: kind.name.clone(),
+        kind_label: kind.label.clone(),
+        total,
+        max_total: kind.max_total,
+        grade,
+        outcome,
+        dimensions,
+        indicators,
+        gates,
+        counterfactuals,
+        vetoes,
+        shortfalls,
+        unit: unit_trace,
+    }
+}
+
+fn unit_trace(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &Frame,
+    r: usize,
+    u: &UnitResult,
+    village_ids: &Frame,
+) -> UnitTrace {
+    let covered: Vec<&str> = u
+        .villages
+        .get(r)
+        .map(|v| v.iter().map(|&x| village_ids.id(x)).collect())
+        .unwrap_or_default();
+    let aggregates = kind
+        .indicators
+        .iter()
+        .filter_map(|ind| {
+            let Input::Column(c) = ind.input else {
+                return None;
+            };
+            let ColumnSource::Aggregate(a) = &kind.columns.get(c)?.source else {
+                return None;
+            };
+            let value = frame
+                .cols
+                .get(c)
+                .and_then(|col| col.values.get(r))
+                .copied()
+                .unwrap_or(0.0);
+            Some(AggregateTrace {
+                indicator: ind.id.clone(),
+                function: format!("{:?}", a.func).to_lowercase(),
+                of: a.of_text.clone(),
+                filter: a.filter.iter().map(|c| c.text.clone()).collect(),
+                value,
+                villages: covered
+                    .iter()
+                    .map(|id| (id.to_string(), String::new()))
+                    .collect(),
+            })
+        })
+        .collect();
+    let _ = rules;
+    UnitTrace {
+        rank: u.rank.get(r).copied().unwrap_or(0),
+        rank_keys: kind
+            .rank
+            .iter()
+            .map(|k| k.text.clone())
+            .chain(std::iter::once("id asc".to_string()))
+            .collect(),
+        award: u.award.get(r).copied().unwrap_or(0),
+        notes: u.notes.get(r).cloned().unwrap_or_default(),
+        aggregates,
+    }
+}
+
+/// The column a counterfactual changes for an indicator, and how an input value maps back to it.
+fn lever(kind: &Kind, frame: &Frame, ind: &Indicator) -> Option<(usize, Box<dyn Fn(f64) -> f64>)> {
+    let col = |c: usize| {
+        frame
+            .cols
+            .get(c)
+            .and_then(|x| x.values.first())
+            .copied()
+            .unwrap_or(0.0)
+    };
+    match &ind.input {
+        Input::Column(c)
+            if kind
+                .columns
+                .get(*c)
+                .is_some_and(|s| s.from_data() && s.ty != ValueType::Category) =>
+        {
+            Some((*c, Box::new(|v| v)))
+        }
+        Input::Ratio { num, den, .. } => {
+            let d = col(*den);
+            (d > 0.0).then(|| {
+                (
+                    *num,
+                    Box::new(move |v: f64| v * d) as Box<dyn Fn(f64) -> f64>,
+                )
+            })
+        }
+        Input::Change {
+            col: c, percent, ..
+        } => {
+            let base = frame
+                .baseline
+                .get(*c)
+                .and_then(|b| b.as_ref())
+                .and_then(|b| b.first())
+                .copied()
+                .unwrap_or(0.0);
+            if *percent {
+                (base != 0.0).then(|| {
+                    (
+                        *c,
+                        Box::new(move |v: f64| base + v / 100.0 * base.abs())
+                            as Box<dyn Fn(f64) -> f64>,
+                    )
+                })
+            } else {
+                Some((*c, Box::new(move |v: f64| base + v)))
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The input value at which a monotone method first gives its full points, and the direction.
+fn saturation(ind: &Indicator) -> Option<(f64, bool)> {
+    match &ind.method {
+        Method::Threshold { target, higher, .. } => Some((*target, *higher)),
+        Method::Linear { from, to } => Some((*to, to > from)),
+        Method::Bands(b) => {
+            let best = b
+                .iter()
+                .filter(|x| (x.points - ind.points).abs() < 1e-9)
+                .min_by(|a, c| a.interval.lo.total_cmp(&c.interval.lo))?;
+            let lo = if best.interval.lo.is_finite() {
+                best.interval.lo
+            } else {
+                best.interval.hi
+            };
+            // Bands are monotone when points never fall as the value rises.
+            let mut sorted: Vec<&Band> = b.iter().collect();
+            sorted.sort_by(|a, c| a.interval.lo.total_cmp(&c.interval.lo));
+            let rising = sorted
+                .windows(2)
+                .all(|w| w.first().map(|x| x.points) <= w.get(1).map(|x| x.points));
+            rising.then_some((if best.interval.lo_incl { lo } else { lo + 1e-9 }, true))
+        }
+        Method::Deduct { .. } => Some((0.0, false)),
+        Method::Bonus { per } => Some((ind.points / per, true)),
+        Method::Boolean => Some((1.0, true)),
+        _ => None,
+    }
+}
+
+/// Re-score a one-row copy with column `c` set to `x`: (outcome, total, points of `i`).
+fn rescore(
+    rules: &RuleSet,
+    kind: &Kind,
+    one: &Frame,
+    c: usize,
+    x: f64,
+    i: usize,
+) -> Option<(usize, f64, f64)> {
+    let mut f = one.clone();
+    if let Some(slot) = f.cols.get_mut(c).and_then(|col| col.values.first_mut()) {
+        *slot = x;
+    }
+    let res = evaluate_kind(rules, kind, &f).ok()?;
+    Some((
+        res.outcome.first().copied()? as usize,
+        res.total.first().copied()?,
+        res.points_of(0).get(i).copied()?,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn counterfactuals(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &Frame,
+    res: &KindResult,
+    r: usize,
+    dims: &[DimensionTrace],
+    total: f64,
+    no_veto: bool,
+) -> (Vec<Counterfactual>, Vec<String>) {
+    let best = 0usize;
+    let best_id = kind
+        .outcomes
+        .first()
+        .map(|o| o.id.clone())
+        .unwrap_or_default();
+    let one = frame.row(r);
+    let values = res.values_of(r);
+    let points = res.points_of(r);
+    let mut out = Vec::new();
+    if no_veto {
+        for (i, ind) in kind.indicators.iter().enumerate() {
+            let Some((sat, up)) = saturation(ind) else {
+                continue;
+            };
+            let Some((c, to_col)) = lever(kind, &one, ind) else {
+                continue;
+            };
+            let Some(spec) = kind.columns.get(c) else {
+                continue;
+            };
+            let cur_val = values.get(i).copied().unwrap_or(0.0);
+            if points.get(i).copied().unwrap_or(0.0) >= ind.points {
+                continue;
+            }
+            let from = one
+                .cols
+                .get(c)
+                .and_then(|x| x.values.first())
+                .copied()
+                .unwrap_or(0.0);
+            let integer = matches!(spec.ty, ValueType::Integer | ValueType::Bool);
+            let clamp = |x: f64| {
+                let x = spec.max.map_or(x, |m| x.min(m));
+                spec.min.map_or(x, |m| x.max(m))
+            };
+            let mut far = clamp(to_col(sat));
+            if integer {
+                far = if up { far.ceil() } else { far.floor() };
+            }
+            if (up && far <= from) || (!up && far >= from) {
+                continue;
+            }
+            // Does the full change reach the best outcome? If not, no smaller one will.
+            let Some((o, _, _)) = rescore(rules, kind, &one, c, far, i) else {
+                continue;
+            };
+            if o != best {
+                continue;
+            }
+            // The smallest change, by bisection on a monotone method.
+            let (mut lo, mut hi) = (from, far);
+            for _ in 0..60 {
+                let mid = (lo + hi) / 2.0;
+                let mid = if integer {
+                    if up {
+                        mid.ceil()
+                    } else {
+                        mid.floor()
+                    }
+                } else {
+                    mid
+                };
+                if mid == lo || mid == hi {
+                    break;
+                }
+                match rescore(rules, kind, &one, c, mid, i) {
+                    Some((o, _, _)) if o == best => hi = mid,
+                    _ => lo = mid,
+                }
+                if !integer && (hi - lo).abs() < 1e-6 {
+                    break;
+                }
+            }
+            // A value people can enter: rounded outward to the column's precision.
+            let step = if integer {
+                1.0
+            } else {
+                10f64.powi(-(rules.precision as i32 + 1))
+            };
+            let mut to = if integer {
+                hi
+            } else if up {
+                (hi / step).ceil() * step
+            } else {
+                (hi / step).floor() * step
+            };
+            to = clamp(round_dp(to, rules.precision + 1));
+            let Some((o, total_to, points_to)) = rescore(rules, kind, &one, c, to, i) else {
+                continue;
+            };
+            if o != best {
+                continue;
+            }
+            let _ = cur_val;
+            out.push(Counterfactual {
+                indicator: ind.id.clone(),
+                column: spec.name.clone(),
+                from,
+                to,
+                points_from: points.get(i).copied().unwrap_or(0.0),
+                points_to,
+                total_to,
+                outcome: best_id.clone(),
+            });
+        }
+        out.sort_by(|a, b| {
+            let da = (a.points_to - a.points_from).abs();
+            let db = (b.points_to - b.points_from).abs();
+            da.total_cmp(&db).then(a.indicator.cmp(&b.indicator))
+        });
+    }
+    let mut shortfalls = Vec::new();
+    if out.is_empty() {
+        for d in dims.iter().filter(|d| d.below_min) {
+            let min = d.min.unwrap_or(0.0);
+            shortfalls.push(format!(
+                "{} needs {} more points ({} → {})",
+                d.label,
+                fmt_num(round_dp(min - d.score, rules.precision)),
+                fmt_num(d.score),
+                fmt_num(min)
+            ));
+        }
+        if let Some(line) = pass_line(kind) {
+            if total < line {
+                shortfalls.push(format!(
+                    "the total needs {} more points ({} → {})",
+                    fmt_num(round_dp(line - total, rules.precision)),
+                    fmt_num(total),
+                    fmt_num(line)
+                ));
+            }
+        }
+    }
+    (out, shortfalls)
+}
+
+/// The total the best outcome asks for, when its condition is a plain `total >= X`.
+fn pass_line(kind: &Kind) -> Option<f64> {
+    let Some(Condition::All(cmps)) = kind.outcomes.first().and_then(|o| o.condition.as_ref())
+    else {
+        return None;
+    };
+    cmps.iter().find_map(|c| match (&c.left, &c.op) {
+        (Operand::Var(Var::Total), Some((Op::Ge | Op::Gt, Operand::Num(x)))) => Some(*x),
+        _ => None,
+    })
+}

@@ -1,0 +1,162 @@
+//! `bangfu explain`: traces pinned by snapshots, and counterfactuals confirmed by re-running.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bangfu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_village_explanation() {
+    let o = bangfu(&["explain", "V18"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("explain_village_v18", stdout(&o));
+    let j = bangfu(&["explain", "V18", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&j.stdout).unwrap();
+    for key in [
+        "indicators",
+        "dimensions",
+        "gates",
+        "outcome",
+        "counterfactuals",
+    ] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    let i0 = &v["indicators"][0];
+    for key in ["id", "input", "points", "max"] {
+        assert!(i0.get(key).is_some(), "indicators[].{key}");
+    }
+    insta::assert_json_snapshot!("explain_village_v18_json", v);
+}
+
+#[test]
+fn a_department_explanation() {
+    let o = bangfu(&["explain", "D02"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("explain_department_d02", stdout(&o));
+    let j = bangfu(&["explain", "D02", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&j.stdout).unwrap();
+    insta::assert_json_snapshot!("explain_department_d02_json", v);
+}
+
+#[test]
+fn every_counterfactual_of_a_continuing_village_makes_it_exit() {
+    let v: Value = serde_json::from_slice(&bangfu(&["run", "--format", "json"]).stdout).unwrap();
+    let continuing: Vec<String> = v["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["outcome"] == "continue")
+        .map(|x| x["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut confirmed = 0;
+    for id in continuing {
+        let e: Value =
+            serde_json::from_slice(&bangfu(&["explain", &id, "--format", "json"]).stdout).unwrap();
+        let below: Vec<&Value> = e["dimensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["below_min"] == true)
+            .collect();
+        let cfs = e["counterfactuals"].as_array().unwrap();
+        // Either a change that works, or the shortfall per dimension.
+        assert!(
+            !cfs.is_empty()
+                || !e["shortfalls"].as_array().unwrap().is_empty()
+                || !e["vetoes"].as_array().unwrap().is_empty(),
+            "{id}"
+        );
+        if !below.is_empty() && cfs.is_empty() {
+            continue;
+        }
+        for cf in cfs {
+            let tmp = tempfile::tempdir().unwrap();
+            let data = tmp.path().join("data");
+            copy_dir(&root().join("data/sample"), &data);
+            let csv = data.join("villages.csv");
+            let text = std::fs::read_to_string(&csv).unwrap();
+            let mut lines: Vec<String> = text.lines().map(String::from).collect();
+            let header: Vec<String> = lines[0].split(',').map(String::from).collect();
+            let col = header
+                .iter()
+                .position(|h| h == cf["column"].as_str().unwrap())
+                .unwrap();
+            let row = lines
+                .iter()
+                .position(|l| l.starts_with(&format!("{id},")))
+                .unwrap();
+            let mut fields: Vec<String> = lines[row].split(',').map(String::from).collect();
+            let to = cf["to"].as_f64().unwrap();
+            fields[col] = if fields[col] == "true" || fields[col] == "false" {
+                (to != 0.0).to_string()
+            } else {
+                format!("{to}")
+            };
+            lines[row] = fields.join(",");
+            std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+            let o = bangfu(&["run", "--format", "json", "--data", data.to_str().unwrap()]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let after: Value = serde_json::from_slice(&o.stdout).unwrap();
+            let village = after["villages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["id"] == id.as_str())
+                .unwrap()
+                .clone();
+            assert_eq!(village["outcome"], "exit", "{id}: {cf}");
+            assert_eq!(village["total"], cf["total_to"], "{id}: {cf}");
+            confirmed += 1;
+        }
+    }
+    assert!(confirmed >= 3, "only {confirmed} counterfactuals confirmed");
+}
+
+#[test]
+fn an_unknown_id_suggests_the_closest() {
+    let o = bangfu(&["explain", "V1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no village or unit with id `V1`") && err.contains("closest ids are `V10`"),
+        "{err}"
+    );
+}
