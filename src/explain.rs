@@ -712,8 +712,11 @@ fn unit_trace(
     }
 }
 
+/// Maps an indicator's input value back to the value of the column it is computed from.
+type ToColumn = Box<dyn Fn(f64) -> f64>;
+
 /// The column a counterfactual changes for an indicator, and how an input value maps back to it.
-fn lever(kind: &Kind, frame: &Frame, ind: &Indicator) -> Option<(usize, Box<dyn Fn(f64) -> f64>)> {
+fn lever(kind: &Kind, frame: &Frame, ind: &Indicator) -> Option<(usize, ToColumn)> {
     let col = |c: usize| {
         frame
             .cols
