@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cli;
+pub mod compare;
 pub mod data;
 pub mod diag;
 pub mod engine;
@@ -16,6 +17,7 @@ pub mod exit;
 pub mod explain;
 pub mod report;
 pub mod rules;
+pub mod scenario;
 pub mod script;
 
 pub use diag::{Diagnostic, Severity};

@@ -507,3 +507,12 @@ fn a_veto_fails_the_village_whatever_its_score() {
     assert_eq!(v01["grade"], "fail");
     assert_eq!(v01["gates"], serde_json::json!(["collective_petition"]));
 }
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in ["check", "run", "explain", "compare"] {
+        let o = bangfu(&[cmd, "--help"]);
+        assert_eq!(o.status.code(), Some(0), "{cmd}");
+        assert!(stdout(&o).contains("Examples:"), "{cmd}");
+    }
+}

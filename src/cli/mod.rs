@@ -2,6 +2,7 @@
 //! per subcommand.
 
 mod check;
+mod compare;
 mod explain;
 mod output;
 mod pipeline;
@@ -45,6 +46,9 @@ pub struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// The folder of scenario files.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
     /// Write result files into this folder.
     #[arg(long, global = true, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -71,9 +75,22 @@ pub enum Command {
     Check,
     /// Score every village and unit, decide outcomes, and report.
     #[command(
-        after_help = "Examples:\n  bangfu run\n  bangfu run --format md > report.md\n  bangfu run --out results/ --quiet\n  bangfu run --rules rules/ --data data/sample/ --threads 1"
+        after_help = "Examples:\n  bangfu run\n  bangfu run --format md > report.md\n  bangfu run --out results/ --quiet\n  bangfu run --scenario pass_line_75\n  bangfu run --rules rules/ --data data/sample/ --threads 1"
     )]
-    Run,
+    Run {
+        /// Apply this what-if scenario (a name in `scenarios/`, or a file).
+        #[arg(long, value_name = "NAME")]
+        scenario: Option<String>,
+    },
+    /// What-if: the baseline and each scenario side by side, and every decision that changes.
+    #[command(
+        after_help = "Examples:\n  bangfu compare                      # every scenario in scenarios/\n  bangfu compare pass_line_75 economy_min_15\n  bangfu compare --format json"
+    )]
+    Compare {
+        /// Scenario names (default: every scenario in the scenarios folder).
+        #[arg(value_name = "SCENARIO")]
+        names: Vec<String>,
+    },
     /// Explain one village's or unit's decision, and what would change it.
     #[command(
         after_help = "Examples:\n  bangfu explain V14\n  bangfu explain D33 --kind department\n  bangfu explain V14 --format json"
@@ -96,6 +113,7 @@ pub struct Options {
     pub data_given: bool,
     pub format: Format,
     pub out: Option<PathBuf>,
+    pub scenarios: PathBuf,
     pub quiet: bool,
     pub color: bool,
 }
@@ -151,12 +169,23 @@ pub fn run_cli(cli: Cli) -> Exit {
         data: cli.data.unwrap_or_else(|| default_dir("data/sample")),
         format: cli.format,
         out: cli.out,
+        scenarios: cli.scenarios.unwrap_or_else(|| default_dir("scenarios")),
         quiet: cli.quiet,
         color,
     };
     match cli.command {
         Command::Check => check::run(&opts),
-        Command::Run => run::run(&opts),
+        Command::Run { scenario } => run::run(&opts, scenario.as_deref()),
+        Command::Compare { names } => compare::run(&opts, &names),
         Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

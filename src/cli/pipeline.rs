@@ -7,6 +7,57 @@ use crate::data::{DataError, DataSet, Frame};
 use crate::engine::{evaluate_kind, EvalError, KindResult};
 use crate::exit::Exit;
 use crate::rules::RuleSet;
+use crate::scenario::Scenario;
+
+/// Load a scenario and its bases (exit 3 when it is invalid).
+pub fn load_scenario(opts: &Options, name: &str) -> Result<Scenario, Exit> {
+    crate::scenario::load(&opts.scenarios, name).map_err(|d| {
+        print_diags(&d, opts.color);
+        Exit::InvalidRules
+    })
+}
+
+/// Load and compile the rule set with a scenario's overlays.
+pub fn load_rules_for(opts: &Options, sc: Option<&Scenario>) -> Result<RuleSet, Exit> {
+    let Some(sc) = sc else {
+        return load_rules(opts);
+    };
+    let files = crate::rules::load::read_files(&opts.rules).map_err(|d| {
+        print_diags(&d, opts.color);
+        Exit::InvalidRules
+    })?;
+    let files = crate::scenario::apply(&files, sc).map_err(|d| {
+        print_diags(&d, opts.color);
+        crate::errln!(
+            "scenario `{}` does not apply to the rule set in `{}`",
+            sc.name,
+            opts.rules.display()
+        );
+        Exit::InvalidRules
+    })?;
+    crate::rules::load_files(&files)
+        .map(|(r, _)| r)
+        .map_err(|d| {
+            print_diags(&d, opts.color);
+            crate::errln!("with scenario `{}`, the rule set is invalid", sc.name);
+            Exit::InvalidRules
+        })
+}
+
+/// Apply a scenario's data changes to a loaded primary frame.
+pub fn adjust_data(
+    opts: &Options,
+    rules: &RuleSet,
+    frame: &mut Frame,
+    sc: Option<&Scenario>,
+) -> Result<(), Exit> {
+    let Some(sc) = sc else { return Ok(()) };
+    let file = frame.file.clone();
+    crate::scenario::apply_data(&rules.primary, frame, &sc.data_changes(), &file).map_err(|e| {
+        print_data_errors(&e, opts.color);
+        Exit::InvalidData
+    })
+}
 
 /// Load and compile the rule set, printing problems; warnings are not printed here.
 pub fn load_rules(opts: &Options) -> Result<RuleSet, Exit> {

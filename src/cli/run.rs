@@ -1,6 +1,6 @@
 //! `bangfu run`: score and decide every entity, print the summary and tables, write results.
 
-use super::pipeline::{evaluate, load_data, load_rules};
+use super::pipeline::{adjust_data, evaluate, load_data, load_rules_for, load_scenario};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::table::{entities, summary, Flavor};
@@ -20,7 +20,7 @@ fn all_tables(view: &RunView, flavor: Flavor) -> String {
 }
 
 /// Run the `run` command.
-pub fn run(opts: &Options) -> Exit {
+pub fn run(opts: &Options, scenario: Option<&str>) -> Exit {
     let timing = std::env::var_os("BANGFU_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -28,14 +28,21 @@ pub fn run(opts: &Options) -> Exit {
             crate::errln!("[timing] {what}: {:.3}s", t0.elapsed().as_secs_f64());
         }
     };
-    let rules = match load_rules(opts) {
+    let sc = match scenario.map(|s| load_scenario(opts, s)).transpose() {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let rules = match load_rules_for(opts, sc.as_ref()) {
         Ok(r) => r,
         Err(e) => return e,
     };
-    let (ds, frame) = match load_data(opts, &rules) {
+    let (ds, mut frame) = match load_data(opts, &rules) {
         Ok(x) => x,
         Err(e) => return e,
     };
+    if let Err(e) = adjust_data(opts, &rules, &mut frame, sc.as_ref()) {
+        return e;
+    }
     lap("rules and data loaded");
     let result = match evaluate(opts, &rules, &frame) {
         Ok(r) => r,
@@ -67,7 +74,7 @@ pub fn run(opts: &Options) -> Exit {
             .collect(),
         data_sha256,
         data_files,
-        scenario: None,
+        scenario: sc.as_ref().map(|s| (s.name.clone(), s.sha256.clone())),
     };
 
     if let Some(dir) = &opts.out {

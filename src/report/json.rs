@@ -29,7 +29,7 @@ pub fn manifest(v: &RunView) -> Value {
             "sha256": v.data_sha256,
             "files": v.data_files.iter().map(|(f, h)| json!({"path": f, "sha256": h})).collect::<Vec<_>>(),
         },
-        "scenario": v.scenario,
+        "scenario": v.scenario.as_ref().map(|(n, h)| json!({"name": n, "sha256": h})),
         "precision": rules.precision,
         "parameters": params,
     })

@@ -20,7 +20,8 @@ pub struct RunView<'a> {
     pub units: Vec<KindView<'a>>,
     pub data_sha256: String,
     pub data_files: Vec<(String, String)>,
-    pub scenario: Option<String>,
+    /// The scenario applied: its name and the SHA-256 of its file.
+    pub scenario: Option<(String, String)>,
 }
 
 /// One kind's frame and results.

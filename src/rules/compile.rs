@@ -1616,7 +1616,7 @@ impl KindCompiler<'_> {
                 "`{name}` is a grade or category value: write it in quotes, \"{name}\""
             ));
         }
-        // A near miss of a rule name is a typo, not a new data column.
+        // A near miss of a rule name (a letter or two off) is a typo, not a new data column.
         let known = self
             .params
             .iter()
@@ -1624,7 +1624,10 @@ impl KindCompiler<'_> {
             .chain(names.dims.iter().map(|d| d.id.as_str()))
             .chain(names.gates.iter().map(String::as_str))
             .chain(["total", "grade", "failed", "any_gate"]);
-        if let Some(s) = did_you_mean(name, known) {
+        if let Some(s) = known
+            .min_by_key(|k| strsim::levenshtein(name, k))
+            .filter(|k| strsim::levenshtein(name, k) <= 2 && *k != name)
+        {
             if !self.columns.iter().any(|c| c.name == name) {
                 return Err(format!("unknown name `{name}` (did you mean `{s}`?)"));
             }

@@ -1,0 +1,274 @@
+//! `bangfu compare`: the baseline and each scenario side by side, evaluated in parallel over
+//! data parsed once.
+
+use super::pipeline::{
+    adjust_data, evaluate, evaluate_units, load_data, load_rules, load_rules_for, load_scenario,
+};
+use super::{Format, Options};
+use crate::compare::{diff, AwardChange, Change, Evaluated};
+use crate::data::Frame;
+use crate::exit::Exit;
+use crate::report::short_label;
+use crate::report::summary::{grade_counts, outcome_counts};
+use crate::rules::model::Kind;
+use crate::rules::RuleSet;
+use rayon::prelude::*;
+use serde_json::json;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+/// Whether two compiled kinds read the same data columns the same way (so a frame loaded for
+/// one serves the other).
+fn same_columns(a: &Kind, b: &Kind) -> bool {
+    a.text_columns == b.text_columns
+        && a.label_column == b.label_column
+        && a.columns.len() == b.columns.len()
+        && a.columns.iter().zip(&b.columns).all(|(x, y)| {
+            x.name == y.name
+                && x.ty == y.ty
+                && x.min == y.min
+                && x.max == y.max
+                && x.missing == y.missing
+                && x.baseline == y.baseline
+                && x.categories == y.categories
+        })
+}
+
+/// Run the `compare` command.
+pub fn run(opts: &Options, names: &[String]) -> Exit {
+    let names: Vec<String> = if names.is_empty() {
+        crate::scenario::list(&opts.scenarios)
+    } else {
+        names.to_vec()
+    };
+    if names.is_empty() {
+        crate::errln!(
+            "error: no scenarios to compare in `{}`",
+            opts.scenarios.display()
+        );
+        crate::errln!("  help: add scenario files there, or name them: `bangfu compare NAME …`");
+        return Exit::Usage;
+    }
+    let rules = match load_rules(opts) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let (ds, frame) = match load_data(opts, &rules) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let scenarios = match names
+        .iter()
+        .map(|n| load_scenario(opts, n))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let evaluate_all =
+        |rules: RuleSet, frame: Frame, name: String, label: String| -> Result<Evaluated, Exit> {
+            let result = evaluate(opts, &rules, &frame)?;
+            let units = evaluate_units(opts, &rules, &ds, &frame, &result)?;
+            Ok(Evaluated {
+                name,
+                label,
+                rules,
+                frame,
+                result,
+                units,
+            })
+        };
+    // Scenarios run in parallel; each reuses the parsed data unless it reads other columns.
+    let evaluated: Vec<Result<Evaluated, Exit>> = scenarios
+        .par_iter()
+        .map(|sc| {
+            let srules = load_rules_for(opts, Some(sc))?;
+            let mut sframe = if same_columns(&srules.primary, &rules.primary) {
+                frame.clone()
+            } else {
+                load_data(opts, &srules)?.1
+            };
+            adjust_data(opts, &srules, &mut sframe, Some(sc))?;
+            evaluate_all(srules, sframe, sc.name.clone(), sc.label.clone())
+        })
+        .collect();
+    let base = match evaluate_all(
+        rules,
+        frame,
+        "baseline".into(),
+        "现行细则 (baseline)".into(),
+    ) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let mut all = Vec::new();
+    for e in evaluated {
+        match e {
+            Ok(x) => all.push(x),
+            Err(code) => return code,
+        }
+    }
+    let mut changes: Vec<Change> = Vec::new();
+    let mut awards: Vec<AwardChange> = Vec::new();
+    for sc in &all {
+        let (c, a) = diff(&base, sc);
+        changes.extend(c);
+        awards.extend(a);
+    }
+    let runs: Vec<&Evaluated> = std::iter::once(&base).chain(all.iter()).collect();
+    if opts.format == Format::Json {
+        let scenarios: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|e| {
+                let counts: serde_json::Map<String, serde_json::Value> = e
+                    .views()
+                    .iter()
+                    .map(|v| (v.kind.name.clone(), json!(outcome_counts(v).into_iter().map(|(id, _, c)| (id, json!(c))).collect::<serde_json::Map<_, _>>())))
+                    .collect();
+                let grades: serde_json::Map<String, serde_json::Value> = e
+                    .views()
+                    .iter()
+                    .map(|v| (v.kind.name.clone(), json!(grade_counts(v).into_iter().map(|(id, _, c)| (id, json!(c))).collect::<serde_json::Map<_, _>>())))
+                    .collect();
+                let funds: serde_json::Map<String, serde_json::Value> = e
+                    .units
+                    .iter()
+                    .filter_map(|u| Some((e.rules.units.get(u.kind)?.name.clone(), json!({"budget": u.fund.as_ref()?.budget, "paid": u.fund.as_ref()?.paid, "recipients": u.fund.as_ref()?.recipients}))))
+                    .collect();
+                json!({"name": e.name, "label": e.label, "counts": counts, "grades": grades, "funds": funds})
+            })
+            .collect();
+        let doc = json!({"scenarios": scenarios, "changes": changes, "awards": awards});
+        crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return Exit::Ok;
+    }
+    if !opts.quiet {
+        crate::outln!("{}", render(&runs, &changes, &awards));
+    }
+    Exit::Ok
+}
+
+fn render(runs: &[&Evaluated], changes: &[Change], awards: &[AwardChange]) -> String {
+    let mut out = String::new();
+    let Some(base) = runs.first() else { return out };
+    out.push_str("情景 (scenarios)\n");
+    for (i, e) in runs.iter().enumerate() {
+        out.push_str(&format!(
+            "  {}{}: {}\n",
+            if i == 0 { "" } else { "S" },
+            if i == 0 {
+                "baseline".to_string()
+            } else {
+                format!("{i} {}", e.name)
+            },
+            e.label
+        ));
+    }
+    out.push('\n');
+    // Outcome and grade counts side by side, per kind.
+    for (k, bv) in base.views().iter().enumerate() {
+        let mut b = Builder::default();
+        let mut head = vec![
+            format!("{}", short_label(&bv.kind.label)),
+            "baseline".to_string(),
+        ];
+        head.extend((1..runs.len()).map(|i| format!("S{i}")));
+        b.push_record(head);
+        for (id, label, _) in outcome_counts(bv) {
+            let mut row = vec![format!("{id} {}", brief(&label))];
+            for e in runs {
+                let views = e.views();
+                let c = views
+                    .get(k)
+                    .map(|v| {
+                        outcome_counts(v)
+                            .into_iter()
+                            .find(|(o, _, _)| *o == id)
+                            .map_or(0, |x| x.2)
+                    })
+                    .unwrap_or(0);
+                row.push(c.to_string());
+            }
+            b.push_record(row);
+        }
+        for (id, label, _) in grade_counts(bv) {
+            let mut row = vec![format!("  {id} {}", short_label(&label))];
+            for e in runs {
+                let views = e.views();
+                let c = views
+                    .get(k)
+                    .map(|v| {
+                        grade_counts(v)
+                            .into_iter()
+                            .find(|(g, _, _)| *g == id)
+                            .map_or(0, |x| x.2)
+                    })
+                    .unwrap_or(0);
+                row.push(c.to_string());
+            }
+            b.push_record(row);
+        }
+        let mut t = b.build();
+        t.with(Style::psql());
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
+    out.push_str(&format!("变化 (changes): {}\n", changes.len()));
+    if !changes.is_empty() {
+        let mut b = Builder::default();
+        b.push_record([
+            "scenario", "kind", "id", "name", "outcome", "grade", "total", "reason",
+        ]);
+        for c in changes {
+            let arrow = |a: &str, b: &str| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a} → {b}")
+                }
+            };
+            b.push_record([
+                c.scenario.clone(),
+                c.kind.clone(),
+                c.entity.clone(),
+                c.label.clone(),
+                arrow(&c.from.outcome, &c.to.outcome),
+                arrow(&c.from.grade, &c.to.grade),
+                if c.from.total == c.to.total {
+                    format!("{:.2}", c.to.total)
+                } else {
+                    format!("{:.2} → {:.2}", c.from.total, c.to.total)
+                },
+                c.reason.clone(),
+            ]);
+        }
+        let mut t = b.build();
+        t.with(Style::psql());
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    if !awards.is_empty() {
+        out.push_str(&format!("\n奖励变化 (award changes): {}\n", awards.len()));
+        let mut b = Builder::default();
+        b.push_record(["scenario", "kind", "id", "name", "award (yuan)"]);
+        for a in awards {
+            b.push_record([
+                a.scenario.clone(),
+                a.kind.clone(),
+                a.entity.clone(),
+                a.label.clone(),
+                format!("{} → {}", a.from, a.to),
+            ]);
+        }
+        let mut t = b.build();
+        t.with(Style::psql());
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+fn brief(label: &str) -> &str {
+    let s = short_label(label);
+    s.split(['，', ',', ';', '；']).next().unwrap_or(s)
+}

@@ -1,0 +1,150 @@
+//! Comparing evaluations: the baseline against each scenario — outcome and grade counts, every
+//! entity whose outcome or grade changed with the reason, and award changes.
+
+use crate::data::Frame;
+use crate::engine::units::UnitResult;
+use crate::engine::KindResult;
+use crate::report::summary::reasons;
+use crate::report::KindView;
+use crate::rules::RuleSet;
+use serde::Serialize;
+
+/// One evaluation: the baseline or a scenario.
+pub struct Evaluated {
+    pub name: String,
+    pub label: String,
+    pub rules: RuleSet,
+    pub frame: Frame,
+    pub result: KindResult,
+    pub units: Vec<UnitResult>,
+}
+
+impl Evaluated {
+    /// Views of every kind: the primary first, then the units.
+    pub fn views(&self) -> Vec<KindView<'_>> {
+        std::iter::once(KindView {
+            kind: &self.rules.primary,
+            frame: &self.frame,
+            result: &self.result,
+            unit: None,
+        })
+        .chain(
+            self.units
+                .iter()
+                .filter_map(|u| KindView::of_unit(&self.rules, u)),
+        )
+        .collect()
+    }
+}
+
+/// An entity whose decision changed under a scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub scenario: String,
+    pub kind: String,
+    pub entity: String,
+    pub label: String,
+    pub from: Decision,
+    pub to: Decision,
+    pub reason: String,
+}
+
+/// An outcome, a grade and a total.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Decision {
+    pub outcome: String,
+    pub grade: String,
+    pub total: f64,
+}
+
+/// A unit whose award changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AwardChange {
+    pub scenario: String,
+    pub kind: String,
+    pub entity: String,
+    pub label: String,
+    pub from: i64,
+    pub to: i64,
+}
+
+fn decision(v: &KindView, r: usize) -> Decision {
+    Decision {
+        outcome: v.outcome_id(r).to_string(),
+        grade: v.grade_id(r).to_string(),
+        total: v.result.total.get(r).copied().unwrap_or(0.0),
+    }
+}
+
+/// Every change of outcome or grade, and of award, from `base` to `sc`.
+pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>) {
+    let mut changes = Vec::new();
+    let mut awards = Vec::new();
+    let sviews = sc.views();
+    for bv in base.views() {
+        let Some(sv) = sviews.iter().find(|v| v.kind.name == bv.kind.name) else {
+            continue;
+        };
+        for r in 0..bv.frame.len() {
+            let id = bv.frame.id(r);
+            let Some(s) = sv.frame.find(id) else {
+                continue; // left out of a subset: not assessed in this scenario
+            };
+            let (from, to) = (decision(&bv, r), decision(sv, s));
+            if from.outcome != to.outcome || from.grade != to.grade {
+                let worse = sv.kind.outcomes.iter().position(|o| o.id == to.outcome)
+                    > bv.kind.outcomes.iter().position(|o| o.id == from.outcome);
+                let reason = if worse || from.outcome == to.outcome {
+                    let mut why = reasons(&sc.rules, sv, s);
+                    for n in sv.notes(s) {
+                        if !why.is_empty() {
+                            why.push_str("; ");
+                        }
+                        why.push_str(n);
+                    }
+                    if why.is_empty() {
+                        why = format!("total {} → {}", fmt(from.total), fmt(to.total));
+                    }
+                    why
+                } else if !sv.notes(s).is_empty() {
+                    sv.notes(s).join("; ")
+                } else {
+                    let was = reasons(&base.rules, &bv, r);
+                    if was.is_empty() {
+                        format!("total {} → {}", fmt(from.total), fmt(to.total))
+                    } else {
+                        format!(
+                            "no longer: {was} (total {} → {})",
+                            fmt(from.total),
+                            fmt(to.total)
+                        )
+                    }
+                };
+                changes.push(Change {
+                    scenario: sc.name.clone(),
+                    kind: bv.kind.name.clone(),
+                    entity: id.to_string(),
+                    label: bv.frame.label(r).to_string(),
+                    from,
+                    to,
+                    reason,
+                });
+            }
+            if bv.unit.is_some() && bv.award(r) != sv.award(s) {
+                awards.push(AwardChange {
+                    scenario: sc.name.clone(),
+                    kind: bv.kind.name.clone(),
+                    entity: id.to_string(),
+                    label: bv.frame.label(r).to_string(),
+                    from: bv.award(r),
+                    to: sv.award(s),
+                });
+            }
+        }
+    }
+    (changes, awards)
+}
+
+fn fmt(x: f64) -> String {
+    format!("{x:.2}")
+}

@@ -1,0 +1,653 @@
+//! What-if scenarios: named overlays on a rule set (parameters, any field by a stable path,
+//! gates switched off or on, indicators and gates added or removed) and on the data (scale or
+//! set a column, keep a named subset). Overlays apply to the parsed YAML before it is typed,
+//! so a scenario is validated exactly as the rule set is.
+
+use crate::data::{DataError, Frame};
+use crate::diag::{closest, did_you_mean, Diagnostic, Location, SourceFile};
+use crate::rules::load::{RuleFiles, YamlFile};
+use crate::rules::model::{Kind, ValueType};
+use crate::rules::schema;
+use crate::rules::yaml_index::PathIndex;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_yaml::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A scenario file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Another scenario this one builds on.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Parameter values.
+    #[serde(default)]
+    pub parameters: IndexMap<String, f64>,
+    /// Any rule-set field by its stable path: `village.dimensions.economy.min`.
+    #[serde(default)]
+    pub set: IndexMap<String, Value>,
+    #[serde(default)]
+    pub gates: Option<GateSwitch>,
+    /// Kind → indicator ids to remove.
+    #[serde(default)]
+    pub remove_indicators: IndexMap<String, Vec<String>>,
+    /// Kind → indicator definitions to add (as in a kind file).
+    #[serde(default)]
+    pub add_indicators: IndexMap<String, Vec<Value>>,
+    /// Kind → gate definitions to add.
+    #[serde(default)]
+    pub add_gates: IndexMap<String, Vec<Value>>,
+    #[serde(default)]
+    pub data: Option<DataChanges>,
+}
+
+/// Gates to switch off or on, as `KIND.GATE` or just `GATE` of the primary kind.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateSwitch {
+    #[serde(default)]
+    pub off: Vec<String>,
+    #[serde(default)]
+    pub on: Vec<String>,
+}
+
+/// Changes to the primary table's data.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataChanges {
+    /// Column → factor.
+    #[serde(default)]
+    pub scale: IndexMap<String, f64>,
+    /// Column → value.
+    #[serde(default)]
+    pub set: IndexMap<String, f64>,
+    #[serde(default)]
+    pub subset: Option<Subset>,
+}
+
+/// A named subset of the primary entities: listed ids, or those meeting plain comparisons on
+/// text and category columns (`village_type == unstable`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subset {
+    pub name: String,
+    #[serde(default)]
+    pub ids: Vec<String>,
+    #[serde(default, rename = "where")]
+    pub filter: Vec<String>,
+}
+
+/// A scenario with its chain of bases resolved, base first.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub label: String,
+    pub file: PathBuf,
+    pub sha256: String,
+    /// The overlays, base first.
+    pub chain: Vec<(Arc<SourceFile>, RawScenario)>,
+}
+
+impl Scenario {
+    /// The data changes of the whole chain, base first.
+    pub fn data_changes(&self) -> Vec<&DataChanges> {
+        self.chain
+            .iter()
+            .filter_map(|(_, s)| s.data.as_ref())
+            .collect()
+    }
+}
+
+fn file_loc(src: &Arc<SourceFile>, line: usize) -> Location {
+    Location {
+        file: Some(src.clone()),
+        line,
+        col: if line > 0 { 1 } else { 0 },
+        len: 1,
+        path: None,
+    }
+}
+
+/// Where scenario `name` lives: a path, or `DIR/NAME.yaml`.
+fn scenario_path(dir: &Path, name: &str) -> PathBuf {
+    let p = PathBuf::from(name);
+    if p.extension().is_some_and(|e| e == "yaml" || e == "yml") || p.is_file() {
+        p
+    } else {
+        dir.join(format!("{name}.yaml"))
+    }
+}
+
+/// The scenario names in `dir`, sorted.
+pub fn list(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Load a scenario and its bases (cycles are errors).
+pub fn load(dir: &Path, name: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut chain: Vec<(Arc<SourceFile>, RawScenario)> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut next = Some(name.to_string());
+    let mut first_file = None;
+    let mut sha = String::new();
+    while let Some(n) = next.take() {
+        let path = scenario_path(dir, &n);
+        if seen.contains(&n) {
+            let src = chain.last().map(|(s, _)| s.clone());
+            let mut cycle = seen.clone();
+            cycle.push(n.clone());
+            return Err(vec![Diagnostic::error(
+                format!("scenario bases form a cycle: {}", cycle.join(" → ")),
+                src.map(|s| file_loc(&s, 0)).unwrap_or_default(),
+            )
+            .with_help("a scenario may build on another, but not on itself")]);
+        }
+        seen.push(n.clone());
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(_) => {
+                let names = list(dir);
+                let help = did_you_mean(&n, names.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the scenarios in `{}` are: {}",
+                            dir.display(),
+                            names.join(", ")
+                        )
+                    });
+                return Err(vec![Diagnostic::error(
+                    format!("no scenario `{n}` (looked for `{}`)", path.display()),
+                    Location::default(),
+                )
+                .with_help(help)]);
+            }
+        };
+        if first_file.is_none() {
+            first_file = Some(path.clone());
+            sha = crate::rules::load::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        }
+        let src = Arc::new(SourceFile {
+            name: path.display().to_string(),
+            text: text.clone().into(),
+        });
+        let raw: RawScenario = serde_yaml::from_str(&text).map_err(|e| {
+            let line = e.location().map(|l| l.line()).unwrap_or(0);
+            let msg = e.to_string();
+            let msg = msg
+                .split(" at line ")
+                .next()
+                .unwrap_or(&msg)
+                .replace("unknown field", "unknown key");
+            vec![Diagnostic::error(msg, file_loc(&src, line))]
+        })?;
+        next = raw.base.clone();
+        chain.push((src, raw));
+    }
+    chain.reverse();
+    let (name_field, label) = chain
+        .last()
+        .map(|(_, s)| (s.name.clone(), s.label.clone()))
+        .unwrap_or_default();
+    let name = name_field.unwrap_or_else(|| name.to_string());
+    Ok(Scenario {
+        label: label.unwrap_or_else(|| name.clone()),
+        name,
+        file: first_file.unwrap_or_default(),
+        sha256: sha,
+        chain,
+    })
+}
+
+/// Apply a scenario's rule overlays to a copy of the rule files.
+pub fn apply(files: &RuleFiles, sc: &Scenario) -> Result<RuleFiles, Vec<Diagnostic>> {
+    let mut out = files.clone();
+    let mut diags = Vec::new();
+    let mut touched_header = false;
+    let mut touched: Vec<usize> = Vec::new();
+    for (src, s) in &sc.chain {
+        let line_of = |needle: &str| -> usize {
+            src.text
+                .lines()
+                .position(|l| l.contains(needle))
+                .map_or(0, |i| i + 1)
+        };
+        let err =
+            |msg: String, needle: &str| Diagnostic::error(msg, file_loc(src, line_of(needle)));
+        for (name, value) in &s.parameters {
+            let params = out
+                .header
+                .value
+                .get_mut("parameters")
+                .and_then(Value::as_mapping_mut);
+            let Some(params) = params else {
+                diags.push(err(
+                    format!("the rule set has no parameters, so `{name}` cannot be set"),
+                    name,
+                ));
+                continue;
+            };
+            let key = Value::String(name.clone());
+            match params.get_mut(&key) {
+                Some(Value::Mapping(m)) => {
+                    m.insert(Value::String("value".into()), number(*value));
+                }
+                Some(slot) => *slot = number(*value),
+                None => {
+                    let names: Vec<String> = params
+                        .keys()
+                        .filter_map(|k| k.as_str().map(String::from))
+                        .collect();
+                    let help = did_you_mean(name, names.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"));
+                    diags
+                        .push(err(format!("unknown parameter `{name}`"), name).with_help_opt(help));
+                    continue;
+                }
+            }
+            touched_header = true;
+        }
+        for (path, value) in &s.set {
+            match set_path(&mut out, path, value.clone()) {
+                Ok(Some(k)) => touched.push(k),
+                Ok(None) => touched_header = true,
+                Err((msg, help)) => diags.push(err(msg, path).with_help_opt(help)),
+            }
+        }
+        if let Some(g) = &s.gates {
+            for (ids, on) in [(&g.off, false), (&g.on, true)] {
+                for id in ids {
+                    let (kind, gate) = match id.split_once('.') {
+                        Some((k, g)) => (Some(k), g),
+                        None => (None, id.as_str()),
+                    };
+                    let path = format!(
+                        "{}.gates.{gate}.enabled",
+                        kind.unwrap_or(primary_name(&out).as_str())
+                    );
+                    match set_path(&mut out, &path, Value::Bool(on)) {
+                        Ok(Some(k)) => touched.push(k),
+                        Ok(None) => {}
+                        Err((msg, help)) => diags.push(err(msg, id).with_help_opt(help)),
+                    }
+                }
+            }
+        }
+        for (kind, ids) in &s.remove_indicators {
+            match kind_file(&mut out, kind) {
+                Some((k, f)) => {
+                    touched.push(k);
+                    for id in ids {
+                        if !remove_by_id(&mut f.value, "indicators", id) {
+                            let known = ids_of(&f.value, "indicators");
+                            let help = did_you_mean(id, known.iter().map(String::as_str))
+                                .map(|s| format!("did you mean `{s}`?"));
+                            diags.push(
+                                err(
+                                    format!("kind `{kind}` has no indicator `{id}` to remove"),
+                                    id,
+                                )
+                                .with_help_opt(help),
+                            );
+                        }
+                    }
+                }
+                None => diags.push(err(format!("unknown kind `{kind}`"), kind)),
+            }
+        }
+        for (list, adds) in [("indicators", &s.add_indicators), ("gates", &s.add_gates)] {
+            for (kind, items) in adds {
+                match kind_file(&mut out, kind) {
+                    Some((k, f)) => {
+                        touched.push(k);
+                        if let Some(seq) = f.value.get_mut(list).and_then(Value::as_sequence_mut) {
+                            seq.extend(items.iter().cloned());
+                        } else if let Some(m) = f.value.as_mapping_mut() {
+                            m.insert(Value::String(list.into()), Value::Sequence(items.clone()));
+                        }
+                    }
+                    None => diags.push(err(format!("unknown kind `{kind}`"), kind)),
+                }
+            }
+        }
+    }
+    // Lines in overlaid files no longer match their text: point at YAML paths instead.
+    if touched_header {
+        out.header.index = Arc::new(PathIndex::default());
+    }
+    for k in touched {
+        if let Some(f) = out.kinds.get_mut(k) {
+            f.index = Arc::new(PathIndex::default());
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+fn number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        Value::Number((x as i64).into())
+    } else {
+        Value::Number(x.into())
+    }
+}
+
+fn primary_name(files: &RuleFiles) -> String {
+    files
+        .header
+        .value
+        .get("primary")
+        .and_then(Value::as_str)
+        .unwrap_or("village")
+        .to_string()
+}
+
+fn kind_file<'a>(files: &'a mut RuleFiles, kind: &str) -> Option<(usize, &'a mut YamlFile)> {
+    files
+        .kinds
+        .iter_mut()
+        .enumerate()
+        .find(|(_, f)| f.value.get("kind").and_then(Value::as_str) == Some(kind))
+}
+
+fn ids_of(v: &Value, list: &str) -> Vec<String> {
+    v.get(list)
+        .and_then(Value::as_sequence)
+        .map(|s| {
+            s.iter()
+                .filter_map(|e| e.get("id").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn remove_by_id(v: &mut Value, list: &str, id: &str) -> bool {
+    let Some(seq) = v.get_mut(list).and_then(Value::as_sequence_mut) else {
+        return false;
+    };
+    let before = seq.len();
+    seq.retain(|e| e.get("id").and_then(Value::as_str) != Some(id));
+    seq.len() != before
+}
+
+/// Lists whose elements are addressed by their `id`.
+const ID_LISTS: &[&str] = &[
+    "dimensions",
+    "indicators",
+    "gates",
+    "grades",
+    "outcomes",
+    "totals",
+];
+
+/// Set the value at a stable path. `Ok(Some(k))` when kind file `k` changed, `Ok(None)` for the
+/// header; on error, the message and a suggestion of the closest valid paths.
+fn set_path(
+    files: &mut RuleFiles,
+    path: &str,
+    value: Value,
+) -> Result<Option<usize>, (String, Option<String>)> {
+    let segs: Vec<&str> = path.split('.').collect();
+    let Some((&first, rest)) = segs.split_first() else {
+        return Err(("an empty path".into(), None));
+    };
+    let kinds: Vec<String> = files
+        .kinds
+        .iter()
+        .filter_map(|f| {
+            f.value
+                .get("kind")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
+        .collect();
+    let (target, rest, root, k) = if let Some((k, f)) = kind_file(files, first) {
+        (&mut f.value, rest, schema::Root::Kind, Some(k))
+    } else if schema::fields_at(schema::Root::Header, "").contains(&first) {
+        (
+            &mut files.header.value,
+            segs.as_slice(),
+            schema::Root::Header,
+            None,
+        )
+    } else {
+        let mut options: Vec<&str> = kinds.iter().map(String::as_str).collect();
+        options.extend(schema::fields_at(schema::Root::Header, ""));
+        let near = closest(first, options, 3);
+        return Err((
+            format!("override path `{path}` does not exist: `{first}` is neither an entity kind nor a rule-set field"),
+            Some(format!("paths start with a kind ({}) or a rule-set field; closest: {}", kinds.join(", "), near.join(", "))),
+        ));
+    };
+    let mut node = target;
+    let mut schema_path = String::new();
+    let mut walked = first.to_string();
+    let n = rest.len();
+    for (i, seg) in rest.iter().enumerate() {
+        let last = i + 1 == n;
+        // `bands[2]` addresses a list element by position.
+        let (key, index) = match seg.split_once('[') {
+            Some((k, ix)) => (k, ix.trim_end_matches(']').parse::<usize>().ok()),
+            None => (*seg, None),
+        };
+        let parent_is_id_list = ID_LISTS.contains(&schema_path.rsplit('.').next().unwrap_or(""));
+        if parent_is_id_list && node.is_sequence() {
+            let list_name = schema_path.rsplit('.').next().unwrap_or("").to_string();
+            let ids: Vec<String> = node
+                .as_sequence()
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|e| e.get("id").and_then(Value::as_str).map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let Some(pos) = ids.iter().position(|x| x == key) else {
+                let near = closest(key, ids.iter().map(String::as_str), 3);
+                return Err((
+                    format!(
+                        "override path `{path}` does not exist: no {} `{key}` in `{walked}`",
+                        list_name.trim_end_matches('s')
+                    ),
+                    Some(format!(
+                        "closest: {}",
+                        near.iter()
+                            .map(|x| format!("`{walked}.{x}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ));
+            };
+            node = node
+                .as_sequence_mut()
+                .and_then(|s| s.get_mut(pos))
+                .ok_or(("internal".to_string(), None))?;
+            schema_path.push_str(".#");
+            walked.push('.');
+            walked.push_str(key);
+            if last {
+                *node = value;
+                return Ok(k);
+            }
+            continue;
+        }
+        let allowed = schema::fields_at(root, schema_path.trim_start_matches('.'));
+        let is_map_of_any = matches!(
+            schema_path.rsplit('.').next(),
+            Some("parameters") | Some("columns") | Some("table") | Some("per_grade")
+        );
+        let exists = node.get(key).is_some();
+        if !exists && !allowed.contains(&key) && !is_map_of_any {
+            let near = closest(key, allowed.iter().copied(), 3);
+            return Err((
+                format!("override path `{path}` does not exist: `{walked}` has no field `{key}`"),
+                (!near.is_empty()).then(|| {
+                    format!(
+                        "closest: {}",
+                        near.iter()
+                            .map(|x| format!("`{walked}.{x}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }),
+            ));
+        }
+        let Some(map) = node.as_mapping_mut() else {
+            return Err((
+                format!("override path `{path}` does not exist: `{walked}` is not a map"),
+                None,
+            ));
+        };
+        let kv = Value::String(key.to_string());
+        if last && index.is_none() {
+            map.insert(kv, value);
+            return Ok(k);
+        }
+        if !map.contains_key(&kv) {
+            map.insert(kv.clone(), Value::Mapping(Default::default()));
+        }
+        node = map.get_mut(&kv).ok_or(("internal".to_string(), None))?;
+        schema_path.push('.');
+        schema_path.push_str(if is_map_of_any { "*" } else { key });
+        walked.push('.');
+        walked.push_str(key);
+        if let Some(ix) = index {
+            let len = node.as_sequence().map_or(0, Vec::len);
+            let Some(elem) = node.as_sequence_mut().and_then(|s| s.get_mut(ix)) else {
+                return Err((format!("override path `{path}` does not exist: `{walked}` has {len} elements (from [0])"), None));
+            };
+            node = elem;
+            schema_path.push_str(".#");
+            walked.push_str(&format!("[{ix}]"));
+            if last {
+                *node = value;
+                return Ok(k);
+            }
+        }
+    }
+    Err((format!("override path `{path}` names no field"), None))
+}
+
+/// Apply the data changes to a loaded primary frame.
+pub fn apply_data(
+    kind: &Kind,
+    frame: &mut Frame,
+    changes: &[&DataChanges],
+    file: &str,
+) -> Result<(), Vec<DataError>> {
+    let mut errors = Vec::new();
+    for ch in changes {
+        for (col, factor) in &ch.scale {
+            match kind.column(col).filter(|&c| {
+                kind.columns
+                    .get(c)
+                    .is_some_and(|s| matches!(s.ty, ValueType::Number | ValueType::Integer))
+            }) {
+                Some(c) => {
+                    if let Some(column) = frame.cols.get_mut(c) {
+                        for v in &mut column.values {
+                            *v *= factor;
+                        }
+                    }
+                }
+                None => errors.push(DataError::file(
+                    file.to_string(),
+                    format!(
+                        "the scenario scales `{col}`, which is not a numeric column the rules read"
+                    ),
+                )),
+            }
+        }
+        for (col, value) in &ch.set {
+            match kind.column(col) {
+                Some(c) => {
+                    if let Some(column) = frame.cols.get_mut(c) {
+                        column.values.iter_mut().for_each(|v| *v = *value);
+                        column.missing.clear();
+                    }
+                }
+                None => errors.push(DataError::file(
+                    file.to_string(),
+                    format!("the scenario sets `{col}`, which is not a column the rules read"),
+                )),
+            }
+        }
+        if let Some(sub) = &ch.subset {
+            let keep: Vec<usize> = (0..frame.len())
+                .filter(|&r| {
+                    let id_ok = sub.ids.is_empty() || sub.ids.iter().any(|x| x == frame.id(r));
+                    id_ok
+                        && sub
+                            .filter
+                            .iter()
+                            .all(|f| text_filter(kind, frame, r, f).unwrap_or(false))
+                })
+                .collect();
+            for f in &sub.filter {
+                if let Err(e) = text_filter(kind, frame, 0, f) {
+                    errors.push(DataError::file(
+                        file.to_string(),
+                        format!("subset `{}`: {e}", sub.name),
+                    ));
+                }
+            }
+            let mut baseline = std::mem::take(&mut frame.baseline);
+            frame.permute(&keep);
+            for b in baseline.iter_mut().flatten() {
+                *b = keep.iter().filter_map(|&i| b.get(i).copied()).collect();
+            }
+            frame.baseline = baseline;
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// `column == value` / `!=` on a text or category column of row `r`.
+fn text_filter(kind: &Kind, frame: &Frame, r: usize, f: &str) -> Result<bool, String> {
+    let (col, neg, want) = if let Some((a, b)) = f.split_once("!=") {
+        (a.trim(), true, b.trim())
+    } else if let Some((a, b)) = f.split_once("==") {
+        (a.trim(), false, b.trim())
+    } else {
+        return Err(format!(
+            "`{f}` should be `COLUMN == VALUE` or `COLUMN != VALUE`"
+        ));
+    };
+    let want = want.trim_matches(['"', '\'']);
+    let got = if let Some((_, vals)) = frame.groups.iter().find(|(n, _)| n == col) {
+        vals.get(r).cloned().unwrap_or_default()
+    } else if let Some(c) = kind.column(col) {
+        let column = frame.cols.get(c).ok_or("missing column")?;
+        match kind.columns.get(c).map(|s| s.ty) {
+            Some(ValueType::Category) => column.category(r).to_string(),
+            _ => crate::rules::compile::fmt_num(column.values.get(r).copied().unwrap_or(0.0)),
+        }
+    } else {
+        return Err(format!("`{col}` is not a column the rules read"));
+    };
+    Ok((got == want) != neg)
+}

@@ -1,0 +1,197 @@
+//! Scenarios: `compare` lists changes that `run --scenario` confirms one by one; bad scenarios
+//! are located rule errors.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bangfu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn json(o: &Output) -> Value {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn compare_changes_are_confirmed_by_running_each_scenario() {
+    let cmp = json(&bangfu(&["compare", "--format", "json"]));
+    let scenarios = cmp["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios[0]["name"], "baseline");
+    assert!(
+        scenarios.len() >= 6,
+        "baseline and the five example scenarios"
+    );
+    let changes = cmp["changes"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    let mut runs: HashMap<String, Value> = HashMap::new();
+    for c in changes {
+        let sc = c["scenario"].as_str().unwrap().to_string();
+        let run = runs
+            .entry(sc.clone())
+            .or_insert_with(|| json(&bangfu(&["run", "--scenario", &sc, "--format", "json"])));
+        let kind = c["kind"].as_str().unwrap();
+        let list = if kind == "village" {
+            &run["villages"]
+        } else {
+            &run["units"][kind]
+        };
+        let e = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == c["entity"])
+            .unwrap();
+        assert_eq!(e["outcome"], c["to"]["outcome"], "{c}");
+        assert_eq!(e["grade"], c["to"]["grade"], "{c}");
+        assert_eq!(e["total"], c["to"]["total"], "{c}");
+        assert!(!c["reason"].as_str().unwrap().is_empty(), "{c}");
+        assert_eq!(run["manifest"]["scenario"]["name"], sc.as_str());
+    }
+    // The counts side by side agree with each run's summary.
+    for s in &scenarios[1..] {
+        let name = s["name"].as_str().unwrap().to_string();
+        let run = runs
+            .entry(name.clone())
+            .or_insert_with(|| json(&bangfu(&["run", "--scenario", &name, "--format", "json"])));
+        assert_eq!(s["counts"]["village"], run["summary"]["villages"], "{name}");
+    }
+}
+
+#[test]
+fn raising_the_pass_line_only_ever_removes_exits() {
+    let cmp = json(&bangfu(&["compare", "pass_line_75", "--format", "json"]));
+    for c in cmp["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "village")
+    {
+        assert_eq!(c["from"]["outcome"], "exit");
+        assert_eq!(c["to"]["outcome"], "continue");
+        assert!(c["to"]["total"].as_f64().unwrap() < 75.0);
+        assert!(c["reason"].as_str().unwrap().contains("< 75"), "{c}");
+    }
+}
+
+#[test]
+fn a_mistyped_override_path_is_an_invalid_rule_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("typo.yaml"),
+        "name: typo\nset:\n  village.dimensions.econmy.min: 15\n",
+    )
+    .unwrap();
+    let o = bangfu(&[
+        "run",
+        "--scenarios",
+        tmp.path().to_str().unwrap(),
+        "--scenario",
+        "typo",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("override path `village.dimensions.econmy.min` does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("`village.dimensions.economy`"), "{err}");
+    assert!(err.contains("typo.yaml:3"), "{err}");
+}
+
+#[test]
+fn scenario_bases_chain_and_cycles_are_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("a.yaml"),
+        "name: a\nbase: b\nparameters:\n  pass_line: 75\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.yaml"),
+        "name: b\nset:\n  village.dimensions.economy.min: 15\n",
+    )
+    .unwrap();
+    let chained = json(&bangfu(&[
+        "run",
+        "--scenarios",
+        dir.to_str().unwrap(),
+        "--scenario",
+        "a",
+        "--format",
+        "json",
+    ]));
+    let both = chained["summary"]["villages"]["exit"].as_u64().unwrap();
+    let only_b = json(&bangfu(&[
+        "run",
+        "--scenarios",
+        dir.to_str().unwrap(),
+        "--scenario",
+        "b",
+        "--format",
+        "json",
+    ]));
+    assert!(both <= only_b["summary"]["villages"]["exit"].as_u64().unwrap());
+    assert_eq!(chained["manifest"]["parameters"]["pass_line"], 75.0);
+    std::fs::write(dir.join("b.yaml"), "name: b\nbase: a\n").unwrap();
+    let o = bangfu(&[
+        "run",
+        "--scenarios",
+        dir.to_str().unwrap(),
+        "--scenario",
+        "a",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cycle: a → b → a"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_scenario_is_validated_like_the_rule_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("gap.yaml"),
+        "name: gap\nset:\n  village.grades.good.range: \"[81, 90)\"\n",
+    )
+    .unwrap();
+    let o = bangfu(&[
+        "run",
+        "--scenarios",
+        tmp.path().to_str().unwrap(),
+        "--scenario",
+        "gap",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("leave a gap"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
