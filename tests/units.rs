@@ -138,7 +138,7 @@ fn every_aggregate_function() {
     assert_eq!(i["sum"], 180.0);
     assert_eq!(i["count"], 3.0);
     assert_eq!(i["share"], 0.67);
-    assert_eq!(a["villages"], 3);
+    assert_eq!(a["village_count"], 3);
 }
 
 #[test]

@@ -28,6 +28,8 @@ pub fn run(opts: &Options) -> Exit {
             for need in &needs {
                 let tf = match ds.table(&need.table) {
                     Ok(tf) => tf,
+                    // A unit kind without columns of its own takes its ids from its links.
+                    Err(_) if !need.needs_table => continue,
                     Err(e) => {
                         data_errors.push(e);
                         continue;

@@ -283,7 +283,27 @@ fn fill_aggregates(
             };
             match value {
                 Some(x) => {
-                    values.push(round_dp(x, rules.precision));
+                    let x = round_dp(x, rules.precision);
+                    if spec.min.is_some_and(|m| x < m) || spec.max.is_some_and(|m| x > m) {
+                        let fmt = crate::rules::compile::fmt_num;
+                        errors.push(DataError::cell(
+                            &frame.file,
+                            frame.rows.get(u).copied().unwrap_or(0),
+                            &kind.id_column,
+                            frame.id(u),
+                            &format!(
+                                "the aggregate `{}` is {} and out of range",
+                                spec.name,
+                                fmt(x)
+                            ),
+                            format!(
+                                "a value from {} to {}",
+                                spec.min.map_or("-inf".into(), fmt),
+                                spec.max.map_or("inf".into(), fmt)
+                            ),
+                        ));
+                    }
+                    values.push(x);
                     missing.push(false);
                 }
                 None => match spec.missing {
@@ -645,7 +665,7 @@ fn apply_cascade(
     let via = via.clone();
     let grade_ix = |id: &str| mkind.grades.iter().position(|g| g.id == id);
     let mut errors = Vec::new();
-    // Members of each source unit, in member rank order (rank, else total then id).
+    // Members in the member kind's rank order (its `rank` keys, then the id).
     let ctx = KindCtx::new(
         mkind,
         &m.frame,

@@ -84,7 +84,7 @@ fn header(k: &KindView) -> Vec<u8> {
     );
     cols.extend(k.kind.indicators.iter().map(|i| format!("points.{}", i.id)));
     if k.unit.is_some() {
-        cols.extend(["rank", "award", "villages", "notes"].map(String::from));
+        cols.extend(["rank", "award", "village_count", "notes"].map(String::from));
     }
     let mut buf = Vec::new();
     for (i, c) in cols.iter().enumerate() {

@@ -19,6 +19,8 @@ pub struct ColumnNeeds {
     pub table: String,
     pub id_column: String,
     pub columns: Vec<ColumnSpec>,
+    /// Whether the kind must have its own table (it reads columns or labels from it).
+    pub needs_table: bool,
 }
 
 /// Compile a typed rule set. Returns the rule set only when there are no errors.
@@ -113,12 +115,18 @@ pub fn compile_with_needs(
         match kc.kind(rk) {
             Some(k) if is_primary => primary = Some(k),
             Some(k) => units.push(k),
-            None => failed_needs.push(ColumnNeeds {
-                kind: rk.kind.clone(),
-                table: rk.table.clone().unwrap_or_else(|| format!("{}s", rk.kind)),
-                id_column: rk.id_column.clone(),
-                columns: std::mem::take(&mut kc.columns),
-            }),
+            None => {
+                let columns = std::mem::take(&mut kc.columns);
+                failed_needs.push(ColumnNeeds {
+                    kind: rk.kind.clone(),
+                    table: rk.table.clone().unwrap_or_else(|| format!("{}s", rk.kind)),
+                    id_column: rk.id_column.clone(),
+                    needs_table: is_primary
+                        || rk.label_column.is_some()
+                        || columns.iter().any(|c| c.from_data()),
+                    columns,
+                })
+            }
         }
     }
     link_cascades(&mut units, raw, files, &mut diags);
@@ -193,6 +201,9 @@ pub fn compile_with_needs(
             table: k.table.clone(),
             id_column: k.id_column.clone(),
             columns: k.columns.clone(),
+            needs_table: k.link.is_none()
+                || k.label_column.is_some()
+                || k.columns.iter().any(|c| c.from_data()),
         })
         .chain(failed_needs)
         .collect();
@@ -804,6 +815,10 @@ impl KindCompiler<'_> {
             });
         }
         if let Some(ch) = &inp.change {
+            if !self.is_primary {
+                self.err("a change since the baseline is for the primary kind; aggregate a village `change` indicator instead", &format!("{base}.change"));
+                return None;
+            }
             let col = self.column(
                 &ch.column,
                 Some(ValueType::Number),

@@ -298,6 +298,12 @@ impl KindCompiler<'_> {
         }
         let top = rk.top.as_ref().and_then(|t| {
             let o = self.find_id(&t.outcome, outcomes, "outcome", "top.outcome")?;
+            if o + 1 >= outcomes.len() {
+                self.err(
+                    "`top` on the last outcome has nowhere to send the units beyond the top",
+                    "top.outcome",
+                );
+            }
             if t.count == 0 {
                 self.err("`top.count` must be at least 1", "top.count");
             }
