@@ -76,7 +76,7 @@ fn entity(k: &KindView, r: usize) -> Value {
         o.insert("rank".into(), json!(k.rank(r)));
         o.insert("award".into(), json!(k.award(r)));
         o.insert(
-            "villages".into(),
+            "village_count".into(),
             json!(u.villages.get(r).map_or(0, Vec::len)),
         );
         o.insert("notes".into(), json!(k.notes(r)));
