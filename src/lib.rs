@@ -8,6 +8,7 @@
 // hot paths, so their size in `Result` does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod casetest;
 pub mod cli;
 pub mod compare;
 pub mod data;

@@ -7,6 +7,7 @@ mod explain;
 mod output;
 mod pipeline;
 mod run;
+mod test;
 
 use crate::exit::Exit;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -91,6 +92,11 @@ pub enum Command {
         #[arg(value_name = "SCENARIO")]
         names: Vec<String>,
     },
+    /// Run the rule set's test cases (`rules/tests/*.yaml`) and report coverage.
+    #[command(
+        after_help = "Examples:\n  bangfu test\n  bangfu test --rules my-rules/\n  bangfu test --format json"
+    )]
+    Test,
     /// Explain one village's or unit's decision, and what would change it.
     #[command(
         after_help = "Examples:\n  bangfu explain V14\n  bangfu explain D33 --kind department\n  bangfu explain V14 --format json"
@@ -175,6 +181,7 @@ pub fn run_cli(cli: Cli) -> Exit {
     };
     match cli.command {
         Command::Check => check::run(&opts),
+        Command::Test => test::run(&opts),
         Command::Run { scenario } => run::run(&opts, scenario.as_deref()),
         Command::Compare { names } => compare::run(&opts, &names),
         Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
