@@ -323,6 +323,16 @@ pub fn run_all(
             n += 1;
             let dir = tmp.path().join(format!("case{n}"));
             let outcome = (|| -> Result<Vec<Diff>, String> {
+                let e = &case.expect;
+                if e.entity().is_empty() && e.villages.is_empty() && e.units.is_empty() {
+                    return Ok(vec![Diff {
+                        entity: String::new(),
+                        what: "expect".into(),
+                        expected: "at least one expectation (outcome, grade, total, …)".into(),
+                        got: "none: the case checks nothing".into(),
+                        trace: String::new(),
+                    }]);
+                }
                 std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
                 let owned;
                 let rs = match &case.scenario {

@@ -4,6 +4,7 @@
 mod check;
 mod compare;
 mod explain;
+mod init;
 mod output;
 mod pipeline;
 mod run;
@@ -97,6 +98,14 @@ pub enum Command {
         after_help = "Examples:\n  bangfu test\n  bangfu test --rules my-rules/\n  bangfu test --format json"
     )]
     Test,
+    /// Write a new rule set, test cases and a sample data set to start from.
+    #[command(
+        after_help = "Examples:\n  bangfu init my-criteria\n  cd my-criteria && bangfu check && bangfu test && bangfu run"
+    )]
+    Init {
+        /// The new folder (must not exist, or be empty).
+        dir: PathBuf,
+    },
     /// Explain one village's or unit's decision, and what would change it.
     #[command(
         after_help = "Examples:\n  bangfu explain V14\n  bangfu explain D33 --kind department\n  bangfu explain V14 --format json"
@@ -182,6 +191,7 @@ pub fn run_cli(cli: Cli) -> Exit {
     match cli.command {
         Command::Check => check::run(&opts),
         Command::Test => test::run(&opts),
+        Command::Init { dir } => init::run(&opts, &dir),
         Command::Run { scenario } => run::run(&opts, scenario.as_deref()),
         Command::Compare { names } => compare::run(&opts, &names),
         Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
