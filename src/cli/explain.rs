@@ -32,9 +32,13 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let result = match evaluate(opts, &rules, &frame) {
+    // Explanations show every input value, so they are kept here.
+    let result = match crate::engine::evaluate_kind(&rules, &rules.primary, &frame) {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(_) => match evaluate(opts, &rules, &frame) {
+            Ok(r) => r,
+            Err(e) => return e,
+        },
     };
     let units = match evaluate_units(opts, &rules, &ds, &frame, &result) {
         Ok(u) => u,

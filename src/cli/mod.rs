@@ -83,6 +83,10 @@ pub enum Command {
         /// Apply this what-if scenario (a name in `scenarios/`, or a file).
         #[arg(long, value_name = "NAME")]
         scenario: Option<String>,
+        /// With `--out`: write the CSV files and manifest.json but not results.json (for very
+        /// large data sets, where the JSON repeats the CSV at several times its size).
+        #[arg(long)]
+        csv_only: bool,
     },
     /// What-if: the baseline and each scenario side by side, and every decision that changes.
     #[command(
@@ -192,7 +196,7 @@ pub fn run_cli(cli: Cli) -> Exit {
         Command::Check => check::run(&opts),
         Command::Test => test::run(&opts),
         Command::Init { dir } => init::run(&opts, &dir),
-        Command::Run { scenario } => run::run(&opts, scenario.as_deref()),
+        Command::Run { scenario, csv_only } => run::run(&opts, scenario.as_deref(), csv_only),
         Command::Compare { names } => compare::run(&opts, &names),
         Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
     }

@@ -87,9 +87,52 @@ pub fn load_data(opts: &Options, rules: &RuleSet) -> Result<(DataSet, Frame), Ex
     Ok((ds, frame))
 }
 
-/// Score and decide the primary entities.
+/// Score and decide the primary entities. Input values are kept only when a unit aggregates
+/// one (`value.ID`); a million villages then need no more than their points.
 pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindResult, Exit> {
-    evaluate_kind(rules, &rules.primary, frame).map_err(|e| report_eval_error(opts, frame, e))
+    let keep = units_read_values(rules) || outcomes_read_values(rules);
+    crate::engine::evaluate_kind_with(rules, &rules.primary, frame, keep)
+        .map_err(|e| report_eval_error(opts, frame, e))
+}
+
+/// Whether an outcome condition of the primary kind reads an input value (reasons re-test
+/// outcome conditions after the run).
+fn outcomes_read_values(rules: &RuleSet) -> bool {
+    use crate::rules::model::{Condition, Operand, Var};
+    rules
+        .primary
+        .outcomes
+        .iter()
+        .filter_map(|o| o.condition.as_ref())
+        .any(|c| match c {
+            Condition::All(cmps) | Condition::Any(cmps) => cmps.iter().any(|f| {
+                matches!(f.left, Operand::Var(Var::Value(_)))
+                    || matches!(&f.op, Some((_, Operand::Var(Var::Value(_)))))
+            }),
+            Condition::Script(id) => rules.scripts.expr(*id).is_some_and(|e| {
+                !e.value_members.is_empty()
+                    || e.vars.iter().any(|(_, v)| matches!(v, Var::Value(_)))
+            }),
+        })
+}
+
+/// Whether any unit aggregate reads a village input value.
+fn units_read_values(rules: &RuleSet) -> bool {
+    use crate::rules::model::{ColumnSource, Operand, Var};
+    rules
+        .units
+        .iter()
+        .flat_map(|u| &u.columns)
+        .any(|c| match &c.source {
+            ColumnSource::Aggregate(a) => {
+                matches!(a.of, Some(Var::Value(_)))
+                    || a.filter.iter().any(|f| {
+                        matches!(f.left, Operand::Var(Var::Value(_)))
+                            || matches!(&f.op, Some((_, Operand::Var(Var::Value(_)))))
+                    })
+            }
+            ColumnSource::Data => false,
+        })
 }
 
 /// Score and decide every unit kind from the village results.

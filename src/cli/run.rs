@@ -20,7 +20,7 @@ fn all_tables(view: &RunView, flavor: Flavor) -> String {
 }
 
 /// Run the `run` command.
-pub fn run(opts: &Options, scenario: Option<&str>) -> Exit {
+pub fn run(opts: &Options, scenario: Option<&str>, csv_only: bool) -> Exit {
     let timing = std::env::var_os("BANGFU_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -87,16 +87,18 @@ pub fn run(opts: &Options, scenario: Option<&str>) -> Exit {
                 }),
             ),
             (
-                "results.json".to_string(),
-                Box::new(move |w: &mut dyn Write| json::write_results(v, w)),
-            ),
-            (
                 "manifest.json".to_string(),
                 Box::new(move |w: &mut dyn Write| {
                     w.write_all(json::to_string(&json::manifest(v)).as_bytes())
                 }),
             ),
         ];
+        if !csv_only {
+            files.push((
+                "results.json".to_string(),
+                Box::new(move |w: &mut dyn Write| json::write_results(v, w)),
+            ));
+        }
         for u in &v.units {
             files.push((
                 format!("{}.csv", u.kind.table),

@@ -30,6 +30,14 @@ fn read_text(tf: &TableFile) -> Result<String, DataError> {
         err.expected = Some("a readable CSV file".into());
         err
     })?;
+    // Valid UTF-8 becomes the text without a copy (a BOM is skipped when the header is read).
+    if tf.encoding != super::Encoding::Gbk
+        && tf.encoding != super::Encoding::Gb18030
+        && std::str::from_utf8(&bytes).is_ok()
+    {
+        return String::from_utf8(bytes)
+            .map_err(|_| DataError::file(name.clone(), "the file is not valid UTF-8".into()));
+    }
     let text = decode(&bytes, tf.encoding).map_err(|m| {
         let mut e = DataError::file(name.clone(), m);
         e.help =

@@ -6,4 +6,4 @@ pub mod run;
 pub mod score;
 
 pub mod units;
-pub use run::{evaluate_kind, EvalError, KindResult};
+pub use run::{evaluate_kind, evaluate_kind_with, EvalError, KindResult};

@@ -108,8 +108,19 @@ pub enum EvalError {
     Script(Vec<ScriptError>, usize),
 }
 
-/// Score and decide every entity of `kind` in `frame`.
+/// Score and decide every entity of `kind` in `frame`, keeping every input value.
 pub fn evaluate_kind(rules: &RuleSet, kind: &Kind, frame: &Frame) -> Result<KindResult, EvalError> {
+    evaluate_kind_with(rules, kind, frame, true)
+}
+
+/// Score and decide every entity. Without `keep_values`, input values live only while their
+/// entity is scored (`values` stays empty), which saves memory on large runs.
+pub fn evaluate_kind_with(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &Frame,
+    keep_values: bool,
+) -> Result<KindResult, EvalError> {
     let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
     let n = frame.len();
     let (k, d, g) = (kind.indicators.len(), kind.dims.len(), kind.gates.len());
@@ -122,11 +133,19 @@ pub fn evaluate_kind(rules: &RuleSet, kind: &Kind, frame: &Frame) -> Result<Kind
         .map_init(Scope::new, |scope, &(start, end)| {
             let m = end - start;
             let mut res = KindResult::with_len(m, k, d, g);
+            let mut scratch = vec![0.0; k];
+            if !keep_values {
+                res.values = Vec::new();
+            }
             let mut errors = Vec::new();
             let mut count = 0;
             for i in 0..m {
                 let out = RowOut {
-                    values: res.values.get_mut(i * k..(i + 1) * k).unwrap_or_default(),
+                    values: if keep_values {
+                        res.values.get_mut(i * k..(i + 1) * k).unwrap_or_default()
+                    } else {
+                        &mut scratch
+                    },
                     points: res.points.get_mut(i * k..(i + 1) * k).unwrap_or_default(),
                     dims: res.dims.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
                     gates: res.gates.get_mut(i * g..(i + 1) * g).unwrap_or_default(),

@@ -22,31 +22,28 @@ pub fn push_fixed(buf: &mut Vec<u8>, x: f64, precision: u32) {
         buf.push(b'-');
         n = -n;
     }
-    let pow = 10i64.pow(precision);
-    let (int, frac) = (n / pow, n % pow);
-    let mut tmp = itoa_buf(int);
-    buf.append(&mut tmp);
-    if precision > 0 {
-        buf.push(b'.');
-        let digits = itoa_buf(frac);
-        for _ in digits.len()..precision as usize {
-            buf.push(b'0');
+    // Digits right to left into a stack buffer, the decimal point placed `precision` from the end.
+    let mut digits = [0u8; 24];
+    let mut i = digits.len();
+    let mut written = 0u32;
+    loop {
+        if written == precision && precision > 0 {
+            i -= 1;
+            if let Some(slot) = digits.get_mut(i) {
+                *slot = b'.';
+            }
         }
-        buf.extend_from_slice(&digits);
-    }
-}
-
-fn itoa_buf(mut n: i64) -> Vec<u8> {
-    if n == 0 {
-        return vec![b'0'];
-    }
-    let mut out = Vec::with_capacity(20);
-    while n > 0 {
-        out.push(b'0' + (n % 10) as u8);
+        i -= 1;
+        if let Some(slot) = digits.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
         n /= 10;
+        written += 1;
+        if n == 0 && written > precision {
+            break;
+        }
     }
-    out.reverse();
-    out
+    buf.extend_from_slice(digits.get(i..).unwrap_or(&[]));
 }
 
 /// Append a CSV field, quoted when it holds a separator, a quote or a line break.

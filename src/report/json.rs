@@ -87,9 +87,88 @@ fn entity(k: &KindView, r: usize) -> Value {
 /// Entities per parallel formatting block.
 const BLOCK: usize = 4096;
 
+/// Append `x` as a JSON string.
+fn js(buf: &mut Vec<u8>, x: &str) {
+    let _ = serde_json::to_writer(&mut *buf, x);
+}
+
+/// Append `x` as a JSON number.
+fn jn(buf: &mut Vec<u8>, x: f64) {
+    let _ = serde_json::to_writer(&mut *buf, &x);
+}
+
+/// One primary entity written straight to bytes: a million villages take no JSON tree.
+fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, buf: &mut Vec<u8>) {
+    buf.extend_from_slice(b"{\"id\":");
+    js(buf, k.frame.id(r));
+    buf.extend_from_slice(b",\"label\":");
+    js(buf, k.frame.label(r));
+    for ((_, vals), key) in k.frame.groups.iter().zip(&keys.groups) {
+        buf.push(b',');
+        buf.extend_from_slice(key);
+        js(buf, vals.get(r).map(String::as_str).unwrap_or(""));
+    }
+    buf.extend_from_slice(b",\"dimensions\":{");
+    for (i, (x, key)) in k.result.dims_of(r).iter().zip(&keys.dims).enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(key);
+        jn(buf, *x);
+    }
+    buf.extend_from_slice(b"},\"total\":");
+    jn(buf, k.result.total.get(r).copied().unwrap_or(0.0));
+    buf.extend_from_slice(b",\"grade\":");
+    js(buf, k.grade_id(r));
+    buf.extend_from_slice(b",\"outcome\":");
+    js(buf, k.outcome_id(r));
+    buf.extend_from_slice(b",\"gates\":");
+    let _ = serde_json::to_writer(&mut *buf, &k.fired(r));
+    buf.extend_from_slice(b",\"below_min\":");
+    let _ = serde_json::to_writer(&mut *buf, &k.below_min(r));
+    buf.extend_from_slice(b",\"indicators\":{");
+    for (i, (x, key)) in k
+        .result
+        .points_of(r)
+        .iter()
+        .zip(&keys.indicators)
+        .enumerate()
+    {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(key);
+        jn(buf, *x);
+    }
+    buf.extend_from_slice(b"}}");
+}
+
+/// JSON object keys (`"id":`), escaped once per kind.
+struct FastKeys {
+    groups: Vec<Vec<u8>>,
+    dims: Vec<Vec<u8>>,
+    indicators: Vec<Vec<u8>>,
+}
+
+impl FastKeys {
+    fn new(k: &KindView) -> FastKeys {
+        let key = |s: &str| {
+            let mut b = serde_json::to_vec(s).unwrap_or_default();
+            b.push(b':');
+            b
+        };
+        FastKeys {
+            groups: k.frame.groups.iter().map(|(n, _)| key(n)).collect(),
+            dims: k.kind.dims.iter().map(|d| key(&d.id)).collect(),
+            indicators: k.kind.indicators.iter().map(|i| key(&i.id)).collect(),
+        }
+    }
+}
+
 /// Write `[ … ]` of every entity, one per line, formatted in parallel blocks.
 fn write_entities(k: &KindView, w: &mut dyn Write) -> io::Result<()> {
     let n = k.frame.len();
+    let keys = FastKeys::new(k);
     w.write_all(b"[")?;
     let blocks: Vec<(usize, usize)> = (0..n)
         .step_by(BLOCK)
@@ -102,7 +181,12 @@ fn write_entities(k: &KindView, w: &mut dyn Write) -> io::Result<()> {
                 let mut buf = Vec::with_capacity((e - s) * 400);
                 for r in s..e {
                     buf.extend_from_slice(if r == 0 { b"\n    " } else { b",\n    " });
-                    let _ = serde_json::to_writer(&mut buf, &entity(k, r));
+                    match k.unit {
+                        Some(_) => {
+                            let _ = serde_json::to_writer(&mut buf, &entity(k, r));
+                        }
+                        None => write_entity_fast(k, r, &keys, &mut buf),
+                    }
                 }
                 buf
             })

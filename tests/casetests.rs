@@ -1,0 +1,140 @@
+//! `bangfu test` and `bangfu init`: the default rules' cases pass with full coverage; a changed
+//! band fails a named case with a diff; a new rule set passes `check` and `test` at once.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bangfu(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_default_rules_pass_their_tests_with_full_coverage() {
+    let o = bangfu(&root(), &["test"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("(100%)"), "{out}");
+    assert!(out.contains(" 0 failed"), "{out}");
+    let j = bangfu(&root(), &["test", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert!(v["passed"].as_u64().unwrap() >= 20);
+    for item in v["coverage"]["items"].as_array().unwrap() {
+        assert_eq!(item["covered"], item["total"], "{item}");
+    }
+}
+
+#[test]
+fn a_changed_band_fails_a_named_case_with_a_diff() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    let village = rules.join("kinds/village.yaml");
+    let text = std::fs::read_to_string(&village).unwrap();
+    let changed = text.replacen(
+        r#"- { range: "[5, 10)", points: 7 }"#,
+        r#"- { range: "[5, 10)", points: 6 }"#,
+        1,
+    );
+    assert_ne!(text, changed);
+    std::fs::write(&village, changed).unwrap();
+    let o = bangfu(
+        &root(),
+        &["test", "--rules", rules.to_str().unwrap(), "--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("FAILED"), "{out}");
+    assert!(out.contains("expected") && out.contains("got"), "{out}");
+    assert!(
+        out.contains("collective_income"),
+        "the diff traces the differing item: {out}"
+    );
+}
+
+#[test]
+fn a_case_that_checks_nothing_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("new");
+    assert_eq!(
+        bangfu(tmp.path(), &["init", dir.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::write(
+        dir.join("rules/tests/empty.yaml"),
+        "cases:\n  - name: nothing\n    expect: {}\n",
+    )
+    .unwrap();
+    let o = bangfu(&dir, &["test"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("the case checks nothing"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn init_writes_a_rule_set_that_passes_check_and_test() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("my-criteria");
+    let o = bangfu(tmp.path(), &["init", dir.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for args in [vec!["check"], vec!["test"], vec!["run"], vec!["compare"]] {
+        let o = bangfu(&dir, &args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}{}",
+            stdout(&o),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert!(stdout(&bangfu(&dir, &["test"])).contains("(100%)"));
+    // Never over an existing folder.
+    assert_eq!(
+        bangfu(tmp.path(), &["init", dir.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+}
