@@ -252,6 +252,9 @@ fn write_case(dir: &Path, rules: &RuleSet, file: &TestFile, case: &Case) -> std:
         "tables:\n  {}: {}.csv\n",
         rules.primary.table, rules.primary.table
     );
+    if !case.baseline.is_empty() && !case.villages.is_empty() {
+        return Err(std::io::Error::other("a case's `baseline:` goes with one village (`village:` or the base row); give several villages a baseline in the file's `baseline:`"));
+    }
     if rules.primary.needs_baseline || !file.baseline.is_empty() {
         let base_rows: Vec<IndexMap<String, Value>> = rows
             .iter()
@@ -261,7 +264,7 @@ fn write_case(dir: &Path, rules: &RuleSet, file: &TestFile, case: &Case) -> std:
                     id_col.clone(),
                     r.get(&id_col).cloned().unwrap_or(Value::Null),
                 );
-                if case.village.is_some() {
+                if case.villages.is_empty() {
                     for (k, v) in &case.baseline {
                         b.insert(k.clone(), v.clone());
                     }

@@ -96,6 +96,14 @@ pub struct OutcomeTrace {
     pub id: String,
     pub label: String,
     pub rules: Vec<RuleTrace>,
+    /// The best outcome the entity could reach (the first passing one).
+    pub best: String,
+}
+
+/// The best outcome: the first that counts as passing (`reward` before `none`, after a
+/// non-passing `stay_paired`).
+pub fn best_outcome(kind: &Kind) -> usize {
+    kind.outcomes.iter().position(|o| o.passing).unwrap_or(0)
 }
 
 /// One outcome rule.
@@ -608,6 +616,11 @@ pub fn explain(
             .map(|o| o.label.clone())
             .unwrap_or_default(),
         rules: rules_trace,
+        best: kind
+            .outcomes
+            .get(best_outcome(kind))
+            .map(|o| o.id.clone())
+            .unwrap_or_default(),
     };
 
     let mut vetoes = Vec::new();
@@ -621,7 +634,7 @@ pub fn explain(
             ));
         }
     }
-    let (counterfactuals, shortfalls) = if chosen == 0 {
+    let (counterfactuals, shortfalls) = if chosen == best_outcome(kind) {
         (Vec::new(), Vec::new())
     } else {
         counterfactuals(
@@ -831,10 +844,10 @@ fn counterfactuals(
     total: f64,
     no_veto: bool,
 ) -> (Vec<Counterfactual>, Vec<String>) {
-    let best = 0usize;
+    let best = best_outcome(kind);
     let best_id = kind
         .outcomes
-        .first()
+        .get(best)
         .map(|o| o.id.clone())
         .unwrap_or_default();
     let one = frame.row(r);
@@ -971,7 +984,10 @@ fn counterfactuals(
 
 /// The total the best outcome asks for, when its condition is a plain `total >= X`.
 fn pass_line(kind: &Kind) -> Option<f64> {
-    let Some(Condition::All(cmps)) = kind.outcomes.first().and_then(|o| o.condition.as_ref())
+    let Some(Condition::All(cmps)) = kind
+        .outcomes
+        .get(best_outcome(kind))
+        .and_then(|o| o.condition.as_ref())
     else {
         return None;
     };

@@ -237,7 +237,7 @@ pub fn render(e: &Explanation, precision: u32) -> String {
             out.push_str(&format!("  note: {n}\n"));
         }
     }
-    if e.outcome.rules.first().is_some_and(|r| !r.matched) {
+    if e.outcome.id != e.outcome.best {
         out.push_str("\n怎样才能通过 (what would change the outcome)\n");
         for v in &e.vetoes {
             out.push_str(&format!("  {v}\n"));
