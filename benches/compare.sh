@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: bangfu against the peer scripts in ../shared/bench on RC-1, in one
+# run, alternating, reporting the ratio of median wall times and of peak memory (machines are
+# noisy: ratios, not absolute times, are the result).
+#
+# Usage: benches/compare.sh [VILLAGES] [ROUNDS]     (default 1000000 villages, 3 rounds)
+# Needs: python3 with numpy and polars (pip install numpy polars), GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+ROUNDS=${2:-3}
+BENCH=../shared/bench
+WORK=${BANGFU_BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$WORK/data"
+echo "building bangfu (release)…" >&2
+cargo build --release --quiet
+BIN=target/release/bangfu
+if [ ! -s "$WORK/data/villages.csv" ]; then
+  echo "generating $N villages…" >&2
+  python3 "$BENCH/gen_villages.py" "$N" "$WORK/data/villages.csv" 7
+fi
+
+# measure NAME CMD… → appends "seconds kilobytes" to $WORK/NAME.txt
+measure() {
+  local name=$1; shift
+  local log="$WORK/$name.time"
+  /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; exit 1; }
+  cat "$log" >> "$WORK/$name.txt"
+}
+
+rm -f "$WORK"/*.txt
+for r in $(seq "$ROUNDS"); do
+  echo "round $r of $ROUNDS" >&2
+  measure bangfu_yaml "$BIN" run --rules benches/rc1/yaml --data "$WORK/data" --out "$WORK/out_yaml" --quiet --csv-only
+  measure polars python3 "$BENCH/ref_polars.py" "$WORK/data/villages.csv" "$WORK/out_polars"
+  measure bangfu_rhai "$BIN" run --rules benches/rc1/rhai --data "$WORK/data" --out "$WORK/out_rhai" --quiet --csv-only
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+col() { awk -v c="$2" '{print $c}' "$WORK/$1.txt" | median; }
+
+P_T=$(col polars 1); P_M=$(col polars 2)
+printf "\nRC-1, %s villages, %s rounds, %s cores (medians)\n" "$N" "$ROUNDS" "$(nproc)"
+printf "%-14s %10s %12s %12s %12s\n" tool "wall s" "peak MiB" "time ratio" "memory ratio"
+for t in polars bangfu_yaml bangfu_rhai; do
+  T=$(col $t 1); M=$(col $t 2)
+  printf "%-14s %10.2f %12.0f %12.2f %12.2f\n" "$t" "$T" "$(echo "$M/1024" | bc -l)" "$(echo "$T/$P_T" | bc -l)" "$(echo "$M/$P_M" | bc -l)"
+done
+echo "(ratios are against polars; the targets are time ≤ 0.33 and memory ≤ 0.5 for YAML, time ≤ 1 for rhai)"
