@@ -92,8 +92,14 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
             };
             let (from, to) = (decision(&bv, r), decision(sv, s));
             if from.outcome != to.outcome || from.grade != to.grade {
-                let worse = sv.kind.outcomes.iter().position(|o| o.id == to.outcome)
-                    > bv.kind.outcomes.iter().position(|o| o.id == from.outcome);
+                // Passing outcomes rank above the rest, each group in rule order.
+                let standing = |k: &crate::rules::model::Kind, id: &str| {
+                    k.outcomes
+                        .iter()
+                        .position(|o| o.id == id)
+                        .map(|i| (!k.outcomes.get(i).is_some_and(|o| o.passing), i))
+                };
+                let worse = standing(sv.kind, &to.outcome) > standing(bv.kind, &from.outcome);
                 let reason = if worse || from.outcome == to.outcome {
                     let mut why = reasons(&sc.rules, sv, s);
                     for n in sv.notes(s) {

@@ -145,7 +145,7 @@ pub struct AggregateTrace {
     pub of: String,
     pub filter: Vec<String>,
     pub value: f64,
-    pub villages: Vec<(String, String)>,
+    pub villages: Vec<String>,
 }
 
 /// Where an id was found.
@@ -573,7 +573,7 @@ pub fn explain(
             } else {
                 format!("gate `{gid}` forces another outcome")
             }
-        } else if rule.passing && failed {
+        } else if rule.passing && failed && !(matched && rule.condition.is_none()) {
             format!(
                 "skipped: a passing outcome, but {}",
                 reasons_failed.join("; ")
@@ -703,10 +703,7 @@ fn unit_trace(
                 of: a.of_text.clone(),
                 filter: a.filter.iter().map(|c| c.text.clone()).collect(),
                 value,
-                villages: covered
-                    .iter()
-                    .map(|id| (id.to_string(), String::new()))
-                    .collect(),
+                villages: covered.iter().map(|id| id.to_string()).collect(),
             })
         })
         .collect();

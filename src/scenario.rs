@@ -617,6 +617,7 @@ pub fn apply_data(
                 *b = keep.iter().filter_map(|&i| b.get(i).copied()).collect();
             }
             frame.baseline = baseline;
+            frame.subset = Some(sub.name.clone());
         }
     }
     if errors.is_empty() {

@@ -47,16 +47,18 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
     let hits = find(&rules, &frame, &units, id, kind);
     let found = match hits.as_slice() {
         [] => {
-            let all: Vec<&str> = frame
+            // Suggest ids of the kind asked for, when one was.
+            let primary_ids = frame
                 .ids
                 .iter()
-                .map(String::as_str)
-                .chain(
-                    units
-                        .iter()
-                        .flat_map(|u| u.frame.ids.iter().map(String::as_str)),
-                )
-                .collect();
+                .filter(|_| kind.is_none_or(|k| k == rules.primary.name));
+            let unit_ids = units
+                .iter()
+                .filter(|u| {
+                    kind.is_none_or(|k| rules.units.get(u.kind).is_some_and(|x| x.name == k))
+                })
+                .flat_map(|u| u.frame.ids.iter());
+            let all: Vec<&str> = primary_ids.chain(unit_ids).map(String::as_str).collect();
             let near = closest(id, all, 5);
             crate::errln!(
                 "error: no village or unit with id `{id}` in `{}`",
@@ -215,7 +217,7 @@ pub fn render(e: &Explanation, precision: u32) -> String {
             out.push_str(&format!("  award: {} yuan\n", u.award));
         }
         for a in &u.aggregates {
-            let villages: Vec<&str> = a.villages.iter().map(|(id, _)| id.as_str()).collect();
+            let villages: Vec<&str> = a.villages.iter().map(String::as_str).collect();
             let filter = if a.filter.is_empty() {
                 String::new()
             } else {

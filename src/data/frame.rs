@@ -42,6 +42,8 @@ pub struct Frame {
     pub cols: Vec<Column>,
     /// Baseline values, aligned with `cols` (`None` for columns without a baseline).
     pub baseline: Vec<Option<Vec<f64>>>,
+    /// The name of the subset of rows a scenario kept, if any.
+    pub subset: Option<String>,
 }
 
 impl Frame {
@@ -104,6 +106,7 @@ impl Frame {
                 })
                 .collect(),
             baseline: self.baseline.iter().map(|b| b.as_ref().map(one)).collect(),
+            subset: self.subset.clone(),
         }
     }
 

@@ -65,14 +65,27 @@ pub fn evaluate_units(
         let Some(kind) = rules.units.get(i) else {
             continue;
         };
-        let mut u = evaluate_unit(rules, ds, kind, i, &pctx, presult)?;
+        // Under a subset, members of units that are not assessed are not assessed either.
+        let members_of: Vec<(&str, &Frame)> = done
+            .iter()
+            .filter_map(|src| {
+                let c = rules
+                    .units
+                    .get(src.kind)?
+                    .cascade
+                    .as_ref()
+                    .filter(|c| c.to == kind.name)?;
+                Some((c.via.as_str(), &src.frame))
+            })
+            .collect();
+        let mut u = evaluate_unit(rules, ds, kind, i, &pctx, presult, &members_of)?;
         // A cascade from an already evaluated kind to this one.
         for src in &done {
             let Some(skind) = rules.units.get(src.kind) else {
                 continue;
             };
             if let Some(c) = skind.cascade.as_ref().filter(|c| c.to == kind.name) {
-                apply_cascade(rules, kind, &mut u, skind, src, c)?;
+                apply_cascade(rules, kind, &mut u, skind, src, c, pframe.subset.is_some())?;
             }
         }
         done.push(u);
@@ -93,9 +106,26 @@ fn evaluate_unit(
     index: usize,
     pctx: &KindCtx,
     presult: &KindResult,
+    members_of: &[(&str, &Frame)],
 ) -> Result<UnitResult, EvalError> {
     let pframe = pctx.frame;
-    let own = ds.load_unit(kind).map_err(data_err)?;
+    let mut own = ds.load_unit(kind).map_err(data_err)?;
+    if let (Some(f), true) = (own.as_mut(), pframe.subset.is_some()) {
+        for (via, src) in members_of {
+            let Some((_, ids)) = f.groups.iter().find(|(n, _)| n == via) else {
+                continue;
+            };
+            let keep: Vec<usize> = ids
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| src.find(id).is_some())
+                .map(|(r, _)| r)
+                .collect();
+            if keep.len() < f.len() {
+                f.permute(&keep);
+            }
+        }
+    }
     let links = links(ds, kind, pframe, own.as_ref())?;
     let mut frame = match own {
         Some(f) => f,
@@ -133,6 +163,19 @@ fn evaluate_unit(
     for v in &mut villages {
         v.sort_unstable();
         v.dedup();
+    }
+    // Under a scenario's subset of villages, units left without one are not assessed.
+    if pframe.subset.is_some() && kind.link.is_some() {
+        let keep: Vec<usize> = (0..frame.len())
+            .filter(|&u| villages.get(u).is_some_and(|v| !v.is_empty()))
+            .collect();
+        if keep.len() < frame.len() {
+            frame.permute(&keep);
+            villages = keep
+                .iter()
+                .filter_map(|&u| villages.get(u).cloned())
+                .collect();
+        }
     }
     fill_aggregates(rules, kind, &mut frame, &villages, pctx, presult)?;
     let result = evaluate_kind(rules, kind, &frame)?;
@@ -190,6 +233,8 @@ fn links(
             {
                 match pframe.find(&village) {
                     Some(vr) => out.push((unit, vr, file.clone(), row, unit_column.clone())),
+                    // A village left out of a scenario's subset links to nothing.
+                    None if pframe.subset.is_some() => {}
                     None => {
                         let mut e = DataError::cell(
                             &file,
@@ -658,6 +703,7 @@ fn apply_cascade(
     skind: &Kind,
     src: &UnitResult,
     c: &Cascade,
+    subset: bool,
 ) -> Result<(), EvalError> {
     let Some((_, via)) = m.frame.groups.iter().find(|(n, _)| *n == c.via) else {
         return Ok(());
@@ -679,6 +725,10 @@ fn apply_cascade(
     for &r in &order {
         let unit_id = via.get(r).cloned().unwrap_or_default();
         let Some(s) = src.frame.find(&unit_id) else {
+            // Under a subset, a member's unit may not be assessed: nothing carries to it.
+            if subset {
+                continue;
+            }
             errors.push(DataError::cell(
                 &m.frame.file,
                 m.frame.rows.get(r).copied().unwrap_or(0),
