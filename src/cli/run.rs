@@ -98,6 +98,14 @@ pub fn run(opts: &Options, scenario: Option<&str>, csv_only: bool) -> Exit {
                 "results.json".to_string(),
                 Box::new(move |w: &mut dyn Write| json::write_results(v, w)),
             ));
+            files.push((
+                "results.xlsx".to_string(),
+                Box::new(move |w: &mut dyn Write| {
+                    let bytes = crate::report::xlsx::results_xlsx(v)
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    w.write_all(&bytes)
+                }),
+            ));
         }
         for u in &v.units {
             files.push((

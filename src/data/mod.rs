@@ -6,6 +6,7 @@ pub mod decode;
 pub mod error;
 pub mod frame;
 pub mod parse;
+pub mod xlsx;
 
 pub use error::DataError;
 pub use frame::{Column, Frame};
@@ -39,9 +40,12 @@ pub struct TableFile {
 }
 
 impl TableFile {
-    /// The file's name as shown in messages.
+    /// The file's name as shown in messages (with the sheet, for a workbook).
     pub fn display(&self) -> String {
-        self.path.display().to_string()
+        match &self.sheet {
+            Some(s) => format!("{} (sheet {s})", self.path.display()),
+            None => self.path.display().to_string(),
+        }
     }
 }
 

@@ -20,10 +20,7 @@ fn read_text(tf: &TableFile) -> Result<String, DataError> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
     {
-        return Err(DataError::file(
-            name,
-            "XLSX tables are not read yet; save the sheet as CSV".into(),
-        ));
+        return super::xlsx::sheet_as_csv(&tf.path, tf.sheet.as_deref());
     }
     let bytes = std::fs::read(&tf.path).map_err(|e| {
         let mut err = DataError::file(name.clone(), format!("cannot read the file: {e}"));
@@ -720,6 +717,22 @@ pub fn attach_baseline(
 pub fn read_header(tf: &TableFile) -> Result<Vec<String>, DataError> {
     use std::io::BufRead;
     let name = tf.display();
+    if tf
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    {
+        let text = read_text(tf)?;
+        let (line, _, _) = split_header(&text);
+        let rec = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes())
+            .records()
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        return Ok(rec.iter().map(|h| h.trim().to_string()).collect());
+    }
     let f = std::fs::File::open(&tf.path)
         .map_err(|e| DataError::file(name.clone(), format!("cannot read the file: {e}")))?;
     let mut first = Vec::new();

@@ -7,6 +7,7 @@ pub mod json;
 pub mod summary;
 pub mod table;
 pub mod write;
+pub mod xlsx;
 
 use crate::data::{DataSet, Frame};
 use crate::engine::KindResult;

@@ -1,0 +1,220 @@
+//! `results.xlsx`: a summary sheet, then one sheet per entity kind; frozen header, columns wide
+//! enough for Chinese labels, numbers stored as numbers.
+
+use super::summary::{grade_counts, outcome_counts, programme_totals, reasons};
+use super::{short_label, KindView, RunView};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+
+/// Display width of text in a spreadsheet column (CJK characters count double).
+fn width(s: &str) -> f64 {
+    s.chars()
+        .map(|c| {
+            if (c as u32) >= 0x1100 && !c.is_ascii() {
+                2.0
+            } else {
+                1.0
+            }
+        })
+        .sum()
+}
+
+/// A cell: text or number.
+enum Cell {
+    Text(String),
+    Num(f64),
+}
+
+/// Write rows (the first is the header) into a sheet, freezing the header and sizing columns.
+fn write_rows(
+    ws: &mut Worksheet,
+    rows: &[Vec<Cell>],
+    bold: &Format,
+    precision: u32,
+) -> Result<(), XlsxError> {
+    let num = Format::new().set_num_format(if precision == 0 {
+        "0".to_string()
+    } else {
+        format!("0.{}", "0".repeat(precision as usize))
+    });
+    let mut widths: Vec<f64> = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (rr, cc) = (r as u32, c as u16);
+            let w = match cell {
+                Cell::Text(t) => {
+                    if r == 0 {
+                        ws.write_string_with_format(rr, cc, t, bold)?;
+                    } else {
+                        ws.write_string(rr, cc, t)?;
+                    }
+                    width(t)
+                }
+                Cell::Num(x) => {
+                    ws.write_number_with_format(rr, cc, *x, &num)?;
+                    8.0
+                }
+            };
+            if widths.len() <= c {
+                widths.resize(c + 1, 0.0);
+            }
+            if let Some(slot) = widths.get_mut(c) {
+                *slot = slot.max(w);
+            }
+        }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, (w + 2.0).min(60.0))?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
+    let mut head: Vec<Cell> = vec![text("id"), text("名称 (name)")];
+    head.extend(k.frame.groups.iter().map(|(n, _)| text(n.clone())));
+    head.extend(k.kind.dims.iter().map(|d| text(d.label.clone())));
+    head.extend(
+        [
+            "总分 (total)",
+            "等次 (grade)",
+            "结果 (outcome)",
+            "原因 (reason)",
+        ]
+        .map(text),
+    );
+    if k.unit.is_some() {
+        head.extend(
+            [
+                "名次 (rank)",
+                "奖励 (award, yuan)",
+                "村数 (villages)",
+                "说明 (notes)",
+            ]
+            .map(text),
+        );
+    }
+    head.extend(
+        k.kind
+            .indicators
+            .iter()
+            .map(|i| text(short_label(&i.label).to_string())),
+    );
+    let mut rows = vec![head];
+    for r in 0..k.frame.len() {
+        let mut row = vec![text(k.frame.id(r)), text(k.frame.label(r))];
+        row.extend(
+            k.frame
+                .groups
+                .iter()
+                .map(|(_, vals)| text(vals.get(r).cloned().unwrap_or_default())),
+        );
+        row.extend(k.result.dims_of(r).iter().map(|x| Cell::Num(*x)));
+        row.push(Cell::Num(k.result.total.get(r).copied().unwrap_or(0.0)));
+        row.push(text(short_label(k.grade_label(r))));
+        row.push(text(short_label(k.outcome_label(r))));
+        let mut why = reasons(v.rules, k, r);
+        if k.unit.is_some() {
+            row.push(text(why.clone()));
+            row.push(Cell::Num(f64::from(k.rank(r))));
+            row.push(Cell::Num(k.award(r) as f64));
+            row.push(Cell::Num(
+                k.unit.and_then(|u| u.villages.get(r)).map_or(0, Vec::len) as f64,
+            ));
+            why = k.notes(r).join("; ");
+        }
+        row.push(text(why));
+        row.extend(k.result.points_of(r).iter().map(|x| Cell::Num(*x)));
+        rows.push(row);
+    }
+    rows
+}
+
+fn summary_rows(v: &RunView) -> Vec<Vec<Cell>> {
+    let mut rows = vec![vec![
+        text("项目 (item)"),
+        text("名称 (name)"),
+        text("数量 (count or total)"),
+        text("单位 (unit)"),
+    ]];
+    for k in std::iter::once(&v.primary).chain(&v.units) {
+        for (id, label, c) in outcome_counts(k) {
+            rows.push(vec![
+                text(format!(
+                    "{} 结果 (outcome) {id}",
+                    short_label(&k.kind.label)
+                )),
+                text(label),
+                Cell::Num(c as f64),
+                text(""),
+            ]);
+        }
+        for (id, label, c) in grade_counts(k) {
+            rows.push(vec![
+                text(format!("{} 等次 (grade) {id}", short_label(&k.kind.label))),
+                text(label),
+                Cell::Num(c as f64),
+                text(""),
+            ]);
+        }
+        if let Some(f) = k.unit.and_then(|u| u.fund.as_ref()) {
+            rows.push(vec![
+                text(format!("{} 奖励资金 (fund)", short_label(&k.kind.label))),
+                text("已分配 (paid)"),
+                Cell::Num(f.paid as f64),
+                text("元"),
+            ]);
+        }
+    }
+    for (_, label, sum, unit) in programme_totals(v.rules, &v.primary) {
+        rows.push(vec![
+            text("项目合计 (programme total)"),
+            text(label),
+            Cell::Num(sum),
+            text(unit.unwrap_or_default()),
+        ]);
+    }
+    rows
+}
+
+/// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, unique.
+fn sheet_name(label: &str, taken: &mut Vec<String>) -> String {
+    let base: String = label
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(28)
+        .collect();
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base} {n}");
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+/// The workbook's bytes.
+pub fn results_xlsx(v: &RunView) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    // A fixed creation time: the same results give the same bytes.
+    let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
+    let bold = Format::new().set_bold();
+    let mut taken = Vec::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet_name("汇总 (summary)", &mut taken))?;
+    write_rows(ws, &summary_rows(v), &bold, v.rules.precision)?;
+    for k in std::iter::once(&v.primary).chain(&v.units) {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(
+            &format!("{} {}", short_label(&k.kind.label), k.kind.name),
+            &mut taken,
+        ))?;
+        write_rows(ws, &kind_rows(v, k), &bold, v.rules.precision)?;
+    }
+    wb.save_to_buffer()
+}

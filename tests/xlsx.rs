@@ -1,0 +1,188 @@
+//! XLSX in and out: a data set saved as workbooks scores exactly as its CSV; results.xlsx holds
+//! the same numbers as the CSV files, stored as numbers.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use calamine::{open_workbook_auto, Data, Reader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bangfu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// Save a CSV file as a one-sheet workbook, numbers as numbers.
+fn csv_to_xlsx(csv_path: &Path, xlsx_path: &Path, sheet: &str) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(csv_path)
+        .unwrap();
+    for (r, rec) in rdr.records().enumerate() {
+        for (c, field) in rec.unwrap().iter().enumerate() {
+            let field = field.trim_start_matches('\u{feff}');
+            match field.parse::<f64>() {
+                Ok(x) if r > 0 => ws.write_number(r as u32, c as u16, x).unwrap(),
+                _ => ws.write_string(r as u32, c as u16, field).unwrap(),
+            };
+        }
+    }
+    wb.save(xlsx_path).unwrap();
+}
+
+#[test]
+fn the_sample_as_workbooks_scores_like_the_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let sample = root().join("data/sample");
+    let mut manifest = String::from("name: 后进村帮扶样例数据 (backward-village assistance, sample)\nperiod: \"2026\"\ntables:\n");
+    for t in [
+        "villages",
+        "towns",
+        "departments",
+        "teams",
+        "members",
+        "leaders",
+    ] {
+        csv_to_xlsx(
+            &sample.join(format!("{t}.csv")),
+            &data.join(format!("{t}.xlsx")),
+            "数据",
+        );
+        manifest.push_str(&format!("  {t}: {{ file: {t}.xlsx, sheet: 数据 }}\n"));
+    }
+    csv_to_xlsx(
+        &sample.join("baseline.csv"),
+        &data.join("baseline.xlsx"),
+        "Sheet1",
+    );
+    manifest.push_str("baseline:\n  villages: baseline.xlsx\n");
+    std::fs::write(data.join("dataset.yaml"), manifest).unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let o = bangfu(&["run", "--quiet", "--out", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for f in [
+        "villages.csv",
+        "departments.csv",
+        "towns.csv",
+        "teams.csv",
+        "members.csv",
+        "leaders.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_cell_in_a_workbook_is_located_by_sheet_row_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for f in std::fs::read_dir(root().join("data/sample")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), data.join(f.file_name())).unwrap();
+    }
+    let csv = std::fs::read_to_string(data.join("villages.csv"))
+        .unwrap()
+        .replacen(
+            "V02,东王家夼村,Z01,weak_leadership,D07,WT02,0,0",
+            "V02,东王家夼村,Z01,weak_leadership,D07,WT02,x,0",
+            1,
+        );
+    std::fs::write(data.join("villages.csv"), csv).unwrap();
+    csv_to_xlsx(
+        &data.join("villages.csv"),
+        &data.join("villages.xlsx"),
+        "村",
+    );
+    let manifest = std::fs::read_to_string(data.join("dataset.yaml"))
+        .unwrap()
+        .replace(
+            "villages: villages.csv",
+            "villages: { file: villages.xlsx, sheet: 村 }",
+        );
+    std::fs::write(data.join("dataset.yaml"), manifest).unwrap();
+    let o = bangfu(&["run", "--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("villages.xlsx (sheet 村), row 3, column `hist_identified`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn results_xlsx_holds_the_same_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert_eq!(
+        bangfu(&["run", "--quiet", "--out", out.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let mut wb = open_workbook_auto(out.join("results.xlsx")).unwrap();
+    let names = wb.sheet_names();
+    assert!(names.iter().any(|n| n.contains("汇总")), "{names:?}");
+    let village_sheet = names
+        .iter()
+        .find(|n| n.ends_with("village"))
+        .unwrap()
+        .clone();
+    let range = wb.worksheet_range(&village_sheet).unwrap();
+    let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    let total_col = header.iter().position(|h| h.starts_with("总分")).unwrap();
+    let mut rdr = csv::Reader::from_path(out.join("villages.csv")).unwrap();
+    let csv_header: Vec<String> = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let csv_total = csv_header.iter().position(|h| h == "total").unwrap();
+    let csv_rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len() - 1, csv_rows.len());
+    for (x, c) in rows[1..].iter().zip(&csv_rows) {
+        assert_eq!(x[0].to_string(), c[0].to_string());
+        match &x[total_col] {
+            Data::Float(f) => assert_eq!(format!("{f:.2}"), c[csv_total].to_string()),
+            other => panic!("total stored as {other:?}, not a number"),
+        }
+    }
+}
