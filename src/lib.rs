@@ -20,6 +20,7 @@ pub mod report;
 pub mod rules;
 pub mod scenario;
 pub mod script;
+pub mod sensitivity;
 
 pub use diag::{Diagnostic, Severity};
 

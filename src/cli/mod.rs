@@ -8,6 +8,7 @@ mod init;
 mod output;
 mod pipeline;
 mod run;
+mod sensitivity;
 mod test;
 
 use crate::exit::Exit;
@@ -96,6 +97,19 @@ pub enum Command {
         /// Scenario names (default: every scenario in the scenarios folder).
         #[arg(value_name = "SCENARIO")]
         names: Vec<String>,
+    },
+    /// Monte Carlo over the rule set's uncertain parameters: outcome chances, borderline
+    /// villages, unit rank bands, and which parameter matters most.
+    #[command(
+        after_help = "Examples:\n  bangfu sensitivity\n  bangfu sensitivity --draws 5000 --seed 7\n  bangfu sensitivity --format json\n  bangfu sensitivity --out sens/"
+    )]
+    Sensitivity {
+        /// Number of draws.
+        #[arg(long, default_value_t = 1000)]
+        draws: usize,
+        /// Random seed: the same seed gives the same results at any thread count.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Run the rule set's test cases (`rules/tests/*.yaml`) and report coverage.
     #[command(
@@ -195,6 +209,7 @@ pub fn run_cli(cli: Cli) -> Exit {
     match cli.command {
         Command::Check => check::run(&opts),
         Command::Test => test::run(&opts),
+        Command::Sensitivity { draws, seed } => sensitivity::run(&opts, draws, seed),
         Command::Init { dir } => init::run(&opts, &dir),
         Command::Run { scenario, csv_only } => run::run(&opts, scenario.as_deref(), csv_only),
         Command::Compare { names } => compare::run(&opts, &names),

@@ -5,7 +5,7 @@ use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::table::{entities, summary, Flavor};
 use crate::report::write::Emit;
-use crate::report::{csv_out, json, write, KindView, RunView};
+use crate::report::{csv_out, html, json, write, KindView, RunView};
 use std::io::Write;
 
 /// The summary, then the primary entities, then each unit kind.
@@ -107,6 +107,10 @@ pub fn run(opts: &Options, scenario: Option<&str>, csv_only: bool) -> Exit {
                 }),
             ));
         }
+        files.push((
+            "report.html".to_string(),
+            Box::new(move |w: &mut dyn Write| html::write_report(v, w)),
+        ));
         for u in &v.units {
             files.push((
                 format!("{}.csv", u.kind.table),

@@ -2,12 +2,1195 @@
 //! programme totals, outcomes by village type and town, the distribution of totals against the
 //! pass line, the dimension profile of continuing villages, unit rankings and awards, and the
 //! continuing villages with their main shortfall.
+//!
+//! Every section is built by its own function as a string of HTML; every chart is drawn by a
+//! small builder from plain numbers, so the charts can be tested without a run.
 
-use super::RunView;
+use super::summary::{by_group, grade_counts, outcome_counts, programme_totals, reasons};
+use super::{fmt_score, short_label, KindView, RunView};
+use crate::rules::compile::fmt_num;
+use crate::rules::model::{Condition, Kind, Link, Op, Operand, Var};
 use std::io::{self, Write};
+
+/// Width of one bin of the histogram of totals, in points.
+const BIN_WIDTH: f64 = 5.0;
+/// Width of every chart, in SVG user units (pixels at 100%).
+const CHART_W: f64 = 940.0;
 
 /// Write the whole report.
 pub fn write_report(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
-    let _ = v;
-    w.write_all(b"<!doctype html>\n")
+    let sections = [
+        title_section(v),
+        contents(),
+        totals_section(v),
+        outcomes_section(v),
+        groups_section(v),
+        distribution_section(v),
+        profile_section(v),
+        units_section(v),
+        continuing_section(v),
+        footer(v),
+    ];
+    w.write_all(page_head(v).as_bytes())?;
+    for s in &sections {
+        w.write_all(s.as_bytes())?;
+    }
+    w.write_all(b"</main>\n</body>\n</html>\n")
+}
+
+/// Escape text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+// ── page frame ─────────────────────────────────────────────────────────────────────────────
+
+const CSS: &str = r#"
+:root { --ink: #1f2933; --muted: #66727f; --line: #dde2e7; --head: #f1f3f5; --accent: #2b8a3e; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #eef1f4; color: var(--ink);
+  font: 14px/1.55 "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+    "WenQuanYi Zen Hei", "Hiragino Sans GB", sans-serif; }
+main { max-width: 1000px; margin: 0 auto; padding: 28px 30px 48px; background: #fff; }
+h1 { font-size: 24px; line-height: 1.35; margin: 0 0 6px; }
+h2 { font-size: 19px; margin: 34px 0 12px; padding-bottom: 5px; border-bottom: 2px solid var(--accent); }
+h3 { font-size: 15px; margin: 20px 0 6px; }
+.en { color: var(--muted); font-weight: normal; font-size: 0.85em; }
+.meta { color: var(--muted); margin: 2px 0; }
+.note { color: var(--muted); font-size: 13px; margin: 4px 0 8px; }
+nav { margin: 14px 0 0; font-size: 13px; }
+nav a { color: var(--accent); text-decoration: none; margin-right: 14px; white-space: nowrap; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0 10px; }
+th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: var(--head); font-weight: 600; white-space: nowrap; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+td.id { white-space: nowrap; }
+tr.award td { background: #fff6d6; }
+.ok { color: #2b8a3e; }
+.no { color: #c92a2a; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 20px; margin: 4px 0 10px; font-size: 13px; }
+.sw { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px;
+  vertical-align: -1px; }
+.sw.line { height: 0; border-top: 2px dashed #c92a2a; border-radius: 0; vertical-align: 3px; }
+.sw.min { height: 0; border-top: 2px dashed #343a40; border-radius: 0; vertical-align: 3px; }
+svg { display: block; max-width: 100%; height: auto; margin: 4px 0 8px; }
+svg text { font-size: 12px; fill: #1f2933; }
+svg text.small { font-size: 11px; fill: #66727f; }
+svg text.in { font-size: 11px; }
+svg .grid { stroke: #e9ecef; }
+svg .axis { stroke: #adb5bd; }
+footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line);
+  padding-top: 8px; word-break: break-all; }
+@media print {
+  body { background: #fff; }
+  main { padding: 0; max-width: none; }
+  h2, h3 { break-after: avoid; }
+  tr, svg { break-inside: avoid; }
+}
+"#;
+
+fn page_head(v: &RunView) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"bangfu {}\">\n<title>{}</title>\n<style>{CSS}</style>\n\
+         </head>\n<body>\n<main>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(&format!("{} {}", v.rules.name, v.rules.version))
+    )
+}
+
+/// A section heading: the Chinese words, then the English in a lighter style.
+fn h2(id: &str, zh: &str, en: &str) -> String {
+    format!(
+        "<h2 id=\"{}\">{} <span class=\"en\">{}</span></h2>\n",
+        escape(id),
+        escape(zh),
+        escape(en)
+    )
+}
+
+/// `(anchor, Chinese, English)` of every section after the title.
+const SECTIONS: [(&str, &str, &str); 7] = [
+    ("totals", "项目合计", "Programme totals"),
+    ("outcomes", "验收结果与等次", "Outcomes and grades"),
+    (
+        "groups",
+        "分类型、分镇街区结果",
+        "Outcomes by village type and town",
+    ),
+    ("distribution", "总分分布", "Distribution of totals"),
+    ("profile", "各项得分画像", "Dimension profile"),
+    ("units", "考核单位排名与奖励", "Unit rankings and awards"),
+    ("continuing", "继续帮扶的村", "Villages that continue"),
+];
+
+fn section_head(anchor: &str) -> String {
+    SECTIONS
+        .iter()
+        .find(|(a, _, _)| *a == anchor)
+        .map(|(a, zh, en)| h2(a, zh, en))
+        .unwrap_or_default()
+}
+
+fn contents() -> String {
+    let links: String = SECTIONS
+        .iter()
+        .map(|(a, zh, en)| format!("<a href=\"#{a}\">{} ({})</a>", escape(zh), escape(en)))
+        .collect();
+    format!("<nav>{links}</nav>\n")
+}
+
+fn title_section(v: &RunView) -> String {
+    let p = &v.primary;
+    let data_name = v
+        .data
+        .name
+        .clone()
+        .unwrap_or_else(|| v.data.dir.display().to_string());
+    let mut facts = vec![
+        format!("版本 (version) {}", v.rules.version),
+        format!("数据 (data) {data_name}"),
+    ];
+    if let Some(period) = v.data.period.as_ref().or(v.rules.period.as_ref()) {
+        facts.push(format!("期间 (period) {period}"));
+    }
+    facts.push(format!("{} {}", p.frame.len(), short_label(&p.kind.label)));
+    if let Some((name, _)) = &v.scenario {
+        facts.push(format!("情景 (scenario) {name}"));
+    }
+    let facts: Vec<String> = facts.iter().map(|f| escape(f)).collect();
+    format!(
+        "<header>\n<h1>{} <span class=\"en\">{}</span></h1>\n<p class=\"meta\">{}</p>\n</header>\n",
+        escape(&v.rules.name),
+        escape(&v.rules.version),
+        facts.join(" · ")
+    )
+}
+
+fn footer(v: &RunView) -> String {
+    let mut parts = vec![format!(
+        "由 bangfu {} 生成 (generated by bangfu)",
+        env!("CARGO_PKG_VERSION")
+    )];
+    if !v.rules.sha256.is_empty() {
+        parts.push(format!("rules sha256 {}", v.rules.sha256));
+    }
+    if !v.data_sha256.is_empty() {
+        parts.push(format!("data sha256 {}", v.data_sha256));
+    }
+    let parts: Vec<String> = parts.iter().map(|p| escape(p)).collect();
+    format!("<footer>{}</footer>\n", parts.join(" · "))
+}
+
+// ── sections ───────────────────────────────────────────────────────────────────────────────
+
+fn totals_section(v: &RunView) -> String {
+    let mut out = section_head("totals");
+    let totals = programme_totals(v.rules, &v.primary);
+    if totals.is_empty() {
+        out.push_str("<p class=\"note\">规则未定义项目合计 (the rules declare no totals).</p>\n");
+        return out;
+    }
+    out.push_str(
+        "<table>\n<thead><tr><th>项目 (item)</th><th class=\"n\">合计 (total)</th>\
+         <th>单位 (unit)</th></tr></thead>\n<tbody>\n",
+    );
+    for (_, label, sum, unit) in totals {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+            escape(&label),
+            escape(&fmt_num(sum)),
+            escape(unit.as_deref().unwrap_or(""))
+        ));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+fn outcomes_section(v: &RunView) -> String {
+    let p = &v.primary;
+    let n = p.frame.len();
+    let mut out = section_head("outcomes");
+    let oc = outcome_colors(p.kind);
+    let outcomes: Vec<Seg> = outcome_counts(p)
+        .into_iter()
+        .zip(&oc)
+        .map(|((_, label, c), color)| Seg {
+            name: brief(&label).to_string(),
+            count: c,
+            color: *color,
+        })
+        .collect();
+    let gc = grade_colors(p.kind.grades.len());
+    let grades: Vec<Seg> = grade_counts(p)
+        .into_iter()
+        .zip(&gc)
+        .map(|((_, label, c), color)| Seg {
+            name: short_label(&label).to_string(),
+            count: c,
+            color: *color,
+        })
+        .collect();
+    let rows = [
+        BarRow {
+            label: "结果 (outcome)".into(),
+            segs: outcomes,
+        },
+        BarRow {
+            label: "等次 (grade)".into(),
+            segs: grades,
+        },
+    ];
+    out.push_str(&stacked_bars(
+        &rows,
+        &format!("{}: outcomes and grades", p.kind.label),
+        true,
+    ));
+    let outcome_items: Vec<(String, Color)> = outcome_counts(p)
+        .into_iter()
+        .zip(&oc)
+        .map(|((id, label, c), color)| (format!("{label} [{id}]: {c} · {}", share(c, n)), *color))
+        .collect();
+    out.push_str(&legend(&outcome_items, ""));
+    let grade_items: Vec<(String, Color)> = grade_counts(p)
+        .into_iter()
+        .zip(&p.kind.grades)
+        .zip(&gc)
+        .map(|(((_, label, c), g), color)| {
+            (
+                format!("{label} {}: {c} · {}", g.interval, share(c, n)),
+                *color,
+            )
+        })
+        .collect();
+    out.push_str(&legend(&grade_items, ""));
+    out
+}
+
+fn groups_section(v: &RunView) -> String {
+    let p = &v.primary;
+    let mut out = section_head("groups");
+    let colors = outcome_colors(p.kind);
+    let names: Vec<String> = p.kind.outcomes.iter().map(|o| o.label.clone()).collect();
+    let items: Vec<(String, Color)> = names.iter().cloned().zip(colors.clone()).collect();
+    out.push_str(&legend(&items, ""));
+    let mut any = false;
+    for col in &p.kind.group_by {
+        let groups = by_group(p, col);
+        if groups.is_empty() {
+            continue;
+        }
+        any = true;
+        let title = p
+            .kind
+            .column(col)
+            .and_then(|c| p.kind.columns.get(c))
+            .and_then(|c| c.label.clone())
+            .unwrap_or_else(|| col.clone());
+        out.push_str(&format!("<h3>{}</h3>\n", escape(&title)));
+        let rows: Vec<BarRow> = groups
+            .into_iter()
+            .map(|(g, counts)| BarRow {
+                label: group_label(v, col, &g),
+                segs: counts
+                    .iter()
+                    .zip(&names)
+                    .zip(&colors)
+                    .map(|((c, name), color)| Seg {
+                        name: brief(name).to_string(),
+                        count: *c,
+                        color: *color,
+                    })
+                    .collect(),
+            })
+            .collect();
+        out.push_str(&stacked_bars(&rows, &format!("outcomes by {col}"), false));
+    }
+    if !any {
+        out.push_str("<p class=\"note\">没有分组列 (no group_by columns).</p>\n");
+    }
+    out
+}
+
+fn distribution_section(v: &RunView) -> String {
+    let p = &v.primary;
+    let mut out = section_head("distribution");
+    let h = histogram(
+        &p.result.total,
+        &p.result.outcome,
+        p.kind.outcomes.len(),
+        p.kind.max_total,
+        BIN_WIDTH,
+    );
+    let line = pass_line(p.kind);
+    let colors = outcome_colors(p.kind);
+    let items: Vec<(String, Color)> = p
+        .kind
+        .outcomes
+        .iter()
+        .map(|o| o.label.clone())
+        .zip(colors.clone())
+        .collect();
+    let extra = line
+        .map(|x| dashed_key("line", &format!("合格线 (pass line) {}", fmt_num(x))))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "<p class=\"note\">每组 {} 分，区间含下限不含上限 (bins of {} points, each including its \
+         lower edge).</p>\n",
+        fmt_num(BIN_WIDTH),
+        fmt_num(BIN_WIDTH)
+    ));
+    out.push_str(&legend(&items, &extra));
+    out.push_str(&histogram_svg(&h, &colors, line));
+    out
+}
+
+fn profile_section(v: &RunView) -> String {
+    let p = &v.primary;
+    let mut out = section_head("profile");
+    let (fail_name, fail_n) = outcome_group(p, false);
+    let (pass_name, pass_n) = outcome_group(p, true);
+    let series = [
+        (format!("{fail_name}: {fail_n}"), FAIL_SERIES),
+        (format!("{pass_name}: {pass_n}"), PASS_SERIES),
+    ];
+    out.push_str(&format!(
+        "<p class=\"note\">各项平均得分占该项满分的百分比；虚线为该项最低分 (mean score of each \
+         dimension as a percent of its maximum; the dashed line marks the dimension's minimum).\
+         </p>\n{}",
+        legend(&series, &dashed_key("min", "最低分 (minimum)"))
+    ));
+    out.push_str(&profile_svg(&profiles(p)));
+    out
+}
+
+fn units_section(v: &RunView) -> String {
+    let mut out = section_head("units");
+    let shown: Vec<&KindView> = v
+        .units
+        .iter()
+        .filter(|u| u.ranked() || u.kind.fund.is_some())
+        .collect();
+    if shown.is_empty() {
+        out.push_str(
+            "<p class=\"note\">没有排名或奖励的单位 (no unit kind ranks or rewards).</p>\n",
+        );
+    }
+    for u in shown {
+        out.push_str(&unit_table(v, u));
+    }
+    out
+}
+
+fn unit_table(v: &RunView, u: &KindView) -> String {
+    let prec = v.rules.precision;
+    let mut out = format!(
+        "<h3>{} <span class=\"en\">{}</span></h3>\n",
+        escape(&u.kind.label),
+        u.frame.len()
+    );
+    let funded = u.kind.fund.is_some();
+    if let (Some(fund), Some(sum)) = (&u.kind.fund, u.unit.and_then(|x| x.fund.as_ref())) {
+        out.push_str(&format!(
+            "<p class=\"note\">{}: 预算 (budget) {} 元, 已发 (paid) {} 元, 获奖 (recipients) {}</p>\n",
+            escape(fund.label.as_deref().unwrap_or("奖励资金 (fund)")),
+            thousands(sum.budget),
+            thousands(sum.paid),
+            sum.recipients
+        ));
+    }
+    out.push_str(
+        "<table>\n<thead><tr><th class=\"n\">名次 (rank)</th><th>编号 (id)</th>\
+         <th>名称 (name)</th><th class=\"n\">总分 (total)</th><th>等次 (grade)</th>\
+         <th>结果 (outcome)</th>",
+    );
+    if funded {
+        out.push_str("<th class=\"n\">奖励 (award, 元)</th>");
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for r in rank_order(u) {
+        let award = u.award(r);
+        let rank = u.rank(r);
+        out.push_str(&format!(
+            "<tr{}><td class=\"n\">{}</td><td class=\"id\">{}</td><td>{}</td><td class=\"n\">{}</td>\
+             <td>{}</td><td class=\"{}\" title=\"{}\">{}</td>",
+            if award > 0 { " class=\"award\"" } else { "" },
+            if rank > 0 { rank.to_string() } else { "–".into() },
+            escape(u.frame.id(r)),
+            escape(u.frame.label(r)),
+            fmt_score(u.result.total.get(r).copied().unwrap_or(0.0), prec),
+            escape(short_label(u.grade_label(r))),
+            if passing(u, r) { "ok" } else { "no" },
+            escape(u.outcome_label(r)),
+            escape(brief(u.outcome_label(r)))
+        ));
+        if funded {
+            out.push_str(&format!(
+                "<td class=\"n\">{}</td>",
+                if award > 0 {
+                    thousands(award)
+                } else {
+                    "–".into()
+                }
+            ));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+fn continuing_section(v: &RunView) -> String {
+    let p = &v.primary;
+    let prec = v.rules.precision;
+    let mut out = section_head("continuing");
+    let rows: Vec<usize> = (0..p.frame.len()).filter(|&r| !passing(p, r)).collect();
+    if rows.is_empty() {
+        out.push_str("<p class=\"note\">所有村均已通过 (every village passed).</p>\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "<p class=\"note\">{} 个村未达到通过结果 ({} did not reach a passing outcome).</p>\n",
+        rows.len(),
+        rows.len()
+    ));
+    let groups: Vec<&String> = p
+        .kind
+        .group_by
+        .iter()
+        .filter(|c| p.frame.groups.iter().any(|(n, _)| n == *c))
+        .collect();
+    out.push_str("<table>\n<thead><tr><th>编号 (id)</th><th>名称 (name)</th>");
+    for col in &groups {
+        let label = p
+            .kind
+            .column(col)
+            .and_then(|c| p.kind.columns.get(c))
+            .and_then(|c| c.label.as_deref())
+            .unwrap_or(col);
+        out.push_str(&format!("<th>{}</th>", escape(label)));
+    }
+    out.push_str(
+        "<th class=\"n\">总分 (total)</th><th>等次 (grade)</th><th>结果 (outcome)</th>\
+         <th>主要差距 (main shortfall)</th></tr></thead>\n<tbody>\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "<tr><td class=\"id\">{}</td><td>{}</td>",
+            escape(p.frame.id(r)),
+            escape(p.frame.label(r))
+        ));
+        for col in &groups {
+            let value = p
+                .frame
+                .groups
+                .iter()
+                .find(|(n, _)| n == *col)
+                .and_then(|(_, vals)| vals.get(r))
+                .map(String::as_str)
+                .unwrap_or("");
+            out.push_str(&format!("<td>{}</td>", escape(&group_label(v, col, value))));
+        }
+        out.push_str(&format!(
+            "<td class=\"n\">{}</td><td>{}</td><td class=\"no\">{}</td><td>{}</td></tr>\n",
+            fmt_score(p.result.total.get(r).copied().unwrap_or(0.0), prec),
+            escape(short_label(p.grade_label(r))),
+            escape(brief(p.outcome_label(r))),
+            escape(&reasons(v.rules, p, r))
+        ));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+// ── helpers over the results ───────────────────────────────────────────────────────────────
+
+/// The leading phrase of a label: `验收合格，工作队撤离 (passed; …)` → `验收合格`.
+fn brief(label: &str) -> &str {
+    let s = short_label(label);
+    s.split(['，', ',', ';', '；']).next().unwrap_or(s)
+}
+
+fn share(c: usize, n: usize) -> String {
+    if n == 0 {
+        "–".into()
+    } else {
+        format!("{:.1}%", c as f64 * 100.0 / n as f64)
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn thousands(x: i64) -> String {
+    let digits = x.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Whether entity `r` of a kind has a passing outcome.
+fn passing(k: &KindView, r: usize) -> bool {
+    k.result
+        .outcome
+        .get(r)
+        .and_then(|&o| k.kind.outcomes.get(o as usize))
+        .is_some_and(|o| o.passing)
+}
+
+/// The names of the passing (or the other) outcomes, and how many entities have them.
+fn outcome_group(k: &KindView, pass: bool) -> (String, usize) {
+    let names: Vec<&str> = k
+        .kind
+        .outcomes
+        .iter()
+        .filter(|o| o.passing == pass)
+        .map(|o| brief(&o.label))
+        .collect();
+    let n = (0..k.frame.len())
+        .filter(|&r| passing(k, r) == pass)
+        .count();
+    (names.join(" / "), n)
+}
+
+/// A group value with, for a column a unit kind links through, that unit's name.
+fn group_label(v: &RunView, column: &str, value: &str) -> String {
+    let name = v
+        .units
+        .iter()
+        .filter(|u| matches!(&u.kind.link, Some(Link::Column(c)) if c == column))
+        .find_map(|u| u.frame.find(value).map(|r| u.frame.label(r).to_string()));
+    match name {
+        Some(n) if n != value => format!("{value} {n}"),
+        _ => value.to_string(),
+    }
+}
+
+/// Unit rows best first: by rank (unranked last), then by award, then in id order.
+fn rank_order(u: &KindView) -> Vec<usize> {
+    let mut rows: Vec<usize> = (0..u.frame.len()).collect();
+    rows.sort_by_key(|&r| {
+        let rank = u.rank(r);
+        (rank == 0, rank, std::cmp::Reverse(u.award(r)), r)
+    });
+    rows
+}
+
+/// The total the best outcome asks for, when its condition has a plain `total >= X`.
+fn pass_line(kind: &Kind) -> Option<f64> {
+    let best = kind.outcomes.iter().find(|o| o.passing)?;
+    let Some(Condition::All(cmps)) = best.condition.as_ref() else {
+        return None;
+    };
+    cmps.iter().find_map(|c| match (&c.left, &c.op) {
+        (Operand::Var(Var::Total), Some((Op::Ge | Op::Gt, Operand::Num(x)))) => Some(*x),
+        _ => None,
+    })
+}
+
+/// One dimension's means for the two groups of villages, as percent of its maximum.
+#[derive(Debug, Clone, PartialEq)]
+struct Profile {
+    label: String,
+    max: f64,
+    min: Option<f64>,
+    /// Mean of the entities without a passing outcome (`None` when there are none).
+    fail: Option<f64>,
+    /// Mean of the entities with a passing outcome.
+    pass: Option<f64>,
+}
+
+fn profiles(k: &KindView) -> Vec<Profile> {
+    let mean = |d: usize, pass: bool| -> Option<f64> {
+        let xs: Vec<f64> = (0..k.frame.len())
+            .filter(|&r| passing(k, r) == pass)
+            .filter_map(|r| k.result.dims_of(r).get(d).copied())
+            .collect();
+        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+    };
+    k.kind
+        .dims
+        .iter()
+        .enumerate()
+        .map(|(d, dim)| Profile {
+            label: short_label(&dim.label).to_string(),
+            max: dim.max,
+            min: dim.min,
+            fail: mean(d, false),
+            pass: mean(d, true),
+        })
+        .collect()
+}
+
+// ── colours ────────────────────────────────────────────────────────────────────────────────
+
+/// A fill and the text colour that reads on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Color {
+    fill: &'static str,
+    text: &'static str,
+}
+
+const fn c(fill: &'static str, text: &'static str) -> Color {
+    Color { fill, text }
+}
+
+const GOOD: [Color; 3] = [
+    c("#2b8a3e", "#ffffff"),
+    c("#74b816", "#ffffff"),
+    c("#b2e26b", "#1f2933"),
+];
+const BAD: [Color; 3] = [
+    c("#e8590c", "#ffffff"),
+    c("#c92a2a", "#ffffff"),
+    c("#fab005", "#1f2933"),
+];
+/// Best to worst.
+const SEQUENTIAL: [Color; 6] = [
+    c("#2b8a3e", "#ffffff"),
+    c("#5c940d", "#ffffff"),
+    c("#94c83d", "#1f2933"),
+    c("#fab005", "#1f2933"),
+    c("#f76707", "#ffffff"),
+    c("#c92a2a", "#ffffff"),
+];
+const PASS_SERIES: Color = c("#2b8a3e", "#ffffff");
+const FAIL_SERIES: Color = c("#e8590c", "#ffffff");
+const GREY: Color = c("#adb5bd", "#1f2933");
+
+/// Passing outcomes in greens, the others in oranges and reds.
+fn outcome_colors(kind: &Kind) -> Vec<Color> {
+    let (mut good, mut bad) = (GOOD.iter().cycle(), BAD.iter().cycle());
+    kind.outcomes
+        .iter()
+        .map(|o| {
+            if o.passing { good.next() } else { bad.next() }
+                .copied()
+                .unwrap_or(GREY)
+        })
+        .collect()
+}
+
+/// `n` colours from the best grade (green) to the worst (red).
+fn grade_colors(n: usize) -> Vec<Color> {
+    let last = SEQUENTIAL.len() - 1;
+    (0..n)
+        .map(|i| {
+            let at = if n > 1 {
+                ((i * last) as f64 / (n - 1) as f64).round() as usize
+            } else {
+                0
+            };
+            SEQUENTIAL.get(at).copied().unwrap_or(GREY)
+        })
+        .collect()
+}
+
+/// A legend entry for a dashed line (`class` is `line` or `min`).
+fn dashed_key(class: &str, text: &str) -> String {
+    format!(
+        "<span><span class=\"sw {class}\"></span>{}</span>",
+        escape(text)
+    )
+}
+
+/// An HTML legend: a swatch and a text per item, then `extra` (HTML) at the end.
+fn legend(items: &[(String, Color)], extra: &str) -> String {
+    let spans: String = items
+        .iter()
+        .map(|(text, color)| {
+            format!(
+                "<span><span class=\"sw\" style=\"background:{}\"></span>{}</span>",
+                color.fill,
+                escape(text)
+            )
+        })
+        .collect();
+    format!("<div class=\"legend\">{spans}{extra}</div>\n")
+}
+
+// ── SVG ────────────────────────────────────────────────────────────────────────────────────
+
+/// The width of `s` in pixels at `px`, roughly: CJK and other wide characters take a full em.
+fn text_width(s: &str, px: f64) -> f64 {
+    s.chars()
+        .map(|ch| if ch.is_ascii() { 0.58 } else { 1.0 })
+        .sum::<f64>()
+        * px
+}
+
+/// A small SVG builder: elements are appended as text.
+struct Svg {
+    w: f64,
+    h: f64,
+    body: String,
+}
+
+impl Svg {
+    fn new(w: f64, h: f64) -> Self {
+        Svg {
+            w,
+            h,
+            body: String::new(),
+        }
+    }
+
+    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, title: &str) {
+        self.body.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\">\
+             <title>{}</title></rect>\n",
+            w.max(0.0),
+            h.max(0.0),
+            escape(title)
+        ));
+    }
+
+    fn line(&mut self, class: &str, (x1, y1): (f64, f64), (x2, y2): (f64, f64), style: &str) {
+        self.body.push_str(&format!(
+            "<line class=\"{class}\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" {style}/>\n"
+        ));
+    }
+
+    /// Text at `(x, y)`; `anchor` is `start`, `middle` or `end`.
+    fn text(&mut self, x: f64, y: f64, anchor: &str, attrs: &str, s: &str) {
+        self.body.push_str(&format!(
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\" {attrs}>{}</text>\n",
+            escape(s)
+        ));
+    }
+
+    fn finish(self, label: &str) -> String {
+        format!(
+            "<svg viewBox=\"0 0 {w:.0} {h:.0}\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" \
+             aria-label=\"{}\">\n{}</svg>\n",
+            escape(label),
+            self.body,
+            w = self.w,
+            h = self.h
+        )
+    }
+}
+
+/// A round step for an axis from 0 to `max` with about five ticks.
+fn nice_step(max: f64) -> f64 {
+    if max <= 0.0 {
+        return 1.0;
+    }
+    let raw = max / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    step.max(1.0)
+}
+
+/// One segment of a stacked bar.
+#[derive(Debug, Clone)]
+struct Seg {
+    name: String,
+    count: usize,
+    color: Color,
+}
+
+/// One stacked bar with its label on the left.
+#[derive(Debug, Clone)]
+struct BarRow {
+    label: String,
+    segs: Vec<Seg>,
+}
+
+/// Horizontal stacked bars, all on one scale (the longest row fills the width), the row's
+/// total at its end; a segment shows its count (and with `names`, its name) where it fits.
+fn stacked_bars(rows: &[BarRow], aria: &str, names: bool) -> String {
+    const ROW_H: f64 = 28.0;
+    const BAR_H: f64 = 20.0;
+    let label_w = rows
+        .iter()
+        .map(|r| text_width(&r.label, 13.0))
+        .fold(40.0, f64::max)
+        .min(300.0)
+        + 14.0;
+    let end_w = 44.0;
+    let plot_w = CHART_W - label_w - end_w;
+    let max = rows
+        .iter()
+        .map(|r| r.segs.iter().map(|s| s.count).sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut svg = Svg::new(CHART_W, rows.len() as f64 * ROW_H + 6.0);
+    for (i, row) in rows.iter().enumerate() {
+        let y = 4.0 + i as f64 * ROW_H;
+        let mid = y + BAR_H / 2.0 + 4.5;
+        svg.text(
+            label_w - 10.0,
+            mid,
+            "end",
+            "style=\"font-size:13px\"",
+            &row.label,
+        );
+        let total: usize = row.segs.iter().map(|s| s.count).sum();
+        let mut x = label_w;
+        for s in row.segs.iter().filter(|s| s.count > 0) {
+            let w = s.count as f64 / max * plot_w;
+            let tip = format!("{}: {} · {}", s.name, s.count, share(s.count, total));
+            svg.rect(x, y, w, BAR_H, s.color.fill, &tip);
+            let full = format!("{} {}", s.name, s.count);
+            let count = s.count.to_string();
+            let text = [names.then_some(full), Some(count)]
+                .into_iter()
+                .flatten()
+                .find(|t| text_width(t, 11.0) + 8.0 <= w);
+            if let Some(t) = text {
+                let attrs = format!("class=\"in\" style=\"fill:{}\"", s.color.text);
+                svg.text(x + w / 2.0, mid - 0.5, "middle", &attrs, &t);
+            }
+            x += w;
+        }
+        svg.text(x + 6.0, mid, "start", "class=\"small\"", &total.to_string());
+    }
+    svg.finish(aria)
+}
+
+/// Counts of totals per bin, by outcome: `bins[b][outcome]`.
+#[derive(Debug, Clone, PartialEq)]
+struct Histogram {
+    width: f64,
+    bins: Vec<Vec<usize>>,
+}
+
+impl Histogram {
+    /// The right edge of the last bin.
+    fn top(&self) -> f64 {
+        self.bins.len() as f64 * self.width
+    }
+}
+
+/// The bin of total `t`: bins include their lower edge; the maximum falls in the last bin.
+fn bin_of(t: f64, width: f64, n: usize) -> usize {
+    if t.is_nan() || t <= 0.0 || width <= 0.0 {
+        return 0;
+    }
+    ((t / width).floor() as usize).min(n.saturating_sub(1))
+}
+
+/// Bins of `width` from 0 to the larger of `max_total` and the highest total.
+fn histogram(
+    totals: &[f64],
+    outcomes: &[u16],
+    n_outcomes: usize,
+    max_total: f64,
+    width: f64,
+) -> Histogram {
+    let width = if width > 0.0 { width } else { BIN_WIDTH };
+    let hi = totals.iter().copied().fold(max_total, f64::max);
+    let n = ((hi / width).ceil() as usize).max(1);
+    let mut bins = vec![vec![0usize; n_outcomes.max(1)]; n];
+    for (r, t) in totals.iter().enumerate() {
+        let o = outcomes.get(r).copied().unwrap_or(0) as usize;
+        if let Some(c) = bins
+            .get_mut(bin_of(*t, width, n))
+            .and_then(|b| b.get_mut(o))
+        {
+            *c += 1;
+        }
+    }
+    Histogram { width, bins }
+}
+
+const HIST_H: f64 = 320.0;
+const HIST_LEFT: f64 = 52.0;
+const HIST_RIGHT: f64 = 20.0;
+const HIST_TOP: f64 = 30.0;
+const HIST_BOTTOM: f64 = 46.0;
+
+/// The x position of score `v` on the histogram.
+fn hist_x(h: &Histogram, v: f64) -> f64 {
+    let plot_w = CHART_W - HIST_LEFT - HIST_RIGHT;
+    HIST_LEFT + v / h.top().max(f64::MIN_POSITIVE) * plot_w
+}
+
+/// The histogram as bars stacked by outcome, with the pass line as a dashed vertical line.
+fn histogram_svg(h: &Histogram, colors: &[Color], pass: Option<f64>) -> String {
+    let plot_h = HIST_H - HIST_TOP - HIST_BOTTOM;
+    let base = HIST_TOP + plot_h;
+    let max = h
+        .bins
+        .iter()
+        .map(|b| b.iter().sum::<usize>())
+        .max()
+        .unwrap_or(0);
+    let step = nice_step(max as f64);
+    let y_top = ((max as f64 / step).ceil() * step).max(step);
+    let y = |c: f64| base - c / y_top * plot_h;
+    let mut svg = Svg::new(CHART_W, HIST_H);
+    let mut tick = 0.0;
+    while tick <= y_top + 1e-9 {
+        svg.line(
+            "grid",
+            (HIST_LEFT, y(tick)),
+            (CHART_W - HIST_RIGHT, y(tick)),
+            "",
+        );
+        svg.text(
+            HIST_LEFT - 6.0,
+            y(tick) + 4.0,
+            "end",
+            "class=\"small\"",
+            &fmt_num(tick),
+        );
+        tick += step;
+    }
+    for (b, counts) in h.bins.iter().enumerate() {
+        let lo = b as f64 * h.width;
+        let (x0, x1) = (hist_x(h, lo) + 1.0, hist_x(h, lo + h.width) - 1.0);
+        let mut acc = 0.0;
+        for (o, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let color = colors.get(o).copied().unwrap_or(GREY);
+            let tip = format!("[{}, {}): {c}", fmt_num(lo), fmt_num(lo + h.width));
+            let top = y(acc + c as f64);
+            svg.rect(x0, top, x1 - x0, y(acc) - top, color.fill, &tip);
+            acc += c as f64;
+        }
+        if acc > 0.0 {
+            svg.text(
+                (x0 + x1) / 2.0,
+                y(acc) - 4.0,
+                "middle",
+                "class=\"small\"",
+                &fmt_num(acc),
+            );
+        }
+    }
+    svg.line("axis", (HIST_LEFT, base), (CHART_W - HIST_RIGHT, base), "");
+    // Edge labels every second bin when there are many.
+    let every = if h.bins.len() > 12 { 2 } else { 1 };
+    for e in (0..=h.bins.len()).step_by(every) {
+        let v = e as f64 * h.width;
+        svg.text(
+            hist_x(h, v),
+            base + 16.0,
+            "middle",
+            "class=\"small\"",
+            &fmt_num(v),
+        );
+    }
+    svg.text(
+        (HIST_LEFT + CHART_W - HIST_RIGHT) / 2.0,
+        HIST_H - 8.0,
+        "middle",
+        "",
+        "总分 (total)",
+    );
+    svg.text(
+        14.0,
+        HIST_TOP + plot_h / 2.0,
+        "middle",
+        &format!(
+            "transform=\"rotate(-90 14 {:.1})\"",
+            HIST_TOP + plot_h / 2.0
+        ),
+        "村数 (count)",
+    );
+    if let Some(line) = pass {
+        let x = hist_x(h, line);
+        svg.line(
+            "pass-line",
+            (x, HIST_TOP - 8.0),
+            (x, base),
+            "stroke=\"#c92a2a\" stroke-width=\"2\" stroke-dasharray=\"6 4\"",
+        );
+        svg.text(
+            x + 6.0,
+            HIST_TOP - 12.0,
+            "start",
+            "style=\"fill:#c92a2a;font-weight:600\"",
+            &format!("合格线 (pass line) {}", fmt_num(line)),
+        );
+    }
+    svg.finish("distribution of totals")
+}
+
+/// Grouped vertical bars: per dimension, the mean of entities that did not pass and of those
+/// that did, as percent of the dimension's maximum, with the minimum as a dashed line.
+fn profile_svg(ps: &[Profile]) -> String {
+    const H: f64 = 330.0;
+    const LEFT: f64 = 52.0;
+    const RIGHT: f64 = 16.0;
+    const TOP: f64 = 20.0;
+    const BOTTOM: f64 = 54.0;
+    let plot_w = CHART_W - LEFT - RIGHT;
+    let plot_h = H - TOP - BOTTOM;
+    let base = TOP + plot_h;
+    let y = |pct: f64| base - pct.clamp(0.0, 100.0) / 100.0 * plot_h;
+    let mut svg = Svg::new(CHART_W, H);
+    for t in (0..=100).step_by(20) {
+        let t = f64::from(t);
+        svg.line("grid", (LEFT, y(t)), (CHART_W - RIGHT, y(t)), "");
+        svg.text(
+            LEFT - 6.0,
+            y(t) + 4.0,
+            "end",
+            "class=\"small\"",
+            &format!("{t}%"),
+        );
+    }
+    svg.line("axis", (LEFT, base), (CHART_W - RIGHT, base), "");
+    let gw = plot_w / ps.len().max(1) as f64;
+    let bw = (gw * 0.3).min(64.0);
+    let pct = |x: f64, max: f64| if max > 0.0 { x / max * 100.0 } else { 0.0 };
+    for (i, p) in ps.iter().enumerate() {
+        let mid = LEFT + gw * (i as f64 + 0.5);
+        let bars = [
+            (p.fail, mid - bw - 2.0, FAIL_SERIES),
+            (p.pass, mid + 2.0, PASS_SERIES),
+        ];
+        for (mean, x, color) in bars {
+            let Some(mean) = mean else { continue };
+            let v = pct(mean, p.max);
+            let tip = format!(
+                "{}: {} / {} ({:.1}%)",
+                p.label,
+                fmt_num((mean * 100.0).round() / 100.0),
+                fmt_num(p.max),
+                v
+            );
+            svg.rect(x, y(v), bw, base - y(v), color.fill, &tip);
+            svg.text(
+                x + bw / 2.0,
+                y(v) - 5.0,
+                "middle",
+                "class=\"small\"",
+                &format!("{v:.1}%"),
+            );
+        }
+        if let Some(min) = p.min {
+            let m = y(pct(min, p.max));
+            svg.line(
+                "min-line",
+                (mid - bw - 12.0, m),
+                (mid + bw + 12.0, m),
+                "stroke=\"#343a40\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"",
+            );
+        }
+        svg.text(
+            mid,
+            base + 18.0,
+            "middle",
+            "style=\"font-size:13px\"",
+            &p.label,
+        );
+        let sub = match p.min {
+            Some(min) => format!("满分 {} · 最低 {}", fmt_num(p.max), fmt_num(min)),
+            None => format!("满分 {}", fmt_num(p.max)),
+        };
+        svg.text(mid, base + 36.0, "middle", "class=\"small\"", &sub);
+    }
+    svg.finish("dimension profile")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+        assert_eq!(escape("稳定 (stability)"), "稳定 (stability)");
+        assert_eq!(escape(""), "");
+    }
+
+    #[test]
+    fn a_total_on_the_pass_line_falls_in_the_bin_that_starts_there() {
+        let h = histogram(&[70.0, 69.99, 0.0, 100.0], &[0, 1, 1, 0], 2, 100.0, 5.0);
+        assert_eq!(h.bins.len(), 20);
+        assert_eq!(h.bins.get(14), Some(&vec![1, 0]));
+        assert_eq!(h.bins.get(13), Some(&vec![0, 1]));
+        assert_eq!(h.bins.first(), Some(&vec![0, 1]));
+        // The maximum belongs to the last bin, which is closed on the right.
+        assert_eq!(h.bins.last(), Some(&vec![1, 0]));
+    }
+
+    #[test]
+    fn the_histogram_extends_to_a_total_above_the_maximum() {
+        let h = histogram(&[101.0], &[0], 1, 100.0, 5.0);
+        assert_eq!(h.bins.len(), 21);
+        assert_eq!(h.bins.last(), Some(&vec![1]));
+    }
+
+    #[test]
+    fn the_histogram_draws_the_pass_line_on_its_bin_edge() {
+        let h = histogram(&[70.0], &[0], 1, 100.0, 5.0);
+        let svg = histogram_svg(&h, &[PASS_SERIES], Some(70.0));
+        let x = hist_x(&h, 70.0);
+        assert!(svg.contains(&format!("<line class=\"pass-line\" x1=\"{x:.1}\"")));
+        // The bar of [70, 75) starts just right of the line.
+        assert!(svg.contains(&format!("<rect x=\"{:.1}\"", x + 1.0)));
+        assert!(svg.contains("[70, 75): 1"));
+        assert!(svg.contains("合格线 (pass line) 70"));
+        assert!(!histogram_svg(&h, &[PASS_SERIES], None).contains("pass-line"));
+    }
+
+    #[test]
+    fn stacked_bars_escape_labels_and_skip_empty_segments() {
+        let rows = [BarRow {
+            label: "<b>&".into(),
+            segs: vec![
+                Seg {
+                    name: "a".into(),
+                    count: 3,
+                    color: PASS_SERIES,
+                },
+                Seg {
+                    name: "b".into(),
+                    count: 0,
+                    color: FAIL_SERIES,
+                },
+            ],
+        }];
+        let svg = stacked_bars(&rows, "test", true);
+        assert!(svg.contains("&lt;b&gt;&amp;"));
+        assert_eq!(svg.matches("<rect").count(), 1);
+        assert!(svg.contains(">a 3</text>"));
+    }
+
+    #[test]
+    fn numbers_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(500000), "500,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(-1000), "-1,000");
+    }
+
+    #[test]
+    fn axis_steps_are_round() {
+        assert_eq!(nice_step(0.0), 1.0);
+        assert_eq!(nice_step(3.0), 1.0);
+        assert_eq!(nice_step(18.0), 5.0);
+        assert_eq!(nice_step(40.0), 10.0);
+    }
 }

@@ -177,6 +177,50 @@ pub fn compile_with_needs(
         }
     }
 
+    let mut uncertainty = Vec::new();
+    for (i, u) in h.uncertainty.iter().enumerate() {
+        let path = format!("uncertainty.{i}");
+        let Some(p) = params.iter().find(|p| p.name == u.parameter) else {
+            let help = did_you_mean(&u.parameter, params.iter().map(|p| p.name.as_str()))
+                .map(|s| format!("did you mean `{s}`?"));
+            diags.push(
+                Diagnostic::error(
+                    format!("unknown parameter `{}`", u.parameter),
+                    hf.value_loc(&format!("{path}.parameter")),
+                )
+                .with_help_opt(help),
+            );
+            continue;
+        };
+        let ok_mode = u.mode.is_none_or(|m| m >= u.min && m <= u.max);
+        if !(u.min.is_finite() && u.max.is_finite() && u.min <= u.max && ok_mode) {
+            diags.push(Diagnostic::error(
+                "an uncertainty range needs `min` ≤ `mode` ≤ `max`",
+                hf.loc(&path),
+            ));
+            continue;
+        }
+        if p.value < u.min || p.value > u.max {
+            diags.push(Diagnostic::warning(
+                format!(
+                    "parameter `{}` is {} but its uncertainty range is [{}, {}]",
+                    p.name,
+                    fmt_num(p.value),
+                    fmt_num(u.min),
+                    fmt_num(u.max)
+                ),
+                hf.loc(&path),
+            ));
+        }
+        uncertainty.push(Uncertain {
+            name: p.name.clone(),
+            min: u.min,
+            max: u.max,
+            mode: u.mode,
+            nominal: p.value,
+        });
+    }
+
     for p in &params {
         if !used_params.contains(&p.name) {
             diags.push(
@@ -224,6 +268,7 @@ pub fn compile_with_needs(
             scripts: host,
             sha256: files.sha256.clone(),
             file_hashes: files.file_hashes.clone(),
+            uncertainty,
         }),
         diags,
         needs,

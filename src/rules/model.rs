@@ -28,6 +28,19 @@ pub struct RuleSet {
     pub scripts: ScriptHost,
     pub sha256: String,
     pub file_hashes: Vec<(String, String)>,
+    /// Uncertain parameters, for sensitivity analysis.
+    pub uncertainty: Vec<Uncertain>,
+}
+
+/// A parameter's plausible range.
+#[derive(Debug, Clone)]
+pub struct Uncertain {
+    pub name: String,
+    pub min: f64,
+    pub max: f64,
+    /// Triangular with this mode; uniform when `None`.
+    pub mode: Option<f64>,
+    pub nominal: f64,
 }
 
 impl RuleSet {

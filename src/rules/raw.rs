@@ -26,6 +26,21 @@ pub struct RawHeader {
     pub parameters: IndexMap<String, RawParam>,
     #[serde(default)]
     pub totals: Vec<RawTotal>,
+    /// Parameters whose values are uncertain, for `bangfu sensitivity`.
+    #[serde(default)]
+    pub uncertainty: Vec<RawUncertain>,
+}
+
+/// A parameter's plausible range: uniform between `min` and `max`, or triangular with `mode`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawUncertain {
+    pub parameter: String,
+    pub min: f64,
+    pub max: f64,
+    #[serde(default)]
+    pub mode: Option<f64>,
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 /// A named number that committees tune and scenarios override.

@@ -38,6 +38,7 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
         (Root::Header, []) => fields::<RawHeader>(),
         (Root::Header, ["parameters", "*"]) => PARAM_FIELDS,
         (Root::Header, ["totals", "#"]) => fields::<RawTotal>(),
+        (Root::Header, ["uncertainty", "#"]) => fields::<RawUncertain>(),
         (Root::Kind, []) => fields::<RawKind>(),
         (Root::Kind, ["columns", "*"]) => fields::<RawColumn>(),
         (Root::Kind, ["dimensions", "#"]) => fields::<RawDimension>(),

@@ -1,0 +1,228 @@
+//! `bangfu sensitivity`: Monte Carlo over the rule set's uncertain parameters.
+
+use super::pipeline::{load_data, load_rules};
+use super::{Format, Options};
+use crate::exit::Exit;
+use crate::report::short_label;
+use crate::report::write::{write_all, Emit};
+use crate::sensitivity::{run as analyse, Report};
+use std::io::{IsTerminal, Write};
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+/// Run the `sensitivity` command.
+pub fn run(opts: &Options, draws: usize, seed: u64) -> Exit {
+    if draws == 0 {
+        crate::errln!("error: `--draws` must be at least 1");
+        return Exit::Usage;
+    }
+    let rules = match load_rules(opts) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let (ds, frame) = match load_data(opts, &rules) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    let files = match crate::rules::load::read_files(&opts.rules) {
+        Ok(f) => f,
+        Err(_) => return Exit::InvalidRules,
+    };
+    let bar = (!opts.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(draws as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} draws ({eta} left)")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let report = match analyse(&files, &rules, &ds, &frame, draws, seed, &tick) {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            crate::errln!("error: {e}");
+            return Exit::InvalidRules;
+        }
+    };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if let Some(dir) = &opts.out {
+        let r = &report;
+        let files: Vec<(String, Emit)> = vec![
+            (
+                "sensitivity.json".into(),
+                Box::new(move |w: &mut dyn Write| {
+                    w.write_all(
+                        (serde_json::to_string_pretty(r).unwrap_or_default() + "\n").as_bytes(),
+                    )
+                }),
+            ),
+            (
+                "sensitivity_villages.csv".into(),
+                Box::new(move |w: &mut dyn Write| villages_csv(r, w)),
+            ),
+            (
+                "sensitivity_units.csv".into(),
+                Box::new(move |w: &mut dyn Write| units_csv(r, w)),
+            ),
+        ];
+        if let Err(e) = write_all(dir, &files, &[&opts.rules, &opts.data]) {
+            crate::errln!("error: {e}");
+            return Exit::Usage;
+        }
+    }
+    if opts.quiet {
+        return Exit::Ok;
+    }
+    match opts.format {
+        Format::Json => crate::outln!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
+        _ => crate::outln!("{}", render(&report)),
+    }
+    Exit::Ok
+}
+
+fn villages_csv(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
+    let mut c = csv::Writer::from_writer(Vec::new());
+    let mut head = vec!["id".to_string(), "label".into(), "nominal".into()];
+    if let Some(v) = r.villages.first() {
+        head.extend(v.p.iter().map(|(o, _)| format!("p_{o}")));
+    }
+    let _ = c.write_record(&head);
+    for v in &r.villages {
+        let mut row = vec![v.id.clone(), v.label.clone(), v.nominal.clone()];
+        row.extend(v.p.iter().map(|(_, p)| format!("{p:.4}")));
+        let _ = c.write_record(&row);
+    }
+    w.write_all(&c.into_inner().unwrap_or_default())
+}
+
+fn units_csv(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
+    let mut c = csv::Writer::from_writer(Vec::new());
+    let _ = c.write_record([
+        "kind",
+        "id",
+        "label",
+        "nominal_outcome",
+        "nominal_rank",
+        "rank_5",
+        "rank_50",
+        "rank_95",
+        "p_best",
+        "expected_award",
+    ]);
+    for u in &r.units {
+        let _ = c.write_record([
+            u.kind.clone(),
+            u.id.clone(),
+            u.label.clone(),
+            u.nominal_outcome.clone(),
+            u.nominal_rank.to_string(),
+            u.rank_5.to_string(),
+            u.rank_50.to_string(),
+            u.rank_95.to_string(),
+            format!("{:.4}", u.p_best),
+            format!("{:.2}", u.expected_award),
+        ]);
+    }
+    w.write_all(&c.into_inner().unwrap_or_default())
+}
+
+fn render(r: &Report) -> String {
+    let mut out = format!(
+        "不确定性分析 (sensitivity): {} draws, seed {}\n\n参数 (uncertain parameters)\n",
+        r.draws, r.seed
+    );
+    let mut b = Builder::default();
+    b.push_record([
+        "parameter",
+        "nominal",
+        "range",
+        "distribution",
+        "flips (one at a time)",
+        "share",
+        "first-order",
+    ]);
+    for p in &r.parameters {
+        let inf = r.influence.iter().find(|i| i.parameter == p.name);
+        b.push_record([
+            p.name.clone(),
+            format!("{}", p.nominal),
+            format!("[{}, {}]", p.min, p.max),
+            p.distribution.clone(),
+            inf.map(|i| i.flips_one_at_a_time.to_string())
+                .unwrap_or_default(),
+            inf.map(|i| format!("{:.0}%", i.share * 100.0))
+                .unwrap_or_default(),
+            inf.map(|i| format!("{:.2}", i.first_order))
+                .unwrap_or_default(),
+        ]);
+    }
+    let mut t = b.build();
+    t.with(Style::psql());
+    out.push_str(&t.to_string());
+    out.push_str(&format!(
+        "\n\n临界村 (borderline villages: best outcome with probability between 5% and 95%): {}\n",
+        r.borderline.len()
+    ));
+    if !r.borderline.is_empty() {
+        let mut b = Builder::default();
+        let mut head = vec!["id".to_string(), "name".into(), "nominal".into()];
+        if let Some(v) = r.villages.first() {
+            head.extend(v.p.iter().map(|(o, _)| format!("P({o})")));
+        }
+        b.push_record(head);
+        for v in r.villages.iter().filter(|v| r.borderline.contains(&v.id)) {
+            let mut row = vec![v.id.clone(), v.label.clone(), v.nominal.clone()];
+            row.extend(v.p.iter().map(|(_, p)| format!("{:.0}%", p * 100.0)));
+            b.push_record(row);
+        }
+        let mut t = b.build();
+        t.with(Style::psql());
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    if !r.units.is_empty() {
+        out.push_str("\n单位名次区间 (unit rank bands: 5% / 50% / 95%)\n");
+        let mut b = Builder::default();
+        b.push_record([
+            "kind",
+            "id",
+            "name",
+            "rank",
+            "5%",
+            "50%",
+            "95%",
+            "P(best)",
+            "expected award",
+        ]);
+        for u in &r.units {
+            b.push_record([
+                u.kind.clone(),
+                u.id.clone(),
+                short_label(&u.label).to_string(),
+                u.nominal_rank.to_string(),
+                u.rank_5.to_string(),
+                u.rank_50.to_string(),
+                u.rank_95.to_string(),
+                format!("{:.0}%", u.p_best * 100.0),
+                format!("{:.0}", u.expected_award),
+            ]);
+        }
+        let mut t = b.build();
+        t.with(Style::psql());
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    out
+}

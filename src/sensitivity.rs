@@ -1,0 +1,506 @@
+//! Monte Carlo sensitivity: draw the uncertain parameters (uniform or triangular, seeded),
+//! re-decide every village and unit per draw, and report how often each entity gets each
+//! outcome, which villages are borderline, the 5/50/95% rank bands and reward chances of the
+//! units, and which parameter moves the decisions most.
+//!
+//! Every draw has its own random stream derived from the seed and the draw's number, and the
+//! counts are integer sums, so results are identical at any thread count.
+
+use crate::data::{DataSet, Frame};
+use crate::engine::units::evaluate_units;
+use crate::engine::{evaluate_kind_with, EvalError};
+use crate::rules::load::RuleFiles;
+use crate::rules::model::Uncertain;
+use crate::rules::RuleSet;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_yaml::Value;
+
+/// The whole analysis.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub draws: usize,
+    pub seed: u64,
+    pub parameters: Vec<ParamSummary>,
+    pub villages: Vec<EntitySens>,
+    pub borderline: Vec<String>,
+    pub units: Vec<UnitSens>,
+    pub influence: Vec<Influence>,
+}
+
+/// An uncertain parameter as drawn.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamSummary {
+    pub name: String,
+    pub nominal: f64,
+    pub min: f64,
+    pub max: f64,
+    pub distribution: String,
+}
+
+/// One entity's outcome chances.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntitySens {
+    pub id: String,
+    pub label: String,
+    pub nominal: String,
+    /// Outcome id → probability, in rule order.
+    pub p: Vec<(String, f64)>,
+}
+
+/// One unit's rank band and reward chance.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitSens {
+    pub kind: String,
+    pub id: String,
+    pub label: String,
+    pub nominal_outcome: String,
+    pub nominal_rank: u32,
+    pub rank_5: u32,
+    pub rank_50: u32,
+    pub rank_95: u32,
+    /// Probability of the best (first passing) outcome, e.g. `reward`.
+    pub p_best: f64,
+    pub expected_award: f64,
+}
+
+/// How much one parameter moves the villages' outcomes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Influence {
+    pub parameter: String,
+    /// Villages whose outcome changes at the parameter's min or max, others nominal.
+    pub flips_one_at_a_time: usize,
+    /// Share of all one-at-a-time flips due to this parameter.
+    pub share: f64,
+    /// First-order index from the draws: the share of the variance of the number of exits
+    /// explained by this parameter (binned, 10 bins).
+    pub first_order: f64,
+}
+
+/// splitmix64: independent streams from (seed, draw).
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn unit_float(x: u64) -> f64 {
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Draw one value of `u` from uniform `r` in [0, 1).
+fn sample(u: &Uncertain, r: f64) -> f64 {
+    match u.mode {
+        None => u.min + r * (u.max - u.min),
+        Some(m) => {
+            // Inverse CDF of the triangular distribution.
+            let (a, b) = (u.min, u.max);
+            if b <= a {
+                return a;
+            }
+            let f = (m - a) / (b - a);
+            if r < f {
+                a + (r * (b - a) * (m - a)).sqrt()
+            } else {
+                b - ((1.0 - r) * (b - a) * (b - m)).sqrt()
+            }
+        }
+    }
+}
+
+/// The parameter values of draw `d`.
+pub fn draw(unc: &[Uncertain], seed: u64, d: u64) -> Vec<f64> {
+    unc.iter()
+        .enumerate()
+        .map(|(k, u)| {
+            sample(
+                u,
+                unit_float(mix(mix(seed ^ mix(d)).wrapping_add(k as u64))),
+            )
+        })
+        .collect()
+}
+
+/// The rule set with some parameters set.
+fn with_params(files: &RuleFiles, names: &[&str], values: &[f64]) -> Result<RuleSet, String> {
+    let mut f = files.clone();
+    if let Some(params) = f
+        .header
+        .value
+        .get_mut("parameters")
+        .and_then(Value::as_mapping_mut)
+    {
+        for (n, v) in names.iter().zip(values) {
+            let key = Value::String((*n).to_string());
+            let num = Value::Number((*v).into());
+            match params.get_mut(&key) {
+                Some(Value::Mapping(m)) => {
+                    m.insert(Value::String("value".into()), num);
+                }
+                Some(slot) => *slot = num,
+                None => {}
+            }
+        }
+    }
+    crate::rules::load_files(&f).map(|(r, _)| r).map_err(|d| {
+        d.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// Per draw: the primary outcomes, and per unit kind the ranks, outcomes and awards.
+struct DrawResult {
+    outcomes: Vec<u16>,
+    units: Vec<(Vec<u32>, Vec<u16>, Vec<i64>)>,
+}
+
+fn evaluate(rules: &RuleSet, ds: &DataSet, frame: &Frame) -> Result<DrawResult, String> {
+    let res = evaluate_kind_with(rules, &rules.primary, frame, false).map_err(msg)?;
+    let units = evaluate_units(rules, ds, frame, &res).map_err(msg)?;
+    Ok(DrawResult {
+        outcomes: res.outcome.clone(),
+        units: units
+            .into_iter()
+            .map(|u| (u.rank, u.result.outcome, u.award))
+            .collect(),
+    })
+}
+
+fn msg(e: EvalError) -> String {
+    match e {
+        EvalError::Data(d, _) => d
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        EvalError::Script(s, _) => s
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// Run the analysis. `tick` is called once per finished draw (for a progress bar).
+pub fn run(
+    files: &RuleFiles,
+    nominal: &RuleSet,
+    ds: &DataSet,
+    frame: &Frame,
+    draws: usize,
+    seed: u64,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Report, String> {
+    let unc = &nominal.uncertainty;
+    if unc.is_empty() {
+        return Err(
+            "the rule set declares no uncertain parameters: add `uncertainty:` to ruleset.yaml"
+                .into(),
+        );
+    }
+    let names: Vec<&str> = unc.iter().map(|u| u.name.as_str()).collect();
+    let base = evaluate(nominal, ds, frame)?;
+    let n = frame.len();
+    let k = nominal.primary.outcomes.len();
+    // Draws in parallel, results kept in draw order (they are small).
+    let results: Vec<Result<(Vec<f64>, DrawResult), String>> = (0..draws)
+        .into_par_iter()
+        .map(|d| {
+            let values = draw(unc, seed, d as u64);
+            let rules = with_params(files, &names, &values)?;
+            let r = evaluate(&rules, ds, frame)?;
+            tick();
+            Ok((values, r))
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(draws);
+    let mut counts = vec![0u32; n * k];
+    let mut unit_ranks: Vec<Vec<Vec<u32>>> = base
+        .units
+        .iter()
+        .map(|(r, _, _)| vec![Vec::with_capacity(draws); r.len()])
+        .collect();
+    let mut unit_best: Vec<Vec<u32>> = base
+        .units
+        .iter()
+        .map(|(r, _, _)| vec![0; r.len()])
+        .collect();
+    let mut unit_award: Vec<Vec<i64>> = base
+        .units
+        .iter()
+        .map(|(r, _, _)| vec![0; r.len()])
+        .collect();
+    let mut exits_per_draw = Vec::with_capacity(draws);
+    let best_primary = crate::explain::best_outcome(&nominal.primary) as u16;
+    for r in results {
+        let (values, dr) = r?;
+        for (i, o) in dr.outcomes.iter().enumerate() {
+            if let Some(c) = counts.get_mut(i * k + *o as usize) {
+                *c += 1;
+            }
+        }
+        exits_per_draw.push(dr.outcomes.iter().filter(|o| **o == best_primary).count() as f64);
+        for (u, (ranks, outcomes, awards)) in dr.units.iter().enumerate() {
+            let best = nominal
+                .units
+                .get(base_kind(&nominal.units, u))
+                .map_or(0, crate::explain::best_outcome) as u16;
+            for (i, rk) in ranks.iter().enumerate() {
+                if let Some(v) = unit_ranks.get_mut(u).and_then(|x| x.get_mut(i)) {
+                    v.push(*rk);
+                }
+                if outcomes.get(i) == Some(&best) {
+                    if let Some(c) = unit_best.get_mut(u).and_then(|x| x.get_mut(i)) {
+                        *c += 1;
+                    }
+                }
+                if let Some(a) = unit_award.get_mut(u).and_then(|x| x.get_mut(i)) {
+                    *a += awards.get(i).copied().unwrap_or(0);
+                }
+            }
+        }
+        samples.push(values);
+    }
+    let kind = &nominal.primary;
+    let villages: Vec<EntitySens> = (0..n)
+        .map(|i| EntitySens {
+            id: frame.id(i).to_string(),
+            label: frame.label(i).to_string(),
+            nominal: kind
+                .outcomes
+                .get(base.outcomes.get(i).copied().unwrap_or(0) as usize)
+                .map(|o| o.id.clone())
+                .unwrap_or_default(),
+            p: kind
+                .outcomes
+                .iter()
+                .enumerate()
+                .map(|(o, out)| {
+                    (
+                        out.id.clone(),
+                        f64::from(counts.get(i * k + o).copied().unwrap_or(0))
+                            / draws.max(1) as f64,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let best_id = kind
+        .outcomes
+        .get(best_primary as usize)
+        .map(|o| o.id.clone())
+        .unwrap_or_default();
+    let borderline: Vec<String> = villages
+        .iter()
+        .filter(|v| {
+            v.p.iter()
+                .find(|(o, _)| *o == best_id)
+                .is_some_and(|(_, p)| *p > 0.05 && *p < 0.95)
+        })
+        .map(|v| v.id.clone())
+        .collect();
+    // Units: the frames are re-evaluated each draw in the same order (units are sorted by id).
+    let nominal_units = evaluate_units(
+        nominal,
+        ds,
+        frame,
+        &evaluate_kind_with(nominal, &nominal.primary, frame, false).map_err(msg)?,
+    )
+    .map_err(msg)?;
+    let mut units = Vec::new();
+    for (u, nu) in nominal_units.iter().enumerate() {
+        let Some(uk) = nominal.units.get(nu.kind) else {
+            continue;
+        };
+        if uk.rank.is_empty() && uk.fund.is_none() && uk.quotas.is_empty() && uk.top.is_none() {
+            continue;
+        }
+        for i in 0..nu.frame.len() {
+            let mut ranks = unit_ranks
+                .get(u)
+                .and_then(|x| x.get(i))
+                .cloned()
+                .unwrap_or_default();
+            ranks.sort_unstable();
+            let q = |p: f64| {
+                ranks
+                    .get(((ranks.len().saturating_sub(1)) as f64 * p).round() as usize)
+                    .copied()
+                    .unwrap_or(0)
+            };
+            units.push(UnitSens {
+                kind: uk.name.clone(),
+                id: nu.frame.id(i).to_string(),
+                label: nu.frame.label(i).to_string(),
+                nominal_outcome: uk
+                    .outcomes
+                    .get(nu.result.outcome.get(i).copied().unwrap_or(0) as usize)
+                    .map(|o| o.id.clone())
+                    .unwrap_or_default(),
+                nominal_rank: nu.rank.get(i).copied().unwrap_or(0),
+                rank_5: q(0.05),
+                rank_50: q(0.5),
+                rank_95: q(0.95),
+                p_best: f64::from(
+                    unit_best
+                        .get(u)
+                        .and_then(|x| x.get(i))
+                        .copied()
+                        .unwrap_or(0),
+                ) / draws.max(1) as f64,
+                expected_award: unit_award
+                    .get(u)
+                    .and_then(|x| x.get(i))
+                    .copied()
+                    .unwrap_or(0) as f64
+                    / draws.max(1) as f64,
+            });
+        }
+    }
+    let influence = influence(
+        files,
+        nominal,
+        ds,
+        frame,
+        &base.outcomes,
+        &samples,
+        &exits_per_draw,
+    )?;
+    Ok(Report {
+        draws,
+        seed,
+        parameters: unc
+            .iter()
+            .map(|u| ParamSummary {
+                name: u.name.clone(),
+                nominal: u.nominal,
+                min: u.min,
+                max: u.max,
+                distribution: u
+                    .mode
+                    .map_or("uniform".into(), |m| format!("triangular, mode {m}")),
+            })
+            .collect(),
+        villages,
+        borderline,
+        units,
+        influence,
+    })
+}
+
+fn base_kind(units: &[crate::rules::model::Kind], u: usize) -> usize {
+    u.min(units.len().saturating_sub(1))
+}
+
+/// One-at-a-time flips at each parameter's extremes, and a binned first-order index.
+fn influence(
+    files: &RuleFiles,
+    nominal: &RuleSet,
+    ds: &DataSet,
+    frame: &Frame,
+    base: &[u16],
+    samples: &[Vec<f64>],
+    exits: &[f64],
+) -> Result<Vec<Influence>, String> {
+    let unc = &nominal.uncertainty;
+    let names: Vec<&str> = unc.iter().map(|u| u.name.as_str()).collect();
+    let mut flips = Vec::new();
+    for (j, u) in unc.iter().enumerate() {
+        let mut changed = vec![false; base.len()];
+        for extreme in [u.min, u.max] {
+            let mut values: Vec<f64> = unc.iter().map(|x| x.nominal).collect();
+            if let Some(v) = values.get_mut(j) {
+                *v = extreme;
+            }
+            let rules = with_params(files, &names, &values)?;
+            let r = evaluate(&rules, ds, frame)?;
+            for (c, (a, b)) in changed.iter_mut().zip(base.iter().zip(&r.outcomes)) {
+                *c |= a != b;
+            }
+        }
+        flips.push(changed.iter().filter(|c| **c).count());
+    }
+    let total_flips: usize = flips.iter().sum();
+    let mean = exits.iter().sum::<f64>() / exits.len().max(1) as f64;
+    let var = exits.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / exits.len().max(1) as f64;
+    Ok(unc
+        .iter()
+        .enumerate()
+        .map(|(j, u)| {
+            // Var(E[Y | X_j]) / Var(Y), with X_j in 10 equal bins of its range.
+            let mut bins = [(0.0, 0usize); 10];
+            for (s, y) in samples.iter().zip(exits) {
+                let x = s.get(j).copied().unwrap_or(u.nominal);
+                let b = if u.max > u.min {
+                    (((x - u.min) / (u.max - u.min)) * 10.0)
+                        .floor()
+                        .clamp(0.0, 9.0) as usize
+                } else {
+                    0
+                };
+                if let Some(bin) = bins.get_mut(b) {
+                    bin.0 += y;
+                    bin.1 += 1;
+                }
+            }
+            let n = exits.len().max(1) as f64;
+            let between: f64 = bins
+                .iter()
+                .filter(|b| b.1 > 0)
+                .map(|(sum, c)| (*c as f64 / n) * (sum / *c as f64 - mean).powi(2))
+                .sum();
+            let flips_j = flips.get(j).copied().unwrap_or(0);
+            Influence {
+                parameter: u.name.clone(),
+                flips_one_at_a_time: flips_j,
+                share: if total_flips == 0 {
+                    0.0
+                } else {
+                    flips_j as f64 / total_flips as f64
+                },
+                first_order: if var > 0.0 {
+                    (between / var).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                },
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_are_reproducible_and_in_range() {
+        let u = vec![
+            Uncertain {
+                name: "a".into(),
+                min: 68.0,
+                max: 72.0,
+                mode: None,
+                nominal: 70.0,
+            },
+            Uncertain {
+                name: "b".into(),
+                min: 10.0,
+                max: 14.0,
+                mode: Some(12.0),
+                nominal: 12.0,
+            },
+        ];
+        for d in 0..1000 {
+            let v = draw(&u, 42, d);
+            assert_eq!(v, draw(&u, 42, d));
+            assert!((68.0..=72.0).contains(&v[0]) && (10.0..=14.0).contains(&v[1]));
+        }
+        assert_ne!(draw(&u, 42, 1), draw(&u, 43, 1));
+        // The triangular draws gather around the mode.
+        let mean: f64 = (0..2000).map(|d| draw(&u, 7, d)[1]).sum::<f64>() / 2000.0;
+        assert!((mean - 12.0).abs() < 0.1, "{mean}");
+    }
+}
