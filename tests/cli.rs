@@ -516,3 +516,42 @@ fn every_command_has_help_with_an_example() {
         assert!(stdout(&o).contains("Examples:"), "{cmd}");
     }
 }
+
+#[test]
+fn verify_confirms_a_results_folder_and_names_what_differs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("res");
+    assert_eq!(
+        bangfu(&[
+            "run",
+            "--quiet",
+            "--scenario",
+            "pass_line_75",
+            "--out",
+            out.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["scenario"]["name"], "pass_line_75");
+    assert!(m["parameters"]["pass_line"].as_f64() == Some(75.0));
+    assert_eq!(m["data"]["files"].as_array().unwrap().len(), 7);
+    let o = bangfu(&["run", "--verify", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("reproduced"));
+    let csv = out.join("villages.csv");
+    let text = std::fs::read_to_string(&csv)
+        .unwrap()
+        .replacen(",exit,", ",continue,", 1);
+    std::fs::write(&csv, text).unwrap();
+    let o = bangfu(&["run", "--verify", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`villages.csv` differs from a fresh run"),
+        "{}",
+        stderr(&o)
+    );
+}

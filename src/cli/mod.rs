@@ -88,6 +88,9 @@ pub enum Command {
         /// large data sets, where the JSON repeats the CSV at several times its size).
         #[arg(long)]
         csv_only: bool,
+        /// Re-run and confirm that the result files in DIR are reproduced exactly.
+        #[arg(long, value_name = "DIR")]
+        verify: Option<PathBuf>,
     },
     /// What-if: the baseline and each scenario side by side, and every decision that changes.
     #[command(
@@ -211,7 +214,11 @@ pub fn run_cli(cli: Cli) -> Exit {
         Command::Test => test::run(&opts),
         Command::Sensitivity { draws, seed } => sensitivity::run(&opts, draws, seed),
         Command::Init { dir } => init::run(&opts, &dir),
-        Command::Run { scenario, csv_only } => run::run(&opts, scenario.as_deref(), csv_only),
+        Command::Run {
+            scenario,
+            csv_only,
+            verify,
+        } => run::run(&opts, scenario.as_deref(), csv_only, verify.as_deref()),
         Command::Compare { names } => compare::run(&opts, &names),
         Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
     }

@@ -19,8 +19,151 @@ fn all_tables(view: &RunView, flavor: Flavor) -> String {
     out
 }
 
+/// The files `--out` writes, by name. With `csv_only`, the CSV files and the manifest only.
+fn result_files<'a>(v: &'a RunView<'a>, csv_only: bool) -> Vec<(String, Emit<'a>)> {
+    let mut files: Vec<(String, Emit)> = vec![
+        (
+            format!("{}.csv", v.rules.primary.table),
+            Box::new(move |w: &mut dyn Write| {
+                csv_out::write_kind_csv(v.rules, &v.primary, true, w)
+            }),
+        ),
+        (
+            "manifest.json".to_string(),
+            Box::new(move |w: &mut dyn Write| {
+                w.write_all(json::to_string(&json::manifest(v)).as_bytes())
+            }),
+        ),
+    ];
+    for u in &v.units {
+        files.push((
+            format!("{}.csv", u.kind.table),
+            Box::new(move |w: &mut dyn Write| csv_out::write_kind_csv(v.rules, u, true, w)),
+        ));
+    }
+    if !csv_only {
+        files.push((
+            "results.json".to_string(),
+            Box::new(move |w: &mut dyn Write| json::write_results(v, w)),
+        ));
+        files.push((
+            "results.xlsx".to_string(),
+            Box::new(move |w: &mut dyn Write| {
+                let bytes = crate::report::xlsx::results_xlsx(v)
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                w.write_all(&bytes)
+            }),
+        ));
+        files.push((
+            "report.html".to_string(),
+            Box::new(move |w: &mut dyn Write| html::write_report(v, w)),
+        ));
+    }
+    files
+}
+
+/// `--verify DIR`: re-create every result file the folder holds and compare them byte for byte.
+fn verify_dir(dir: &std::path::Path, v: &RunView) -> Exit {
+    let manifest: Option<serde_json::Value> = std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let Some(manifest) = manifest else {
+        crate::errln!("error: `{}` holds no readable manifest.json", dir.display());
+        crate::errln!("  help: point `--verify` at a folder written by `bangfu run --out`");
+        return Exit::Usage;
+    };
+    let mut problems = Vec::new();
+    if manifest.pointer("/rules/sha256").and_then(|x| x.as_str()) != Some(v.rules.sha256.as_str()) {
+        let then: Vec<(String, String)> = manifest
+            .pointer("/rules/files")
+            .and_then(|x| x.as_array())
+            .map(|a| {
+                a.iter()
+                    .map(|f| {
+                        (
+                            f.get("path")
+                                .and_then(|x| x.as_str())
+                                .unwrap_or("")
+                                .to_string(),
+                            f.get("sha256")
+                                .and_then(|x| x.as_str())
+                                .unwrap_or("")
+                                .to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (path, hash) in &v.rules.file_hashes {
+            match then.iter().find(|(p, _)| p == path) {
+                Some((_, h)) if h == hash => {}
+                Some(_) => problems.push(format!("rule file `{path}` has changed")),
+                None => problems.push(format!("rule file `{path}` is new")),
+            }
+        }
+        if problems.is_empty() {
+            problems.push("the rule set is not the one that produced these results".into());
+        }
+    }
+    if manifest.pointer("/data/sha256").and_then(|x| x.as_str()) != Some(v.data_sha256.as_str()) {
+        problems.push("the data set is not the one that produced these results".into());
+    }
+    let mut checked = 0;
+    for (name, emit) in result_files(v, false) {
+        let path = dir.join(&name);
+        let Ok(before) = std::fs::read(&path) else {
+            continue;
+        };
+        let mut now = Vec::new();
+        if emit(&mut now).is_err() {
+            problems.push(format!("`{name}` could not be re-created"));
+            continue;
+        }
+        checked += 1;
+        if now != before {
+            problems.push(format!("`{name}` differs from a fresh run"));
+        }
+    }
+    if problems.is_empty() {
+        crate::outln!(
+            "reproduced: all {checked} result files in {} are identical to a fresh run",
+            dir.display()
+        );
+        Exit::Ok
+    } else {
+        for p in &problems {
+            crate::errln!("error: {p}");
+        }
+        crate::errln!(
+            "not reproduced: {} problem{} in {}",
+            problems.len(),
+            crate::diag::plural(problems.len()),
+            dir.display()
+        );
+        Exit::Failed
+    }
+}
+
 /// Run the `run` command.
-pub fn run(opts: &Options, scenario: Option<&str>, csv_only: bool) -> Exit {
+pub fn run(
+    opts: &Options,
+    scenario: Option<&str>,
+    csv_only: bool,
+    verify: Option<&std::path::Path>,
+) -> Exit {
+    // Verifying re-runs the scenario the results were made with.
+    let recorded: Option<String> = verify
+        .and_then(|d| std::fs::read(d.join("manifest.json")).ok())
+        .and_then(|b| {
+            serde_json::from_slice::<serde_json::Value>(&b)
+                .ok()
+                .and_then(|m| {
+                    m.pointer("/scenario/name")
+                        .and_then(|x| x.as_str())
+                        .map(String::from)
+                })
+        });
+    let scenario = scenario.or(recorded.as_deref());
     let timing = std::env::var_os("BANGFU_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -54,11 +197,12 @@ pub fn run(opts: &Options, scenario: Option<&str>, csv_only: bool) -> Exit {
     };
     lap("scored");
     // Hashes are for the manifest: only computed when one is written.
-    let (data_sha256, data_files) = if opts.out.is_some() || opts.format == Format::Json {
-        ds.hashes()
-    } else {
-        (String::new(), Vec::new())
-    };
+    let (data_sha256, data_files) =
+        if opts.out.is_some() || opts.format == Format::Json || verify.is_some() {
+            ds.hashes()
+        } else {
+            (String::new(), Vec::new())
+        };
     let view = RunView {
         rules: &rules,
         data: &ds,
@@ -77,47 +221,15 @@ pub fn run(opts: &Options, scenario: Option<&str>, csv_only: bool) -> Exit {
         scenario: sc.as_ref().map(|s| (s.name.clone(), s.sha256.clone())),
     };
 
+    if let Some(dir) = verify {
+        return verify_dir(dir, &view);
+    }
     if let Some(dir) = &opts.out {
-        let v = &view;
-        let mut files: Vec<(String, Emit)> = vec![
-            (
-                format!("{}.csv", rules.primary.table),
-                Box::new(move |w: &mut dyn Write| {
-                    csv_out::write_kind_csv(v.rules, &v.primary, true, w)
-                }),
-            ),
-            (
-                "manifest.json".to_string(),
-                Box::new(move |w: &mut dyn Write| {
-                    w.write_all(json::to_string(&json::manifest(v)).as_bytes())
-                }),
-            ),
-        ];
-        if !csv_only {
-            files.push((
-                "results.json".to_string(),
-                Box::new(move |w: &mut dyn Write| json::write_results(v, w)),
-            ));
-            files.push((
-                "results.xlsx".to_string(),
-                Box::new(move |w: &mut dyn Write| {
-                    let bytes = crate::report::xlsx::results_xlsx(v)
-                        .map_err(|e| std::io::Error::other(e.to_string()))?;
-                    w.write_all(&bytes)
-                }),
-            ));
-        }
-        files.push((
-            "report.html".to_string(),
-            Box::new(move |w: &mut dyn Write| html::write_report(v, w)),
-        ));
-        for u in &v.units {
-            files.push((
-                format!("{}.csv", u.kind.table),
-                Box::new(move |w: &mut dyn Write| csv_out::write_kind_csv(v.rules, u, true, w)),
-            ));
-        }
-        if let Err(e) = write::write_all(dir, &files, &[&opts.rules, &opts.data]) {
+        if let Err(e) = write::write_all(
+            dir,
+            &result_files(&view, csv_only),
+            &[&opts.rules, &opts.data],
+        ) {
             crate::errln!("error: {e}");
             return Exit::Usage;
         }
