@@ -5,7 +5,7 @@ mod check;
 mod compare;
 mod explain;
 mod init;
-mod output;
+pub mod output;
 mod pipeline;
 mod run;
 mod sensitivity;

@@ -9,19 +9,27 @@ macro_rules! outln {
     }};
 }
 
-/// `eprintln!` to stderr, ignoring a closed pipe.
+/// `eprintln!` to stderr, ignoring a closed pipe, with any progress display set aside.
 #[macro_export]
 macro_rules! errln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        $crate::cli::output::err_text(&format!("{}\n", format_args!($($arg)*)));
     }};
 }
 
-/// Write text to stderr, ignoring a closed pipe.
+/// The progress display on the terminal, if one is showing.
+pub static PROGRESS: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// Write text to stderr, ignoring a closed pipe; a progress display is hidden meanwhile.
 pub fn err_text(s: &str) {
     use std::io::Write as _;
-    let _ = std::io::stderr().lock().write_all(s.as_bytes());
+    let write = || {
+        let _ = std::io::stderr().lock().write_all(s.as_bytes());
+    };
+    match PROGRESS.lock().ok().and_then(|g| g.clone()) {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
 }
 
 use crate::data::DataError;

@@ -144,6 +144,20 @@ fn verify_dir(dir: &std::path::Path, v: &RunView) -> Exit {
     }
 }
 
+/// Clears the spinner however the command ends, so messages never mix with it.
+struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(s) = &self.0 {
+            s.finish_and_clear();
+        }
+        if let Ok(mut slot) = super::output::PROGRESS.lock() {
+            *slot = None;
+        }
+    }
+}
+
 /// Run the `run` command.
 pub fn run(
     opts: &Options,
@@ -166,9 +180,34 @@ pub fn run(
     let scenario = scenario.or(recorded.as_deref());
     let timing = std::env::var_os("BANGFU_TIMING").is_some();
     let t0 = std::time::Instant::now();
+    // A spinner with the current stage, on a terminal only: long runs show they are alive.
+    let guard = Spinner(
+        (!opts.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+            let s = indicatif::ProgressBar::new_spinner();
+            s.enable_steady_tick(std::time::Duration::from_millis(120));
+            s.set_message("loading the rules and the data…");
+            s
+        }),
+    );
+    let spinner = &guard.0;
+    if let (Some(s), Ok(mut slot)) = (spinner, super::output::PROGRESS.lock()) {
+        *slot = Some(s.clone());
+    }
     let lap = |what: &str| {
         if timing {
             crate::errln!("[timing] {what}: {:.3}s", t0.elapsed().as_secs_f64());
+        }
+        if let Some(s) = &spinner {
+            let next = match what {
+                "rules and data loaded" => "scoring…",
+                "scored" => "writing the results…",
+                _ => "",
+            };
+            if next.is_empty() {
+                s.finish_and_clear();
+            } else {
+                s.set_message(next);
+            }
         }
     };
     let sc = match scenario.map(|s| load_scenario(opts, s)).transpose() {

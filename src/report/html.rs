@@ -87,6 +87,8 @@ tr.award td { background: #fff6d6; }
 svg { display: block; max-width: 100%; height: auto; margin: 4px 0 8px; }
 svg text { font-size: 12px; fill: #1f2933; }
 svg text.small { font-size: 11px; fill: #66727f; }
+svg text.small, svg text.halo { paint-order: stroke; stroke: #fff; stroke-width: 3px;
+  stroke-linejoin: round; }
 svg text.in { font-size: 11px; }
 svg .grid { stroke: #e9ecef; }
 svg .axis { stroke: #adb5bd; }
@@ -159,10 +161,7 @@ fn title_section(v: &RunView) -> String {
         .name
         .clone()
         .unwrap_or_else(|| v.data.dir.display().to_string());
-    let mut facts = vec![
-        format!("版本 (version) {}", v.rules.version),
-        format!("数据 (data) {data_name}"),
-    ];
+    let mut facts = vec![format!("数据 (data) {data_name}")];
     if let Some(period) = v.data.period.as_ref().or(v.rules.period.as_ref()) {
         facts.push(format!("期间 (period) {period}"));
     }
@@ -172,7 +171,7 @@ fn title_section(v: &RunView) -> String {
     }
     let facts: Vec<String> = facts.iter().map(|f| escape(f)).collect();
     format!(
-        "<header>\n<h1>{} <span class=\"en\">{}</span></h1>\n<p class=\"meta\">{}</p>\n</header>\n",
+        "<header>\n<h1>{} <span class=\"en\">版本 (version) {}</span></h1>\n<p class=\"meta\">{}</p>\n</header>\n",
         escape(&v.rules.name),
         escape(&v.rules.version),
         facts.join(" · ")
@@ -942,7 +941,8 @@ fn histogram_svg(h: &Histogram, colors: &[Color], pass: Option<f64>) -> String {
         .max()
         .unwrap_or(0);
     let step = nice_step(max as f64);
-    let y_top = ((max as f64 / step).ceil() * step).max(step);
+    // Room above the tallest bar for its count.
+    let y_top = ((max as f64 * 1.1 / step).ceil() * step).max(step);
     let y = |c: f64| base - c / y_top * plot_h;
     let mut svg = Svg::new(CHART_W, HIST_H);
     let mut tick = 0.0;
@@ -1025,7 +1025,7 @@ fn histogram_svg(h: &Histogram, colors: &[Color], pass: Option<f64>) -> String {
             x + 6.0,
             HIST_TOP - 12.0,
             "start",
-            "style=\"fill:#c92a2a;font-weight:600\"",
+            "class=\"halo\" style=\"fill:#c92a2a;font-weight:600\"",
             &format!("合格线 (pass line) {}", fmt_num(line)),
         );
     }
