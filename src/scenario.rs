@@ -154,9 +154,19 @@ pub fn load(dir: &Path, name: &str) -> Result<Scenario, Vec<Diagnostic>> {
             let src = chain.last().map(|(s, _)| s.clone());
             let mut cycle = seen.clone();
             cycle.push(n.clone());
+            let loc = src
+                .map(|s| {
+                    let line = s
+                        .text
+                        .lines()
+                        .position(|l| l.trim_start().starts_with("base:"))
+                        .map_or(0, |i| i + 1);
+                    file_loc(&s, line)
+                })
+                .unwrap_or_default();
             return Err(vec![Diagnostic::error(
                 format!("scenario bases form a cycle: {}", cycle.join(" → ")),
-                src.map(|s| file_loc(&s, 0)).unwrap_or_default(),
+                loc,
             )
             .with_help("a scenario may build on another, but not on itself")]);
         }
@@ -546,6 +556,36 @@ fn set_path(
         }
     }
     Err((format!("override path `{path}` names no field"), None))
+}
+
+/// Apply a scenario's data changes to a loaded primary frame. Problems point at the scenario
+/// file: they are mistakes in the scenario, not in the data.
+pub fn apply_scenario_data(
+    kind: &Kind,
+    frame: &mut Frame,
+    sc: &Scenario,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    for (src, raw) in &sc.chain {
+        let Some(ch) = &raw.data else { continue };
+        if let Err(errs) = apply_data(kind, frame, &[ch], &src.name) {
+            for e in errs {
+                // The first name in backticks is the column or condition the scenario wrote.
+                let needle = e.message.split('`').nth(1).unwrap_or("").to_string();
+                let line = src
+                    .text
+                    .lines()
+                    .position(|l| !needle.is_empty() && l.contains(&needle))
+                    .map_or(0, |i| i + 1);
+                diags.push(Diagnostic::error(e.message.clone(), file_loc(src, line)));
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(diags)
+    }
 }
 
 /// Apply the data changes to a loaded primary frame.

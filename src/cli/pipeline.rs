@@ -52,10 +52,14 @@ pub fn adjust_data(
     sc: Option<&Scenario>,
 ) -> Result<(), Exit> {
     let Some(sc) = sc else { return Ok(()) };
-    let file = frame.file.clone();
-    crate::scenario::apply_data(&rules.primary, frame, &sc.data_changes(), &file).map_err(|e| {
-        print_data_errors(&e, opts.color);
-        Exit::InvalidData
+    crate::scenario::apply_scenario_data(&rules.primary, frame, sc).map_err(|d| {
+        print_diags(&d, opts.color);
+        crate::errln!(
+            "scenario `{}` does not apply to the data in `{}`",
+            sc.name,
+            opts.data.display()
+        );
+        Exit::InvalidRules
     })
 }
 

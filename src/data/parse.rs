@@ -36,7 +36,13 @@ fn read_text(tf: &TableFile) -> Result<String, DataError> {
             .map_err(|_| DataError::file(name.clone(), "the file is not valid UTF-8".into()));
     }
     let text = decode(&bytes, tf.encoding).map_err(|m| {
-        let mut e = DataError::file(name.clone(), m);
+        let mut e = DataError::file(name.clone(), m.clone());
+        // The row where the bad bytes start, when the message knows it.
+        e.row = m
+            .split("row ")
+            .nth(1)
+            .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok());
         e.help =
             Some("save the file as UTF-8 or GBK, or declare `encoding:` in dataset.yaml".into());
         e

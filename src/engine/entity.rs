@@ -303,6 +303,17 @@ impl<'v> View<'v> {
     }
 
     fn type_error(&self, id: ExprId, got: &str, want: &str) -> ScriptError {
+        // rhai's type names, in words.
+        let got = match got {
+            "i64" => "an integer",
+            "f64" => "a number",
+            "bool" => "true or false",
+            "string" | "ImmutableString" => "text",
+            "()" => "nothing",
+            "array" => "a list",
+            "map" => "a map",
+            other => other,
+        };
         let e = self.ctx.scripts.expr(id);
         ScriptError {
             what: e.map(|e| e.what.clone()).unwrap_or_default(),

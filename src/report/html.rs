@@ -67,11 +67,13 @@ h1 { font-size: 24px; line-height: 1.35; margin: 0 0 6px; }
 h2 { font-size: 19px; margin: 34px 0 12px; padding-bottom: 5px; border-bottom: 2px solid var(--accent); }
 h3 { font-size: 15px; margin: 20px 0 6px; }
 .en { color: var(--muted); font-weight: normal; font-size: 0.85em; }
+h1 .en { white-space: nowrap; }
 .meta { color: var(--muted); margin: 2px 0; }
 .note { color: var(--muted); font-size: 13px; margin: 4px 0 8px; }
 nav { margin: 14px 0 0; font-size: 13px; }
 nav a { color: var(--accent); text-decoration: none; margin-right: 14px; white-space: nowrap; }
-table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0 10px; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0 10px;
+  font-size: 13px; line-height: 1.45; }
 th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background: var(--head); font-weight: 600; white-space: nowrap; }
 td.n, th.n { text-align: right; white-space: nowrap; }
@@ -558,12 +560,12 @@ fn passing(k: &KindView, r: usize) -> bool {
 
 /// The names of the passing (or the other) outcomes, and how many entities have them.
 fn outcome_group(k: &KindView, pass: bool) -> (String, usize) {
-    let names: Vec<&str> = k
+    let names: Vec<String> = k
         .kind
         .outcomes
         .iter()
         .filter(|o| o.passing == pass)
-        .map(|o| brief(&o.label))
+        .map(|o| format!("{} ({})", brief(&o.label), o.id))
         .collect();
     let n = (0..k.frame.len())
         .filter(|&r| passing(k, r) == pass)

@@ -10,10 +10,8 @@ pub type Emit<'a> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>;
 
 /// Write `files` (name, writer) into `dir`. Refuses to write into a folder the run reads.
 pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    let target = dir
-        .canonicalize()
-        .map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
+    // Decide before creating anything: the folder may not exist yet.
+    let target = resolve(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
     for input in inputs {
         if let Ok(inp) = input.canonicalize() {
             if target.starts_with(&inp) {
@@ -25,6 +23,8 @@ pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Resu
             }
         }
     }
+    std::fs::create_dir_all(&target)
+        .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
     let staging = target.join(format!(".bangfu-tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)
@@ -51,4 +51,30 @@ pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Resu
     })();
     let _ = std::fs::remove_dir_all(&staging);
     result
+}
+
+/// The absolute form of `dir`, whose tail may not exist yet: the nearest existing ancestor is
+/// resolved (links included) and the rest appended.
+fn resolve(dir: &Path) -> io::Result<PathBuf> {
+    let abs = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(dir)
+    };
+    let mut existing = abs.as_path();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(p), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = p;
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing.canonicalize()?;
+    for part in rest.iter().rev() {
+        out.push(part);
+    }
+    Ok(out)
 }

@@ -1676,13 +1676,16 @@ impl KindCompiler<'_> {
                 "`{name}` is a grade or category value: write it in quotes, \"{name}\""
             ));
         }
-        // A near miss of a rule name (a letter or two off) is a typo, not a new data column.
+        // A near miss of a known name (a letter or two off) is a typo, not a new data column.
+        // Declared columns count too, and the closest name wins.
+        let declared: Vec<String> = self.columns.iter().map(|c| c.name.clone()).collect();
         let known = self
             .params
             .iter()
             .map(|p| p.name.as_str())
             .chain(names.dims.iter().map(|d| d.id.as_str()))
             .chain(names.gates.iter().map(String::as_str))
+            .chain(declared.iter().map(String::as_str))
             .chain(["total", "grade", "failed", "any_gate"]);
         if let Some(s) = known
             .min_by_key(|k| strsim::levenshtein(name, k))

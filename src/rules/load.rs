@@ -110,15 +110,24 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
                         text: text.into(),
                     })),
                     Err(e) => {
+                        let at = e.utf8_error().valid_up_to();
+                        let bytes = e.into_bytes();
+                        let before = bytes.get(..at).unwrap_or(&[]);
+                        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+                        let line_start = before
+                            .iter()
+                            .rposition(|b| *b == b'\n')
+                            .map_or(0, |i| i + 1);
+                        let col = String::from_utf8_lossy(before.get(line_start..).unwrap_or(&[]))
+                            .chars()
+                            .count()
+                            + 1;
                         diags.push(
                             Diagnostic::error(
-                                format!(
-                                    "`{name}` is not valid UTF-8 (byte {})",
-                                    e.utf8_error().valid_up_to()
-                                ),
-                                Location::default(),
+                                format!("`{name}` is not valid UTF-8 at line {line}, column {col}"),
+                                Location { file: None, line: 0, col: 0, len: 0, path: Some(format!("{name}:{line}:{col}")) },
                             )
-                            .with_help("save rule files as UTF-8"),
+                            .with_help("save rule files as UTF-8 (a GBK text pasted from another file is the usual cause)"),
                         );
                         None
                     }
@@ -250,7 +259,12 @@ fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
             path: None,
         },
     );
-    if msg.contains("tab") {
+    let line_text = source
+        .text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .unwrap_or("");
+    if msg.contains("tab") || line_text.contains('\t') {
         d = d.with_help("indent with spaces; YAML does not allow tabs for indentation");
     } else if msg.contains("duplicate") {
         d = d.with_help("each key may appear once in a mapping");
@@ -422,11 +436,31 @@ fn original_path(path: &str, kept: &[(String, Vec<usize>)]) -> String {
 
 /// Say type errors in the rule file's own words.
 fn friendly(msg: &str) -> String {
-    msg.replace("missing field", "missing key")
+    let mut m = msg
+        .replace("missing field", "missing key")
         .replace("unknown field", "unknown key")
         .replace("f64", "a number")
         .replace("u32", "a whole number")
+        .replace("usize", "a whole number")
         .replace("a sequence", "a list")
+        .replace("type: sequence", "type: a list")
+        .replace("type: map", "type: a map")
+        .replace(
+            "expected a list",
+            "expected a list (`- item` lines or `[a, b]`)",
+        );
+    // Name no Rust types: `expected struct RawRatio` is a map of keys to the user.
+    while let Some(i) = m.find("struct Raw") {
+        let end = m
+            .get(i..)
+            .and_then(|r| {
+                r.find(|c: char| !c.is_alphanumeric() && c != ' ')
+                    .map(|e| i + e)
+            })
+            .unwrap_or(m.len());
+        m.replace_range(i..end, "a map of keys");
+    }
+    m
 }
 
 fn ticked(fields: &[&str]) -> String {
