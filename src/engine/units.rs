@@ -9,6 +9,7 @@ use crate::data::parse::read_pairs;
 use crate::data::{Column, DataError, DataSet, Frame};
 use crate::rules::model::*;
 use crate::script::ScriptError;
+use rayon::prelude::*;
 use rhai::Scope;
 
 /// Everything computed for one unit kind.
@@ -126,25 +127,34 @@ fn evaluate_unit(
             }
         }
     }
-    let links = links(ds, kind, pframe, own.as_ref())?;
+    let (links, site) = links(ds, kind, pframe)?;
     let mut frame = match own {
         Some(f) => f,
         None => derived_frame(kind, &links),
     };
     let mut villages: Vec<Vec<usize>> = vec![Vec::new(); frame.len()];
     let mut errors = Vec::new();
-    for (unit_id, vrow, file, row, col) in &links {
-        match frame.find(unit_id) {
+    let mut unknown = 0usize;
+    // Unit rows by id, looked up once per link.
+    let by_id: std::collections::HashMap<&str, usize> = frame
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    for (unit_id, vrow, row) in &links {
+        match by_id.get(unit_id.as_ref()).copied() {
             Some(u) => {
                 if let Some(v) = villages.get_mut(u) {
                     v.push(*vrow);
                 }
             }
+            None if errors.len() >= 200 => unknown += 1,
             None => {
                 let mut e = DataError::cell(
-                    file,
+                    &site.file,
                     *row,
-                    col,
+                    &site.column,
                     unit_id,
                     &format!("no such {}", kind.label),
                     format!("an id from `{}`", frame.file),
@@ -158,6 +168,12 @@ fn evaluate_unit(
         }
     }
     if !errors.is_empty() {
+        if unknown > 0 {
+            errors.push(DataError::file(
+                site.file.clone(),
+                format!("… and {unknown} more links to unknown ids"),
+            ));
+        }
         return Err(data_err(errors));
     }
     for v in &mut villages {
@@ -194,29 +210,37 @@ fn evaluate_unit(
     Ok(u)
 }
 
-/// (unit id, village row, file, row, column) for every link.
-type LinkRow = (String, usize, String, u64, String);
+/// (unit id, village row, row of the link in its file) for every link.
+type LinkRow<'a> = (std::borrow::Cow<'a, str>, usize, u64);
 
-fn links(
+/// Where links come from, for messages: the file and the column naming the unit.
+struct LinkSite {
+    file: String,
+    column: String,
+}
+
+fn links<'a>(
     ds: &DataSet,
     kind: &Kind,
-    pframe: &Frame,
-    own: Option<&Frame>,
-) -> Result<Vec<LinkRow>, EvalError> {
+    pframe: &'a Frame,
+) -> Result<(Vec<LinkRow<'a>>, LinkSite), EvalError> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
+    let mut site = LinkSite {
+        file: pframe.file.clone(),
+        column: String::new(),
+    };
     match &kind.link {
         None => {}
         Some(Link::Column(col)) => {
+            site.column = col.clone();
             let values = pframe.groups.iter().find(|(n, _)| n == col).map(|(_, v)| v);
             for (r, v) in values.into_iter().flatten().enumerate() {
                 if !v.is_empty() {
                     out.push((
-                        v.clone(),
+                        std::borrow::Cow::Borrowed(v.as_str()),
                         r,
-                        pframe.file.clone(),
                         pframe.rows.get(r).copied().unwrap_or(0),
-                        col.clone(),
                     ));
                 }
             }
@@ -227,17 +251,20 @@ fn links(
             village_column,
         }) => {
             let tf = ds.table(table).map_err(|e| data_err(vec![e]))?;
-            let file = tf.display();
+            site = LinkSite {
+                file: tf.display(),
+                column: unit_column.clone(),
+            };
             for (unit, village, row) in
                 read_pairs(tf, unit_column, village_column).map_err(data_err)?
             {
                 match pframe.find(&village) {
-                    Some(vr) => out.push((unit, vr, file.clone(), row, unit_column.clone())),
+                    Some(vr) => out.push((std::borrow::Cow::Owned(unit), vr, row)),
                     // A village left out of a scenario's subset links to nothing.
                     None if pframe.subset.is_some() => {}
                     None => {
                         let mut e = DataError::cell(
-                            &file,
+                            &site.file,
                             row,
                             village_column,
                             &village,
@@ -251,9 +278,8 @@ fn links(
             }
         }
     }
-    let _ = own;
     if errors.is_empty() {
-        Ok(out)
+        Ok((out, site))
     } else {
         Err(data_err(errors))
     }
@@ -261,9 +287,10 @@ fn links(
 
 /// A unit kind without a table: its ids are the distinct ids its links name.
 fn derived_frame(kind: &Kind, links: &[LinkRow]) -> Frame {
-    let mut ids: Vec<String> = links.iter().map(|l| l.0.clone()).collect();
-    ids.sort();
-    ids.dedup();
+    // Distinct ids through a hash set first: sorting every link's id would compare far more.
+    let distinct: std::collections::HashSet<&str> = links.iter().map(|l| l.0.as_ref()).collect();
+    let mut ids: Vec<String> = distinct.into_iter().map(str::to_string).collect();
+    ids.sort_unstable();
     let n = ids.len();
     Frame {
         file: format!("the `{}` links", kind.name),
@@ -297,35 +324,42 @@ fn fill_aggregates(
         };
         let mut values = Vec::with_capacity(frame.len());
         let mut missing = Vec::with_capacity(frame.len());
-        for (u, vs) in villages.iter().enumerate() {
-            let mut acc: Vec<f64> = Vec::new();
-            let mut total = 0usize;
-            for &r in vs {
-                let view = village_view(pctx, presult, r);
-                total += 1;
-                if !agg.filter.iter().all(|cmp| view.compare(cmp)) {
-                    continue;
+        // Each unit's aggregate in parallel, over its villages in id order (so sums never
+        // depend on the thread count); checks and messages follow in unit order.
+        let raw: Vec<Option<f64>> = villages
+            .par_iter()
+            .map(|vs| {
+                let (mut n, mut sum, mut lo, mut hi) =
+                    (0usize, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+                for &r in vs {
+                    let view = village_view(pctx, presult, r);
+                    if !agg.filter.iter().all(|cmp| view.compare(cmp)) {
+                        continue;
+                    }
+                    let x = match agg.of {
+                        Some(var) => match view.get(var) {
+                            super::entity::Val::Num(x) => x,
+                            super::entity::Val::Bool(b) => f64::from(u8::from(b)),
+                            super::entity::Val::Str(_) => 0.0,
+                        },
+                        None => 1.0,
+                    };
+                    n += 1;
+                    sum += x;
+                    lo = lo.min(x);
+                    hi = hi.max(x);
                 }
-                let x = match agg.of {
-                    Some(var) => match view.get(var) {
-                        super::entity::Val::Num(x) => x,
-                        super::entity::Val::Bool(b) => f64::from(u8::from(b)),
-                        super::entity::Val::Str(_) => 0.0,
-                    },
-                    None => 1.0,
-                };
-                acc.push(x);
-            }
-            let value = match agg.func {
-                AggFn::Count => Some(acc.len() as f64),
-                AggFn::Share => (total > 0).then(|| acc.len() as f64 / total as f64),
-                AggFn::Sum => Some(acc.iter().sum()),
-                AggFn::Mean => {
-                    (!acc.is_empty()).then(|| acc.iter().sum::<f64>() / acc.len() as f64)
+                match agg.func {
+                    AggFn::Count => Some(n as f64),
+                    AggFn::Share => (!vs.is_empty()).then(|| n as f64 / vs.len() as f64),
+                    AggFn::Sum => Some(sum),
+                    AggFn::Mean => (n > 0).then(|| sum / n as f64),
+                    AggFn::Min => (n > 0).then_some(lo),
+                    AggFn::Max => (n > 0).then_some(hi),
                 }
-                AggFn::Min => acc.iter().copied().reduce(f64::min),
-                AggFn::Max => acc.iter().copied().reduce(f64::max),
-            };
+            })
+            .collect();
+        for (u, value) in raw.into_iter().enumerate() {
             match value {
                 Some(x) => {
                     let x = round_dp(x, rules.precision);
@@ -608,10 +642,20 @@ fn ranking(ctx: &KindCtx, res: &KindResult, kind: &Kind) -> Vec<usize> {
             super::entity::Val::Str(_) => 0.0,
         }
     };
-    let mut order: Vec<usize> = (0..ctx.frame.len()).collect();
+    // Keys computed once per unit, not per comparison.
+    let n = ctx.frame.len();
+    let keys: Vec<Vec<f64>> = kind
+        .rank
+        .iter()
+        .map(|k| (0..n).map(|r| key(r, k.var)).collect())
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| {
-        for k in &kind.rank {
-            let (x, y) = (key(a, k.var), key(b, k.var));
+        for (k, vals) in kind.rank.iter().zip(&keys) {
+            let (x, y) = (
+                vals.get(a).copied().unwrap_or(0.0),
+                vals.get(b).copied().unwrap_or(0.0),
+            );
             let ord = if k.desc {
                 y.total_cmp(&x)
             } else {

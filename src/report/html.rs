@@ -77,7 +77,10 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6
 th, td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background: var(--head); font-weight: 600; white-space: nowrap; }
 td.n, th.n { text-align: right; white-space: nowrap; }
-td.id { white-space: nowrap; }
+td.id, td.k { white-space: nowrap; }
+table.wide { width: 100%; }
+table.wide th { white-space: normal; }
+td.why { min-width: 260px; }
 tr.award td { background: #fff6d6; }
 .ok { color: #2b8a3e; }
 .no { color: #c92a2a; }
@@ -430,7 +433,7 @@ fn unit_table(v: &RunView, u: &KindView) -> String {
             if award > 0 { " class=\"award\"" } else { "" },
             if rank > 0 { rank.to_string() } else { "–".into() },
             escape(u.frame.id(r)),
-            escape(u.frame.label(r)),
+            escape(name_of(u, r)),
             fmt_score(u.result.total.get(r).copied().unwrap_or(0.0), prec),
             escape(short_label(u.grade_label(r))),
             if passing(u, r) { "ok" } else { "no" },
@@ -473,7 +476,7 @@ fn continuing_section(v: &RunView) -> String {
         .iter()
         .filter(|c| p.frame.groups.iter().any(|(n, _)| n == *c))
         .collect();
-    out.push_str("<table>\n<thead><tr><th>编号 (id)</th><th>名称 (name)</th>");
+    out.push_str("<table class=\"wide\">\n<thead><tr><th>编号 (id)</th><th>名称 (name)</th>");
     for col in &groups {
         let label = p
             .kind
@@ -489,9 +492,9 @@ fn continuing_section(v: &RunView) -> String {
     );
     for r in rows {
         out.push_str(&format!(
-            "<tr><td class=\"id\">{}</td><td>{}</td>",
+            "<tr><td class=\"id\">{}</td><td class=\"k\">{}</td>",
             escape(p.frame.id(r)),
-            escape(p.frame.label(r))
+            escape(name_of(p, r))
         ));
         for col in &groups {
             let value = p
@@ -505,7 +508,8 @@ fn continuing_section(v: &RunView) -> String {
             out.push_str(&format!("<td>{}</td>", escape(&group_label(v, col, value))));
         }
         out.push_str(&format!(
-            "<td class=\"n\">{}</td><td>{}</td><td class=\"no\">{}</td><td>{}</td></tr>\n",
+            "<td class=\"n\">{}</td><td class=\"k\">{}</td><td class=\"no k\">{}</td>\
+             <td class=\"why\">{}</td></tr>\n",
             fmt_score(p.result.total.get(r).copied().unwrap_or(0.0), prec),
             escape(short_label(p.grade_label(r))),
             escape(brief(p.outcome_label(r))),
@@ -546,6 +550,16 @@ fn thousands(x: i64) -> String {
         format!("-{out}")
     } else {
         out
+    }
+}
+
+/// The name of entity `r`, or nothing when the data gives none (the label is then its id).
+fn name_of<'a>(k: &'a KindView, r: usize) -> &'a str {
+    let label = k.frame.label(r);
+    if label == k.frame.id(r) {
+        ""
+    } else {
+        label
     }
 }
 
