@@ -28,12 +28,19 @@ measure() {
   cat "$log" >> "$WORK/$name.txt"
 }
 
+# Ten what-if scenarios for `compare` (the pass line from 66 to 75).
+mkdir -p "$WORK/scenarios"
+for i in $(seq 1 10); do
+  printf 'name: line_%s\nparameters:\n  pass_line: %s\n' "$i" "$((65 + i))" > "$WORK/scenarios/line_$i.yaml"
+done
+
 rm -f "$WORK"/*.txt
 for r in $(seq "$ROUNDS"); do
   echo "round $r of $ROUNDS" >&2
   measure bangfu_yaml "$BIN" run --rules benches/rc1/yaml --data "$WORK/data" --out "$WORK/out_yaml" --quiet --csv-only
   measure polars python3 "$BENCH/ref_polars.py" "$WORK/data/villages.csv" "$WORK/out_polars"
   measure bangfu_rhai "$BIN" run --rules benches/rc1/rhai --data "$WORK/data" --out "$WORK/out_rhai" --quiet --csv-only
+  measure bangfu_compare10 "$BIN" compare --quiet --rules benches/rc1/yaml --data "$WORK/data" --scenarios "$WORK/scenarios"
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -47,3 +54,5 @@ for t in polars bangfu_yaml bangfu_rhai; do
   printf "%-14s %10.2f %12.0f %12.2f %12.2f\n" "$t" "$T" "$(echo "$M/1024" | bc -l)" "$(echo "$T/$P_T" | bc -l)" "$(echo "$M/$P_M" | bc -l)"
 done
 echo "(ratios are against polars; the targets are time ≤ 0.33 and memory ≤ 0.5 for YAML, time ≤ 1 for rhai)"
+C_T=$(col bangfu_compare10 1); Y_T=$(col bangfu_yaml 1)
+printf "\ncompare of 10 scenarios: %.2f s, %.2f × one run (target ≤ 3)\n" "$C_T" "$(echo "$C_T/$Y_T" | bc -l)"
