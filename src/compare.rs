@@ -14,7 +14,8 @@ pub struct Evaluated {
     pub name: String,
     pub label: String,
     pub rules: RuleSet,
-    pub frame: Frame,
+    /// Shared with the baseline when the scenario reads the same data unchanged.
+    pub frame: std::sync::Arc<Frame>,
     pub result: KindResult,
     pub units: Vec<UnitResult>,
 }
@@ -85,11 +86,34 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
         let Some(sv) = sviews.iter().find(|v| v.kind.name == bv.kind.name) else {
             continue;
         };
+        // The same frame (rows in the same order) needs no lookup by id.
+        let same_rows = std::ptr::eq(bv.frame, sv.frame) || bv.frame.ids == sv.frame.ids;
         for r in 0..bv.frame.len() {
-            let id = bv.frame.id(r);
-            let Some(s) = sv.frame.find(id) else {
-                continue; // left out of a subset: not assessed in this scenario
+            let s = if same_rows {
+                r
+            } else {
+                match sv.frame.find(bv.frame.id(r)) {
+                    Some(s) => s,
+                    None => continue, // left out of a subset: not assessed in this scenario
+                }
             };
+            // Compare the decisions as ids first; build the texts only for a change.
+            let same_outcome = bv.outcome_id(r) == sv.outcome_id(s);
+            let same_grade = bv.grade_id(r) == sv.grade_id(s);
+            if bv.unit.is_some() && bv.award(r) != sv.award(s) {
+                awards.push(AwardChange {
+                    scenario: sc.name.clone(),
+                    kind: bv.kind.name.clone(),
+                    entity: bv.frame.id(r).to_string(),
+                    label: bv.frame.label(r).to_string(),
+                    from: bv.award(r),
+                    to: sv.award(s),
+                });
+            }
+            if same_outcome && same_grade {
+                continue;
+            }
+            let id = bv.frame.id(r);
             let (from, to) = (decision(&bv, r), decision(sv, s));
             if from.outcome != to.outcome || from.grade != to.grade {
                 // Passing outcomes rank above the rest, each group in rule order.
@@ -134,16 +158,6 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                     from,
                     to,
                     reason,
-                });
-            }
-            if bv.unit.is_some() && bv.award(r) != sv.award(s) {
-                awards.push(AwardChange {
-                    scenario: sc.name.clone(),
-                    kind: bv.kind.name.clone(),
-                    entity: id.to_string(),
-                    label: bv.frame.label(r).to_string(),
-                    from: bv.award(r),
-                    to: sv.award(s),
                 });
             }
         }

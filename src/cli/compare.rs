@@ -65,30 +65,41 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
-    let evaluate_all =
-        |rules: RuleSet, frame: Frame, name: String, label: String| -> Result<Evaluated, Exit> {
-            let result = evaluate(opts, &rules, &frame)?;
-            let units = evaluate_units(opts, &rules, &ds, &frame, &result)?;
-            Ok(Evaluated {
-                name,
-                label,
-                rules,
-                frame,
-                result,
-                units,
-            })
-        };
+    let frame = std::sync::Arc::new(frame);
+    let evaluate_all = |rules: RuleSet,
+                        frame: std::sync::Arc<Frame>,
+                        name: String,
+                        label: String|
+     -> Result<Evaluated, Exit> {
+        let result = evaluate(opts, &rules, &frame)?;
+        let units = evaluate_units(opts, &rules, &ds, &frame, &result)?;
+        Ok(Evaluated {
+            name,
+            label,
+            rules,
+            frame,
+            result,
+            units,
+        })
+    };
     // Scenarios run in parallel; each reuses the parsed data unless it reads other columns.
     let evaluated: Vec<Result<Evaluated, Exit>> = scenarios
         .par_iter()
         .map(|sc| {
             let srules = load_rules_for(opts, Some(sc))?;
-            let mut sframe = if same_columns(&srules.primary, &rules.primary) {
-                frame.clone()
-            } else {
-                load_data(opts, &srules)?.1
-            };
-            adjust_data(opts, &srules, &mut sframe, Some(sc))?;
+            // The parsed data is shared, not copied, unless the scenario changes or re-reads it.
+            let sframe =
+                if same_columns(&srules.primary, &rules.primary) && sc.data_changes().is_empty() {
+                    std::sync::Arc::clone(&frame)
+                } else {
+                    let mut f = if same_columns(&srules.primary, &rules.primary) {
+                        (*frame).clone()
+                    } else {
+                        load_data(opts, &srules)?.1
+                    };
+                    adjust_data(opts, &srules, &mut f, Some(sc))?;
+                    std::sync::Arc::new(f)
+                };
             evaluate_all(srules, sframe, sc.name.clone(), sc.label.clone())
         })
         .collect();
