@@ -555,3 +555,92 @@ fn verify_confirms_a_results_folder_and_names_what_differs() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_killed_run_leaves_the_previous_results_whole() {
+    // A data set large enough that writing takes a while.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    let csv = data.join("villages.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    let mut big = header + "\n";
+    let mut base = String::new();
+    for copy in 0..400 {
+        for row in &rows {
+            let (id, rest) = row.split_once(',').unwrap();
+            big.push_str(&format!("{id}x{copy:03},{rest}\n"));
+        }
+    }
+    std::fs::write(&csv, big).unwrap();
+    let btext = std::fs::read_to_string(data.join("baseline.csv")).unwrap();
+    let mut blines = btext.lines();
+    base.push_str(blines.next().unwrap());
+    base.push('\n');
+    let brows: Vec<&str> = blines.collect();
+    for copy in 0..400 {
+        for row in &brows {
+            let (id, rest) = row.split_once(',').unwrap();
+            base.push_str(&format!("{id}x{copy:03},{rest}\n"));
+        }
+    }
+    std::fs::write(data.join("baseline.csv"), base).unwrap();
+    // Villages only: the unit tables name the original ids.
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    for k in ["department", "town", "team", "member", "leader"] {
+        std::fs::remove_file(rules.join(format!("kinds/{k}.yaml"))).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let args = [
+        "run",
+        "--quiet",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let first = bangfu(&args);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let before: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    // Kill a second run part-way, several times at different moments.
+    for wait_ms in [50u64, 150, 400] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))
+            .args(args)
+            .current_dir(root())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        for (name, bytes) in &before {
+            assert_eq!(
+                &std::fs::read(out.join(name)).unwrap(),
+                bytes,
+                "{name} after a kill at {wait_ms} ms"
+            );
+        }
+    }
+    // The next run completes and clears what the killed ones left behind.
+    assert_eq!(bangfu(&args).status.code(), Some(0));
+    let leftovers: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -25,8 +25,15 @@ pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Resu
     }
     std::fs::create_dir_all(&target)
         .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    // A run killed while writing leaves its staging folder behind; the next run clears it.
+    if let Ok(entries) = std::fs::read_dir(&target) {
+        for e in entries.filter_map(Result::ok) {
+            if e.file_name().to_string_lossy().starts_with(".bangfu-tmp-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
     let staging = target.join(format!(".bangfu-tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)
         .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
     let result = (|| -> Result<(), String> {
