@@ -182,23 +182,7 @@ pub fn find<'a>(
 }
 
 fn view<'a>(ctx: &'a KindCtx<'a>, res: &'a KindResult, r: usize) -> View<'a> {
-    View {
-        ctx,
-        row: r,
-        values: res.values_of(r),
-        points: res.points_of(r),
-        dims: res.dims_of(r),
-        total: res.total.get(r).copied().unwrap_or(0.0),
-        gates: res.gates_of(r),
-        failed: res.failed.get(r).copied().unwrap_or(false),
-        grade: res
-            .grade
-            .get(r)
-            .copied()
-            .filter(|g| *g != u16::MAX)
-            .map(usize::from),
-        outcome: res.outcome.get(r).copied().map(usize::from),
-    }
+    View::of_result(ctx, res, r)
 }
 
 fn val_text(v: Val) -> String {

@@ -127,6 +127,27 @@ pub struct View<'v> {
 }
 
 impl<'v> View<'v> {
+    /// A finished entity's view: every stored score, its grade and its outcome.
+    pub fn of_result(ctx: &'v KindCtx<'v>, res: &'v super::KindResult, r: usize) -> View<'v> {
+        View {
+            ctx,
+            row: r,
+            values: res.values_of(r),
+            points: res.points_of(r),
+            dims: res.dims_of(r),
+            total: res.total.get(r).copied().unwrap_or(0.0),
+            gates: res.gates_of(r),
+            failed: res.failed.get(r).copied().unwrap_or(false),
+            grade: res
+                .grade
+                .get(r)
+                .copied()
+                .filter(|g| *g != u16::MAX)
+                .map(usize::from),
+            outcome: res.outcome.get(r).copied().map(usize::from),
+        }
+    }
+
     /// The value of a variable for this entity.
     pub fn get(&self, var: Var) -> Val<'v> {
         let kind = self.ctx.kind;
@@ -692,23 +713,9 @@ pub fn redecide(
             (Effect::ForceOutcome(o), true) => Some(o),
             _ => None,
         });
-    let grade = res
-        .grade
-        .get(row)
-        .copied()
-        .filter(|g| *g != u16::MAX)
-        .map(usize::from);
     let view = View {
-        ctx,
-        row,
-        values: res.values_of(row),
-        points: res.points_of(row),
-        dims: res.dims_of(row),
-        total: res.total.get(row).copied().unwrap_or(0.0),
-        gates,
-        failed: res.failed.get(row).copied().unwrap_or(false),
-        grade,
         outcome: None,
+        ..View::of_result(ctx, res, row)
     };
     decide_outcome(&view, forced, scope)
 }

@@ -442,23 +442,7 @@ fn fill_aggregates(
 
 /// A finished village as conditions see it.
 fn village_view<'a>(pctx: &'a KindCtx<'a>, res: &'a KindResult, r: usize) -> View<'a> {
-    View {
-        ctx: pctx,
-        row: r,
-        values: res.values_of(r),
-        points: res.points_of(r),
-        dims: res.dims_of(r),
-        total: res.total.get(r).copied().unwrap_or(0.0),
-        gates: res.gates_of(r),
-        failed: res.failed.get(r).copied().unwrap_or(false),
-        grade: res
-            .grade
-            .get(r)
-            .copied()
-            .filter(|g| *g != u16::MAX)
-            .map(usize::from),
-        outcome: res.outcome.get(r).copied().map(usize::from),
-    }
+    View::of_result(pctx, res, r)
 }
 
 /// Rank, top N, quotas and the fund.
@@ -616,21 +600,8 @@ fn pos_of(order: &[usize], r: usize) -> usize {
 fn ranking(ctx: &KindCtx, res: &KindResult, kind: &Kind) -> Vec<usize> {
     let key = |r: usize, var: Var| -> f64 {
         let view = View {
-            ctx,
-            row: r,
-            values: res.values_of(r),
-            points: res.points_of(r),
-            dims: res.dims_of(r),
-            total: res.total.get(r).copied().unwrap_or(0.0),
-            gates: res.gates_of(r),
-            failed: res.failed.get(r).copied().unwrap_or(false),
-            grade: res
-                .grade
-                .get(r)
-                .copied()
-                .filter(|g| *g != u16::MAX)
-                .map(usize::from),
             outcome: None,
+            ..View::of_result(ctx, res, r)
         };
         match view.get(var) {
             super::entity::Val::Num(x) => x,

@@ -190,21 +190,8 @@ fn v_holds(rules: &RuleSet, v: &KindView, r: usize, c: &crate::rules::model::Cmp
         rules.precision,
     );
     let view = crate::engine::entity::View {
-        ctx: &ctx,
-        row: r,
-        values: res.values_of(r),
-        points: res.points_of(r),
-        dims: res.dims_of(r),
-        total: res.total.get(r).copied().unwrap_or(0.0),
-        gates: res.gates_of(r),
-        failed: res.failed.get(r).copied().unwrap_or(false),
-        grade: res
-            .grade
-            .get(r)
-            .copied()
-            .filter(|g| *g != u16::MAX)
-            .map(usize::from),
         outcome: None,
+        ..crate::engine::entity::View::of_result(&ctx, res, r)
     };
     view.compare(c)
 }
