@@ -644,3 +644,28 @@ fn a_killed_run_leaves_the_previous_results_whole() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn rows_are_file_lines_with_crlf_line_ends_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    let csv = data.join("villages.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let col = lines[0]
+        .split(',')
+        .position(|h| h == "jobs_placed")
+        .unwrap();
+    let mut f: Vec<String> = lines[3].split(',').map(String::from).collect();
+    f[col] = "x".into();
+    lines[3] = f.join(",");
+    std::fs::write(&csv, lines.join("\r\n") + "\r\n").unwrap();
+    let o = bangfu(&["run", "--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(
+        stderr(&o).contains("row 4, column `jobs_placed`"),
+        "{}",
+        stderr(&o)
+    );
+}

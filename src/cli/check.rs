@@ -125,15 +125,19 @@ pub fn run(opts: &Options) -> Exit {
             if let Some(rs) = &rules {
                 let k = &rs.primary;
                 crate::outln!(
-                    "ok: `{}` {} — {} kind{}, {} indicators in {} dimensions, {} gates, {} outcomes for `{}`",
+                    "ok: `{}` {} — {} kind{}, {} indicator{} in {} dimension{}, {} gate{}, {} outcome{} for `{}`",
                     rs.name,
                     rs.version,
                     1 + rs.units.len(),
                     crate::diag::plural(1 + rs.units.len()),
                     k.indicators.len(),
+                    crate::diag::plural(k.indicators.len()),
                     k.dims.len(),
+                    crate::diag::plural(k.dims.len()),
                     k.gates.len(),
+                    crate::diag::plural(k.gates.len()),
                     k.outcomes.len(),
+                    crate::diag::plural(k.outcomes.len()),
                     k.name
                 );
             }

@@ -108,6 +108,14 @@ fn verify_dir(dir: &std::path::Path, v: &RunView) -> Exit {
     if manifest.pointer("/data/sha256").and_then(|x| x.as_str()) != Some(v.data_sha256.as_str()) {
         problems.push("the data set is not the one that produced these results".into());
     }
+    // Every file the run recorded must still be there.
+    if let Some(names) = manifest.pointer("/outputs").and_then(|x| x.as_array()) {
+        for n in names.iter().filter_map(|x| x.as_str()) {
+            if !dir.join(n).is_file() {
+                problems.push(format!("`{n}` is missing from the results folder"));
+            }
+        }
+    }
     let mut checked = 0;
     for (name, emit) in result_files(v, false) {
         let path = dir.join(&name);
@@ -258,7 +266,14 @@ pub fn run(
         data_sha256,
         data_files,
         scenario: sc.as_ref().map(|s| (s.name.clone(), s.sha256.clone())),
+        outputs: Vec::new(),
     };
+    let mut view = view;
+    view.outputs = result_files(&view, csv_only)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let view = view;
 
     if let Some(dir) = verify {
         return verify_dir(dir, &view);

@@ -217,7 +217,13 @@ impl DataSet {
         files.dedup_by(|a, b| a.path == b.path);
         for f in files {
             if let Ok(bytes) = std::fs::read(&f.path) {
-                let name = f.display();
+                // Named relative to the data set, so the same files hash the same from anywhere.
+                let name = f
+                    .path
+                    .strip_prefix(&self.dir)
+                    .unwrap_or(&f.path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 all.update(name.as_bytes());
                 all.update(&bytes);
                 each.push((name, hex(&Sha256::digest(&bytes))));

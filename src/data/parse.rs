@@ -379,6 +379,43 @@ fn fold_repeats(errors: Vec<DataError>) -> Vec<DataError> {
     out
 }
 
+/// File rows of records, counted from their byte offsets: a line ends with `\n` whether the
+/// file uses LF or CRLF (as Excel saves it).
+struct RowCounter<'t> {
+    text: &'t [u8],
+    counted_to: usize,
+    newlines: u64,
+    first_line: u64,
+}
+
+impl<'t> RowCounter<'t> {
+    fn new(text: &'t str, first_line: u64) -> Self {
+        RowCounter {
+            text: text.as_bytes(),
+            counted_to: 0,
+            newlines: 0,
+            first_line,
+        }
+    }
+
+    /// The row of the record starting at `byte` (records come in order).
+    fn row(&mut self, byte: Option<usize>) -> u64 {
+        let mut start = byte.unwrap_or(self.counted_to);
+        // After a `\r` terminator a record's position is the `\n` that follows it.
+        if self.text.get(start) == Some(&b'\n') {
+            start += 1;
+        }
+        if start > self.counted_to {
+            self.newlines += self
+                .text
+                .get(self.counted_to..start)
+                .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count() as u64);
+            self.counted_to = start;
+        }
+        self.first_line + self.newlines
+    }
+}
+
 /// (header line, body, the body's first line number).
 fn split_header(text: &str) -> (&str, &str, u64) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -440,6 +477,7 @@ fn parse_chunk(
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rec = csv::ByteRecord::new();
+    let mut rows = RowCounter::new(text, first_line);
     let push_err = |ch: &mut Chunk, e: DataError| {
         ch.error_count += 1;
         if ch.errors.len() < MAX_ERRORS {
@@ -464,10 +502,7 @@ fn parse_chunk(
                 break;
             }
         }
-        let line = rec
-            .position()
-            .map(|p| p.line() + first_line - 1)
-            .unwrap_or(0);
+        let line = rows.row(rec.position().map(|p| p.byte() as usize));
         if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // a blank line, or a row of empty cells as spreadsheets leave behind
         }
@@ -808,6 +843,7 @@ pub fn read_pairs(
         .has_headers(false)
         .flexible(true)
         .from_reader(body.as_bytes());
+    let mut rows = RowCounter::new(body, first);
     for rec in rdr.records() {
         let rec = match rec {
             Ok(r) => r,
@@ -818,7 +854,7 @@ pub fn read_pairs(
                 break;
             }
         };
-        let row = rec.position().map(|p| p.line() + first - 1).unwrap_or(0);
+        let row = rows.row(rec.position().map(|p| p.byte() as usize));
         if rec.iter().all(|f| f.trim().is_empty()) {
             continue;
         }

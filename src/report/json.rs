@@ -31,6 +31,7 @@ pub fn manifest(v: &RunView) -> Value {
         },
         "scenario": v.scenario.as_ref().map(|(n, h)| json!({"name": n, "sha256": h})),
         "precision": rules.precision,
+        "outputs": v.outputs,
         "parameters": params,
     })
 }

@@ -24,6 +24,8 @@ pub struct RunView<'a> {
     pub data_files: Vec<(String, String)>,
     /// The scenario applied: its name and the SHA-256 of its file.
     pub scenario: Option<(String, String)>,
+    /// The result files this run writes (recorded in the manifest, checked by `--verify`).
+    pub outputs: Vec<String>,
 }
 
 /// One kind's frame and results.

@@ -66,6 +66,11 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
         n,
         short_label(&p.kind.label),
     );
+    // A what-if must never look like the baseline.
+    let title = match &v.scenario {
+        Some((name, _)) => format!("{title} · 情景 (scenario) {name}"),
+        None => title,
+    };
     out.push_str(&match flavor {
         Flavor::Terminal => format!("{title}\n\n"),
         Flavor::Markdown => format!("# {title}\n\n"),

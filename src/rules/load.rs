@@ -95,11 +95,17 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
     let mut file_hashes = Vec::new();
     let mut read = |path: &Path, diags: &mut Vec<Diagnostic>| -> Option<Arc<SourceFile>> {
         let name = path.display().to_string();
+        // Hashes name files relative to the rule set, so `rules/` and `./rules` agree.
+        let rel = path
+            .strip_prefix(dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
         match std::fs::read(path) {
             Ok(bytes) => {
-                hasher.update(name.as_bytes());
+                hasher.update(rel.as_bytes());
                 hasher.update(&bytes);
-                file_hashes.push((name.clone(), hex(&Sha256::digest(&bytes))));
+                file_hashes.push((rel, hex(&Sha256::digest(&bytes))));
                 let bytes = bytes
                     .strip_prefix(b"\xEF\xBB\xBF")
                     .map(<[u8]>::to_vec)
