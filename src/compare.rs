@@ -94,7 +94,20 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
             } else {
                 match sv.frame.find(bv.frame.id(r)) {
                     Some(s) => s,
-                    None => continue, // left out of a subset: not assessed in this scenario
+                    // Left out of a subset: not assessed, so any award it had is lost.
+                    None => {
+                        if bv.unit.is_some() && bv.award(r) != 0 {
+                            awards.push(AwardChange {
+                                scenario: sc.name.clone(),
+                                kind: bv.kind.name.clone(),
+                                entity: bv.frame.id(r).to_string(),
+                                label: bv.frame.label(r).to_string(),
+                                from: bv.award(r),
+                                to: 0,
+                            });
+                        }
+                        continue;
+                    }
                 }
             };
             // Compare the decisions as ids first; build the texts only for a change.

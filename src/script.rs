@@ -47,6 +47,8 @@ pub struct ScriptHost {
     exprs: Vec<CompiledExpr>,
     /// Helper function names and their parameter counts.
     functions: Vec<(String, usize)>,
+    /// Which script file defines each helper function, for runtime messages.
+    function_files: Vec<(String, String)>,
 }
 
 impl fmt::Debug for ScriptHost {
@@ -117,11 +119,13 @@ impl ScriptHost {
     pub fn new(scripts: &[Arc<SourceFile>], diags: &mut Vec<Diagnostic>) -> ScriptHost {
         let mut engine = sandboxed_engine();
         let mut functions = Vec::new();
+        let mut function_files = Vec::new();
         for src in scripts {
             match engine.compile(&*src.text) {
                 Ok(ast) => {
                     for f in ast.iter_functions() {
                         functions.push((f.name.to_string(), f.params.len()));
+                        function_files.push((f.name.to_string(), src.name.clone()));
                     }
                     match Module::eval_ast_as_new(Scope::new(), &ast, &engine) {
                         Ok(module) => {
@@ -150,6 +154,7 @@ impl ScriptHost {
             engine,
             exprs: Vec::new(),
             functions,
+            function_files,
         }
     }
 
@@ -246,14 +251,37 @@ impl ScriptHost {
             what: e.what.clone(),
             place: place_of(&e.location),
             entity: entity.into(),
-            message: runtime_message(&err),
+            message: self.runtime_message(&err),
         })
+    }
+}
+
+impl ScriptHost {
+    /// A runtime error in words, naming the helper function and its file when it failed inside one.
+    fn runtime_message(&self, err: &rhai::EvalAltResult) -> String {
+        if let rhai::EvalAltResult::ErrorInFunctionCall(name, _, inner, pos) = err {
+            let file = self
+                .function_files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, f)| f.as_str())
+                .unwrap_or("a script");
+            let at = inner.position();
+            let line = at.line().map(|l| format!(", line {l}")).unwrap_or_default();
+            let _ = pos;
+            return format!(
+                "{} in function `{name}` ({file}{line})",
+                runtime_message(inner)
+            );
+        }
+        runtime_message(err)
     }
 }
 
 fn runtime_message(err: &rhai::EvalAltResult) -> String {
     use rhai::EvalAltResult as E;
     match err {
+        E::ErrorRuntime(v, _) => format!("the script threw: {v}"),
         E::ErrorTooManyOperations(_) => {
             format!("stopped after {MAX_OPERATIONS} operations (a loop that never ends?)")
         }

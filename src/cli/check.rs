@@ -83,7 +83,29 @@ pub fn run(opts: &Options) -> Exit {
             // data that `run` rejects.
             let rules_ok = !diags.iter().any(|d| d.severity == Severity::Error);
             if let (Some(rs), true) = (&rules, rules_ok) {
-                data_errors.extend(super::pipeline::validate_data(rs, &ds));
+                let (data, scripts) = super::pipeline::validate_data(rs, &ds);
+                data_errors.extend(data);
+                // The same failure on many entities is one problem; show where and for whom first.
+                let mut seen: Vec<(String, String)> = Vec::new();
+                for e in scripts {
+                    if seen.contains(&(e.what.clone(), e.message.clone())) {
+                        continue;
+                    }
+                    seen.push((e.what.clone(), e.message.clone()));
+                    diags.push(
+                        Diagnostic::error(
+                            format!(
+                                "{} fails on the data: {} (first for `{}`)",
+                                e.what, e.message, e.entity
+                            ),
+                            Location {
+                                path: Some(e.place.clone()),
+                                ..Location::default()
+                            },
+                        )
+                        .with_help("`run` would stop here with exit code 5"),
+                    );
+                }
             }
         }
     }

@@ -188,16 +188,20 @@ pub fn render(e: &Explanation, precision: u32) -> String {
         }
     }
     if let Some(g) = &e.grade {
-        out.push_str(&format!(
-            "\n等次 (grade): total {} is in {} → {}",
-            f(e.total),
-            g.band,
-            g.label
-        ));
-        if let Some(from) = &g.capped_from {
-            out.push_str(&format!(" (capped from {from})"));
+        // The band the total falls in, then any cap (a gate or a cascade) that lowered it.
+        match &g.capped_from {
+            Some(from) => out.push_str(&format!(
+                "\n等次 (grade): total {} is in {from}; capped at {}\n",
+                f(e.total),
+                g.label
+            )),
+            None => out.push_str(&format!(
+                "\n等次 (grade): total {} is in {} → {}\n",
+                f(e.total),
+                g.band,
+                g.label
+            )),
         }
-        out.push('\n');
     }
     out.push_str("\n结果 (outcome rules, in order)\n");
     for (n, r) in e.outcome.rules.iter().enumerate() {

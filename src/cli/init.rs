@@ -45,8 +45,8 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../templates/init/data/sample/towns.csv"),
     ),
     (
-        "scenarios/pass_line_70.yaml",
-        include_str!("../../templates/init/scenarios/pass_line_70.yaml"),
+        "scenarios/pass_line_80.yaml",
+        include_str!("../../templates/init/scenarios/pass_line_80.yaml"),
     ),
 ];
 

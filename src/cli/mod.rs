@@ -38,7 +38,7 @@ and decide exit, reward or continued assistance.";
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
-#[command(name = "bangfu", version, about = ABOUT, after_help = "Examples:\n  bangfu run\n  bangfu check --rules rules/\n  bangfu run --format json > results.json\n  bangfu run --out results/\n\nExit codes: 0 ok, 1 check found errors, 2 usage, 3 invalid rules, 4 invalid data, 5 a script failed.")]
+#[command(name = "bangfu", version, about = ABOUT, after_help = "Examples:\n  bangfu run\n  bangfu check --rules rules/\n  bangfu run --format json > results.json\n  bangfu run --out results/\n\nExit codes: 0 ok, 1 check found errors or tests failed, 2 usage, 3 invalid rules, 4 invalid data, 5 a script failed.")]
 pub struct Cli {
     /// The rule set folder.
     #[arg(long, global = true, value_name = "DIR")]
@@ -84,8 +84,8 @@ pub enum Command {
         /// Apply this what-if scenario (a name in `scenarios/`, or a file).
         #[arg(long, value_name = "NAME")]
         scenario: Option<String>,
-        /// With `--out`: write the CSV files and manifest.json but not results.json (for very
-        /// large data sets, where the JSON repeats the CSV at several times its size).
+        /// With `--out`: write the CSV files and manifest.json only, not results.json,
+        /// results.xlsx or report.html (for data sets of hundreds of thousands of villages).
         #[arg(long)]
         csv_only: bool,
         /// Re-run and confirm that the result files in DIR are reproduced exactly.

@@ -202,16 +202,23 @@ fn report_eval_error(opts: &Options, frame: &Frame, e: EvalError) -> Exit {
 }
 
 /// Every data problem `run` would report (loading and computed inputs), for `check`.
-pub fn validate_data(rules: &RuleSet, ds: &DataSet) -> Vec<DataError> {
+/// Scripts are run too: a script that fails on the data is reported as its own problem.
+pub fn validate_data(
+    rules: &RuleSet,
+    ds: &DataSet,
+) -> (Vec<DataError>, Vec<crate::script::ScriptError>) {
+    let split = |e: EvalError| match e {
+        EvalError::Data(errs, _) => (errs, Vec::new()),
+        EvalError::Script(errs, _) => (Vec::new(), errs),
+    };
     match ds.load_primary(&rules.primary) {
         Ok(frame) => match evaluate_kind(rules, &rules.primary, &frame) {
-            Err(EvalError::Data(errs, _)) => errs,
             Ok(result) => match crate::engine::units::evaluate_units(rules, ds, &frame, &result) {
-                Err(EvalError::Data(errs, _)) => errs,
-                _ => Vec::new(),
+                Ok(_) => (Vec::new(), Vec::new()),
+                Err(e) => split(e),
             },
-            _ => Vec::new(),
+            Err(e) => split(e),
         },
-        Err(errs) => errs,
+        Err(errs) => (errs, Vec::new()),
     }
 }

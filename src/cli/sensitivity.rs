@@ -93,6 +93,8 @@ pub fn run(opts: &Options, draws: usize, seed: u64) -> Exit {
 }
 
 fn villages_csv(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
+    // A UTF-8 BOM, as for the run's CSV files: Excel on Chinese Windows then reads the labels.
+    w.write_all(b"\xEF\xBB\xBF")?;
     let mut c = csv::Writer::from_writer(Vec::new());
     let mut head = vec!["id".to_string(), "label".into(), "nominal".into()];
     if let Some(v) = r.villages.first() {
@@ -108,6 +110,7 @@ fn villages_csv(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
 }
 
 fn units_csv(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
+    w.write_all(b"\xEF\xBB\xBF")?;
     let mut c = csv::Writer::from_writer(Vec::new());
     let _ = c.write_record([
         "kind",

@@ -790,6 +790,11 @@ fn apply_cascade(
             };
             if let Some(g) = new.filter(|g| *g != current) {
                 set(&mut m.result.grade, r, g as u16);
+                let was = mkind
+                    .grades
+                    .get(current)
+                    .map(|x| short(&x.label))
+                    .unwrap_or_default();
                 let gname = mkind
                     .grades
                     .get(g)
@@ -799,8 +804,9 @@ fn apply_cascade(
                     &mut m.notes,
                     r,
                     format!(
-                        "{} `{unit_id}` is {sgrade_name}: grade set to {gname}",
-                        short(&skind.label)
+                        "{} `{unit_id}` is {sgrade_name}: grade {} from {was} to {gname}",
+                        short(&skind.label),
+                        if g > current { "lowered" } else { "raised" },
                     ),
                 );
                 changed.push(r);
