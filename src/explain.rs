@@ -291,10 +291,11 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
     match &ind.input {
         Input::Column(c) => match kind.columns.get(*c).map(|s| &s.source) {
             Some(ColumnSource::Aggregate(a)) => {
+                // `share of its villages where …`, `mean of `total` over its villages`.
                 let of = if a.of_text.is_empty() {
-                    "villages".to_string()
+                    "its villages".to_string()
                 } else {
-                    format!("`{}`", a.of_text)
+                    format!("`{}` over its villages", a.of_text)
                 };
                 let filter = if a.filter.is_empty() {
                     String::new()
@@ -308,7 +309,7 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
                             .join(" and ")
                     )
                 };
-                format!("{:?} of {of} over its villages{filter}", a.func).to_lowercase()
+                format!("{} of {of}{filter}", format!("{:?}", a.func).to_lowercase())
             }
             _ => {
                 let missing = frame.cols.get(*c).is_some_and(|col| col.is_missing(r));

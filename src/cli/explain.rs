@@ -151,7 +151,7 @@ pub fn render(e: &Explanation, precision: u32) -> String {
     out.push_str(&table(b, 4));
     out.push_str("\n\n维度 (dimensions)\n");
     let mut b = Builder::default();
-    b.push_record(["dimension", "score", "minimum", ""]);
+    b.push_record(["dimension", "score", "minimum", "note"]);
     for d in &e.dimensions {
         b.push_record([
             d.label.clone(),
@@ -227,12 +227,15 @@ pub fn render(e: &Explanation, precision: u32) -> String {
             } else {
                 format!(" where {}", a.filter.join(" and "))
             };
+            // `share of villages where …` or `mean of total`, over the villages it covers.
+            let what = if a.of.is_empty() {
+                format!("{} of villages", a.function)
+            } else {
+                format!("{} of `{}`", a.function, a.of)
+            };
             out.push_str(&format!(
-                "  {}: {} of {}{} over {} village{} ({}) = {}\n",
+                "  {}: {what}{filter}, over {} village{} ({}) = {}\n",
                 a.indicator,
-                a.function,
-                if a.of.is_empty() { "villages" } else { &a.of },
-                filter,
                 villages.len(),
                 crate::diag::plural(villages.len()),
                 villages.join(", "),
