@@ -72,22 +72,13 @@ pub struct TextOrigin {
 }
 
 /// A script that failed while scoring an entity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{what} failed for `{entity}`: {message} ({place})")]
 pub struct ScriptError {
     pub what: String,
     pub place: String,
     pub entity: String,
     pub message: String,
-}
-
-impl fmt::Display for ScriptError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} failed for `{}`: {} ({})",
-            self.what, self.entity, self.message, self.place
-        )
-    }
 }
 
 /// A fresh engine with the sandbox limits set.

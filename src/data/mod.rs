@@ -16,7 +16,6 @@ use crate::rules::model::Kind;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A declared text encoding of a CSV file.
@@ -92,14 +91,9 @@ struct RawTableFull {
 }
 
 /// A problem with the data set's description itself.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
 pub struct DataSetError(pub String);
-
-impl fmt::Display for DataSetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 impl DataSet {
     /// Open a data set folder, reading `dataset.yaml` if there is one.

@@ -80,16 +80,9 @@ struct FieldCatcher<'a> {
     out: &'a mut &'static [&'static str],
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("stop")]
 struct Stop;
-
-impl fmt::Display for Stop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("stop")
-    }
-}
-
-impl std::error::Error for Stop {}
 
 impl de::Error for Stop {
     fn custom<T: fmt::Display>(_: T) -> Self {
