@@ -31,9 +31,24 @@ pub fn sheet_as_csv(path: &Path, sheet: Option<&str>) -> Result<String, DataErro
             .cloned()
             .ok_or_else(|| DataError::file(name.clone(), "the workbook has no sheets".into()))?,
     };
-    let range = wb
-        .worksheet_range(&chosen)
-        .map_err(|e| DataError::file(name.clone(), format!("cannot read sheet `{chosen}`: {e}")))?;
+    // The workbook reader may panic on a damaged file (a cell reference too long to be real
+    // overflows its arithmetic); that is a bad file like any other, not a crash.
+    quiet_reader_panics();
+    let read =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wb.worksheet_range(&chosen)));
+    let range = match read {
+        Ok(r) => r.map_err(|e| {
+            DataError::file(name.clone(), format!("cannot read sheet `{chosen}`: {e}"))
+        })?,
+        Err(_) => {
+            let mut err = DataError::file(
+                name.clone(),
+                format!("cannot read sheet `{chosen}`: the workbook is damaged"),
+            );
+            err.expected = Some("an .xlsx file saved by Excel or WPS".into());
+            return Err(err);
+        }
+    };
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     for row in range.rows() {
         let cells: Vec<String> = row.iter().map(cell_text).collect();
@@ -50,6 +65,23 @@ pub fn sheet_as_csv(path: &Path, sheet: Option<&str>) -> Result<String, DataErro
             "the sheet holds text that is not valid Unicode".into(),
         )
     })
+}
+
+/// Silence the default panic message for panics raised inside the workbook reader, which
+/// `sheet_as_csv` turns into a located error; every other panic still reports as usual.
+fn quiet_reader_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_reader = info
+                .location()
+                .is_some_and(|l| l.file().contains("calamine"));
+            if !in_reader {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// A cell as the text a CSV file would hold.
