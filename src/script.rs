@@ -49,6 +49,8 @@ pub struct ScriptHost {
     functions: Vec<(String, usize)>,
     /// Which script file defines each helper function, for runtime messages.
     function_files: Vec<(String, String)>,
+    /// The helper scripts' text, to tell whether two hosts run the same code.
+    helper_text: Vec<Arc<str>>,
 }
 
 impl fmt::Debug for ScriptHost {
@@ -111,6 +113,7 @@ impl ScriptHost {
         let mut engine = sandboxed_engine();
         let mut functions = Vec::new();
         let mut function_files = Vec::new();
+        let helper_text = scripts.iter().map(|s| Arc::clone(&s.text)).collect();
         for src in scripts {
             match engine.compile(&*src.text) {
                 Ok(ast) => {
@@ -146,6 +149,23 @@ impl ScriptHost {
             exprs: Vec::new(),
             functions,
             function_files,
+            helper_text,
+        }
+    }
+
+    /// Whether expression `id` here and `other_id` in `other` are the same code reading the same
+    /// variables, with the same helper functions: given the same values they give the same
+    /// result.
+    pub fn same_expr(&self, id: ExprId, other: &ScriptHost, other_id: ExprId) -> bool {
+        match (self.expr(id), other.expr(other_id)) {
+            (Some(a), Some(b)) => {
+                a.source == b.source
+                    && a.vars == b.vars
+                    && a.points_members == b.points_members
+                    && a.value_members == b.value_members
+                    && self.helper_text == other.helper_text
+            }
+            _ => false,
         }
     }
 

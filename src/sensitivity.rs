@@ -7,8 +7,12 @@
 //! counts are integer sums, so results are identical at any thread count.
 
 use crate::data::{DataSet, Frame};
-use crate::engine::units::evaluate_units;
-use crate::engine::{evaluate_kind_with, EvalError};
+use crate::engine::run::{changed_rows, rescore_kind, Prior};
+use crate::engine::units::{
+    evaluate_linked, evaluate_linked_from, evaluate_units, link_units, same_links, Linked,
+    PriorUnits, UnitResult,
+};
+use crate::engine::{evaluate_kind_with, EvalError, KindResult};
 use crate::rules::load::RuleFiles;
 use crate::rules::model::Uncertain;
 use crate::rules::RuleSet;
@@ -55,10 +59,11 @@ pub struct UnitSens {
     pub id: String,
     pub label: String,
     pub nominal_outcome: String,
-    pub nominal_rank: u32,
-    pub rank_5: u32,
-    pub rank_50: u32,
-    pub rank_95: u32,
+    /// Ranks are absent for kinds that declare no ranking.
+    pub nominal_rank: Option<u32>,
+    pub rank_5: Option<u32>,
+    pub rank_50: Option<u32>,
+    pub rank_95: Option<u32>,
     /// Probability of the best (first passing) outcome, e.g. `reward`.
     pub p_best: f64,
     pub expected_award: f64,
@@ -157,16 +162,66 @@ struct DrawResult {
     units: Vec<(Vec<u32>, Vec<u16>, Vec<i64>)>,
 }
 
-fn evaluate(rules: &RuleSet, ds: &DataSet, frame: &Frame) -> Result<DrawResult, String> {
-    let res = evaluate_kind_with(rules, &rules.primary, frame, false).map_err(msg)?;
-    let units = evaluate_units(rules, ds, frame, &res).map_err(msg)?;
-    Ok(DrawResult {
-        outcomes: res.outcome.clone(),
-        units: units
-            .into_iter()
-            .map(|u| (u.rank, u.result.outcome, u.award))
-            .collect(),
-    })
+/// The nominal evaluation, which every draw starts from: a draw re-scores only the indicators
+/// its parameters change, reuses the input values and the unit links, and decides afresh.
+struct Nominal<'a> {
+    rules: &'a RuleSet,
+    ds: &'a DataSet,
+    frame: &'a Frame,
+    result: KindResult,
+    linked: Vec<Linked>,
+    units: Vec<UnitResult>,
+}
+
+impl<'a> Nominal<'a> {
+    fn new(rules: &'a RuleSet, ds: &'a DataSet, frame: &'a Frame) -> Result<Self, String> {
+        let result = evaluate_kind_with(rules, &rules.primary, frame, true).map_err(msg)?;
+        let linked = link_units(rules, ds, frame).map_err(msg)?;
+        let units = evaluate_linked(rules, frame, &result, &linked).map_err(msg)?;
+        Ok(Nominal {
+            rules,
+            ds,
+            frame,
+            result,
+            linked,
+            units,
+        })
+    }
+
+    /// Evaluate the rule set of one draw.
+    fn evaluate(&self, rules: &RuleSet) -> Result<DrawResult, String> {
+        let prior = Prior {
+            kind: &self.rules.primary,
+            params: &self.rules.params,
+            scripts: &self.rules.scripts,
+            precision: self.rules.precision,
+            result: &self.result,
+        };
+        let res = match rescore_kind(rules, &rules.primary, self.frame, &prior) {
+            Some(r) => r,
+            None => evaluate_kind_with(rules, &rules.primary, self.frame, false),
+        }
+        .map_err(msg)?;
+        let units = if same_links(self.rules, rules) {
+            let changed = changed_rows(&self.result, &res);
+            let prior = PriorUnits {
+                rules: self.rules,
+                units: &self.units,
+                changed: &changed,
+            };
+            evaluate_linked_from(rules, self.frame, &res, &self.linked, Some(&prior))
+        } else {
+            evaluate_units(rules, self.ds, self.frame, &res)
+        }
+        .map_err(msg)?;
+        Ok(DrawResult {
+            outcomes: res.outcome,
+            units: units
+                .into_iter()
+                .map(|u| (u.rank, u.result.outcome, u.award))
+                .collect(),
+        })
+    }
 }
 
 fn msg(e: EvalError) -> String {
@@ -202,26 +257,33 @@ pub fn run(
         );
     }
     let names: Vec<&str> = unc.iter().map(|u| u.name.as_str()).collect();
-    let base = evaluate(nominal, ds, frame)?;
+    let start = Nominal::new(nominal, ds, frame)?;
+    let base = start.evaluate(nominal)?;
     let n = frame.len();
     let k = nominal.primary.outcomes.len();
-    // Draws in parallel, results kept in draw order (they are small).
-    let results: Vec<Result<(Vec<f64>, DrawResult), String>> = (0..draws)
-        .into_par_iter()
-        .map(|d| {
-            let values = draw(unc, seed, d as u64);
-            let rules = with_params(files, &names, &values)?;
-            let r = evaluate(&rules, ds, frame)?;
-            tick();
-            Ok((values, r))
-        })
-        .collect();
     let mut samples = Vec::with_capacity(draws);
     let mut counts = vec![0u32; n * k];
+    // Which unit kinds are reported: ranked ones (rank bands), and any with a choice of outcome.
+    let reported: Vec<bool> = (0..base.units.len())
+        .map(|u| {
+            nominal
+                .units
+                .get(u)
+                .is_some_and(|uk| ranked(uk) || uk.outcomes.len() > 1 || uk.fund.is_some())
+        })
+        .collect();
+    let is_ranked = |u: usize| nominal.units.get(u).is_some_and(ranked);
     let mut unit_ranks: Vec<Vec<Vec<u32>>> = base
         .units
         .iter()
-        .map(|(r, _, _)| vec![Vec::with_capacity(draws); r.len()])
+        .enumerate()
+        .map(|(u, (r, _, _))| {
+            if is_ranked(u) {
+                vec![Vec::with_capacity(draws); r.len()]
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
     let mut unit_best: Vec<Vec<u32>> = base
         .units
@@ -233,36 +295,50 @@ pub fn run(
         .iter()
         .map(|(r, _, _)| vec![0; r.len()])
         .collect();
+    let best_units: Vec<u16> = (0..base.units.len())
+        .map(|u| nominal.units.get(u).map_or(0, crate::explain::best_outcome) as u16)
+        .collect();
     let mut exits_per_draw = Vec::with_capacity(draws);
     let best_primary = crate::explain::best_outcome(&nominal.primary) as u16;
-    for r in results {
-        let (values, dr) = r?;
-        for (i, o) in dr.outcomes.iter().enumerate() {
-            if let Some(c) = counts.get_mut(i * k + *o as usize) {
-                *c += 1;
-            }
-        }
-        exits_per_draw.push(dr.outcomes.iter().filter(|o| **o == best_primary).count() as f64);
-        for (u, (ranks, outcomes, awards)) in dr.units.iter().enumerate() {
-            let best = nominal
-                .units
-                .get(base_kind(&nominal.units, u))
-                .map_or(0, crate::explain::best_outcome) as u16;
-            for (i, rk) in ranks.iter().enumerate() {
-                if let Some(v) = unit_ranks.get_mut(u).and_then(|x| x.get_mut(i)) {
-                    v.push(*rk);
+    // Draws in parallel, a batch at a time, each batch folded in draw order: memory stays
+    // bounded whatever the number of draws, and the sums are the same at any thread count.
+    const BATCH: usize = 64;
+    let all: Vec<usize> = (0..draws).collect();
+    for batch in all.chunks(BATCH) {
+        let results: Vec<Result<(Vec<f64>, DrawResult), String>> = batch
+            .par_iter()
+            .map(|&d| {
+                let values = draw(unc, seed, d as u64);
+                let rules = with_params(files, &names, &values)?;
+                let r = start.evaluate(&rules)?;
+                tick();
+                Ok((values, r))
+            })
+            .collect();
+        for r in results {
+            let (values, dr) = r?;
+            for (i, o) in dr.outcomes.iter().enumerate() {
+                if let Some(c) = counts.get_mut(i * k + *o as usize) {
+                    *c += 1;
                 }
-                if outcomes.get(i) == Some(&best) {
-                    if let Some(c) = unit_best.get_mut(u).and_then(|x| x.get_mut(i)) {
-                        *c += 1;
+            }
+            exits_per_draw.push(dr.outcomes.iter().filter(|o| **o == best_primary).count() as f64);
+            for (u, (ranks, outcomes, awards)) in dr.units.iter().enumerate() {
+                let best = best_units.get(u).copied().unwrap_or(0);
+                if let Some(per_unit) = unit_ranks.get_mut(u) {
+                    for (v, rk) in per_unit.iter_mut().zip(ranks) {
+                        v.push(*rk);
                     }
                 }
-                if let Some(a) = unit_award.get_mut(u).and_then(|x| x.get_mut(i)) {
-                    *a += awards.get(i).copied().unwrap_or(0);
+                for (c, o) in unit_best.get_mut(u).into_iter().flatten().zip(outcomes) {
+                    *c += u32::from(*o == best);
+                }
+                for (a, x) in unit_award.get_mut(u).into_iter().flatten().zip(awards) {
+                    *a += *x;
                 }
             }
+            samples.push(values);
         }
-        samples.push(values);
     }
     let kind = &nominal.primary;
     let villages: Vec<EntitySens> = (0..n)
@@ -303,21 +379,16 @@ pub fn run(
         .map(|v| v.id.clone())
         .collect();
     // Units: the frames are re-evaluated each draw in the same order (units are sorted by id).
-    let nominal_units = evaluate_units(
-        nominal,
-        ds,
-        frame,
-        &evaluate_kind_with(nominal, &nominal.primary, frame, false).map_err(msg)?,
-    )
-    .map_err(msg)?;
+    let nominal_units = &start.units;
     let mut units = Vec::new();
     for (u, nu) in nominal_units.iter().enumerate() {
         let Some(uk) = nominal.units.get(nu.kind) else {
             continue;
         };
-        if uk.rank.is_empty() && uk.fund.is_none() && uk.quotas.is_empty() && uk.top.is_none() {
+        if !reported.get(nu.kind).copied().unwrap_or(false) {
             continue;
         }
+        let has_rank = ranked(uk);
         for i in 0..nu.frame.len() {
             let mut ranks = unit_ranks
                 .get(u)
@@ -329,7 +400,7 @@ pub fn run(
                 ranks
                     .get(((ranks.len().saturating_sub(1)) as f64 * p).round() as usize)
                     .copied()
-                    .unwrap_or(0)
+                    .filter(|_| has_rank)
             };
             units.push(UnitSens {
                 kind: uk.name.clone(),
@@ -340,7 +411,7 @@ pub fn run(
                     .get(nu.result.outcome.get(i).copied().unwrap_or(0) as usize)
                     .map(|o| o.id.clone())
                     .unwrap_or_default(),
-                nominal_rank: nu.rank.get(i).copied().unwrap_or(0),
+                nominal_rank: nu.rank.get(i).copied().filter(|_| has_rank),
                 rank_5: q(0.05),
                 rank_50: q(0.5),
                 rank_95: q(0.95),
@@ -360,15 +431,7 @@ pub fn run(
             });
         }
     }
-    let influence = influence(
-        files,
-        nominal,
-        ds,
-        frame,
-        &base.outcomes,
-        &samples,
-        &exits_per_draw,
-    )?;
+    let influence = influence(files, &start, &base.outcomes, &samples, &exits_per_draw)?;
     Ok(Report {
         draws,
         seed,
@@ -391,21 +454,20 @@ pub fn run(
     })
 }
 
-fn base_kind(units: &[crate::rules::model::Kind], u: usize) -> usize {
-    u.min(units.len().saturating_sub(1))
+/// Whether a unit kind is put in order (and so has ranks worth a band).
+fn ranked(uk: &crate::rules::model::Kind) -> bool {
+    !uk.rank.is_empty() || uk.fund.is_some() || !uk.quotas.is_empty() || uk.top.is_some()
 }
 
 /// One-at-a-time flips at each parameter's extremes, and a binned first-order index.
 fn influence(
     files: &RuleFiles,
-    nominal: &RuleSet,
-    ds: &DataSet,
-    frame: &Frame,
+    start: &Nominal,
     base: &[u16],
     samples: &[Vec<f64>],
     exits: &[f64],
 ) -> Result<Vec<Influence>, String> {
-    let unc = &nominal.uncertainty;
+    let unc = &start.rules.uncertainty;
     let names: Vec<&str> = unc.iter().map(|u| u.name.as_str()).collect();
     let mut flips = Vec::new();
     for (j, u) in unc.iter().enumerate() {
@@ -416,7 +478,7 @@ fn influence(
                 *v = extreme;
             }
             let rules = with_params(files, &names, &values)?;
-            let r = evaluate(&rules, ds, frame)?;
+            let r = start.evaluate(&rules)?;
             for (c, (a, b)) in changed.iter_mut().zip(base.iter().zip(&r.outcomes)) {
                 *c |= a != b;
             }

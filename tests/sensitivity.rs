@@ -90,15 +90,29 @@ fn probabilities_are_probabilities_and_sure_villages_stay_sure() {
         .unwrap()
         .iter()
         .any(|x| x == "V04"));
+    let mut ranked = 0;
     for u in v["units"].as_array().unwrap() {
-        let (r5, r50, r95) = (
-            u["rank_5"].as_u64().unwrap(),
-            u["rank_50"].as_u64().unwrap(),
-            u["rank_95"].as_u64().unwrap(),
-        );
-        assert!(r5 <= r50 && r50 <= r95, "{u}");
+        // Kinds without a ranking have no rank band, only outcome chances.
+        if u["nominal_rank"].is_null() {
+            assert!(u["rank_5"].is_null() && u["rank_50"].is_null() && u["rank_95"].is_null());
+        } else {
+            ranked += 1;
+            let (r5, r50, r95) = (
+                u["rank_5"].as_u64().unwrap(),
+                u["rank_50"].as_u64().unwrap(),
+                u["rank_95"].as_u64().unwrap(),
+            );
+            assert!(r5 <= r50 && r50 <= r95, "{u}");
+        }
         assert!((0.0..=1.0).contains(&u["p_best"].as_f64().unwrap()));
     }
+    assert!(ranked > 0, "the default rules rank departments");
+    // Leaders are not ranked, but whether each is credited is reported.
+    assert!(v["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["kind"] == "leader" && u["nominal_rank"].is_null()));
     let shares: f64 = v["influence"]
         .as_array()
         .unwrap()

@@ -10,29 +10,11 @@ use crate::data::Frame;
 use crate::exit::Exit;
 use crate::report::short_label;
 use crate::report::summary::{grade_counts, outcome_counts};
-use crate::rules::model::Kind;
 use crate::rules::RuleSet;
 use rayon::prelude::*;
 use serde_json::json;
 use tabled::builder::Builder;
 use tabled::settings::Style;
-
-/// Whether two compiled kinds read the same data columns the same way (so a frame loaded for
-/// one serves the other).
-fn same_columns(a: &Kind, b: &Kind) -> bool {
-    a.text_columns == b.text_columns
-        && a.label_column == b.label_column
-        && a.columns.len() == b.columns.len()
-        && a.columns.iter().zip(&b.columns).all(|(x, y)| {
-            x.name == y.name
-                && x.ty == y.ty
-                && x.min == y.min
-                && x.max == y.max
-                && x.missing == y.missing
-                && x.baseline == y.baseline
-                && x.categories == y.categories
-        })
-}
 
 /// Run the `compare` command.
 pub fn run(opts: &Options, names: &[String]) -> Exit {
@@ -89,10 +71,10 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
             let srules = load_rules_for(opts, Some(sc))?;
             // The parsed data is shared, not copied, unless the scenario changes or re-reads it.
             let sframe =
-                if same_columns(&srules.primary, &rules.primary) && sc.data_changes().is_empty() {
+                if srules.primary.same_columns(&rules.primary) && sc.data_changes().is_empty() {
                     std::sync::Arc::clone(&frame)
                 } else {
-                    let mut f = if same_columns(&srules.primary, &rules.primary) {
+                    let mut f = if srules.primary.same_columns(&rules.primary) {
                         (*frame).clone()
                     } else {
                         load_data(opts, &srules)?.1

@@ -130,15 +130,20 @@ fn units_csv(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
             u.id.clone(),
             u.label.clone(),
             u.nominal_outcome.clone(),
-            u.nominal_rank.to_string(),
-            u.rank_5.to_string(),
-            u.rank_50.to_string(),
-            u.rank_95.to_string(),
+            opt(u.nominal_rank, ""),
+            opt(u.rank_5, ""),
+            opt(u.rank_50, ""),
+            opt(u.rank_95, ""),
             format!("{:.4}", u.p_best),
             format!("{:.2}", u.expected_award),
         ]);
     }
     w.write_all(&c.into_inner().unwrap_or_default())
+}
+
+/// A rank, or `none` for kinds without ranking.
+fn opt(rank: Option<u32>, none: &str) -> String {
+    rank.map_or_else(|| none.to_string(), |r| r.to_string())
 }
 
 fn render(r: &Report) -> String {
@@ -185,7 +190,13 @@ fn render(r: &Report) -> String {
             head.extend(v.p.iter().map(|(o, _)| format!("P({o})")));
         }
         b.push_record(head);
-        for v in r.villages.iter().filter(|v| r.borderline.contains(&v.id)) {
+        let borderline: std::collections::HashSet<&str> =
+            r.borderline.iter().map(String::as_str).collect();
+        for v in r
+            .villages
+            .iter()
+            .filter(|v| borderline.contains(v.id.as_str()))
+        {
             let mut row = vec![v.id.clone(), v.label.clone(), v.nominal.clone()];
             row.extend(v.p.iter().map(|(_, p)| format!("{:.0}%", p * 100.0)));
             b.push_record(row);
@@ -214,10 +225,10 @@ fn render(r: &Report) -> String {
                 u.kind.clone(),
                 u.id.clone(),
                 short_label(&u.label).to_string(),
-                u.nominal_rank.to_string(),
-                u.rank_5.to_string(),
-                u.rank_50.to_string(),
-                u.rank_95.to_string(),
+                opt(u.nominal_rank, "-"),
+                opt(u.rank_5, "-"),
+                opt(u.rank_50, "-"),
+                opt(u.rank_95, "-"),
                 format!("{:.0}%", u.p_best * 100.0),
                 format!("{:.0}", u.expected_award),
             ]);

@@ -32,7 +32,8 @@ impl Column {
 pub struct Frame {
     /// The file it came from, for messages.
     pub file: String,
-    pub ids: Vec<String>,
+    /// Shared: a frame copied to add computed columns (unit aggregates) keeps the same ids.
+    pub ids: std::sync::Arc<Vec<String>>,
     /// The row each entity had in its file (header = row 1).
     pub rows: Vec<u64>,
     pub labels: Option<Vec<String>>,
@@ -81,7 +82,7 @@ impl Frame {
         let one = |v: &Vec<f64>| v.get(r).map(|x| vec![*x]).unwrap_or_default();
         Frame {
             file: self.file.clone(),
-            ids: vec![self.id(r).to_string()],
+            ids: vec![self.id(r).to_string()].into(),
             rows: vec![self.rows.get(r).copied().unwrap_or(0)],
             labels: self
                 .labels
@@ -115,7 +116,7 @@ impl Frame {
         fn take<T: Clone>(v: &[T], order: &[usize]) -> Vec<T> {
             order.iter().filter_map(|&i| v.get(i).cloned()).collect()
         }
-        self.ids = take(&self.ids, order);
+        self.ids = take(&self.ids, order).into();
         self.rows = take(&self.rows, order);
         if let Some(l) = &self.labels {
             self.labels = Some(take(l, order));

@@ -243,7 +243,7 @@ fn load_with(
     for mut ch in parsed {
         error_count += ch.error_count;
         errors.append(&mut ch.errors);
-        frame.ids.append(&mut ch.ids);
+        std::sync::Arc::make_mut(&mut frame.ids).append(&mut ch.ids);
         frame.rows.append(&mut ch.rows);
         labels.append(&mut ch.labels);
         for (g, mut v) in groups.iter_mut().zip(ch.groups) {

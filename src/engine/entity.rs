@@ -97,14 +97,39 @@ impl<'a> KindCtx<'a> {
     }
 }
 
-/// The results of one entity, written into slices of the run's columnar outputs.
-pub struct RowOut<'o> {
+/// The scores of one entity, written into slices of the run's columnar outputs.
+pub struct ScoreOut<'o> {
     pub values: &'o mut [f64],
     pub points: &'o mut [f64],
     pub dims: &'o mut [f64],
+    pub total: &'o mut f64,
+}
+
+impl ScoreOut<'_> {
+    /// The finished scores, to decide from.
+    pub fn scores(&self) -> Scores<'_> {
+        Scores {
+            values: self.values,
+            points: self.points,
+            dims: self.dims,
+            total: *self.total,
+        }
+    }
+}
+
+/// The scores of one entity, as its decisions read them.
+#[derive(Clone, Copy)]
+pub struct Scores<'s> {
+    pub values: &'s [f64],
+    pub points: &'s [f64],
+    pub dims: &'s [f64],
+    pub total: f64,
+}
+
+/// The decisions about one entity, written into slices of the run's columnar outputs.
+pub struct DecideOut<'o> {
     pub gates: &'o mut [bool],
     pub below_min: &'o mut [bool],
-    pub total: &'o mut f64,
     pub failed: &'o mut bool,
     pub missing_fail: &'o mut bool,
     pub grade_raw: &'o mut u16,
@@ -145,6 +170,22 @@ impl<'v> View<'v> {
                 .filter(|g| *g != u16::MAX)
                 .map(usize::from),
             outcome: res.outcome.get(r).copied().map(usize::from),
+        }
+    }
+
+    /// An entity's view while its inputs are computed: values only, no scores yet.
+    pub fn inputs(ctx: &'v KindCtx<'v>, row: usize, values: &'v [f64]) -> View<'v> {
+        View {
+            ctx,
+            row,
+            values,
+            points: &[],
+            dims: &[],
+            total: 0.0,
+            gates: &[],
+            failed: false,
+            grade: None,
+            outcome: None,
         }
     }
 
@@ -386,7 +427,19 @@ fn number(view: &View, id: ExprId, v: Dynamic) -> Result<f64, ScriptError> {
 pub fn evaluate_row(
     ctx: &KindCtx,
     row: usize,
-    out: RowOut,
+    mut score: ScoreOut,
+    decide: DecideOut,
+    scope: &mut Scope<'static>,
+) -> Result<(), EntityError> {
+    score_row(ctx, row, &mut score, scope)?;
+    decide_row(ctx, row, score.scores(), decide, scope)
+}
+
+/// Steps 1–3: input values, points, dimensions and total.
+fn score_row(
+    ctx: &KindCtx,
+    row: usize,
+    out: &mut ScoreOut,
     scope: &mut Scope<'static>,
 ) -> Result<(), EntityError> {
     let kind = ctx.kind;
@@ -437,18 +490,7 @@ pub fn evaluate_row(
                 }
             }
             Input::Expr(id) => {
-                let view = View {
-                    ctx,
-                    row,
-                    values: out.values,
-                    points: &[],
-                    dims: &[],
-                    total: 0.0,
-                    gates: &[],
-                    failed: false,
-                    grade: None,
-                    outcome: None,
-                };
+                let view = View::inputs(ctx, row, out.values);
                 let v = view.run(*id, scope).map_err(EntityError::Script)?;
                 let n = number(&view, *id, v).map_err(EntityError::Script)?;
                 if ind.ty == ValueType::Integer {
@@ -510,84 +552,91 @@ pub fn evaluate_row(
     }
 
     // 2. Points, rounded per indicator.
-    for (i, ind) in kind.indicators.iter().enumerate() {
-        let v = out.values.get(i).copied().unwrap_or(0.0);
-        let raw = match &ind.method {
-            Method::Script(id) => {
-                let view = View {
-                    ctx,
-                    row,
-                    values: out.values,
-                    points: &[],
-                    dims: &[],
-                    total: 0.0,
-                    gates: &[],
-                    failed: false,
-                    grade: None,
-                    outcome: None,
-                };
-                let r = view.run(*id, scope).map_err(EntityError::Script)?;
-                let pts = number(&view, *id, r).map_err(EntityError::Script)?;
-                if !(0.0..=ind.points).contains(&pts) {
-                    let mut err = view.type_error(*id, &crate::rules::compile::fmt_num(pts), "");
-                    err.message = format!(
-                        "returned {} points, outside 0..{} for indicator `{}`",
-                        crate::rules::compile::fmt_num(pts),
-                        crate::rules::compile::fmt_num(ind.points),
-                        ind.id
-                    );
-                    return Err(EntityError::Script(err));
-                }
-                pts
-            }
-            Method::Lookup(table) => {
-                let view = View {
-                    ctx,
-                    row,
-                    values: out.values,
-                    points: &[],
-                    dims: &[],
-                    total: 0.0,
-                    gates: &[],
-                    failed: false,
-                    grade: None,
-                    outcome: None,
-                };
-                match view.get(Var::Value(i)) {
-                    Val::Str(cat) => super::score::lookup_points(table, cat),
-                    _ => 0.0,
-                }
-            }
-            m => points_for(m, v, ind.points),
-        };
+    for i in 0..kind.indicators.len() {
+        let pts = indicator_points(ctx, row, i, out.values, scope)?;
         if let Some(slot) = out.points.get_mut(i) {
-            *slot = round_dp(raw, p);
+            *slot = pts;
         }
     }
 
-    // 3. Dimensions and total, in declaration order (never a parallel sum).
-    for d in out.dims.iter_mut() {
+    // 3. Dimensions and total.
+    *out.total = sum_dims(kind, out.points, out.dims, p);
+    Ok(())
+}
+
+/// The rounded points of indicator `i` from the entity's input values.
+pub fn indicator_points(
+    ctx: &KindCtx,
+    row: usize,
+    i: usize,
+    values: &[f64],
+    scope: &mut Scope<'static>,
+) -> Result<f64, EntityError> {
+    let Some(ind) = ctx.kind.indicators.get(i) else {
+        return Ok(0.0);
+    };
+    let v = values.get(i).copied().unwrap_or(0.0);
+    let raw = match &ind.method {
+        Method::Script(id) => {
+            let view = View::inputs(ctx, row, values);
+            let r = view.run(*id, scope).map_err(EntityError::Script)?;
+            let pts = number(&view, *id, r).map_err(EntityError::Script)?;
+            if !(0.0..=ind.points).contains(&pts) {
+                let mut err = view.type_error(*id, &crate::rules::compile::fmt_num(pts), "");
+                err.message = format!(
+                    "returned {} points, outside 0..{} for indicator `{}`",
+                    crate::rules::compile::fmt_num(pts),
+                    crate::rules::compile::fmt_num(ind.points),
+                    ind.id
+                );
+                return Err(EntityError::Script(err));
+            }
+            pts
+        }
+        Method::Lookup(table) => {
+            let view = View::inputs(ctx, row, values);
+            match view.get(Var::Value(i)) {
+                Val::Str(cat) => super::score::lookup_points(table, cat),
+                _ => 0.0,
+            }
+        }
+        m => points_for(m, v, ind.points),
+    };
+    Ok(round_dp(raw, ctx.precision))
+}
+
+/// Dimension scores from indicator points, and the total: sums in declaration order (never a
+/// parallel sum), each rounded.
+pub fn sum_dims(kind: &Kind, points: &[f64], dims: &mut [f64], p: u32) -> f64 {
+    for d in dims.iter_mut() {
         *d = 0.0;
     }
     for (i, ind) in kind.indicators.iter().enumerate() {
-        if let (Some(slot), Some(pts)) = (out.dims.get_mut(ind.dim), out.points.get(i)) {
+        if let (Some(slot), Some(pts)) = (dims.get_mut(ind.dim), points.get(i)) {
             *slot += *pts;
         }
     }
     let mut total = 0.0;
-    for d in out.dims.iter_mut() {
+    for d in dims.iter_mut() {
         *d = round_dp(*d, p);
         total += *d;
     }
-    let total = round_dp(total, p);
-    *out.total = total;
+    round_dp(total, p)
+}
+
+/// Steps 4–6 from an entity's scores: minimums, gates, grade and outcome.
+pub fn decide_row(
+    ctx: &KindCtx,
+    row: usize,
+    sc: Scores,
+    out: DecideOut,
+    scope: &mut Scope<'static>,
+) -> Result<(), EntityError> {
+    let kind = ctx.kind;
+    let frame = ctx.frame;
+    let total = sc.total;
     let mut failed = false;
-    for ((b, d), dim) in out
-        .below_min
-        .iter_mut()
-        .zip(out.dims.iter())
-        .zip(&kind.dims)
-    {
+    for ((b, d), dim) in out.below_min.iter_mut().zip(sc.dims.iter()).zip(&kind.dims) {
         *b = dim.min.is_some_and(|m| *d < m);
         failed |= *b;
     }
@@ -608,9 +657,9 @@ pub fn evaluate_row(
         let view = View {
             ctx,
             row,
-            values: out.values,
-            points: out.points,
-            dims: out.dims,
+            values: sc.values,
+            points: sc.points,
+            dims: sc.dims,
             total,
             gates: out.gates,
             failed: false,
@@ -656,9 +705,9 @@ pub fn evaluate_row(
     let view = View {
         ctx,
         row,
-        values: out.values,
-        points: out.points,
-        dims: out.dims,
+        values: sc.values,
+        points: sc.points,
+        dims: sc.dims,
         total,
         gates: out.gates,
         failed,

@@ -12,75 +12,81 @@ pub fn round_dp(x: f64, decimals: u32) -> f64 {
         return x;
     }
     let scale = SCALE.get(decimals as usize).copied().unwrap_or(1e9);
-    let y = x * scale;
-    let frac = (y - y.trunc()).abs();
-    // Only values whose scaled fraction sits next to one half can round differently on their
-    // decimal value; everything else takes the fast path.
-    let r = if (frac - 0.5).abs() < 1e-6 {
-        round_decimal_text(x, decimals).unwrap_or_else(|| y.round() / scale)
+    let y = (x * scale).abs();
+    if y >= 4.0e15 {
+        // Beyond the integers used below; no fraction worth a decimal look either.
+        return (x * scale).round() / scale;
+    }
+    // Truncation through an integer (exact below 2^53) rather than a libm call: this runs for
+    // every indicator, dimension and total of every entity.
+    let t = y as i64 as f64;
+    let frac = y - t;
+    let up = if (frac - 0.5).abs() < 1e-6 {
+        // Next to one half: compare `x` with the decimal midpoint t.5 × 10^-decimals itself.
+        // Both operands of the division are exact integers, so the quotient is the double
+        // nearest the midpoint; `x` whose shortest decimal is the midpoint is exactly that
+        // double, and rounding is monotone, so the comparison decides on the decimal value.
+        x.abs() >= (2.0 * t + 1.0) / (2.0 * scale)
     } else {
-        y.round() / scale
+        frac > 0.5
     };
-    // Normalise -0.0 so outputs never show "-0".
+    let r = (t + if up { 1.0 } else { 0.0 }) / scale;
+    // Zero is never negative, so outputs never show "-0".
     if r == 0.0 {
         0.0
+    } else if x < 0.0 {
+        -r
     } else {
         r
     }
-}
-
-/// Slow path: round the shortest round-trip decimal text of `x`.
-fn round_decimal_text(x: f64, decimals: u32) -> Option<f64> {
-    let text = format!("{}", x.abs());
-    let (int_part, frac_part) = match text.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (text.as_str(), ""),
-    };
-    if text.contains('e') {
-        return None;
-    }
-    let d = decimals as usize;
-    let mut digits: Vec<u8> = int_part.bytes().map(|b| b - b'0').collect();
-    let int_len = digits.len();
-    let frac_digits: Vec<u8> = frac_part.bytes().map(|b| b - b'0').collect();
-    for i in 0..d {
-        digits.push(frac_digits.get(i).copied().unwrap_or(0));
-    }
-    let round_up = frac_digits.get(d).is_some_and(|&next| next >= 5);
-    if round_up {
-        let mut i = digits.len();
-        loop {
-            if i == 0 {
-                digits.insert(0, 1);
-                break;
-            }
-            i -= 1;
-            let slot = digits.get_mut(i)?;
-            if *slot == 9 {
-                *slot = 0;
-            } else {
-                *slot += 1;
-                break;
-            }
-        }
-    }
-    let split = digits.len() - d;
-    let _ = int_len;
-    let mut s = String::with_capacity(digits.len() + 2);
-    for (i, dgt) in digits.iter().enumerate() {
-        if i == split {
-            s.push('.');
-        }
-        s.push(char::from(b'0' + dgt));
-    }
-    let v: f64 = s.parse().ok()?;
-    Some(if x < 0.0 { -v } else { v })
 }
 
 #[cfg(test)]
 mod tests {
     use super::round_dp;
     use proptest::prelude::*;
+
+    /// Reference: round the shortest round-trip decimal text of `x`, digit by digit.
+    fn by_text(x: f64, d: usize) -> f64 {
+        let text = format!("{}", x.abs());
+        let (int_part, frac_part) = text.split_once('.').unwrap_or((&text, ""));
+        let mut digits: Vec<u8> = int_part.bytes().map(|b| b - b'0').collect();
+        let frac: Vec<u8> = frac_part.bytes().map(|b| b - b'0').collect();
+        digits.extend((0..d).map(|i| frac.get(i).copied().unwrap_or(0)));
+        if frac.get(d).is_some_and(|&n| n >= 5) {
+            let mut i = digits.len();
+            loop {
+                if i == 0 {
+                    digits.insert(0, 1);
+                    break;
+                }
+                i -= 1;
+                if digits[i] == 9 {
+                    digits[i] = 0;
+                } else {
+                    digits[i] += 1;
+                    break;
+                }
+            }
+        }
+        let split = digits.len() - d;
+        let s: String = digits
+            .iter()
+            .enumerate()
+            .flat_map(|(i, g)| {
+                (i == split)
+                    .then_some('.')
+                    .into_iter()
+                    .chain([char::from(b'0' + g)])
+            })
+            .collect();
+        let v: f64 = s.parse().unwrap();
+        if x < 0.0 && v != 0.0 {
+            -v
+        } else {
+            v
+        }
+    }
 
     #[test]
     fn rounds_decimal_value_half_away_from_zero() {
@@ -121,6 +127,30 @@ mod tests {
         fn monotone(a in -1e4f64..1e4, b in -1e4f64..1e4, d in 0u32..5) {
             let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
             prop_assert!(round_dp(lo, d) <= round_dp(hi, d));
+        }
+
+        #[test]
+        fn agrees_with_rounding_the_decimal_text(n in -100_000_000i64..100_000_000, d in 0u32..5, extra in 0u32..3) {
+            // Values with a few more decimals than kept, many of them exact halves.
+            let x = n as f64 / 10f64.powi((d + extra) as i32);
+            prop_assume!(!format!("{}", x.abs()).contains('e'));
+            prop_assert_eq!(round_dp(x, d), by_text(x, d as usize));
+        }
+
+        #[test]
+        fn halves_round_away_from_zero(n in -10_000_000i64..10_000_000, d in 0u32..4) {
+            let x = (2 * n + 1) as f64 / (2.0 * 10f64.powi(d as i32));
+            prop_assume!(!format!("{}", x.abs()).contains('e'));
+            prop_assert_eq!(round_dp(x, d), by_text(x, d as usize));
+        }
+
+        #[test]
+        fn fast_path_agrees_with_float_rounding(x in -1e12f64..1e12, d in 0u32..6) {
+            let scale = 10f64.powi(d as i32);
+            let y = x * scale;
+            prop_assume!(((y - y.trunc()).abs() - 0.5).abs() >= 1e-6);
+            let expected = y.round() / scale;
+            prop_assert_eq!(round_dp(x, d), if expected == 0.0 { 0.0 } else { expected });
         }
 
         #[test]

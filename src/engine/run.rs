@@ -2,12 +2,16 @@
 //! its own scratch scope. Blocks are joined in id order, so results never depend on the
 //! thread count.
 
-use super::entity::{evaluate_row, EntityError, KindCtx, RowOut};
+use super::entity::{
+    decide_row, evaluate_row, indicator_points, sum_dims, DecideOut, EntityError, KindCtx,
+    ScoreOut, Scores,
+};
 use crate::data::{DataError, Frame};
-use crate::rules::model::{Kind, RuleSet};
-use crate::script::ScriptError;
+use crate::rules::model::{ExprId, Input, Kind, Method, Param, RuleSet, Var};
+use crate::script::{ScriptError, ScriptHost};
 use rayon::prelude::*;
 use rhai::Scope;
+use std::sync::Arc;
 
 /// Entities per parallel block.
 const BLOCK: usize = 2048;
@@ -22,10 +26,12 @@ pub struct KindResult {
     pub k: usize,
     pub d: usize,
     pub g: usize,
-    pub values: Vec<f64>,
-    pub points: Vec<f64>,
-    pub dims: Vec<f64>,
-    pub total: Vec<f64>,
+    /// Scores are shared, never changed once computed: a later evaluation that decides again
+    /// from the same scores (another scenario, a sensitivity draw) holds them without a copy.
+    pub values: Arc<Vec<f64>>,
+    pub points: Arc<Vec<f64>>,
+    pub dims: Arc<Vec<f64>>,
+    pub total: Arc<Vec<f64>>,
     pub gates: Vec<bool>,
     pub below_min: Vec<bool>,
     pub failed: Vec<bool>,
@@ -36,41 +42,6 @@ pub struct KindResult {
 }
 
 impl KindResult {
-    fn with_len(n: usize, k: usize, d: usize, g: usize) -> Self {
-        KindResult {
-            n,
-            k,
-            d,
-            g,
-            values: vec![0.0; n * k],
-            points: vec![0.0; n * k],
-            dims: vec![0.0; n * d],
-            total: vec![0.0; n],
-            gates: vec![false; n * g],
-            below_min: vec![false; n * d],
-            failed: vec![false; n],
-            missing_fail: vec![false; n],
-            grade_raw: vec![0; n],
-            grade: vec![0; n],
-            outcome: vec![0; n],
-        }
-    }
-
-    fn append(&mut self, mut o: KindResult) {
-        self.n += o.n;
-        self.values.append(&mut o.values);
-        self.points.append(&mut o.points);
-        self.dims.append(&mut o.dims);
-        self.total.append(&mut o.total);
-        self.gates.append(&mut o.gates);
-        self.below_min.append(&mut o.below_min);
-        self.failed.append(&mut o.failed);
-        self.missing_fail.append(&mut o.missing_fail);
-        self.grade_raw.append(&mut o.grade_raw);
-        self.grade.append(&mut o.grade);
-        self.outcome.append(&mut o.outcome);
-    }
-
     /// Dimension scores of entity `r`.
     pub fn dims_of(&self, r: usize) -> &[f64] {
         self.dims.get(r * self.d..(r + 1) * self.d).unwrap_or(&[])
@@ -122,83 +93,405 @@ pub fn evaluate_kind_with(
     keep_values: bool,
 ) -> Result<KindResult, EvalError> {
     let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
-    let n = frame.len();
-    let (k, d, g) = (kind.indicators.len(), kind.dims.len(), kind.gates.len());
-    let blocks: Vec<(usize, usize)> = (0..n)
-        .step_by(BLOCK)
-        .map(|s| (s, (s + BLOCK).min(n)))
-        .collect();
-    let parts: Vec<(KindResult, Vec<EntityError>, usize)> = blocks
-        .par_iter()
-        .map_init(Scope::new, |scope, &(start, end)| {
-            let m = end - start;
-            let mut res = KindResult::with_len(m, k, d, g);
-            let mut scratch = vec![0.0; k];
-            if !keep_values {
-                res.values = Vec::new();
+    drive(&ctx, Scoring::Full { keep_values })
+}
+
+/// A kind's earlier result, and what produced it: the starting point of [`rescore_kind`].
+pub struct Prior<'a> {
+    pub kind: &'a Kind,
+    pub params: &'a [Param],
+    pub scripts: &'a ScriptHost,
+    pub precision: u32,
+    pub result: &'a KindResult,
+}
+
+/// Score and decide every entity again from an earlier result over the same data, recomputing
+/// only what the rules changed. Input values are shared with the earlier result; only the
+/// indicators whose scoring changed are re-scored, and dimensions and totals are summed again
+/// only if one did (otherwise every score is shared, not copied). Minimums, gates, grades and
+/// outcomes are always decided afresh. The result equals what [`evaluate_kind`] gives.
+///
+/// `None` when the earlier result cannot serve: it kept no input values, the inputs or the
+/// dimensions changed, or a script that computes an input or points could read a changed
+/// parameter or is itself changed.
+pub fn rescore_kind(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &Frame,
+    prior: &Prior,
+) -> Option<Result<KindResult, EvalError>> {
+    let changed = reusable(rules, kind, frame, prior)?;
+    let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
+    Some(if changed.is_empty() {
+        drive(&ctx, Scoring::Reuse(prior.result))
+    } else {
+        drive(&ctx, Scoring::Rescore(prior.result, &changed))
+    })
+}
+
+/// Score and decide every entity again from an earlier result over the same entities, whose
+/// inputs changed only on the rows marked in `rows`: those are scored afresh, the others keep
+/// their earlier scores, and every entity is decided afresh. The result equals what
+/// [`evaluate_kind`] gives when the unmarked rows' inputs are indeed unchanged.
+///
+/// `None` under the same conditions as [`rescore_kind`], or when an indicator's scoring changed.
+pub fn rescore_rows(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &Frame,
+    prior: &Prior,
+    rows: &[bool],
+) -> Option<Result<KindResult, EvalError>> {
+    let changed = reusable(rules, kind, frame, prior)?;
+    if !changed.is_empty() || rows.len() != frame.len() {
+        return None;
+    }
+    let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
+    Some(drive(&ctx, Scoring::Partial(prior.result, rows)))
+}
+
+/// Whether `prior` can serve to evaluate `kind` over `frame`, and if so which indicators must
+/// be scored again.
+fn reusable(rules: &RuleSet, kind: &Kind, frame: &Frame, prior: &Prior) -> Option<Vec<usize>> {
+    let (n, k) = (frame.len(), kind.indicators.len());
+    let pr = prior.result;
+    let same_shape = pr.n == n
+        && pr.k == k
+        && pr.d == kind.dims.len()
+        && pr.values.len() == n * k
+        && prior.kind.indicators.len() == k
+        && prior.precision == rules.precision;
+    if !same_shape {
+        return None;
+    }
+    // A script is reused only if it is the same code and every variable it reads is an input
+    // (unchanged, checked below) or a parameter with the same value.
+    let same_script = |a: ExprId, b: ExprId| {
+        prior.scripts.same_expr(a, &rules.scripts, b)
+            && rules.scripts.expr(b).is_some_and(|e| {
+                e.points_members.is_empty()
+                    && e.vars.iter().all(|(_, v)| match v {
+                        Var::Column(_) | Var::Value(_) => true,
+                        Var::Param(p) => {
+                            prior.params.get(*p).map(|x| (&x.name, x.value))
+                                == rules.params.get(*p).map(|x| (&x.name, x.value))
+                        }
+                        _ => false,
+                    })
+            })
+    };
+    let mut changed = Vec::new();
+    for (i, (a, b)) in prior
+        .kind
+        .indicators
+        .iter()
+        .zip(&kind.indicators)
+        .enumerate()
+    {
+        let inputs_same = a.ty == b.ty
+            && a.min == b.min
+            && a.max == b.max
+            && match (&a.input, &b.input) {
+                (Input::Expr(x), Input::Expr(y)) => same_script(*x, *y),
+                (x, y) => x == y,
+            };
+        if !inputs_same {
+            return None;
+        }
+        let scoring_same = a.points == b.points
+            && a.dim == b.dim
+            && match (&a.method, &b.method) {
+                (Method::Script(x), Method::Script(y)) => same_script(*x, *y),
+                (Method::Script(_), _) | (_, Method::Script(_)) => false,
+                (x, y) => x == y,
+            };
+        if !scoring_same {
+            if matches!(b.method, Method::Script(_)) {
+                return None;
             }
-            let mut errors = Vec::new();
-            let mut count = 0;
-            for i in 0..m {
-                let out = RowOut {
-                    values: if keep_values {
-                        res.values.get_mut(i * k..(i + 1) * k).unwrap_or_default()
-                    } else {
-                        &mut scratch
-                    },
-                    points: res.points.get_mut(i * k..(i + 1) * k).unwrap_or_default(),
-                    dims: res.dims.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
-                    gates: res.gates.get_mut(i * g..(i + 1) * g).unwrap_or_default(),
-                    below_min: res
-                        .below_min
-                        .get_mut(i * d..(i + 1) * d)
-                        .unwrap_or_default(),
-                    total: match res.total.get_mut(i) {
-                        Some(t) => t,
-                        None => continue,
-                    },
-                    failed: match res.failed.get_mut(i) {
-                        Some(t) => t,
-                        None => continue,
-                    },
-                    missing_fail: match res.missing_fail.get_mut(i) {
-                        Some(t) => t,
-                        None => continue,
-                    },
-                    grade_raw: match res.grade_raw.get_mut(i) {
-                        Some(t) => t,
-                        None => continue,
-                    },
-                    grade: match res.grade.get_mut(i) {
-                        Some(t) => t,
-                        None => continue,
-                    },
-                    outcome: match res.outcome.get_mut(i) {
-                        Some(t) => t,
-                        None => continue,
-                    },
-                };
-                if let Err(e) = evaluate_row(&ctx, start + i, out, scope) {
-                    count += 1;
-                    if errors.len() < MAX_ERRORS {
-                        errors.push(e);
+            changed.push(i);
+        }
+    }
+    Some(changed)
+}
+
+/// Whether two rule sets' parameters have the same names and values.
+pub fn same_params(a: &[Param], b: &[Param]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.name == y.name && x.value == y.value)
+}
+
+/// Per entity: whether anything about it differs between two results of the same entities
+/// (scores, gates, minimums, grade or outcome).
+pub fn changed_rows(a: &KindResult, b: &KindResult) -> Vec<bool> {
+    let n = a.n;
+    if b.n != n || a.k != b.k || a.d != b.d || a.g != b.g {
+        return vec![true; n.max(b.n)];
+    }
+    let same = |x: &Arc<Vec<f64>>, y: &Arc<Vec<f64>>| Arc::ptr_eq(x, y);
+    let (sv, sp, sd, st) = (
+        same(&a.values, &b.values),
+        same(&a.points, &b.points),
+        same(&a.dims, &b.dims),
+        same(&a.total, &b.total),
+    );
+    (0..n)
+        .map(|r| {
+            (!sv && a.values_of(r) != b.values_of(r))
+                || (!sp && a.points_of(r) != b.points_of(r))
+                || (!sd && a.dims_of(r) != b.dims_of(r))
+                || (!st && a.total.get(r) != b.total.get(r))
+                || a.gates_of(r) != b.gates_of(r)
+                || a.below_min_of(r) != b.below_min_of(r)
+                || a.failed.get(r) != b.failed.get(r)
+                || a.missing_fail.get(r) != b.missing_fail.get(r)
+                || a.grade_raw.get(r) != b.grade_raw.get(r)
+                || a.grade.get(r) != b.grade.get(r)
+                || a.outcome.get(r) != b.outcome.get(r)
+        })
+        .collect()
+}
+
+/// Where a run's scores come from.
+#[derive(Clone, Copy)]
+enum Scoring<'a> {
+    /// Computed entity by entity.
+    Full { keep_values: bool },
+    /// An earlier result's scores, unchanged.
+    Reuse(&'a KindResult),
+    /// An earlier result's input values, with these indicators scored again.
+    Rescore(&'a KindResult, &'a [usize]),
+    /// An earlier result's scores, except on the marked rows, which are scored afresh.
+    Partial(&'a KindResult, &'a [bool]),
+}
+
+/// One block's slices of the run's columnar outputs.
+struct Block<'a> {
+    start: usize,
+    len: usize,
+    values: &'a mut [f64],
+    points: &'a mut [f64],
+    dims: &'a mut [f64],
+    total: &'a mut [f64],
+    gates: &'a mut [bool],
+    below_min: &'a mut [bool],
+    failed: &'a mut [bool],
+    missing_fail: &'a mut [bool],
+    grade_raw: &'a mut [u16],
+    grade: &'a mut [u16],
+    outcome: &'a mut [u16],
+}
+
+/// `v` cut into `blocks` pieces of `per_row` × BLOCK items (the last one shorter); empty pieces
+/// when `v` is empty.
+fn cut<T>(v: &mut [T], per_row: usize, blocks: usize) -> Vec<&mut [T]> {
+    let mut out: Vec<&mut [T]> = if v.is_empty() || per_row == 0 {
+        Vec::new()
+    } else {
+        v.chunks_mut(per_row * BLOCK).collect()
+    };
+    out.resize_with(blocks, || &mut []);
+    out
+}
+
+/// The parallel driver: every entity scored (or its scores taken) and decided, block by block,
+/// straight into the run's columnar outputs.
+fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
+    let kind = ctx.kind;
+    let n = ctx.frame.len();
+    let (k, d, g) = (kind.indicators.len(), kind.dims.len(), kind.gates.len());
+    let p = ctx.precision;
+    let fresh = |len: usize| vec![0.0; len];
+    let (mut values, mut points, mut dims, mut total) = match scoring {
+        Scoring::Full { keep_values } => (
+            fresh(if keep_values { n * k } else { 0 }),
+            fresh(n * k),
+            fresh(n * d),
+            fresh(n),
+        ),
+        Scoring::Reuse(_) => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+        Scoring::Rescore(..) => (Vec::new(), fresh(n * k), fresh(n * d), fresh(n)),
+        Scoring::Partial(..) => (fresh(n * k), fresh(n * k), fresh(n * d), fresh(n)),
+    };
+    let mut gates = vec![false; n * g];
+    let mut below_min = vec![false; n * d];
+    let mut failed = vec![false; n];
+    let mut missing_fail = vec![false; n];
+    let mut grade_raw = vec![0u16; n];
+    let mut grade = vec![0u16; n];
+    let mut outcome = vec![0u16; n];
+    let nb = n.div_ceil(BLOCK);
+    let mut cuts = (
+        cut(&mut values, k, nb).into_iter(),
+        cut(&mut points, k, nb).into_iter(),
+        cut(&mut dims, d, nb).into_iter(),
+        cut(&mut total, 1, nb).into_iter(),
+        cut(&mut gates, g, nb).into_iter(),
+        cut(&mut below_min, d, nb).into_iter(),
+        cut(&mut failed, 1, nb).into_iter(),
+        cut(&mut missing_fail, 1, nb).into_iter(),
+        cut(&mut grade_raw, 1, nb).into_iter(),
+        cut(&mut grade, 1, nb).into_iter(),
+        cut(&mut outcome, 1, nb).into_iter(),
+    );
+    let mut blocks = Vec::with_capacity(nb);
+    for b in 0..nb {
+        let start = b * BLOCK;
+        blocks.push(Block {
+            start,
+            len: BLOCK.min(n - start),
+            values: cuts.0.next().unwrap_or_default(),
+            points: cuts.1.next().unwrap_or_default(),
+            dims: cuts.2.next().unwrap_or_default(),
+            total: cuts.3.next().unwrap_or_default(),
+            gates: cuts.4.next().unwrap_or_default(),
+            below_min: cuts.5.next().unwrap_or_default(),
+            failed: cuts.6.next().unwrap_or_default(),
+            missing_fail: cuts.7.next().unwrap_or_default(),
+            grade_raw: cuts.8.next().unwrap_or_default(),
+            grade: cuts.9.next().unwrap_or_default(),
+            outcome: cuts.10.next().unwrap_or_default(),
+        });
+    }
+    let parts: Vec<(Vec<EntityError>, usize)> = blocks
+        .into_par_iter()
+        .map_init(
+            || (Scope::new(), vec![0.0; k]),
+            |(scope, scratch), b| {
+                let mut errors = Vec::new();
+                let mut count = 0;
+                for i in 0..b.len {
+                    let row = b.start + i;
+                    let decide = DecideOut {
+                        gates: b.gates.get_mut(i * g..(i + 1) * g).unwrap_or_default(),
+                        below_min: b.below_min.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
+                        failed: match b.failed.get_mut(i) {
+                            Some(x) => x,
+                            None => continue,
+                        },
+                        missing_fail: match b.missing_fail.get_mut(i) {
+                            Some(x) => x,
+                            None => continue,
+                        },
+                        grade_raw: match b.grade_raw.get_mut(i) {
+                            Some(x) => x,
+                            None => continue,
+                        },
+                        grade: match b.grade.get_mut(i) {
+                            Some(x) => x,
+                            None => continue,
+                        },
+                        outcome: match b.outcome.get_mut(i) {
+                            Some(x) => x,
+                            None => continue,
+                        },
+                    };
+                    let fresh_row = match scoring {
+                        Scoring::Partial(pr, rows) => {
+                            if rows.get(row).copied().unwrap_or(true) {
+                                true
+                            } else {
+                                // Unchanged: the earlier scores, copied into place.
+                                let span = |x: usize| i * x..(i + 1) * x;
+                                let copy = |dst: Option<&mut [f64]>, src: &[f64]| {
+                                    if let Some(dst) = dst.filter(|d| d.len() == src.len()) {
+                                        dst.copy_from_slice(src);
+                                    }
+                                };
+                                copy(b.values.get_mut(span(k)), pr.values_of(row));
+                                copy(b.points.get_mut(span(k)), pr.points_of(row));
+                                copy(b.dims.get_mut(span(d)), pr.dims_of(row));
+                                if let (Some(t), Some(x)) = (b.total.get_mut(i), pr.total.get(row))
+                                {
+                                    *t = *x;
+                                }
+                                false
+                            }
+                        }
+                        _ => false,
+                    };
+                    let done = match scoring {
+                        Scoring::Partial(..) if !fresh_row => {
+                            let sc = Scores {
+                                values: b.values.get(i * k..(i + 1) * k).unwrap_or_default(),
+                                points: b.points.get(i * k..(i + 1) * k).unwrap_or_default(),
+                                dims: b.dims.get(i * d..(i + 1) * d).unwrap_or_default(),
+                                total: b.total.get(i).copied().unwrap_or(0.0),
+                            };
+                            decide_row(ctx, row, sc, decide, scope)
+                        }
+                        Scoring::Full { .. } | Scoring::Partial(..) => {
+                            let Some(t) = b.total.get_mut(i) else {
+                                continue;
+                            };
+                            let score = ScoreOut {
+                                values: match b.values.get_mut(i * k..(i + 1) * k) {
+                                    Some(v) => v,
+                                    None => scratch,
+                                },
+                                points: b.points.get_mut(i * k..(i + 1) * k).unwrap_or_default(),
+                                dims: b.dims.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
+                                total: t,
+                            };
+                            evaluate_row(ctx, row, score, decide, scope)
+                        }
+                        Scoring::Reuse(pr) => {
+                            let sc = Scores {
+                                values: pr.values_of(row),
+                                points: pr.points_of(row),
+                                dims: pr.dims_of(row),
+                                total: pr.total.get(row).copied().unwrap_or(0.0),
+                            };
+                            decide_row(ctx, row, sc, decide, scope)
+                        }
+                        Scoring::Rescore(pr, changed) => {
+                            let values = pr.values_of(row);
+                            let pts = b.points.get_mut(i * k..(i + 1) * k).unwrap_or_default();
+                            pts.copy_from_slice(pr.points_of(row));
+                            let mut res = Ok(());
+                            for &c in changed {
+                                match indicator_points(ctx, row, c, values, scope) {
+                                    Ok(x) => {
+                                        if let Some(slot) = pts.get_mut(c) {
+                                            *slot = x;
+                                        }
+                                    }
+                                    Err(e) => res = Err(e),
+                                }
+                            }
+                            let dm = b.dims.get_mut(i * d..(i + 1) * d).unwrap_or_default();
+                            let t = sum_dims(kind, pts, dm, p);
+                            if let Some(slot) = b.total.get_mut(i) {
+                                *slot = t;
+                            }
+                            res.and_then(|()| {
+                                let sc = Scores {
+                                    values,
+                                    points: pts,
+                                    dims: dm,
+                                    total: t,
+                                };
+                                decide_row(ctx, row, sc, decide, scope)
+                            })
+                        }
+                    };
+                    if let Err(e) = done {
+                        count += 1;
+                        if errors.len() < MAX_ERRORS {
+                            errors.push(e);
+                        }
                     }
                 }
-            }
-            (res, errors, count)
-        })
+                (errors, count)
+            },
+        )
         .collect();
-    let mut result = KindResult {
-        k,
-        d,
-        g,
-        ..KindResult::default()
-    };
     let mut data_errors = Vec::new();
     let mut script_errors = Vec::new();
     let (mut data_count, mut script_count) = (0, 0);
-    for (part, errors, count) in parts {
-        result.append(part);
+    for (errors, count) in parts {
         let scripts = errors
             .iter()
             .filter(|e| matches!(e, EntityError::Script(_)))
@@ -220,5 +513,41 @@ pub fn evaluate_kind_with(
     if !data_errors.is_empty() {
         return Err(EvalError::Data(data_errors, data_count));
     }
-    Ok(result)
+    let (values, points, dims, total) = match scoring {
+        Scoring::Full { .. } | Scoring::Partial(..) => (
+            Arc::new(values),
+            Arc::new(points),
+            Arc::new(dims),
+            Arc::new(total),
+        ),
+        Scoring::Reuse(pr) => (
+            Arc::clone(&pr.values),
+            Arc::clone(&pr.points),
+            Arc::clone(&pr.dims),
+            Arc::clone(&pr.total),
+        ),
+        Scoring::Rescore(pr, _) => (
+            Arc::clone(&pr.values),
+            Arc::new(points),
+            Arc::new(dims),
+            Arc::new(total),
+        ),
+    };
+    Ok(KindResult {
+        n,
+        k,
+        d,
+        g,
+        values,
+        points,
+        dims,
+        total,
+        gates,
+        below_min,
+        failed,
+        missing_fail,
+        grade_raw,
+        grade,
+        outcome,
+    })
 }

@@ -9,8 +9,8 @@ use crate::data::parse::read_pairs;
 use crate::data::{Column, DataError, DataSet, Frame};
 use crate::rules::model::*;
 use crate::script::ScriptError;
-use rayon::prelude::*;
 use rhai::Scope;
+use std::sync::Arc;
 
 /// Everything computed for one unit kind.
 #[derive(Debug, Clone)]
@@ -20,7 +20,7 @@ pub struct UnitResult {
     pub frame: Frame,
     pub result: KindResult,
     /// Per unit: the village rows (in id order) it covers.
-    pub villages: Vec<Vec<usize>>,
+    pub villages: Arc<Vec<Vec<usize>>>,
     /// Per unit: its rank, 1 = best (0 when the kind declares no ranking).
     pub rank: Vec<u32>,
     /// Per unit: its award in yuan.
@@ -38,6 +38,20 @@ pub struct FundSummary {
     pub recipients: usize,
 }
 
+/// A unit kind's table and the villages each unit covers: what depends only on the data and
+/// the kind's links and columns, not on any score. Computed once, it serves every evaluation
+/// of the same data (scenarios, sensitivity draws).
+#[derive(Debug, Clone)]
+pub struct Linked {
+    /// Index of the kind in `RuleSet::units`.
+    pub kind: usize,
+    pub frame: Frame,
+    pub villages: Arc<Vec<Vec<usize>>>,
+    /// Every (village row, unit row) link, by village row: aggregates stream through the
+    /// village results in order instead of jumping from unit to unit.
+    pub by_village: Vec<(u32, u32)>,
+}
+
 /// Evaluate every unit kind against the village results.
 pub fn evaluate_units(
     rules: &RuleSet,
@@ -45,14 +59,12 @@ pub fn evaluate_units(
     pframe: &Frame,
     presult: &KindResult,
 ) -> Result<Vec<UnitResult>, EvalError> {
-    let pctx = KindCtx::new(
-        &rules.primary,
-        pframe,
-        &rules.params,
-        &rules.scripts,
-        rules.precision,
-    );
-    // Cascade targets after their sources.
+    let linked = link_units(rules, ds, pframe)?;
+    evaluate_linked(rules, pframe, presult, &linked)
+}
+
+/// The order unit kinds are evaluated in: cascade targets after their sources.
+fn unit_order(rules: &RuleSet) -> Vec<usize> {
     let mut order: Vec<usize> = (0..rules.units.len()).collect();
     let target_of = |k: &Kind| {
         rules
@@ -61,8 +73,13 @@ pub fn evaluate_units(
             .any(|u| u.cascade.as_ref().is_some_and(|c| c.to == k.name))
     };
     order.sort_by_key(|&i| rules.units.get(i).is_some_and(target_of));
-    let mut done: Vec<UnitResult> = Vec::new();
-    for i in order {
+    order
+}
+
+/// Load and link every unit kind, in evaluation order.
+pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<Linked>, EvalError> {
+    let mut done: Vec<Linked> = Vec::new();
+    for i in unit_order(rules) {
         let Some(kind) = rules.units.get(i) else {
             continue;
         };
@@ -79,7 +96,79 @@ pub fn evaluate_units(
                 Some((c.via.as_str(), &src.frame))
             })
             .collect();
-        let mut u = evaluate_unit(rules, ds, kind, i, &pctx, presult, &members_of)?;
+        let linked = link_unit(ds, kind, i, pframe, &members_of)?;
+        done.push(linked);
+    }
+    Ok(done)
+}
+
+/// Whether links made under `a` serve `b`: the same kinds, read and linked the same way.
+pub fn same_links(a: &RuleSet, b: &RuleSet) -> bool {
+    a.units.len() == b.units.len()
+        && a.units.iter().zip(&b.units).all(|(x, y)| {
+            x.name == y.name
+                && x.link == y.link
+                && x.table == y.table
+                && x.id_column == y.id_column
+                && x.cascade.as_ref().map(|c| (&c.to, &c.via))
+                    == y.cascade.as_ref().map(|c| (&c.to, &c.via))
+                && x.same_columns(y)
+        })
+}
+
+/// Score and decide every unit kind from the village results, over links made once.
+pub fn evaluate_linked(
+    rules: &RuleSet,
+    pframe: &Frame,
+    presult: &KindResult,
+    linked: &[Linked],
+) -> Result<Vec<UnitResult>, EvalError> {
+    evaluate_linked_from(rules, pframe, presult, linked, None)
+}
+
+/// An earlier evaluation of the units over the same links: units none of whose villages
+/// changed keep their aggregates and scores, and only their decisions are made again.
+pub struct PriorUnits<'a> {
+    pub rules: &'a RuleSet,
+    /// In kind order, as [`evaluate_linked`] returns them.
+    pub units: &'a [UnitResult],
+    /// Per village row: whether its result differs from the one `units` were computed from.
+    pub changed: &'a [bool],
+}
+
+/// [`evaluate_linked`], recomputing from `prior` only what changed. The result is the same.
+pub fn evaluate_linked_from(
+    rules: &RuleSet,
+    pframe: &Frame,
+    presult: &KindResult,
+    linked: &[Linked],
+    prior: Option<&PriorUnits>,
+) -> Result<Vec<UnitResult>, EvalError> {
+    let pctx = KindCtx::new(
+        &rules.primary,
+        pframe,
+        &rules.params,
+        &rules.scripts,
+        rules.precision,
+    );
+    let mut done: Vec<UnitResult> = Vec::new();
+    for l in linked {
+        let Some(kind) = rules.units.get(l.kind) else {
+            continue;
+        };
+        let earlier = prior.and_then(|p| {
+            let unit = p.units.iter().find(|u| u.kind == l.kind)?;
+            let pkind = p.rules.units.get(l.kind)?;
+            let params_same = crate::engine::run::same_params(&p.rules.params, &rules.params);
+            (same_aggregates(pkind, kind, params_same) && unit.frame.len() == l.frame.len())
+                .then_some(Earlier {
+                    rules: p.rules,
+                    kind: pkind,
+                    unit,
+                    changed: p.changed,
+                })
+        });
+        let mut u = score_unit(rules, kind, l, &pctx, presult, earlier.as_ref())?;
         // A cascade from an already evaluated kind to this one.
         for src in &done {
             let Some(skind) = rules.units.get(src.kind) else {
@@ -100,16 +189,13 @@ fn data_err(errors: Vec<DataError>) -> EvalError {
     EvalError::Data(errors, n)
 }
 
-fn evaluate_unit(
-    rules: &RuleSet,
+fn link_unit(
     ds: &DataSet,
     kind: &Kind,
     index: usize,
-    pctx: &KindCtx,
-    presult: &KindResult,
+    pframe: &Frame,
     members_of: &[(&str, &Frame)],
-) -> Result<UnitResult, EvalError> {
-    let pframe = pctx.frame;
+) -> Result<Linked, EvalError> {
     let mut own = ds.load_unit(kind).map_err(data_err)?;
     if let (Some(f), true) = (own.as_mut(), pframe.subset.is_some()) {
         for (via, src) in members_of {
@@ -193,14 +279,99 @@ fn evaluate_unit(
                 .collect();
         }
     }
-    fill_aggregates(rules, kind, &mut frame, &villages, pctx, presult)?;
-    let result = evaluate_kind(rules, kind, &frame)?;
-    let n = frame.len();
-    let mut u = UnitResult {
+    Ok(Linked {
         kind: index,
         frame,
+        by_village: by_village(&villages),
+        villages: Arc::new(villages),
+    })
+}
+
+/// One unit kind's earlier result, known to aggregate the same way.
+struct Earlier<'a> {
+    rules: &'a RuleSet,
+    kind: &'a Kind,
+    unit: &'a UnitResult,
+    changed: &'a [bool],
+}
+
+/// Whether two unit kinds compute the same aggregates (so unchanged villages give unchanged
+/// values): the same columns, the same aggregates, and no parameter read by a filter unless the
+/// parameters are the same.
+fn same_aggregates(a: &Kind, b: &Kind, params_same: bool) -> bool {
+    let reads_param = |agg: &Aggregate| {
+        let param = |o: &Operand| matches!(o, Operand::Var(Var::Param(_)));
+        matches!(agg.of, Some(Var::Param(_)))
+            || agg
+                .filter
+                .iter()
+                .any(|c| param(&c.left) || c.op.as_ref().is_some_and(|(_, r)| param(r)))
+    };
+    a.columns.len() == b.columns.len()
+        && a.columns.iter().zip(&b.columns).all(|(x, y)| {
+            x.name == y.name
+                && x.min == y.min
+                && x.max == y.max
+                && x.missing == y.missing
+                && match (&x.source, &y.source) {
+                    (ColumnSource::Data, ColumnSource::Data) => true,
+                    (ColumnSource::Aggregate(p), ColumnSource::Aggregate(q)) => {
+                        p == q && (params_same || !reads_param(p))
+                    }
+                    _ => false,
+                }
+        })
+}
+
+/// Aggregate, score and decide one linked unit kind, then rank it and share its fund. With an
+/// earlier result, only the units whose villages changed are aggregated and scored again.
+fn score_unit(
+    rules: &RuleSet,
+    kind: &Kind,
+    linked: &Linked,
+    pctx: &KindCtx,
+    presult: &KindResult,
+    earlier: Option<&Earlier>,
+) -> Result<UnitResult, EvalError> {
+    let (frame, result) = match earlier {
+        Some(e) => {
+            let mask: Vec<bool> = linked
+                .villages
+                .iter()
+                .map(|vs| {
+                    vs.iter()
+                        .any(|&v| e.changed.get(v).copied().unwrap_or(true))
+                })
+                .collect();
+            let mut frame = e.unit.frame.clone();
+            fill_aggregates(rules, kind, &mut frame, linked, pctx, presult, Some(&mask))?;
+            let prior = crate::engine::run::Prior {
+                kind: e.kind,
+                params: &e.rules.params,
+                scripts: &e.rules.scripts,
+                precision: e.rules.precision,
+                result: &e.unit.result,
+            };
+            let result = match crate::engine::run::rescore_rows(rules, kind, &frame, &prior, &mask)
+            {
+                Some(r) => r?,
+                None => evaluate_kind(rules, kind, &frame)?,
+            };
+            (frame, result)
+        }
+        None => {
+            let mut frame = linked.frame.clone();
+            fill_aggregates(rules, kind, &mut frame, linked, pctx, presult, None)?;
+            let result = evaluate_kind(rules, kind, &frame)?;
+            (frame, result)
+        }
+    };
+    let n = frame.len();
+    let mut u = UnitResult {
+        kind: linked.kind,
+        frame,
         result,
-        villages,
+        villages: Arc::clone(&linked.villages),
         rank: vec![0; n],
         award: vec![0; n],
         notes: vec![Vec::new(); n],
@@ -295,7 +466,7 @@ fn derived_frame(kind: &Kind, links: &[LinkRow]) -> Frame {
     Frame {
         file: format!("the `{}` links", kind.name),
         rows: vec![0; n],
-        ids,
+        ids: ids.into(),
         cols: kind
             .columns
             .iter()
@@ -308,58 +479,106 @@ fn derived_frame(kind: &Kind, links: &[LinkRow]) -> Frame {
     }
 }
 
+/// The links ordered by village row (then unit row).
+fn by_village(villages: &[Vec<usize>]) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = villages
+        .iter()
+        .enumerate()
+        .flat_map(|(u, vs)| vs.iter().map(move |&v| (v as u32, u as u32)))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// Compute every aggregate column over each unit's villages, in village id order.
 fn fill_aggregates(
     rules: &RuleSet,
     kind: &Kind,
     frame: &mut Frame,
-    villages: &[Vec<usize>],
+    linked: &Linked,
     pctx: &KindCtx,
     presult: &KindResult,
+    only: Option<&[bool]>,
 ) -> Result<(), EvalError> {
     let mut errors = Vec::new();
+    let aggs: Vec<&Aggregate> = kind
+        .columns
+        .iter()
+        .filter_map(|spec| match &spec.source {
+            ColumnSource::Aggregate(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    let m = aggs.len();
+    if m == 0 {
+        return Ok(());
+    }
+    // One pass over the village results in row order (that is, id order, so each unit's sums
+    // add up in the same order whatever the thread count), every aggregate of every unit the
+    // village belongs to at once.
+    let villages = &linked.villages;
+    let mut acc = vec![(0usize, 0.0f64, f64::INFINITY, f64::NEG_INFINITY); villages.len() * m];
+    let wanted = |u: usize| only.is_none_or(|m| m.get(u).copied().unwrap_or(true));
+    for &(r, u) in &linked.by_village {
+        if !wanted(u as usize) {
+            continue;
+        }
+        let view = village_view(pctx, presult, r as usize);
+        let Some(slots) = acc.get_mut(u as usize * m..(u as usize + 1) * m) else {
+            continue;
+        };
+        for (agg, (n, sum, lo, hi)) in aggs.iter().zip(slots.iter_mut()) {
+            if !agg.filter.iter().all(|cmp| view.compare(cmp)) {
+                continue;
+            }
+            let x = match agg.of {
+                Some(var) => match view.get(var) {
+                    super::entity::Val::Num(x) => x,
+                    super::entity::Val::Bool(b) => f64::from(u8::from(b)),
+                    super::entity::Val::Str(_) => 0.0,
+                },
+                None => 1.0,
+            };
+            *n += 1;
+            *sum += x;
+            *lo = lo.min(x);
+            *hi = hi.max(x);
+        }
+    }
+    let raw: Vec<Option<f64>> = acc
+        .iter()
+        .enumerate()
+        .map(|(i, &(n, sum, lo, hi))| {
+            let covered = villages.get(i / m).map_or(0, Vec::len);
+            match aggs.get(i % m).map(|a| a.func) {
+                Some(AggFn::Count) => Some(n as f64),
+                Some(AggFn::Share) => (covered > 0).then(|| n as f64 / covered as f64),
+                Some(AggFn::Sum) => Some(sum),
+                Some(AggFn::Mean) => (n > 0).then(|| sum / n as f64),
+                Some(AggFn::Min) => (n > 0).then_some(lo),
+                Some(AggFn::Max) => (n > 0).then_some(hi),
+                None => None,
+            }
+        })
+        .collect();
+    let mut a = 0;
     for (c, spec) in kind.columns.iter().enumerate() {
         let ColumnSource::Aggregate(agg) = &spec.source else {
             continue;
         };
+        let which = a;
+        a += 1;
         let mut values = Vec::with_capacity(frame.len());
         let mut missing = Vec::with_capacity(frame.len());
-        // Each unit's aggregate in parallel, over its villages in id order (so sums never
-        // depend on the thread count); checks and messages follow in unit order.
-        let raw: Vec<Option<f64>> = villages
-            .par_iter()
-            .map(|vs| {
-                let (mut n, mut sum, mut lo, mut hi) =
-                    (0usize, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
-                for &r in vs {
-                    let view = village_view(pctx, presult, r);
-                    if !agg.filter.iter().all(|cmp| view.compare(cmp)) {
-                        continue;
-                    }
-                    let x = match agg.of {
-                        Some(var) => match view.get(var) {
-                            super::entity::Val::Num(x) => x,
-                            super::entity::Val::Bool(b) => f64::from(u8::from(b)),
-                            super::entity::Val::Str(_) => 0.0,
-                        },
-                        None => 1.0,
-                    };
-                    n += 1;
-                    sum += x;
-                    lo = lo.min(x);
-                    hi = hi.max(x);
-                }
-                match agg.func {
-                    AggFn::Count => Some(n as f64),
-                    AggFn::Share => (!vs.is_empty()).then(|| n as f64 / vs.len() as f64),
-                    AggFn::Sum => Some(sum),
-                    AggFn::Mean => (n > 0).then(|| sum / n as f64),
-                    AggFn::Min => (n > 0).then_some(lo),
-                    AggFn::Max => (n > 0).then_some(hi),
-                }
-            })
-            .collect();
-        for (u, value) in raw.into_iter().enumerate() {
+        let column = raw.iter().skip(which).step_by(m).copied();
+        let kept = frame.cols.get(c).cloned().unwrap_or_default();
+        for (u, value) in column.enumerate() {
+            if !wanted(u) {
+                // Not recomputed: its villages did not change.
+                values.push(kept.values.get(u).copied().unwrap_or(0.0));
+                missing.push(kept.is_missing(u));
+                continue;
+            }
             match value {
                 Some(x) => {
                     let x = round_dp(x, rules.precision);
@@ -848,7 +1067,7 @@ mod tests {
     fn result(totals: &[f64], outcomes: &[u16], grades: &[u16]) -> KindResult {
         KindResult {
             n: totals.len(),
-            total: totals.to_vec(),
+            total: totals.to_vec().into(),
             outcome: outcomes.to_vec(),
             grade: grades.to_vec(),
             ..KindResult::default()

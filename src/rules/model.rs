@@ -103,6 +103,25 @@ pub struct Kind {
     pub cascade: Option<Cascade>,
 }
 
+impl Kind {
+    /// Whether two compiled kinds read the same data columns the same way (so a frame loaded
+    /// for one serves the other).
+    pub fn same_columns(&self, other: &Kind) -> bool {
+        self.text_columns == other.text_columns
+            && self.label_column == other.label_column
+            && self.columns.len() == other.columns.len()
+            && self.columns.iter().zip(&other.columns).all(|(x, y)| {
+                x.name == y.name
+                    && x.ty == y.ty
+                    && x.min == y.min
+                    && x.max == y.max
+                    && x.missing == y.missing
+                    && x.baseline == y.baseline
+                    && x.categories == y.categories
+            })
+    }
+}
+
 impl ColumnSpec {
     /// Whether the column is read from the data table (not computed from other entities).
     pub fn from_data(&self) -> bool {
@@ -123,7 +142,7 @@ pub enum ColumnSource {
 pub use super::raw::AggFn;
 
 /// `fn` of a village field over a unit's villages, counting only those meeting `filter`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Aggregate {
     pub func: AggFn,
     /// A variable of the primary kind (`None` for `count` and `share`).
@@ -275,7 +294,7 @@ pub struct Indicator {
 }
 
 /// Where an indicator's value comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     Column(usize),
     Ratio {
@@ -292,7 +311,7 @@ pub enum Input {
 }
 
 /// A scoring method with its specs resolved to numbers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Method {
     Threshold {
         target: f64,
@@ -333,7 +352,7 @@ impl Method {
 }
 
 /// One band of a `bands` method.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Band {
     pub interval: Interval,
     pub points: f64,
@@ -390,7 +409,7 @@ pub enum Condition {
 }
 
 /// `left op right`, or a bare boolean (`op` is `None`), possibly negated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cmp {
     pub negate: bool,
     pub left: Operand,
