@@ -2,11 +2,17 @@
 //! data parsed once.
 
 use super::pipeline::{
-    adjust_data, evaluate, evaluate_units, load_data, load_rules, load_rules_for, load_scenario,
+    adjust_data, eval_error, evaluate, evaluate_units, load_data, load_rules, load_rules_for,
+    load_scenario,
 };
 use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
+use crate::data::DataSet;
 use crate::data::Frame;
+use crate::engine::run::{changed_rows, rescore_kind, Prior};
+use crate::engine::units::{
+    evaluate_linked, evaluate_linked_from, link_units, same_links, Linked, PriorUnits,
+};
 use crate::exit::Exit;
 use crate::report::short_label;
 use crate::report::summary::{grade_counts, outcome_counts};
@@ -15,6 +21,75 @@ use rayon::prelude::*;
 use serde_json::json;
 use tabled::builder::Builder;
 use tabled::settings::Style;
+
+/// The baseline, with its input values kept, and its unit links.
+fn evaluate_baseline(
+    opts: &Options,
+    rules: RuleSet,
+    frame: std::sync::Arc<Frame>,
+    ds: &DataSet,
+) -> Result<(Evaluated, Vec<Linked>), Exit> {
+    let result = crate::engine::evaluate_kind(&rules, &rules.primary, &frame)
+        .map_err(|e| eval_error(opts, &frame, e))?;
+    let linked = link_units(&rules, ds, &frame).map_err(|e| eval_error(opts, &frame, e))?;
+    let units = evaluate_linked(&rules, &frame, &result, &linked)
+        .map_err(|e| eval_error(opts, &frame, e))?;
+    Ok((
+        Evaluated {
+            name: "baseline".into(),
+            label: "现行细则 (baseline)".into(),
+            rules,
+            frame,
+            result,
+            units,
+        },
+        linked,
+    ))
+}
+
+/// A scenario over the baseline's data: scores the scenario does not touch are reused, and
+/// units whose villages did not change keep their aggregates.
+fn evaluate_from(
+    opts: &Options,
+    base: &Evaluated,
+    linked: &[Linked],
+    ds: &DataSet,
+    rules: RuleSet,
+    sc: &crate::scenario::Scenario,
+) -> Result<Evaluated, Exit> {
+    let frame = std::sync::Arc::clone(&base.frame);
+    let prior = Prior {
+        kind: &base.rules.primary,
+        params: &base.rules.params,
+        scripts: &base.rules.scripts,
+        precision: base.rules.precision,
+        result: &base.result,
+    };
+    let result = match rescore_kind(&rules, &rules.primary, &frame, &prior) {
+        Some(r) => r.map_err(|e| eval_error(opts, &frame, e))?,
+        None => evaluate(opts, &rules, &frame)?,
+    };
+    let units = if same_links(&base.rules, &rules) {
+        let changed = changed_rows(&base.result, &result);
+        let pu = PriorUnits {
+            rules: &base.rules,
+            units: &base.units,
+            changed: &changed,
+        };
+        evaluate_linked_from(&rules, &frame, &result, linked, Some(&pu))
+            .map_err(|e| eval_error(opts, &frame, e))?
+    } else {
+        evaluate_units(opts, &rules, ds, &frame, &result)?
+    };
+    Ok(Evaluated {
+        name: sc.name.clone(),
+        label: sc.label.clone(),
+        rules,
+        frame,
+        result,
+        units,
+    })
+}
 
 /// Run the `compare` command.
 pub fn run(opts: &Options, names: &[String]) -> Exit {
@@ -48,52 +123,42 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
         Err(e) => return e,
     };
     let frame = std::sync::Arc::new(frame);
-    let evaluate_all = |rules: RuleSet,
-                        frame: std::sync::Arc<Frame>,
-                        name: String,
-                        label: String|
-     -> Result<Evaluated, Exit> {
-        let result = evaluate(opts, &rules, &frame)?;
-        let units = evaluate_units(opts, &rules, &ds, &frame, &result)?;
-        Ok(Evaluated {
-            name,
-            label,
-            rules,
-            frame,
-            result,
-            units,
-        })
+    // The baseline first, keeping input values: scenarios over the same data start from it.
+    let base = match evaluate_baseline(opts, rules, frame, &ds) {
+        Ok(b) => b,
+        Err(e) => return e,
     };
-    // Scenarios run in parallel; each reuses the parsed data unless it reads other columns.
+    let (base, linked) = base;
+    // Scenarios run in parallel; each reuses the parsed data unless it reads other columns,
+    // and recomputes from the baseline only what it changes.
     let evaluated: Vec<Result<Evaluated, Exit>> = scenarios
         .par_iter()
         .map(|sc| {
             let srules = load_rules_for(opts, Some(sc))?;
             // The parsed data is shared, not copied, unless the scenario changes or re-reads it.
-            let sframe =
-                if srules.primary.same_columns(&rules.primary) && sc.data_changes().is_empty() {
-                    std::sync::Arc::clone(&frame)
-                } else {
-                    let mut f = if srules.primary.same_columns(&rules.primary) {
-                        (*frame).clone()
-                    } else {
-                        load_data(opts, &srules)?.1
-                    };
-                    adjust_data(opts, &srules, &mut f, Some(sc))?;
-                    std::sync::Arc::new(f)
-                };
-            evaluate_all(srules, sframe, sc.name.clone(), sc.label.clone())
+            let same_columns = srules.primary.same_columns(&base.rules.primary);
+            if same_columns && sc.data_changes().is_empty() {
+                return evaluate_from(opts, &base, &linked, &ds, srules, sc);
+            }
+            let mut f = if same_columns {
+                (*base.frame).clone()
+            } else {
+                load_data(opts, &srules)?.1
+            };
+            adjust_data(opts, &srules, &mut f, Some(sc))?;
+            let sframe = std::sync::Arc::new(f);
+            let result = evaluate(opts, &srules, &sframe)?;
+            let units = evaluate_units(opts, &srules, &ds, &sframe, &result)?;
+            Ok(Evaluated {
+                name: sc.name.clone(),
+                label: sc.label.clone(),
+                rules: srules,
+                frame: sframe,
+                result,
+                units,
+            })
         })
         .collect();
-    let base = match evaluate_all(
-        rules,
-        frame,
-        "baseline".into(),
-        "现行细则 (baseline)".into(),
-    ) {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
     let mut all = Vec::new();
     for e in evaluated {
         match e {

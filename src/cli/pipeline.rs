@@ -96,7 +96,7 @@ pub fn load_data(opts: &Options, rules: &RuleSet) -> Result<(DataSet, Frame), Ex
 pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindResult, Exit> {
     let keep = units_read_values(rules) || outcomes_read_values(rules);
     crate::engine::evaluate_kind_with(rules, &rules.primary, frame, keep)
-        .map_err(|e| report_eval_error(opts, frame, e))
+        .map_err(|e| eval_error(opts, frame, e))
 }
 
 /// Whether an outcome condition of the primary kind reads an input value (reasons re-test
@@ -148,10 +148,11 @@ pub fn evaluate_units(
     result: &KindResult,
 ) -> Result<Vec<crate::engine::units::UnitResult>, Exit> {
     crate::engine::units::evaluate_units(rules, ds, frame, result)
-        .map_err(|e| report_eval_error(opts, frame, e))
+        .map_err(|e| eval_error(opts, frame, e))
 }
 
-fn report_eval_error(opts: &Options, frame: &Frame, e: EvalError) -> Exit {
+/// Print an evaluation error and give its exit code.
+pub fn eval_error(opts: &Options, frame: &Frame, e: EvalError) -> Exit {
     match e {
         EvalError::Data(errs, count) => {
             let mut errs = errs;

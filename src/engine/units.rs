@@ -832,8 +832,12 @@ fn ranking(ctx: &KindCtx, res: &KindResult, kind: &Kind) -> Vec<usize> {
             super::entity::Val::Str(_) => 0.0,
         }
     };
-    // Keys computed once per unit, not per comparison.
+    // Frames are in id order, so the id tie-break is the row order.
     let n = ctx.frame.len();
+    if kind.rank.is_empty() {
+        return (0..n).collect();
+    }
+    // Keys computed once per unit, not per comparison.
     let keys: Vec<Vec<f64>> = kind
         .rank
         .iter()
@@ -855,7 +859,7 @@ fn ranking(ctx: &KindCtx, res: &KindResult, kind: &Kind) -> Vec<usize> {
                 return ord;
             }
         }
-        ctx.frame.id(a).cmp(ctx.frame.id(b))
+        a.cmp(&b)
     });
     order
 }
