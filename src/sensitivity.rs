@@ -7,7 +7,7 @@
 //! counts are integer sums, so results are identical at any thread count.
 
 use crate::data::{DataSet, Frame};
-use crate::engine::run::{changed_rows, rescore_kind, Prior};
+use crate::engine::run::{rescore_kind, Prior};
 use crate::engine::units::{
     evaluate_linked, evaluate_linked_from, evaluate_units, link_units, same_links, Linked,
     PriorUnits, UnitResult,
@@ -203,11 +203,10 @@ impl<'a> Nominal<'a> {
         }
         .map_err(msg)?;
         let units = if same_links(self.rules, rules) {
-            let changed = changed_rows(&self.result, &res);
             let prior = PriorUnits {
                 rules: self.rules,
                 units: &self.units,
-                changed: &changed,
+                before: &self.result,
             };
             evaluate_linked_from(rules, self.frame, &res, &self.linked, Some(&prior))
         } else {

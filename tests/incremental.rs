@@ -11,7 +11,7 @@
 )]
 
 use bangfu::data::{DataSet, Frame};
-use bangfu::engine::run::{changed_rows, rescore_kind, Prior};
+use bangfu::engine::run::{rescore_kind, Prior};
 use bangfu::engine::units::{
     evaluate_linked, evaluate_linked_from, evaluate_units, link_units, PriorUnits, UnitResult,
 };
@@ -99,11 +99,10 @@ fn check(b: &Base, rules: &RuleSet, what: &str) -> bool {
     let inc = inc.unwrap();
     assert_same_kind(what, &inc, &full);
     let linked = link_units(rules, &b.ds, &b.frame).unwrap();
-    let changed = changed_rows(&b.result, &inc);
     let pu = PriorUnits {
         rules: &b.rules,
         units: &b.units,
-        changed: &changed,
+        before: &b.result,
     };
     let inc_units = evaluate_linked_from(rules, &b.frame, &inc, &linked, Some(&pu)).unwrap();
     assert_same_units(what, &inc_units, &full_units);
@@ -193,26 +192,32 @@ fn rc1_lines_recompute_exactly_on_generated_villages() {
         &rc1gen::generate(5_000, 11),
         &data.path().join("villages.csv"),
     );
-    let rules_dir = root().join("benches/rc1/yaml");
-    let b = base(&rules_dir, data.path());
-    let files = read_files(&rules_dir).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    for (i, (pass, econ, reward)) in [(68.0, 8.0, 80.0), (71.5, 11.0, 87.5), (70.0, 12.0, 90.0)]
-        .into_iter()
-        .enumerate()
-    {
-        let name = format!("draw_{i}");
-        std::fs::write(
-            dir.path().join(format!("{name}.yaml")),
-            format!(
-                "name: {name}\nparameters:\n  pass_line: {pass}\n  min_economy: {econ}\n  reward_line: {reward}\n"
-            ),
-        )
-        .unwrap();
-        let sc = bangfu::scenario::load(dir.path(), &name).unwrap();
-        let rules = bangfu::rules::load_files(&bangfu::scenario::apply(&files, &sc).unwrap())
-            .unwrap()
-            .0;
-        assert!(check(&b, &rules, &name), "{name} reuses the scores");
+    // YAML vetoes and rhai vetoes: both kinds of gate are carried over when they can be.
+    for variant in ["yaml", "rhai"] {
+        let rules_dir = root().join("benches/rc1").join(variant);
+        let b = base(&rules_dir, data.path());
+        let files = read_files(&rules_dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (i, (pass, econ, reward)) in [(68.0, 8.0, 80.0), (71.5, 11.0, 87.5), (70.0, 12.0, 90.0)]
+            .into_iter()
+            .enumerate()
+        {
+            let name = format!("draw_{i}");
+            std::fs::write(
+                dir.path().join(format!("{name}.yaml")),
+                format!(
+                    "name: {name}\nparameters:\n  pass_line: {pass}\n  min_economy: {econ}\n  reward_line: {reward}\n"
+                ),
+            )
+            .unwrap();
+            let sc = bangfu::scenario::load(dir.path(), &name).unwrap();
+            let rules = bangfu::rules::load_files(&bangfu::scenario::apply(&files, &sc).unwrap())
+                .unwrap()
+                .0;
+            assert!(
+                check(&b, &rules, &name),
+                "{variant} {name} reuses the scores"
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@ use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
 use crate::data::DataSet;
 use crate::data::Frame;
-use crate::engine::run::{changed_rows, rescore_kind, Prior};
+use crate::engine::run::{rescore_kind, Prior};
 use crate::engine::units::{
     evaluate_linked, evaluate_linked_from, link_units, same_links, Linked, PriorUnits,
 };
@@ -70,11 +70,10 @@ fn evaluate_from(
         None => evaluate(opts, &rules, &frame)?,
     };
     let units = if same_links(&base.rules, &rules) {
-        let changed = changed_rows(&base.result, &result);
         let pu = PriorUnits {
             rules: &base.rules,
             units: &base.units,
-            changed: &changed,
+            before: &base.result,
         };
         evaluate_linked_from(&rules, &frame, &result, linked, Some(&pu))
             .map_err(|e| eval_error(opts, &frame, e))?

@@ -45,6 +45,18 @@ pub struct KindCtx<'a> {
     pub grade_ids: Vec<ImmutableString>,
     /// Columns with the `fail` missing policy that have empty cells.
     pub fail_columns: Vec<usize>,
+    /// Gates whose result an earlier evaluation already knows.
+    pub known_gates: Option<KnownGates<'a>>,
+}
+
+/// Gate results carried over from an earlier evaluation of the same entities, for the gates
+/// whose condition and everything it reads are unchanged.
+pub struct KnownGates<'a> {
+    /// The earlier result's gate flags (`count` per entity).
+    pub prior: &'a [bool],
+    pub count: usize,
+    /// Per gate: whether its earlier result holds.
+    pub reuse: Vec<bool>,
 }
 
 impl<'a> KindCtx<'a> {
@@ -93,6 +105,7 @@ impl<'a> KindCtx<'a> {
             cat_dicts,
             grade_ids,
             fail_columns,
+            known_gates: None,
         }
     }
 }
@@ -654,21 +667,30 @@ pub fn decide_row(
         if !gate.enabled {
             continue;
         }
-        let view = View {
-            ctx,
-            row,
-            values: sc.values,
-            points: sc.points,
-            dims: sc.dims,
-            total,
-            gates: out.gates,
-            failed: false,
-            grade: None,
-            outcome: None,
+        let known = ctx
+            .known_gates
+            .as_ref()
+            .filter(|k| k.reuse.get(g).copied().unwrap_or(false))
+            .map(|k| k.prior.get(row * k.count + g).copied().unwrap_or(false));
+        let fired = match known {
+            Some(f) => f,
+            None => {
+                let view = View {
+                    ctx,
+                    row,
+                    values: sc.values,
+                    points: sc.points,
+                    dims: sc.dims,
+                    total,
+                    gates: out.gates,
+                    failed: false,
+                    grade: None,
+                    outcome: None,
+                };
+                view.test(&gate.condition, scope)
+                    .map_err(EntityError::Script)?
+            }
         };
-        let fired = view
-            .test(&gate.condition, scope)
-            .map_err(EntityError::Script)?;
         if let Some(slot) = out.gates.get_mut(g) {
             *slot = fired;
         }

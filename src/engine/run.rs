@@ -4,10 +4,10 @@
 
 use super::entity::{
     decide_row, evaluate_row, indicator_points, sum_dims, DecideOut, EntityError, KindCtx,
-    ScoreOut, Scores,
+    KnownGates, ScoreOut, Scores,
 };
 use crate::data::{DataError, Frame};
-use crate::rules::model::{ExprId, Input, Kind, Method, Param, RuleSet, Var};
+use crate::rules::model::{Condition, ExprId, Input, Kind, Method, Operand, Param, RuleSet, Var};
 use crate::script::{ScriptError, ScriptHost};
 use rayon::prelude::*;
 use rhai::Scope;
@@ -121,7 +121,8 @@ pub fn rescore_kind(
     prior: &Prior,
 ) -> Option<Result<KindResult, EvalError>> {
     let changed = reusable(rules, kind, frame, prior)?;
-    let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
+    let mut ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
+    ctx.known_gates = known_gates(rules, kind, prior, changed.is_empty());
     Some(if changed.is_empty() {
         drive(&ctx, Scoring::Reuse(prior.result))
     } else {
@@ -215,43 +216,73 @@ fn reusable(rules: &RuleSet, kind: &Kind, frame: &Frame, prior: &Prior) -> Optio
     Some(changed)
 }
 
+/// The gates whose earlier results still hold: enabled before and now, with the same
+/// condition, reading only inputs, parameters with unchanged values and, when `scores_same`,
+/// scores.
+fn known_gates<'a>(
+    rules: &RuleSet,
+    kind: &Kind,
+    prior: &Prior<'a>,
+    scores_same: bool,
+) -> Option<KnownGates<'a>> {
+    let count = kind.gates.len();
+    if prior.kind.gates.len() != count || prior.result.g != count || count == 0 {
+        return None;
+    }
+    let var_same = |v: &Var| match v {
+        Var::Column(_) | Var::Value(_) => true,
+        Var::Param(p) => {
+            prior.params.get(*p).map(|x| (&x.name, x.value))
+                == rules.params.get(*p).map(|x| (&x.name, x.value))
+        }
+        Var::Points(_) | Var::Dim(_) | Var::Total => scores_same,
+        _ => false,
+    };
+    let operand_same = |o: &Operand| match o {
+        Operand::Var(v) => var_same(v),
+        _ => true,
+    };
+    let reuse: Vec<bool> = prior
+        .kind
+        .gates
+        .iter()
+        .zip(&kind.gates)
+        .map(|(a, b)| {
+            a.enabled
+                && b.enabled
+                && match (&a.condition, &b.condition) {
+                    (Condition::Script(x), Condition::Script(y)) => {
+                        prior.scripts.same_expr(*x, &rules.scripts, *y)
+                            && rules.scripts.expr(*y).is_some_and(|e| {
+                                e.vars.iter().all(|(_, v)| var_same(v))
+                                    && (e.points_members.is_empty() || scores_same)
+                            })
+                    }
+                    (Condition::All(p), Condition::All(q))
+                    | (Condition::Any(p), Condition::Any(q)) => {
+                        p == q
+                            && q.iter().all(|c| {
+                                operand_same(&c.left)
+                                    && c.op.as_ref().is_none_or(|(_, r)| operand_same(r))
+                            })
+                    }
+                    _ => false,
+                }
+        })
+        .collect();
+    reuse.iter().any(|r| *r).then_some(KnownGates {
+        prior: &prior.result.gates,
+        count,
+        reuse,
+    })
+}
+
 /// Whether two rule sets' parameters have the same names and values.
 pub fn same_params(a: &[Param], b: &[Param]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
             .all(|(x, y)| x.name == y.name && x.value == y.value)
-}
-
-/// Per entity: whether anything about it differs between two results of the same entities
-/// (scores, gates, minimums, grade or outcome).
-pub fn changed_rows(a: &KindResult, b: &KindResult) -> Vec<bool> {
-    let n = a.n;
-    if b.n != n || a.k != b.k || a.d != b.d || a.g != b.g {
-        return vec![true; n.max(b.n)];
-    }
-    let same = |x: &Arc<Vec<f64>>, y: &Arc<Vec<f64>>| Arc::ptr_eq(x, y);
-    let (sv, sp, sd, st) = (
-        same(&a.values, &b.values),
-        same(&a.points, &b.points),
-        same(&a.dims, &b.dims),
-        same(&a.total, &b.total),
-    );
-    (0..n)
-        .map(|r| {
-            (!sv && a.values_of(r) != b.values_of(r))
-                || (!sp && a.points_of(r) != b.points_of(r))
-                || (!sd && a.dims_of(r) != b.dims_of(r))
-                || (!st && a.total.get(r) != b.total.get(r))
-                || a.gates_of(r) != b.gates_of(r)
-                || a.below_min_of(r) != b.below_min_of(r)
-                || a.failed.get(r) != b.failed.get(r)
-                || a.missing_fail.get(r) != b.missing_fail.get(r)
-                || a.grade_raw.get(r) != b.grade_raw.get(r)
-                || a.grade.get(r) != b.grade.get(r)
-                || a.outcome.get(r) != b.outcome.get(r)
-        })
-        .collect()
 }
 
 /// Where a run's scores come from.

@@ -132,8 +132,8 @@ pub struct PriorUnits<'a> {
     pub rules: &'a RuleSet,
     /// In kind order, as [`evaluate_linked`] returns them.
     pub units: &'a [UnitResult],
-    /// Per village row: whether its result differs from the one `units` were computed from.
-    pub changed: &'a [bool],
+    /// The village results `units` were computed from.
+    pub before: &'a KindResult,
 }
 
 /// [`evaluate_linked`], recomputing from `prior` only what changed. The result is the same.
@@ -165,7 +165,7 @@ pub fn evaluate_linked_from(
                     rules: p.rules,
                     kind: pkind,
                     unit,
-                    changed: p.changed,
+                    before: p.before,
                 })
         });
         let mut u = score_unit(rules, kind, l, &pctx, presult, earlier.as_ref())?;
@@ -292,7 +292,59 @@ struct Earlier<'a> {
     rules: &'a RuleSet,
     kind: &'a Kind,
     unit: &'a UnitResult,
-    changed: &'a [bool],
+    before: &'a KindResult,
+}
+
+/// The village fields a unit kind's aggregates read.
+fn aggregate_vars(kind: &Kind) -> Vec<Var> {
+    let mut vars = Vec::new();
+    for spec in &kind.columns {
+        let ColumnSource::Aggregate(a) = &spec.source else {
+            continue;
+        };
+        vars.extend(a.of);
+        for c in &a.filter {
+            for o in std::iter::once(&c.left).chain(c.op.as_ref().map(|(_, r)| r)) {
+                if let Operand::Var(v) = o {
+                    vars.push(*v);
+                }
+            }
+        }
+    }
+    vars
+}
+
+/// Per village: whether any of `vars` differs between two results over the same data.
+fn villages_changed(a: &KindResult, b: &KindResult, vars: &[Var]) -> Vec<bool> {
+    let n = b.n;
+    if a.n != n || a.k != b.k || a.d != b.d || a.g != b.g {
+        return vec![true; n];
+    }
+    let shared = |x: &Arc<Vec<f64>>, y: &Arc<Vec<f64>>| Arc::ptr_eq(x, y);
+    let at = |v: &[f64], i: usize| v.get(i).copied();
+    (0..n)
+        .map(|r| {
+            vars.iter().any(|var| match *var {
+                // Same data, and parameters were checked by `same_aggregates`.
+                Var::Column(_) | Var::Param(_) => false,
+                Var::Total => !shared(&a.total, &b.total) && at(&a.total, r) != at(&b.total, r),
+                Var::Dim(d) => {
+                    !shared(&a.dims, &b.dims) && at(a.dims_of(r), d) != at(b.dims_of(r), d)
+                }
+                Var::Points(i) => {
+                    !shared(&a.points, &b.points) && at(a.points_of(r), i) != at(b.points_of(r), i)
+                }
+                Var::Value(i) => {
+                    !shared(&a.values, &b.values) && at(a.values_of(r), i) != at(b.values_of(r), i)
+                }
+                Var::Outcome => a.outcome.get(r) != b.outcome.get(r),
+                Var::Grade => a.grade.get(r) != b.grade.get(r),
+                Var::Failed => a.failed.get(r) != b.failed.get(r),
+                Var::Gate(g) => a.gates_of(r).get(g) != b.gates_of(r).get(g),
+                Var::AnyGate => a.gates_of(r) != b.gates_of(r),
+            })
+        })
+        .collect()
 }
 
 /// Whether two unit kinds compute the same aggregates (so unchanged villages give unchanged
@@ -335,13 +387,12 @@ fn score_unit(
 ) -> Result<UnitResult, EvalError> {
     let (frame, result) = match earlier {
         Some(e) => {
+            // A unit is aggregated again only if a village field its aggregates read changed.
+            let changed = villages_changed(e.before, presult, &aggregate_vars(kind));
             let mask: Vec<bool> = linked
                 .villages
                 .iter()
-                .map(|vs| {
-                    vs.iter()
-                        .any(|&v| e.changed.get(v).copied().unwrap_or(true))
-                })
+                .map(|vs| vs.iter().any(|&v| changed.get(v).copied().unwrap_or(true)))
                 .collect();
             let mut frame = e.unit.frame.clone();
             fill_aggregates(rules, kind, &mut frame, linked, pctx, presult, Some(&mask))?;

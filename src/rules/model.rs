@@ -401,7 +401,7 @@ pub struct Outcome {
 }
 
 /// A condition: a rhai expression, or plain comparisons that all (or any) must hold.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     Script(ExprId),
     All(Vec<Cmp>),
