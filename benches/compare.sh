@@ -28,6 +28,12 @@ measure() {
   cat "$log" >> "$WORK/$name.txt"
 }
 
+# The first 100,000 villages, for `sensitivity` (1,000 draws over RC-1's uncertain lines).
+mkdir -p "$WORK/data100k"
+if [ ! -s "$WORK/data100k/villages.csv" ]; then
+  head -n 100001 "$WORK/data/villages.csv" > "$WORK/data100k/villages.csv"
+fi
+
 # Ten what-if scenarios for `compare` (the pass line from 66 to 75).
 mkdir -p "$WORK/scenarios"
 for i in $(seq 1 10); do
@@ -41,6 +47,7 @@ for r in $(seq "$ROUNDS"); do
   measure polars python3 "$BENCH/ref_polars.py" "$WORK/data/villages.csv" "$WORK/out_polars"
   measure bangfu_rhai "$BIN" run --rules benches/rc1/rhai --data "$WORK/data" --out "$WORK/out_rhai" --quiet --csv-only
   measure bangfu_compare10 "$BIN" compare --quiet --rules benches/rc1/yaml --data "$WORK/data" --scenarios "$WORK/scenarios"
+  measure bangfu_sensitivity "$BIN" sensitivity --format json --rules benches/rc1/yaml --data "$WORK/data100k" --draws 1000
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -56,3 +63,5 @@ done
 echo "(ratios are against polars; the targets are time ≤ 0.33 and memory ≤ 0.5 for YAML, time ≤ 1 for rhai)"
 C_T=$(col bangfu_compare10 1); Y_T=$(col bangfu_yaml 1)
 printf "\ncompare of 10 scenarios: %.2f s, %.2f × one run (target ≤ 3)\n" "$C_T" "$(echo "$C_T/$Y_T" | bc -l)"
+S_T=$(col bangfu_sensitivity 1); S_M=$(col bangfu_sensitivity 2)
+printf "sensitivity, 1,000 draws over 100,000 villages: %.2f s, %.0f MiB (target ≤ 10 s on 2 cores)\n" "$S_T" "$(echo "$S_M/1024" | bc -l)"

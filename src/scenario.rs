@@ -47,6 +47,9 @@ pub struct RawScenario {
     pub add_gates: IndexMap<String, Vec<Value>>,
     #[serde(default)]
     pub data: Option<DataChanges>,
+    /// Uncertain parameters for `sensitivity`, in place of the rule set's (as in ruleset.yaml).
+    #[serde(default)]
+    pub uncertainty: Option<Value>,
 }
 
 /// Gates to switch off or on, as `KIND.GATE` or just `GATE` of the primary kind.
@@ -242,6 +245,12 @@ pub fn apply(files: &RuleFiles, sc: &Scenario) -> Result<RuleFiles, Vec<Diagnost
         };
         let err =
             |msg: String, needle: &str| Diagnostic::error(msg, file_loc(src, line_of(needle)));
+        if let Some(u) = &s.uncertainty {
+            if let Some(m) = out.header.value.as_mapping_mut() {
+                m.insert(Value::String("uncertainty".into()), u.clone());
+                touched_header = true;
+            }
+        }
         for (name, value) in &s.parameters {
             let params = out
                 .header
@@ -434,7 +443,9 @@ fn set_path(
         .collect();
     let (target, rest, root, k) = if let Some((k, f)) = kind_file(files, first) {
         (&mut f.value, rest, schema::Root::Kind, Some(k))
-    } else if schema::fields_at(schema::Root::Header, "").contains(&first) {
+    } else if schema::fields_at(schema::Root::Header, "")
+        .contains(&first.split('[').next().unwrap_or(first))
+    {
         (
             &mut files.header.value,
             segs.as_slice(),

@@ -130,6 +130,8 @@ pub fn draw(unc: &[Uncertain], seed: u64, d: u64) -> Vec<f64> {
 /// The rule set with some parameters set.
 fn with_params(files: &RuleFiles, names: &[&str], values: &[f64]) -> Result<RuleSet, String> {
     let mut f = files.clone();
+    // Uncertain weights move indicator points; their dimensions' maximums move with them.
+    f.derive_maximums = true;
     if let Some(params) = f
         .header
         .value

@@ -139,3 +139,143 @@ fn without_declared_uncertainty_it_says_what_to_add() {
     assert_ne!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stderr).contains("add `uncertainty:` to ruleset.yaml"));
 }
+
+fn json_of(o: &Output) -> Value {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn a_scenario_can_declare_its_own_uncertainty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = tmp.path().join("wide.yaml");
+    std::fs::write(
+        &sc,
+        "name: wide\nuncertainty:\n  - { parameter: pass_line, min: 60, max: 80 }\n",
+    )
+    .unwrap();
+    let v = json_of(&bangfu(&[
+        "sensitivity",
+        "--draws",
+        "60",
+        "--format",
+        "json",
+        "--scenario",
+        sc.to_str().unwrap(),
+    ]));
+    let params = v["parameters"].as_array().unwrap();
+    assert_eq!(params.len(), 1, "{params:?}");
+    assert_eq!(params[0]["name"], "pass_line");
+    assert_eq!(params[0]["min"], 60.0);
+    assert_eq!(params[0]["max"], 80.0);
+    // A wider line makes more villages borderline than the rule set's own 68–72.
+    let own = json_of(&bangfu(&[
+        "sensitivity",
+        "--draws",
+        "60",
+        "--format",
+        "json",
+    ]));
+    let count = |v: &Value| v["borderline"].as_array().unwrap().len();
+    assert!(count(&v) > count(&own), "{} vs {}", count(&v), count(&own));
+    // A mistyped parameter is a rule error naming it.
+    std::fs::write(
+        &sc,
+        "name: wide\nuncertainty:\n  - { parameter: pass_lin, min: 60, max: 80 }\n",
+    )
+    .unwrap();
+    let o = bangfu(&[
+        "sensitivity",
+        "--draws",
+        "5",
+        "--scenario",
+        sc.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("unknown parameter `pass_lin`") && err.contains("pass_line"),
+        "{err}"
+    );
+}
+
+#[test]
+fn uncertain_weights_move_points_and_their_dimension() {
+    // RC-1 with the weight of income growth uncertain: its points vary draw by draw, and the
+    // economy's maximum follows instead of failing the points-add-up check.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.path().is_file() {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    };
+    copy(&root.join("benches/rc1/yaml"), &rules);
+    copy(&root.join("benches/rc1/yaml/kinds"), &rules.join("kinds"));
+    let kind = rules.join("kinds/village.yaml");
+    let text = std::fs::read_to_string(&kind).unwrap().replace(
+        "scoring: { method: linear, from: 0, to: 10, points: 5 }",
+        "scoring: { method: linear, from: 0, to: 10, points: w_growth }",
+    );
+    std::fs::write(&kind, text).unwrap();
+    let head = rules.join("ruleset.yaml");
+    let text = std::fs::read_to_string(&head)
+        .unwrap()
+        .replace(
+            "  pass_line: { value: 70, label: pass line }\n",
+            "  pass_line: { value: 70, label: pass line }\n  w_growth: { value: 5, label: weight of income growth }\n",
+        )
+        .replace(
+            "uncertainty:\n",
+            "uncertainty:\n  - { parameter: w_growth, min: 2, max: 8 }\n",
+        );
+    std::fs::write(&head, text).unwrap();
+    #[path = "common/rc1gen.rs"]
+    mod rc1gen;
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    rc1gen::write_csv(&rc1gen::generate(2_000, 3), &data.join("villages.csv"));
+    let args = |threads: &'static str| {
+        let (r, d) = (
+            rules.to_str().unwrap().to_string(),
+            data.to_str().unwrap().to_string(),
+        );
+        vec![
+            "sensitivity".to_string(),
+            "--rules".into(),
+            r,
+            "--data".into(),
+            d,
+            "--draws".into(),
+            "80".into(),
+            "--format".into(),
+            "json".into(),
+            "--threads".into(),
+            threads.into(),
+        ]
+    };
+    let a = bangfu(&args("1").iter().map(String::as_str).collect::<Vec<_>>());
+    let b = bangfu(&args("2").iter().map(String::as_str).collect::<Vec<_>>());
+    let v = json_of(&a);
+    assert_eq!(a.stdout, b.stdout, "the same at any thread count");
+    let growth = v["influence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["parameter"] == "w_growth")
+        .unwrap();
+    assert!(
+        growth["flips_one_at_a_time"].as_u64().unwrap() > 0,
+        "a weight between 2 and 8 points moves some villages: {growth}"
+    );
+}

@@ -104,9 +104,13 @@ pub enum Command {
     /// Monte Carlo over the rule set's uncertain parameters: outcome chances, borderline
     /// villages, unit rank bands, and which parameter matters most.
     #[command(
-        after_help = "Examples:\n  bangfu sensitivity\n  bangfu sensitivity --draws 5000 --seed 7\n  bangfu sensitivity --format json\n  bangfu sensitivity --out sens/"
+        after_help = "Examples:\n  bangfu sensitivity\n  bangfu sensitivity --draws 5000 --seed 7\n  bangfu sensitivity --format json\n  bangfu sensitivity --out sens/\n  bangfu sensitivity --scenario pass_line_75"
     )]
     Sensitivity {
+        /// Analyse the rule set as this what-if scenario changes it (its overrides, data
+        /// changes and any `uncertainty:` it declares).
+        #[arg(long, value_name = "NAME")]
+        scenario: Option<String>,
         /// Number of draws.
         #[arg(long, default_value_t = 1000)]
         draws: usize,
@@ -212,7 +216,11 @@ pub fn run_cli(cli: Cli) -> Exit {
     match cli.command {
         Command::Check => check::run(&opts),
         Command::Test => test::run(&opts),
-        Command::Sensitivity { draws, seed } => sensitivity::run(&opts, draws, seed),
+        Command::Sensitivity {
+            draws,
+            seed,
+            scenario,
+        } => sensitivity::run(&opts, draws, seed, scenario.as_deref()),
         Command::Init { dir } => init::run(&opts, &dir),
         Command::Run {
             scenario,

@@ -1,6 +1,6 @@
 //! `bangfu sensitivity`: Monte Carlo over the rule set's uncertain parameters.
 
-use super::pipeline::{load_data, load_rules};
+use super::pipeline::{adjust_data, load_data, load_rules_for, load_scenario};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::short_label;
@@ -11,22 +11,37 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 /// Run the `sensitivity` command.
-pub fn run(opts: &Options, draws: usize, seed: u64) -> Exit {
+pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> Exit {
     if draws == 0 {
         crate::errln!("error: `--draws` must be at least 1");
         return Exit::Usage;
     }
-    let rules = match load_rules(opts) {
+    let sc = match scenario.map(|n| load_scenario(opts, n)).transpose() {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let rules = match load_rules_for(opts, sc.as_ref()) {
         Ok(r) => r,
         Err(e) => return e,
     };
-    let (ds, frame) = match load_data(opts, &rules) {
+    let (ds, mut frame) = match load_data(opts, &rules) {
         Ok(x) => x,
         Err(e) => return e,
     };
+    if let Err(e) = adjust_data(opts, &rules, &mut frame, sc.as_ref()) {
+        return e;
+    }
+    // The draws re-compile the files the rules came from: with the scenario's overlays.
     let files = match crate::rules::load::read_files(&opts.rules) {
         Ok(f) => f,
         Err(_) => return Exit::InvalidRules,
+    };
+    let files = match &sc {
+        Some(sc) => match crate::scenario::apply(&files, sc) {
+            Ok(f) => f,
+            Err(_) => return Exit::InvalidRules,
+        },
+        None => files,
     };
     let bar = (!opts.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(draws as u64);

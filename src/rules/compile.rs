@@ -103,6 +103,7 @@ pub fn compile_with_needs(
         let is_primary = rk.kind == primary_name;
         let mut kc = KindCompiler {
             file,
+            derive_maximums: files.derive_maximums,
             params: &params,
             host: &mut host,
             diags: &mut diags,
@@ -335,6 +336,8 @@ pub fn type_name(t: ValueType) -> &'static str {
 
 pub(super) struct KindCompiler<'a> {
     pub(super) file: &'a YamlFile,
+    /// Dimension maximums follow their indicators' points (sensitivity draws).
+    pub(super) derive_maximums: bool,
     pub(super) params: &'a [Param],
     pub(super) host: &'a mut ScriptHost,
     pub(super) diags: &'a mut Vec<Diagnostic>,
@@ -448,7 +451,7 @@ impl KindCompiler<'_> {
             });
         }
 
-        let dims = self.dimensions(rk);
+        let mut dims = self.dimensions(rk);
         let grades = self.grades(rk);
         let grade_ids: Vec<String> = grades.iter().map(|g| g.id.clone()).collect();
         let ind_sigs: Vec<(String, ValueType)> = rk
@@ -481,13 +484,16 @@ impl KindCompiler<'_> {
         // Points must add up to each dimension's maximum.
         // Skip sums when an indicator could not be read or compiled: its error is the real one.
         let skip_sums = !self.remap.is_empty() || indicators.len() != rk.indicators.len();
+        let mut derived = Vec::new();
         for (d, dim) in dims.iter().enumerate().filter(|_| !skip_sums) {
             let sum: f64 = indicators
                 .iter()
                 .filter(|x| x.dim == d)
                 .map(|x| x.points)
                 .sum();
-            if (sum - dim.max).abs() > 1e-9 {
+            if self.derive_maximums {
+                derived.push((d, sum));
+            } else if (sum - dim.max).abs() > 1e-9 {
                 let n = indicators.iter().filter(|x| x.dim == d).count();
                 self.err(
                     format!(
@@ -502,7 +508,9 @@ impl KindCompiler<'_> {
             }
         }
         let max_total: f64 = dims.iter().map(|d| d.max).sum();
-        self.check_grade_cover(rk, &grades, max_total);
+        if !self.derive_maximums {
+            self.check_grade_cover(rk, &grades, max_total);
+        }
 
         let outcomes = self.outcomes(rk, &names);
         let outcome_ids: Vec<String> = outcomes.iter().map(|o| o.id.clone()).collect();
@@ -549,6 +557,11 @@ impl KindCompiler<'_> {
             .count();
         if errors > before {
             return None;
+        }
+        for (d, sum) in derived {
+            if let Some(dim) = dims.get_mut(d) {
+                dim.max = sum;
+            }
         }
         Some(Kind {
             text_columns,

@@ -67,6 +67,9 @@ pub struct RuleFiles {
     pub sha256: String,
     /// Each file's display name and SHA-256.
     pub file_hashes: Vec<(String, String)>,
+    /// Each dimension's maximum is the sum of its indicators' points rather than a check on
+    /// it: set for sensitivity draws, where uncertain weights move the points.
+    pub derive_maximums: bool,
 }
 
 /// The typed rule set before names are resolved.
@@ -197,6 +200,7 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
                 .collect(),
             sha256,
             file_hashes,
+            derive_maximums: false,
         }),
         _ => Err(diags),
     }
