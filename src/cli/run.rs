@@ -208,7 +208,8 @@ pub fn run(
         if let Some(s) = &spinner {
             let next = match what {
                 "rules and data loaded" => "scoring…",
-                "scored" => "writing the results…",
+                "villages scored" => "scoring the units…",
+                "scored" | "inputs hashed" => "writing the results…",
                 _ => "",
             };
             if next.is_empty() {
@@ -238,6 +239,7 @@ pub fn run(
         Ok(r) => r,
         Err(e) => return e,
     };
+    lap("villages scored");
     let units = match super::pipeline::evaluate_units(opts, &rules, &ds, &frame, &result) {
         Ok(u) => u,
         Err(e) => return e,
@@ -250,6 +252,7 @@ pub fn run(
         } else {
             (String::new(), Vec::new())
         };
+    lap("inputs hashed");
     let view = RunView {
         rules: &rules,
         data: &ds,

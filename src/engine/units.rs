@@ -9,6 +9,7 @@ use crate::data::parse::read_pairs;
 use crate::data::{Column, DataError, DataSet, Frame};
 use crate::rules::model::*;
 use crate::script::ScriptError;
+use rayon::prelude::*;
 use rhai::Scope;
 use std::sync::Arc;
 
@@ -214,24 +215,37 @@ fn link_unit(
         }
     }
     let (links, site) = links(ds, kind, pframe)?;
-    let mut frame = match own {
-        Some(f) => f,
+    // Each link's unit row: through the unit table's ids, or for a kind without a table, the
+    // distinct ids the links name (found in one pass, then put in id order).
+    let (mut frame, unit_of) = match own {
+        Some(f) => {
+            let by_id: std::collections::HashMap<&str, usize> = f
+                .ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.as_str(), i))
+                .collect();
+            let unit_of: Vec<Option<usize>> = links
+                .iter()
+                .map(|(id, _, _)| by_id.get(id.as_ref()).copied())
+                .collect();
+            (f, unit_of)
+        }
         None => derived_frame(kind, &links),
     };
-    let mut villages: Vec<Vec<usize>> = vec![Vec::new(); frame.len()];
+    let mut counts = vec![0usize; frame.len()];
+    for u in unit_of.iter().flatten() {
+        if let Some(c) = counts.get_mut(*u) {
+            *c += 1;
+        }
+    }
+    let mut villages: Vec<Vec<usize>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
     let mut errors = Vec::new();
     let mut unknown = 0usize;
-    // Unit rows by id, looked up once per link.
-    let by_id: std::collections::HashMap<&str, usize> = frame
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    for (unit_id, vrow, row) in &links {
-        match by_id.get(unit_id.as_ref()).copied() {
+    for ((unit_id, vrow, row), u) in links.iter().zip(&unit_of) {
+        match u {
             Some(u) => {
-                if let Some(v) = villages.get_mut(u) {
+                if let Some(v) = villages.get_mut(*u) {
                     v.push(*vrow);
                 }
             }
@@ -263,7 +277,9 @@ fn link_unit(
         return Err(data_err(errors));
     }
     for v in &mut villages {
-        v.sort_unstable();
+        if !v.is_sorted() {
+            v.sort_unstable();
+        }
         v.dedup();
     }
     // Under a scenario's subset of villages, units left without one are not assessed.
@@ -282,7 +298,7 @@ fn link_unit(
     Ok(Linked {
         kind: index,
         frame,
-        by_village: by_village(&villages),
+        by_village: by_village(&villages, pframe.len()),
         villages: Arc::new(villages),
     })
 }
@@ -507,14 +523,30 @@ fn links<'a>(
     }
 }
 
-/// A unit kind without a table: its ids are the distinct ids its links name.
-fn derived_frame(kind: &Kind, links: &[LinkRow]) -> Frame {
-    // Distinct ids through a hash set first: sorting every link's id would compare far more.
-    let distinct: std::collections::HashSet<&str> = links.iter().map(|l| l.0.as_ref()).collect();
-    let mut ids: Vec<String> = distinct.into_iter().map(str::to_string).collect();
-    ids.sort_unstable();
+/// A unit kind without a table: its ids are the distinct ids its links name, in id order, and
+/// each link's unit row.
+fn derived_frame(kind: &Kind, links: &[LinkRow]) -> (Frame, Vec<Option<usize>>) {
+    // The links sorted by unit id (in parallel): equal ids sit together, already in id order.
+    let mut sorted: Vec<(&str, usize)> = links
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.0.as_ref(), i))
+        .collect();
+    sorted.par_sort_unstable();
+    let mut ids: Vec<String> = Vec::new();
+    let mut unit_of: Vec<Option<usize>> = vec![None; links.len()];
+    let mut last: Option<&str> = None;
+    for (id, link) in sorted {
+        if last != Some(id) {
+            ids.push(id.to_string());
+            last = Some(id);
+        }
+        if let Some(slot) = unit_of.get_mut(link) {
+            *slot = Some(ids.len() - 1);
+        }
+    }
     let n = ids.len();
-    Frame {
+    let frame = Frame {
         file: format!("the `{}` links", kind.name),
         rows: vec![0; n],
         ids: ids.into(),
@@ -527,17 +559,37 @@ fn derived_frame(kind: &Kind, links: &[LinkRow]) -> Frame {
             })
             .collect(),
         ..Frame::default()
-    }
+    };
+    (frame, unit_of)
 }
 
 /// The links ordered by village row (then unit row).
-fn by_village(villages: &[Vec<usize>]) -> Vec<(u32, u32)> {
-    let mut out: Vec<(u32, u32)> = villages
-        .iter()
-        .enumerate()
-        .flat_map(|(u, vs)| vs.iter().map(move |&v| (v as u32, u as u32)))
-        .collect();
-    out.sort_unstable();
+fn by_village(villages: &[Vec<usize>], n: usize) -> Vec<(u32, u32)> {
+    // A counting sort on the village row: units are visited in order, so each village's units
+    // come out in order too.
+    let mut start = vec![0usize; n + 1];
+    for &v in villages.iter().flatten() {
+        if let Some(c) = start.get_mut(v + 1) {
+            *c += 1;
+        }
+    }
+    for i in 1..start.len() {
+        let before = start.get(i - 1).copied().unwrap_or(0);
+        if let Some(c) = start.get_mut(i) {
+            *c += before;
+        }
+    }
+    let mut out = vec![(0u32, 0u32); start.last().copied().unwrap_or(0)];
+    for (u, vs) in villages.iter().enumerate() {
+        for &v in vs {
+            if let Some(next) = start.get_mut(v) {
+                if let Some(slot) = out.get_mut(*next) {
+                    *slot = (v as u32, u as u32);
+                }
+                *next += 1;
+            }
+        }
+    }
     out
 }
 

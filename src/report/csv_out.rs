@@ -12,12 +12,13 @@ const BLOCK: usize = 8192;
 /// Append `x` (already rounded to `precision`) with exactly `precision` decimals.
 pub fn push_fixed(buf: &mut Vec<u8>, x: f64, precision: u32) {
     let scale = 10f64.powi(precision as i32);
-    let scaled = (x * scale).round();
+    let scaled = x * scale;
     if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
         let _ = write!(buf, "{:.*}", precision as usize, x);
         return;
     }
-    let mut n = scaled as i64;
+    // `x` is already rounded: its scaled value sits next to an integer; take the nearest.
+    let mut n = (scaled + 0.5f64.copysign(scaled)) as i64;
     if n < 0 {
         buf.push(b'-');
         n = -n;
@@ -59,6 +60,16 @@ fn push_field(buf: &mut Vec<u8>, s: &str) {
         buf.push(b'"');
     } else {
         buf.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// Append ids joined by `;` as one field (ids hold no separators or quotes).
+fn push_joined<'a>(buf: &mut Vec<u8>, ids: impl Iterator<Item = &'a str>) {
+    for (i, id) in ids.enumerate() {
+        if i > 0 {
+            buf.push(b';');
+        }
+        push_field(buf, id);
     }
 }
 
@@ -126,9 +137,9 @@ fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize) -> Vec<u8> {
         buf.push(b',');
         push_field(&mut buf, &super::summary::reasons(rules, k, r));
         buf.push(b',');
-        push_field(&mut buf, &k.fired(r).join(";"));
+        push_joined(&mut buf, k.fired(r).into_iter());
         buf.push(b',');
-        push_field(&mut buf, &k.below_min(r).join(";"));
+        push_joined(&mut buf, k.below_min(r).into_iter());
         for x in k.result.points_of(r) {
             buf.push(b',');
             push_fixed(&mut buf, *x, precision);
@@ -196,5 +207,8 @@ mod tests {
         assert_eq!(f(7.0, 0), "7");
         assert_eq!(f(2.68, 2), "2.68");
         assert_eq!(f(0.0, 3), "0.000");
+        assert_eq!(f(70.05, 2), "70.05");
+        assert_eq!(f(-0.07, 2), "-0.07");
+        assert_eq!(f(1234567.89, 2), "1234567.89");
     }
 }
