@@ -7,12 +7,10 @@
     clippy::panic
 )]
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::root;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::process::Command;
 
 #[test]
 fn run_out_writes_a_self_contained_report() {

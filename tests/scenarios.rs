@@ -8,23 +8,12 @@
     clippy::panic
 )]
 
+mod common;
+use common::bangfu;
+
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bangfu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bangfu"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn json(o: &Output) -> Value {
     assert_eq!(

@@ -8,18 +8,12 @@
     clippy::panic
 )]
 
+mod common;
+use common::bangfu;
+
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-fn bangfu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bangfu"))
-        .args(args)
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn same_seed_same_bytes_at_any_thread_count() {

@@ -8,18 +8,12 @@
     clippy::panic
 )]
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::bangfu_in as bangfu;
 
-fn bangfu(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bangfu"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Output;
 
 fn json(o: &Output) -> Value {
     assert_eq!(

@@ -8,22 +8,11 @@
     clippy::panic
 )]
 
+mod common;
+use common::{bangfu, root};
+
 use calamine::{open_workbook_auto, Data, Reader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bangfu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bangfu"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use std::path::Path;
 
 /// Save a CSV file as a one-sheet workbook, numbers as numbers.
 fn csv_to_xlsx(csv_path: &Path, xlsx_path: &Path, sheet: &str) {
