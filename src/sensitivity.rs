@@ -192,13 +192,7 @@ impl<'a> Nominal<'a> {
 
     /// Evaluate the rule set of one draw.
     fn evaluate(&self, rules: &RuleSet) -> Result<DrawResult, String> {
-        let prior = Prior {
-            kind: &self.rules.primary,
-            params: &self.rules.params,
-            scripts: &self.rules.scripts,
-            precision: self.rules.precision,
-            result: &self.result,
-        };
+        let prior = Prior::of(self.rules, &self.rules.primary, &self.result);
         let res = match rescore_kind(rules, &rules.primary, self.frame, &prior) {
             Some(r) => r,
             None => evaluate_kind_with(rules, &rules.primary, self.frame, false),

@@ -86,13 +86,7 @@ fn base(rules_dir: &Path, data_dir: &Path) -> Base {
 fn check(b: &Base, rules: &RuleSet, what: &str) -> bool {
     let full = evaluate_kind(rules, &rules.primary, &b.frame).unwrap();
     let full_units = evaluate_units(rules, &b.ds, &b.frame, &full).unwrap();
-    let prior = Prior {
-        kind: &b.rules.primary,
-        params: &b.rules.params,
-        scripts: &b.rules.scripts,
-        precision: b.rules.precision,
-        result: &b.result,
-    };
+    let prior = Prior::of(&b.rules, &b.rules.primary, &b.result);
     let Some(inc) = rescore_kind(rules, &rules.primary, &b.frame, &prior) else {
         return false;
     };

@@ -9,21 +9,10 @@
 )]
 
 mod common;
-use common::bangfu;
+use common::{bangfu, json};
 
 use serde_json::Value;
 use std::collections::HashMap;
-use std::process::Output;
-
-fn json(o: &Output) -> Value {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
 
 #[test]
 fn compare_changes_are_confirmed_by_running_each_scenario() {

@@ -9,11 +9,11 @@
 )]
 
 mod common;
-use common::bangfu;
+use common::{bangfu, json};
 
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 #[test]
 fn same_seed_same_bytes_at_any_thread_count() {
@@ -134,16 +134,6 @@ fn without_declared_uncertainty_it_says_what_to_add() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("add `uncertainty:` to ruleset.yaml"));
 }
 
-fn json_of(o: &Output) -> Value {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
 #[test]
 fn a_scenario_can_declare_its_own_uncertainty() {
     let tmp = tempfile::tempdir().unwrap();
@@ -153,7 +143,7 @@ fn a_scenario_can_declare_its_own_uncertainty() {
         "name: wide\nuncertainty:\n  - { parameter: pass_line, min: 60, max: 80 }\n",
     )
     .unwrap();
-    let v = json_of(&bangfu(&[
+    let v = json(&bangfu(&[
         "sensitivity",
         "--draws",
         "60",
@@ -168,7 +158,7 @@ fn a_scenario_can_declare_its_own_uncertainty() {
     assert_eq!(params[0]["min"], 60.0);
     assert_eq!(params[0]["max"], 80.0);
     // A wider line makes more villages borderline than the rule set's own 68–72.
-    let own = json_of(&bangfu(&[
+    let own = json(&bangfu(&[
         "sensitivity",
         "--draws",
         "60",
@@ -205,17 +195,7 @@ fn uncertain_weights_move_points_and_their_dimension() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("rules");
-    let copy = |from: &std::path::Path, to: &std::path::Path| {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            if e.path().is_file() {
-                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-            }
-        }
-    };
-    copy(&root.join("benches/rc1/yaml"), &rules);
-    copy(&root.join("benches/rc1/yaml/kinds"), &rules.join("kinds"));
+    common::copy_dir(&root.join("benches/rc1/yaml"), &rules);
     let kind = rules.join("kinds/village.yaml");
     let text = std::fs::read_to_string(&kind).unwrap().replace(
         "scoring: { method: linear, from: 0, to: 10, points: 5 }",
@@ -260,7 +240,7 @@ fn uncertain_weights_move_points_and_their_dimension() {
     };
     let a = bangfu(&args("1").iter().map(String::as_str).collect::<Vec<_>>());
     let b = bangfu(&args("2").iter().map(String::as_str).collect::<Vec<_>>());
-    let v = json_of(&a);
+    let v = json(&a);
     assert_eq!(a.stdout, b.stdout, "the same at any thread count");
     let growth = v["influence"]
         .as_array()

@@ -9,21 +9,11 @@
 )]
 
 mod common;
-use common::bangfu_in as bangfu;
+use common::{bangfu_in as bangfu, json};
 
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Output;
-
-fn json(o: &Output) -> Value {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
 
 const HEADER: &str = "name: t\nversion: \"1\"\nparameters:\n  line: 50\n";
 

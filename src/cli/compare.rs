@@ -58,13 +58,7 @@ fn evaluate_from(
     sc: &crate::scenario::Scenario,
 ) -> Result<Evaluated, Exit> {
     let frame = std::sync::Arc::clone(&base.frame);
-    let prior = Prior {
-        kind: &base.rules.primary,
-        params: &base.rules.params,
-        scripts: &base.rules.scripts,
-        precision: base.rules.precision,
-        result: &base.result,
-    };
+    let prior = Prior::of(&base.rules, &base.rules.primary, &base.result);
     let result = match rescore_kind(&rules, &rules.primary, &frame, &prior) {
         Some(r) => r.map_err(|e| eval_error(opts, &frame, e))?,
         None => evaluate(opts, &rules, &frame)?,

@@ -202,6 +202,30 @@ impl<'v> View<'v> {
         }
     }
 
+    /// An entity's view while it is decided: its scores, the gates so far, and what is known of
+    /// its failure and grade.
+    pub fn scored(
+        ctx: &'v KindCtx<'v>,
+        row: usize,
+        sc: Scores<'v>,
+        gates: &'v [bool],
+        failed: bool,
+        grade: Option<usize>,
+    ) -> View<'v> {
+        View {
+            ctx,
+            row,
+            values: sc.values,
+            points: sc.points,
+            dims: sc.dims,
+            total: sc.total,
+            gates,
+            failed,
+            grade,
+            outcome: None,
+        }
+    }
+
     /// The value of a variable for this entity.
     pub fn get(&self, var: Var) -> Val<'v> {
         let kind = self.ctx.kind;
@@ -675,18 +699,7 @@ pub fn decide_row(
         let fired = match known {
             Some(f) => f,
             None => {
-                let view = View {
-                    ctx,
-                    row,
-                    values: sc.values,
-                    points: sc.points,
-                    dims: sc.dims,
-                    total,
-                    gates: out.gates,
-                    failed: false,
-                    grade: None,
-                    outcome: None,
-                };
+                let view = View::scored(ctx, row, sc, out.gates, false, None);
                 view.test(&gate.condition, scope)
                     .map_err(EntityError::Script)?
             }
@@ -724,18 +737,7 @@ pub fn decide_row(
     *out.grade = grade.map_or(u16::MAX, |g| g as u16);
 
     // 6. Outcome.
-    let view = View {
-        ctx,
-        row,
-        values: sc.values,
-        points: sc.points,
-        dims: sc.dims,
-        total,
-        gates: out.gates,
-        failed,
-        grade,
-        outcome: None,
-    };
+    let view = View::scored(ctx, row, sc, out.gates, failed, grade);
     *out.outcome = decide_outcome(&view, forced, scope)? as u16;
     Ok(())
 }

@@ -105,6 +105,19 @@ pub struct Prior<'a> {
     pub result: &'a KindResult,
 }
 
+impl<'a> Prior<'a> {
+    /// `result`, computed for `kind` under `rules`.
+    pub fn of(rules: &'a RuleSet, kind: &'a Kind, result: &'a KindResult) -> Self {
+        Prior {
+            kind,
+            params: &rules.params,
+            scripts: &rules.scripts,
+            precision: rules.precision,
+            result,
+        }
+    }
+}
+
 /// Score and decide every entity again from an earlier result over the same data, recomputing
 /// only what the rules changed. Input values are shared with the earlier result; only the
 /// indicators whose scoring changed are re-scored, and dimensions and totals are summed again

@@ -412,13 +412,7 @@ fn score_unit(
                 .collect();
             let mut frame = e.unit.frame.clone();
             fill_aggregates(rules, kind, &mut frame, linked, pctx, presult, Some(&mask))?;
-            let prior = crate::engine::run::Prior {
-                kind: e.kind,
-                params: &e.rules.params,
-                scripts: &e.rules.scripts,
-                precision: e.rules.precision,
-                result: &e.unit.result,
-            };
+            let prior = crate::engine::run::Prior::of(e.rules, e.kind, &e.unit.result);
             let result = match crate::engine::run::rescore_rows(rules, kind, &frame, &prior, &mask)
             {
                 Some(r) => r?,
