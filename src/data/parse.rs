@@ -476,7 +476,8 @@ fn parse_chunk(
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut rec = csv::ByteRecord::new();
+    // Records as text: the chunk is already valid UTF-8, checked once per record, not per cell.
+    let mut rec = csv::StringRecord::new();
     let mut rows = RowCounter::new(text, first_line);
     let push_err = |ch: &mut Chunk, e: DataError| {
         ch.error_count += 1;
@@ -485,7 +486,7 @@ fn parse_chunk(
         }
     };
     loop {
-        match rdr.read_byte_record(&mut rec) {
+        match rdr.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
@@ -503,7 +504,10 @@ fn parse_chunk(
             }
         }
         let line = rows.row(rec.position().map(|p| p.byte() as usize));
-        if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if rec
+            .iter()
+            .all(|f| f.bytes().all(|b| b.is_ascii_whitespace()))
+        {
             continue; // a blank line, or a row of empty cells as spreadsheets leave behind
         }
         if rec.len() != layout.width {
@@ -520,12 +524,7 @@ fn parse_chunk(
             push_err(&mut ch, e);
             continue;
         }
-        let field = |i: usize| -> &str {
-            rec.get(i)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or("")
-                .trim()
-        };
+        let field = |i: usize| -> &str { rec.get(i).unwrap_or("").trim() };
         let id = field(layout.id);
         if id.is_empty() {
             push_err(
