@@ -88,6 +88,14 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
         };
         // The same frame (rows in the same order) needs no lookup by id.
         let same_rows = std::ptr::eq(bv.frame, sv.frame) || bv.frame.ids == sv.frame.ids;
+        let award_change = |r: usize, to: i64| AwardChange {
+            scenario: sc.name.clone(),
+            kind: bv.kind.name.clone(),
+            entity: bv.frame.id(r).to_string(),
+            label: bv.frame.label(r).to_string(),
+            from: bv.award(r),
+            to,
+        };
         for r in 0..bv.frame.len() {
             let s = if same_rows {
                 r
@@ -97,14 +105,7 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                     // Left out of a subset: not assessed, so any award it had is lost.
                     None => {
                         if bv.unit.is_some() && bv.award(r) != 0 {
-                            awards.push(AwardChange {
-                                scenario: sc.name.clone(),
-                                kind: bv.kind.name.clone(),
-                                entity: bv.frame.id(r).to_string(),
-                                label: bv.frame.label(r).to_string(),
-                                from: bv.award(r),
-                                to: 0,
-                            });
+                            awards.push(award_change(r, 0));
                         }
                         continue;
                     }
@@ -114,14 +115,7 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
             let same_outcome = bv.outcome_id(r) == sv.outcome_id(s);
             let same_grade = bv.grade_id(r) == sv.grade_id(s);
             if bv.unit.is_some() && bv.award(r) != sv.award(s) {
-                awards.push(AwardChange {
-                    scenario: sc.name.clone(),
-                    kind: bv.kind.name.clone(),
-                    entity: bv.frame.id(r).to_string(),
-                    label: bv.frame.label(r).to_string(),
-                    from: bv.award(r),
-                    to: sv.award(s),
-                });
+                awards.push(award_change(r, sv.award(s)));
             }
             if same_outcome && same_grade {
                 continue;

@@ -9,7 +9,7 @@
 )]
 
 mod common;
-use common::{bangfu, copy_dir, root, stderr, stdout};
+use common::{bangfu, copy_dir, root, sample_data, stderr, stdout};
 
 use std::path::Path;
 use std::process::Command;
@@ -208,8 +208,7 @@ fn run_with_invalid_rules_exits_3() {
 #[test]
 fn bad_data_is_reported_in_full_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    copy_dir(&root().join("data/sample"), &data);
+    let data = sample_data(tmp.path());
     let csv = data.join("villages.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -249,8 +248,7 @@ fn results_are_identical_across_threads_and_row_order() {
     let one = tmp.path().join("one");
     let many = tmp.path().join("many");
     let shuffled = tmp.path().join("shuffled");
-    let data = tmp.path().join("data");
-    copy_dir(&root().join("data/sample"), &data);
+    let data = sample_data(tmp.path());
     // Reverse the village rows (keep the header).
     let csv = data.join("villages.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
@@ -302,8 +300,7 @@ fn results_are_identical_across_threads_and_row_order() {
 #[test]
 fn gbk_csv_gives_the_same_results() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    copy_dir(&root().join("data/sample"), &data);
+    let data = sample_data(tmp.path());
     let csv = data.join("villages.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
     let (gbk, _, bad) = encoding_rs::GBK.encode(&text);
@@ -377,8 +374,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn check_validates_the_data_as_run_would() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    copy_dir(&root().join("data/sample"), &data);
+    let data = sample_data(tmp.path());
     edit(
         &data.join("villages.csv"),
         "V01,北周家村,Z01,weak_economy,D33,WT01,0,0",
@@ -446,8 +442,7 @@ fn a_typo_in_a_condition_names_the_parameter() {
 #[test]
 fn a_veto_fails_the_village_whatever_its_score() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    copy_dir(&root().join("data/sample"), &data);
+    let data = sample_data(tmp.path());
     // V01 scores 98; give it a collective petition.
     let csv = data.join("villages.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
@@ -529,8 +524,7 @@ fn verify_confirms_a_results_folder_and_names_what_differs() {
 fn a_killed_run_leaves_the_previous_results_whole() {
     // A data set large enough that writing takes a while.
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    copy_dir(&root().join("data/sample"), &data);
+    let data = sample_data(tmp.path());
     let csv = data.join("villages.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
@@ -617,8 +611,7 @@ fn a_killed_run_leaves_the_previous_results_whole() {
 #[test]
 fn rows_are_file_lines_with_crlf_line_ends_too() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    copy_dir(&root().join("data/sample"), &data);
+    let data = sample_data(tmp.path());
     let csv = data.join("villages.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();

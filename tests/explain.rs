@@ -8,20 +8,9 @@
 )]
 
 mod common;
-use common::{bangfu, root, stdout};
+use common::{bangfu, sample_data, stdout};
 
 use serde_json::Value;
-use std::path::Path;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 #[test]
 fn a_village_explanation() {
@@ -89,8 +78,7 @@ fn every_counterfactual_of_a_continuing_village_makes_it_exit() {
         }
         for cf in cfs {
             let tmp = tempfile::tempdir().unwrap();
-            let data = tmp.path().join("data");
-            copy_dir(&root().join("data/sample"), &data);
+            let data = sample_data(tmp.path());
             let csv = data.join("villages.csv");
             let text = std::fs::read_to_string(&csv).unwrap();
             let mut lines: Vec<String> = text.lines().map(String::from).collect();

@@ -668,7 +668,12 @@ fn fill_aggregates(
         let mut values = Vec::with_capacity(frame.len());
         let mut missing = Vec::with_capacity(frame.len());
         let column = raw.iter().skip(which).step_by(m).copied();
-        let kept = frame.cols.get(c).cloned().unwrap_or_default();
+        // The earlier values, moved out: the column is rebuilt below.
+        let kept = frame
+            .cols
+            .get_mut(c)
+            .map(std::mem::take)
+            .unwrap_or_default();
         for (u, value) in column.enumerate() {
             if !wanted(u) {
                 // Not recomputed: its villages did not change.

@@ -34,6 +34,13 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A copy of the sample data set in `dir/data`, to edit; returns its path.
+pub fn sample_data(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    data
+}
+
 /// Copy a folder and everything in it.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
