@@ -105,44 +105,46 @@ fn header(k: &KindView) -> Vec<u8> {
     buf
 }
 
-fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize) -> Vec<u8> {
+/// Rows `start..end`, appended to `buf`.
+fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize, buf: &mut Vec<u8>) {
     let precision = rules.precision;
-    let mut buf = Vec::with_capacity((end - start) * 160);
+    let mut why = String::new();
     for r in start..end {
-        push_field(&mut buf, k.frame.id(r));
+        push_field(buf, k.frame.id(r));
         buf.push(b',');
-        push_field(&mut buf, k.frame.label(r));
+        push_field(buf, k.frame.label(r));
         for (_, vals) in &k.frame.groups {
             buf.push(b',');
-            push_field(&mut buf, vals.get(r).map(String::as_str).unwrap_or(""));
+            push_field(buf, vals.get(r).map(String::as_str).unwrap_or(""));
         }
         for x in k.result.dims_of(r) {
             buf.push(b',');
-            push_fixed(&mut buf, *x, precision);
+            push_fixed(buf, *x, precision);
         }
         buf.push(b',');
         push_fixed(
-            &mut buf,
+            buf,
             k.result.total.get(r).copied().unwrap_or(0.0),
             precision,
         );
         buf.push(b',');
-        push_field(&mut buf, k.grade_id(r));
+        push_field(buf, k.grade_id(r));
         buf.push(b',');
-        push_field(&mut buf, k.grade_label(r));
+        push_field(buf, k.grade_label(r));
         buf.push(b',');
-        push_field(&mut buf, k.outcome_id(r));
+        push_field(buf, k.outcome_id(r));
         buf.push(b',');
-        push_field(&mut buf, k.outcome_label(r));
+        push_field(buf, k.outcome_label(r));
         buf.push(b',');
-        push_field(&mut buf, &super::summary::reasons(rules, k, r));
+        super::summary::write_reasons(rules, k, r, &mut why);
+        push_field(buf, &why);
         buf.push(b',');
-        push_joined(&mut buf, k.fired(r).into_iter());
+        push_joined(buf, k.fired_ids(r));
         buf.push(b',');
-        push_joined(&mut buf, k.below_min(r).into_iter());
+        push_joined(buf, k.below_min_ids(r));
         for x in k.result.points_of(r) {
             buf.push(b',');
-            push_fixed(&mut buf, *x, precision);
+            push_fixed(buf, *x, precision);
         }
         if let Some(u) = k.unit {
             let _ = write!(
@@ -152,11 +154,10 @@ fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize) -> Vec<u8> {
                 k.award(r),
                 u.villages.get(r).map_or(0, Vec::len)
             );
-            push_field(&mut buf, &k.notes(r).join("; "));
+            push_field(buf, &k.notes(r).join("; "));
         }
         buf.push(b'\n');
     }
-    buf
 }
 
 /// Write the CSV for one kind (UTF-8, header row, rows by id). With `bom`, the file starts
@@ -176,14 +177,19 @@ pub fn write_kind_csv(
         .step_by(BLOCK)
         .map(|s| (s, (s + BLOCK).min(n)))
         .collect();
-    // Format a bounded window of blocks at a time so memory stays flat.
-    for window in blocks.chunks(rayon::current_num_threads().max(1) * 4) {
-        let parts: Vec<Vec<u8>> = window
-            .par_iter()
-            .map(|&(s, e)| rows(rules, k, s, e))
-            .collect();
-        for p in parts {
-            w.write_all(&p)?;
+    // Format a bounded window of blocks at a time so memory stays flat; the window's buffers
+    // are reused, so pages are not allocated afresh for every block.
+    let mut parts: Vec<Vec<u8>> = vec![Vec::new(); rayon::current_num_threads().max(1) * 4];
+    for window in blocks.chunks(parts.len()) {
+        parts
+            .par_iter_mut()
+            .zip(window)
+            .for_each(|(buf, &(s, e))| {
+                buf.clear();
+                rows(rules, k, s, e, buf);
+            });
+        for p in parts.iter().take(window.len()) {
+            w.write_all(p)?;
         }
     }
     Ok(())

@@ -118,29 +118,34 @@ impl<'a> KindView<'a> {
     /// Ids of the gates that fired for entity `r`, plus `missing_evidence` when a `fail`
     /// column was empty.
     pub fn fired(&self, r: usize) -> Vec<&str> {
-        let mut v: Vec<&str> = self
-            .result
+        self.fired_ids(r).collect()
+    }
+
+    /// `fired`, without collecting.
+    pub fn fired_ids(&self, r: usize) -> impl Iterator<Item = &str> {
+        let missing = self.result.missing_fail.get(r).copied().unwrap_or(false);
+        self.result
             .gates_of(r)
             .iter()
             .zip(&self.kind.gates)
             .filter(|(f, _)| **f)
             .map(|(_, g)| g.id.as_str())
-            .collect();
-        if self.result.missing_fail.get(r).copied().unwrap_or(false) {
-            v.push("missing_evidence");
-        }
-        v
+            .chain(missing.then_some("missing_evidence"))
     }
 
     /// Ids of the dimensions under their minimum for entity `r`.
     pub fn below_min(&self, r: usize) -> Vec<&str> {
+        self.below_min_ids(r).collect()
+    }
+
+    /// `below_min`, without collecting.
+    pub fn below_min_ids(&self, r: usize) -> impl Iterator<Item = &str> {
         self.result
             .below_min_of(r)
             .iter()
             .zip(&self.kind.dims)
             .filter(|(b, _)| **b)
             .map(|(_, d)| d.id.as_str())
-            .collect()
     }
 }
 

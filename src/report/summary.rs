@@ -86,73 +86,132 @@ pub fn by_group(v: &KindView, column: &str) -> Vec<(String, Vec<usize>)> {
 
 /// Why entity `r` did not reach a passing outcome, in a few words.
 pub fn reasons(rules: &RuleSet, v: &KindView, r: usize) -> String {
+    let mut out = String::new();
+    write_reasons(rules, v, r, &mut out);
+    out
+}
+
+/// Reasons joined by `; `, written into a reused buffer. Consecutive repeats are dropped when
+/// the entity missed its passing rule.
+struct Items<'o> {
+    out: &'o mut String,
+    count: usize,
+    last: std::ops::Range<usize>,
+    dedup: bool,
+}
+
+impl Items<'_> {
+    fn push(&mut self, write: impl FnOnce(&mut String)) {
+        let before = self.out.len();
+        if self.count > 0 {
+            self.out.push_str("; ");
+        }
+        let start = self.out.len();
+        write(self.out);
+        let repeat = self.dedup
+            && self.count > 0
+            && self.out.get(start..) == self.out.get(self.last.clone());
+        if repeat {
+            self.out.truncate(before);
+        } else {
+            self.last = start..self.out.len();
+            self.count += 1;
+        }
+    }
+}
+
+/// A score already rounded to `p` decimals, as `fmt_score` writes it.
+fn push_score(out: &mut String, x: f64, p: u32) {
+    let mut buf = std::mem::take(out).into_bytes();
+    super::csv_out::push_fixed(&mut buf, x, p);
+    // Only ASCII digits were added to valid text.
+    *out = String::from_utf8(buf).unwrap_or_default();
+}
+
+/// A rule's number as `fmt_num` writes it.
+fn push_num(out: &mut String, x: f64) {
+    use std::fmt::Write;
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        let _ = write!(out, "{}", x as i64);
+    } else {
+        let _ = write!(out, "{x}");
+    }
+}
+
+/// `reasons`, into `out` (cleared first).
+pub fn write_reasons(rules: &RuleSet, v: &KindView, r: usize, out: &mut String) {
+    use crate::rules::model::{Condition, Effect, Operand, Var};
+    use std::fmt::Write;
+    out.clear();
     let kind = v.kind;
     let p = rules.precision;
-    let mut out: Vec<String> = Vec::new();
+    let outcome = v.result.outcome.get(r).copied().unwrap_or(0) as usize;
+    let passing = kind.outcomes.get(outcome).is_some_and(|o| o.passing);
+    // Not failed, yet no passing rule held: the comparisons of the first that missed are named.
+    let missed = if passing {
+        None
+    } else {
+        kind.outcomes.iter().find(|o| o.passing)
+    };
+    let mut items = Items {
+        out,
+        count: 0,
+        last: 0..0,
+        dedup: missed.is_some(),
+    };
     // Only what blocks passing is a reason; grade caps are not.
     for (fired, gate) in v.result.gates_of(r).iter().zip(&kind.gates) {
-        if *fired
-            && matches!(
-                gate.effect,
-                crate::rules::model::Effect::Fail(_) | crate::rules::model::Effect::ForceOutcome(_)
-            )
-        {
-            out.push(super::short_label(&gate.label).to_string());
+        if *fired && matches!(gate.effect, Effect::Fail(_) | Effect::ForceOutcome(_)) {
+            items.push(|o| o.push_str(super::short_label(&gate.label)));
         }
     }
     if v.result.missing_fail.get(r).copied().unwrap_or(false) {
-        out.push("missing evidence".into());
+        items.push(|o| o.push_str("missing evidence"));
     }
     let dims = v.result.dims_of(r);
     for (d, (below, dim)) in v.result.below_min_of(r).iter().zip(&kind.dims).enumerate() {
         if *below {
             let score = dims.get(d).copied().unwrap_or(0.0);
-            out.push(format!(
-                "{} {} < {}",
-                super::short_label(&dim.label),
-                super::fmt_score(score, p),
-                crate::rules::compile::fmt_num(dim.min.unwrap_or(0.0))
-            ));
+            items.push(|o| {
+                o.push_str(super::short_label(&dim.label));
+                o.push(' ');
+                push_score(o, score, p);
+                o.push_str(" < ");
+                push_num(o, dim.min.unwrap_or(0.0));
+            });
         }
     }
-    let outcome = v.result.outcome.get(r).copied().unwrap_or(0) as usize;
-    let passing = kind.outcomes.get(outcome).is_some_and(|o| o.passing);
-    if !passing {
-        // Not failed, yet no passing rule held: name the comparisons of the first that missed.
-        if let Some(rule) = kind.outcomes.iter().find(|o| o.passing) {
-            if let Some(crate::rules::model::Condition::All(cmps)) = &rule.condition {
-                let total = v.result.total.get(r).copied().unwrap_or(0.0);
-                for c in cmps {
-                    let total_cmp = matches!(
-                        c.left,
-                        crate::rules::model::Operand::Var(crate::rules::model::Var::Total)
-                    );
-                    if !total_cmp && !v_holds(rules, v, r, c) {
-                        out.push(format!("`{}` does not hold", c.text));
-                    }
-                    if let (
-                        crate::rules::model::Operand::Var(crate::rules::model::Var::Total),
-                        Some((op, crate::rules::model::Operand::Num(x))),
-                    ) = (&c.left, &c.op)
-                    {
-                        if !op_holds(*op, total, *x) {
-                            out.push(format!(
-                                "total {} {} {}",
-                                super::fmt_score(total, p),
-                                negated(*op),
-                                crate::rules::compile::fmt_num(*x)
-                            ));
-                        }
-                    }
+    let Some(rule) = missed else {
+        return;
+    };
+    if let Some(Condition::All(cmps)) = &rule.condition {
+        let total = v.result.total.get(r).copied().unwrap_or(0.0);
+        for c in cmps {
+            let total_cmp = matches!(c.left, Operand::Var(Var::Total));
+            if !total_cmp && !v_holds(rules, v, r, c) {
+                items.push(|o| {
+                    let _ = write!(o, "`{}` does not hold", c.text);
+                });
+            }
+            if let (Operand::Var(Var::Total), Some((op, Operand::Num(x)))) = (&c.left, &c.op) {
+                if !op_holds(*op, total, *x) {
+                    items.push(|o| {
+                        o.push_str("total ");
+                        push_score(o, total, p);
+                        o.push(' ');
+                        o.push_str(negated(*op));
+                        o.push(' ');
+                        push_num(o, *x);
+                    });
                 }
             }
-            if out.is_empty() {
-                out.push(format!("`{}` not met", rule.id));
-            }
-            out.dedup();
         }
     }
-    out.join("; ")
+    if items.count == 0 {
+        items.push(|o| {
+            let _ = write!(o, "`{}` not met", rule.id);
+        });
+    }
 }
 
 fn op_holds(op: crate::rules::model::Op, a: f64, b: f64) -> bool {
