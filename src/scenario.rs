@@ -691,7 +691,7 @@ fn text_filter(kind: &Kind, frame: &Frame, r: usize, f: &str) -> Result<bool, St
     };
     let want = want.trim_matches(['"', '\'']);
     let got = if let Some((_, vals)) = frame.groups.iter().find(|(n, _)| n == col) {
-        vals.get(r).cloned().unwrap_or_default()
+        vals.get(r).unwrap_or_default().to_string()
     } else if let Some(c) = kind.column(col) {
         let column = frame.cols.get(c).ok_or("missing column")?;
         match kind.columns.get(c).map(|s| s.ty) {

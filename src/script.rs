@@ -41,10 +41,51 @@ pub struct CompiledExpr {
     pub returns: Returns,
 }
 
+/// Several expressions of one entity (its gates), evaluated in one call as a list: one pass
+/// into rhai per entity instead of one per expression.
+pub struct Batch {
+    ast: AST,
+    /// The expressions, in list order.
+    pub members: Vec<ExprId>,
+    /// Every variable the members read, by name.
+    pub vars: Vec<(String, Var)>,
+    pub points_members: Vec<(String, usize)>,
+    pub value_members: Vec<(String, usize)>,
+}
+
+/// A compiled batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchId(usize);
+
+/// The gates of `kind` that can be evaluated together: enabled, written in rhai, and reading
+/// nothing decided after the scores (such as another gate). `(gate indices, expressions)`.
+pub fn batchable_gates(
+    kind: &crate::rules::model::Kind,
+    host: &ScriptHost,
+) -> (Vec<usize>, Vec<ExprId>) {
+    use crate::rules::model::Condition;
+    let mut gates = Vec::new();
+    let mut exprs = Vec::new();
+    for (g, gate) in kind.gates.iter().enumerate().take(64) {
+        let Condition::Script(id) = gate.condition else {
+            continue;
+        };
+        let early = host
+            .expr(id)
+            .is_some_and(|e| e.vars.iter().all(|(_, v)| v.stage() < 3));
+        if gate.enabled && early {
+            gates.push(g);
+            exprs.push(id);
+        }
+    }
+    (gates, exprs)
+}
+
 /// The engine, its helper functions and all compiled expressions.
 pub struct ScriptHost {
     engine: Engine,
     exprs: Vec<CompiledExpr>,
+    batches: Vec<Batch>,
     /// Helper function names and their parameter counts.
     functions: Vec<(String, usize)>,
     /// Which script file defines each helper function, for runtime messages.
@@ -147,6 +188,7 @@ impl ScriptHost {
         ScriptHost {
             engine,
             exprs: Vec::new(),
+            batches: Vec::new(),
             functions,
             function_files,
             helper_text,
@@ -233,6 +275,79 @@ impl ScriptHost {
             returns,
         });
         Ok(ExprId(self.exprs.len() - 1))
+    }
+
+    /// Compile `members` into one list expression. None when they cannot share a scope (one
+    /// name read as two different variables) or the list does not compile.
+    pub fn compile_batch(&mut self, members: &[ExprId]) -> Option<BatchId> {
+        if let Some(i) = self.batches.iter().position(|b| b.members == members) {
+            return Some(BatchId(i));
+        }
+        let mut vars: Vec<(String, Var)> = Vec::new();
+        let mut points_members: Vec<(String, usize)> = Vec::new();
+        let mut value_members: Vec<(String, usize)> = Vec::new();
+        let mut parts = Vec::new();
+        for id in members {
+            let e = self.exprs.get(id.0)?;
+            for (name, var) in &e.vars {
+                match vars.iter().find(|(n, _)| n == name) {
+                    Some((_, v)) if v != var => return None,
+                    Some(_) => {}
+                    None => vars.push((name.clone(), *var)),
+                }
+            }
+            for (list, from) in [
+                (&mut points_members, &e.points_members),
+                (&mut value_members, &e.value_members),
+            ] {
+                for (name, i) in from {
+                    match list.iter().find(|(n, _)| n == name) {
+                        Some((_, j)) if j != i => return None,
+                        Some(_) => {}
+                        None => list.push((name.clone(), *i)),
+                    }
+                }
+            }
+            // On lines of their own, so that a trailing comment ends with its member.
+            parts.push(format!("(\n{}\n)", e.source));
+        }
+        let ast = self
+            .engine
+            .compile_expression(format!("[{}]", parts.join(",")))
+            .ok()?;
+        self.batches.push(Batch {
+            ast,
+            members: members.to_vec(),
+            vars,
+            points_members,
+            value_members,
+        });
+        Some(BatchId(self.batches.len() - 1))
+    }
+
+    /// The batch of exactly these expressions, if one was compiled.
+    pub fn batch_of(&self, members: &[ExprId]) -> Option<BatchId> {
+        self.batches
+            .iter()
+            .position(|b| b.members == members)
+            .map(BatchId)
+    }
+
+    /// A compiled batch.
+    pub fn batch(&self, id: BatchId) -> Option<&Batch> {
+        self.batches.get(id.0)
+    }
+
+    /// Evaluate a batch with the values already pushed into `scope`: one value per member, or
+    /// None when anything went wrong (the members are then evaluated one by one, which names
+    /// the one that failed).
+    pub fn eval_batch(&self, id: BatchId, scope: &mut Scope) -> Option<Vec<Dynamic>> {
+        let b = self.batches.get(id.0)?;
+        DEADLINE.with(|d| d.set(Some(Instant::now() + MAX_WALL)));
+        let r = self.engine.eval_ast_with_scope::<Dynamic>(scope, &b.ast);
+        DEADLINE.with(|d| d.set(None));
+        let list = r.ok()?.into_array().ok()?;
+        (list.len() == b.members.len()).then_some(list)
     }
 
     /// A compiled expression.

@@ -58,7 +58,7 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
                     kind.is_none_or(|k| rules.units.get(u.kind).is_some_and(|x| x.name == k))
                 })
                 .flat_map(|u| u.frame.ids.iter());
-            let all: Vec<&str> = primary_ids.chain(unit_ids).map(String::as_str).collect();
+            let all: Vec<&str> = primary_ids.chain(unit_ids).collect();
             let near = closest(id, all, 5);
             crate::errln!(
                 "error: no village or unit with id `{id}` in `{}`",

@@ -235,6 +235,13 @@ pub fn run(
         return e;
     }
     lap("rules and data loaded");
+    // Hashes are for the manifest: only computed when one is written, on a thread of their
+    // own while the scoring runs.
+    let hashing =
+        (opts.out.is_some() || opts.format == Format::Json || verify.is_some()).then(|| {
+            let ds = ds.clone();
+            std::thread::spawn(move || ds.hashes())
+        });
     let result = match evaluate(opts, &rules, &frame) {
         Ok(r) => r,
         Err(e) => return e,
@@ -245,13 +252,10 @@ pub fn run(
         Err(e) => return e,
     };
     lap("scored");
-    // Hashes are for the manifest: only computed when one is written.
-    let (data_sha256, data_files) =
-        if opts.out.is_some() || opts.format == Format::Json || verify.is_some() {
-            ds.hashes()
-        } else {
-            (String::new(), Vec::new())
-        };
+    let (data_sha256, data_files) = match hashing {
+        Some(h) => h.join().unwrap_or_else(|_| ds.hashes()),
+        None => Default::default(),
+    };
     lap("inputs hashed");
     let view = RunView {
         rules: &rules,

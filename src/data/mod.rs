@@ -201,7 +201,8 @@ impl DataSet {
             .or_else(|| primary.then(|| self.baseline.get("")).flatten())
     }
 
-    /// SHA-256 over the files a run reads, and each file's own hash.
+    /// The data set's SHA-256 (over each file's name and own hash, in path order), and each
+    /// file's own hash.
     pub fn hashes(&self) -> (String, Vec<(String, String)>) {
         let mut all = Sha256::new();
         let mut each = Vec::new();
@@ -218,17 +219,14 @@ impl DataSet {
                     .unwrap_or(&f.path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                // The running hash and the file's own, on two threads.
-                let (running, own) = rayon::join(
-                    || {
-                        all.update(name.as_bytes());
-                        all.update(&bytes);
-                        all
-                    },
-                    || Sha256::digest(&bytes),
-                );
-                all = running;
-                each.push((name, hex(&own)));
+                // The data set's hash covers each file's name and own hash, so every byte is
+                // hashed once.
+                let own = hex(&Sha256::digest(&bytes));
+                all.update(name.as_bytes());
+                all.update(b"\0");
+                all.update(own.as_bytes());
+                all.update(b"\n");
+                each.push((name, own));
             }
         }
         (hex(&all.finalize()), each)

@@ -3,11 +3,12 @@
 
 use super::decode::decode;
 use super::error::DataError;
-use super::frame::{Column, Frame};
+use super::frame::{Column, Frame, TextColumn};
 use super::TableFile;
 use crate::diag::did_you_mean;
 use crate::rules::model::{ColumnSpec, Kind, MissingPolicy, ValueType};
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Errors listed per file before the rest are only counted.
 pub const MAX_ERRORS: usize = 200;
@@ -168,10 +169,10 @@ fn place(s: &ColumnSpec) -> String {
 /// Parsed rows of one chunk.
 #[derive(Default)]
 struct Chunk {
-    ids: Vec<String>,
+    ids: TextColumn,
     rows: Vec<u64>,
-    labels: Vec<String>,
-    groups: Vec<Vec<String>>,
+    labels: TextColumn,
+    groups: Vec<TextColumn>,
     cols: Vec<Column>,
     errors: Vec<DataError>,
     error_count: usize,
@@ -210,95 +211,42 @@ fn load_with(
     let layout = header_layout(kind, &file, &header, specs, all)?;
 
     let chunks = split_body(body);
-    let mut line = body_start_line;
-    let starts: Vec<u64> = chunks
+    // Each chunk's first line, from the line ends counted in parallel.
+    let line_ends: Vec<u64> = chunks
+        .par_iter()
+        .map(|c| c.bytes().filter(|&b| b == b'\n').count() as u64)
+        .collect();
+    let starts: Vec<u64> = line_ends
         .iter()
-        .map(|c| {
-            let s = line;
-            line += c.bytes().filter(|&b| b == b'\n').count() as u64;
-            s
+        .scan(body_start_line, |line, n| {
+            let s = *line;
+            *line += n;
+            Some(s)
         })
         .collect();
-    let parsed: Vec<Chunk> = chunks
+    let mut parsed: Vec<Chunk> = chunks
         .par_iter()
         .zip(starts.par_iter())
         .map(|(c, &start)| parse_chunk(c, start, &file, &layout, specs))
         .collect();
-
-    let mut frame = Frame {
-        file: file.clone(),
-        ..Frame::default()
-    };
-    let mut errors = Vec::new();
+    let mut frame = merge(
+        &mut parsed,
+        &layout,
+        specs,
+        kind.label_column.is_some() && all,
+    );
+    frame.file = file.clone();
     let mut error_count = 0;
-    frame.cols = specs
-        .iter()
-        .map(|s| Column {
-            dict: s.categories.clone().unwrap_or_default(),
-            ..Column::default()
-        })
-        .collect();
-    let mut labels = Vec::new();
-    let mut groups: Vec<Vec<String>> = vec![Vec::new(); layout.groups.len()];
-    for mut ch in parsed {
+    let mut errors = Vec::new();
+    for ch in &mut parsed {
         error_count += ch.error_count;
         errors.append(&mut ch.errors);
-        std::sync::Arc::make_mut(&mut frame.ids).append(&mut ch.ids);
-        frame.rows.append(&mut ch.rows);
-        labels.append(&mut ch.labels);
-        for (g, mut v) in groups.iter_mut().zip(ch.groups) {
-            g.append(&mut v);
-        }
-        for (k, (dst, src)) in frame.cols.iter_mut().zip(ch.cols).enumerate() {
-            let declared = specs.get(k).is_some_and(|s| s.categories.is_some());
-            let remap: Vec<f64> = if !declared && !src.dict.is_empty() {
-                src.dict
-                    .iter()
-                    .map(|v| match dst.dict.iter().position(|d| d == v) {
-                        Some(i) => i as f64,
-                        None => {
-                            dst.dict.push(v.clone());
-                            (dst.dict.len() - 1) as f64
-                        }
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            if !src.missing.is_empty() && dst.missing.is_empty() {
-                dst.missing = vec![false; dst.values.len()];
-            }
-            let had = dst.values.len();
-            if remap.is_empty() {
-                dst.values.extend_from_slice(&src.values);
-            } else {
-                dst.values.extend(
-                    src.values
-                        .iter()
-                        .map(|&c| remap.get(c as usize).copied().unwrap_or(c)),
-                );
-            }
-            if !dst.missing.is_empty() {
-                if src.missing.is_empty() {
-                    dst.missing.resize(had + src.values.len(), false);
-                } else {
-                    dst.missing.extend_from_slice(&src.missing);
-                }
-            }
-        }
     }
-    if kind.label_column.is_some() && all {
-        frame.labels = Some(labels);
-    }
-    frame.groups = layout
-        .groups
-        .iter()
-        .map(|(n, _)| n.clone())
-        .zip(groups)
-        .collect();
+    drop(parsed);
 
     // Order by id; duplicates sit side by side after sorting.
-    let sorted = frame.ids.windows(2).all(|w| w.first() < w.get(1));
+    let ids = &frame.ids;
+    let sorted = (1..ids.len()).all(|i| ids.get(i - 1) < ids.get(i));
     if !sorted {
         let mut order: Vec<usize> = (0..frame.ids.len()).collect();
         order.par_sort_by(|&a, &b| frame.ids.get(a).cmp(&frame.ids.get(b)).then(a.cmp(&b)));
@@ -454,6 +402,123 @@ fn split_body(body: &str) -> Vec<&str> {
     out
 }
 
+/// Join the chunks' rows in file order: the columns are filled in parallel, and codes of
+/// categories and text columns found while parsing are mapped to one dictionary per column.
+fn merge(parsed: &mut [Chunk], layout: &Layout, specs: &[&ColumnSpec], labels: bool) -> Frame {
+    let n: usize = parsed.iter().map(|c| c.ids.len()).sum();
+    let parsed: &[Chunk] = parsed;
+    let join = |part: &dyn Fn(&Chunk) -> Option<&TextColumn>| {
+        let mut col = TextColumn::with_capacity(n, 0);
+        for ch in parsed {
+            if let Some(p) = part(ch) {
+                col.extend_from(p);
+            }
+        }
+        col
+    };
+    let mut frame = Frame::default();
+    let ((ids, labels), groups) = rayon::join(
+        || {
+            rayon::join(
+                || join(&|ch| Some(&ch.ids)),
+                || labels.then(|| join(&|ch| Some(&ch.labels))),
+            )
+        },
+        || {
+            layout
+                .groups
+                .par_iter()
+                .enumerate()
+                .map(|(g, (name, _))| (name.clone(), join(&|ch| ch.groups.get(g))))
+                .collect()
+        },
+    );
+    frame.ids = ids.into();
+    frame.labels = labels;
+    frame.groups = groups;
+    frame.rows = parsed.iter().flat_map(|c| c.rows.iter().copied()).collect();
+    // Per chunk, the code each of its own category codes becomes in the joined dictionary;
+    // `index` borrows the chunks' texts.
+    fn join_dict<'p>(
+        dst: &mut Vec<String>,
+        index: &mut HashMap<&'p str, u32>,
+        src: &'p [String],
+    ) -> Vec<u32> {
+        src.iter()
+            .map(|v| {
+                *index.entry(v.as_str()).or_insert_with(|| {
+                    dst.push(v.clone());
+                    (dst.len() - 1) as u32
+                })
+            })
+            .collect()
+    }
+    frame.cols = specs
+        .par_iter()
+        .enumerate()
+        .map(|(k, spec)| {
+            let mut dst = Column {
+                values: Vec::with_capacity(n),
+                dict: spec.categories.clone().unwrap_or_default(),
+                ..Column::default()
+            };
+            let declared = spec.categories.is_some();
+            let any_missing = parsed
+                .iter()
+                .any(|ch| ch.cols.get(k).is_some_and(|c| !c.missing.is_empty()));
+            let mut index = HashMap::new();
+            for ch in parsed {
+                let Some(src) = ch.cols.get(k) else {
+                    continue;
+                };
+                let had = dst.values.len();
+                if !declared && !src.dict.is_empty() {
+                    let map = join_dict(&mut dst.dict, &mut index, &src.dict);
+                    dst.values.extend(
+                        src.values
+                            .iter()
+                            .map(|&c| map.get(c as usize).map_or(c, |&m| f64::from(m))),
+                    );
+                } else {
+                    dst.values.extend_from_slice(&src.values);
+                }
+                if any_missing {
+                    if src.missing.is_empty() {
+                        dst.missing.resize(had + src.values.len(), false);
+                    } else {
+                        dst.missing.extend_from_slice(&src.missing);
+                    }
+                }
+            }
+            dst
+        })
+        .collect();
+    frame
+}
+
+/// Whether a chunk can be split at commas and line ends: no quotes, and no carriage return
+/// other than in a CRLF line end.
+fn plain(text: &str) -> bool {
+    if text.contains('"') {
+        return false;
+    }
+    // Most files have no carriage return at all, and the search for one is fast.
+    !text.contains('\r') || {
+        let b = text.as_bytes();
+        !b.iter()
+            .enumerate()
+            .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+    }
+}
+
+/// `s` without surrounding whitespace; most cells have none, and are returned at once.
+fn trimmed(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 fn parse_chunk(
     text: &str,
     first_line: u64,
@@ -469,9 +534,38 @@ fn parse_chunk(
                 ..Column::default()
             })
             .collect(),
-        groups: vec![Vec::new(); layout.groups.len()],
+        groups: vec![TextColumn::default(); layout.groups.len()],
         ..Chunk::default()
     };
+    if plain(text) {
+        // Fields are the text between commas; a line ends at `\n` (after an optional `\r`).
+        // One pass over the bytes; `\r` only ever stands before `\n` here.
+        let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
+        let bytes = text.as_bytes();
+        let (mut start, mut line) = (0, first_line);
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b',' {
+                fields.push(text.get(start..i).unwrap_or(""));
+                start = i + 1;
+            } else if b == b'\n' {
+                let end = if i > start && bytes.get(i - 1) == Some(&b'\r') {
+                    i - 1
+                } else {
+                    i
+                };
+                fields.push(text.get(start..end).unwrap_or(""));
+                record(&mut ch, line, &fields, file, layout, specs);
+                fields.clear();
+                line += 1;
+                start = i + 1;
+            }
+        }
+        if start < bytes.len() || !fields.is_empty() {
+            fields.push(text.get(start..).unwrap_or(""));
+            record(&mut ch, line, &fields, file, layout, specs);
+        }
+        return ch;
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -479,12 +573,6 @@ fn parse_chunk(
     // Records as text: the chunk is already valid UTF-8, checked once per record, not per cell.
     let mut rec = csv::StringRecord::new();
     let mut rows = RowCounter::new(text, first_line);
-    let push_err = |ch: &mut Chunk, e: DataError| {
-        ch.error_count += 1;
-        if ch.errors.len() < MAX_ERRORS {
-            ch.errors.push(e);
-        }
-    };
     loop {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
@@ -504,123 +592,144 @@ fn parse_chunk(
             }
         }
         let line = rows.row(rec.position().map(|p| p.byte() as usize));
-        if rec
-            .iter()
-            .all(|f| f.bytes().all(|b| b.is_ascii_whitespace()))
-        {
-            continue; // a blank line, or a row of empty cells as spreadsheets leave behind
-        }
-        if rec.len() != layout.width {
-            let mut e = DataError::file(
-                file.to_string(),
-                format!(
-                    "the row has {} fields but the header has {}",
-                    rec.len(),
-                    layout.width
-                ),
-            );
-            e.row = Some(line);
-            e.expected = Some(format!("{} comma-separated fields", layout.width));
-            push_err(&mut ch, e);
-            continue;
-        }
-        let field = |i: usize| -> &str { rec.get(i).unwrap_or("").trim() };
-        let id = field(layout.id);
-        if id.is_empty() {
-            push_err(
-                &mut ch,
-                DataError::cell(
-                    file,
-                    line,
-                    specs.first().map(|_| "").unwrap_or(""),
-                    "",
-                    "empty id",
-                    "an id".into(),
-                ),
-            );
-            if let Some(e) = ch.errors.last_mut() {
-                e.column = None;
-                e.value = None;
-                e.message = "the id is empty".into();
+        let fields: Vec<&str> = rec.iter().collect();
+        record(&mut ch, line, &fields, file, layout, specs);
+    }
+    ch
+}
+
+fn push_err(ch: &mut Chunk, e: DataError) {
+    ch.error_count += 1;
+    if ch.errors.len() < MAX_ERRORS {
+        ch.errors.push(e);
+    }
+}
+
+/// One record: its id, label, texts and typed values.
+fn record(
+    ch: &mut Chunk,
+    line: u64,
+    rec: &[&str],
+    file: &str,
+    layout: &Layout,
+    specs: &[&ColumnSpec],
+) {
+    if !row_values(ch, line, rec, file, layout, specs) {
+        return;
+    }
+    for (g, (_, i)) in ch.groups.iter_mut().zip(&layout.groups) {
+        g.push(trimmed(rec.get(*i).copied().unwrap_or("")));
+    }
+}
+
+/// The id, label and typed values of one record. False when the record holds no row (blank,
+/// the wrong width, or no id); its problems are recorded.
+fn row_values(
+    ch: &mut Chunk,
+    line: u64,
+    rec: &[&str],
+    file: &str,
+    layout: &Layout,
+    specs: &[&ColumnSpec],
+) -> bool {
+    if rec
+        .iter()
+        .all(|f| f.bytes().all(|b| b.is_ascii_whitespace()))
+    {
+        return false; // a blank line, or a row of empty cells as spreadsheets leave behind
+    }
+    if rec.len() != layout.width {
+        let mut e = DataError::file(
+            file.to_string(),
+            format!(
+                "the row has {} fields but the header has {}",
+                rec.len(),
+                layout.width
+            ),
+        );
+        e.row = Some(line);
+        e.expected = Some(format!("{} comma-separated fields", layout.width));
+        push_err(ch, e);
+        return false;
+    }
+    let field = |i: usize| -> &str { trimmed(rec.get(i).copied().unwrap_or("")) };
+    let id = field(layout.id);
+    if id.is_empty() {
+        let mut e = DataError::cell(file, line, "", "", "empty id", "an id".into());
+        e.column = None;
+        e.value = None;
+        e.message = "the id is empty".into();
+        push_err(ch, e);
+        return false;
+    }
+    if id
+        .chars()
+        .any(|c| c.is_whitespace() || c == '\u{feff}' || c.is_control())
+    {
+        let mut e = DataError::cell(
+            file,
+            line,
+            "",
+            id,
+            "an id may not contain spaces or invisible characters",
+            "an id like `V01`".into(),
+        );
+        e.column = None;
+        push_err(ch, e);
+    }
+    ch.ids.push(id);
+    ch.rows.push(line);
+    if let Some(l) = layout.label {
+        ch.labels.push(field(l));
+    }
+    for (k, spec) in specs.iter().enumerate() {
+        let Some(Some(pos)) = layout.cols.get(k) else {
+            if let Some(c) = ch.cols.get_mut(k) {
+                c.values.push(0.0);
             }
             continue;
-        }
-        if id
-            .chars()
-            .any(|c| c.is_whitespace() || c == '\u{feff}' || c.is_control())
-        {
-            push_err(
-                &mut ch,
-                DataError::cell(
-                    file,
-                    line,
-                    "",
-                    id,
-                    "an id may not contain spaces or invisible characters",
-                    "an id like `V01`".into(),
-                ),
-            );
-            if let Some(e) = ch.errors.last_mut() {
-                e.column = None;
+        };
+        let raw = field(*pos);
+        let parsed = parse_cell(raw, spec, ch.cols.get_mut(k));
+        let Some(col) = ch.cols.get_mut(k) else {
+            continue;
+        };
+        match parsed {
+            Cell::Value(v) => {
+                col.values.push(v);
+                if !col.missing.is_empty() {
+                    col.missing.push(false);
+                }
             }
-        }
-        ch.ids.push(id.to_string());
-        ch.rows.push(line);
-        if let Some(l) = layout.label {
-            ch.labels.push(field(l).to_string());
-        }
-        for (g, (_, i)) in ch.groups.iter_mut().zip(&layout.groups) {
-            g.push(field(*i).to_string());
-        }
-        for (k, spec) in specs.iter().enumerate() {
-            let Some(Some(pos)) = layout.cols.get(k) else {
-                if let Some(c) = ch.cols.get_mut(k) {
-                    c.values.push(0.0);
-                }
-                continue;
-            };
-            let raw = field(*pos);
-            let parsed = parse_cell(raw, spec, ch.cols.get_mut(k));
-            let Some(col) = ch.cols.get_mut(k) else {
-                continue;
-            };
-            match parsed {
-                Cell::Value(v) => {
-                    col.values.push(v);
-                    if !col.missing.is_empty() {
-                        col.missing.push(false);
+            Cell::Missing => {
+                col.values.push(0.0);
+                if spec.missing == MissingPolicy::Fail {
+                    if col.missing.is_empty() {
+                        col.missing = vec![false; col.values.len() - 1];
                     }
+                    col.missing.push(true);
+                } else if !col.missing.is_empty() {
+                    col.missing.push(false);
                 }
-                Cell::Missing => {
-                    col.values.push(0.0);
-                    if spec.missing == MissingPolicy::Fail {
-                        if col.missing.is_empty() {
-                            col.missing = vec![false; col.values.len() - 1];
-                        }
-                        col.missing.push(true);
-                    } else if !col.missing.is_empty() {
-                        col.missing.push(false);
-                    }
+            }
+            Cell::Bad(msg, expected) => {
+                col.values.push(0.0);
+                if !col.missing.is_empty() {
+                    col.missing.push(false);
                 }
-                Cell::Bad(msg, expected) => {
-                    col.values.push(0.0);
-                    if !col.missing.is_empty() {
-                        col.missing.push(false);
-                    }
-                    let mut e = DataError::cell(file, line, &spec.name, raw, &msg, expected);
-                    if raw.is_empty() {
-                        e.value = None;
-                        e.help = Some(format!(
-                            "fill the cell, or set `missing: zero` or `missing: fail` for `{}` in the rules",
-                            spec.name
-                        ));
-                    }
-                    push_err(&mut ch, e);
+                let mut e = DataError::cell(file, line, &spec.name, raw, &msg, expected);
+                if raw.is_empty() {
+                    e.value = None;
+                    e.help = Some(format!(
+                        "fill the cell, or set `missing: zero` or `missing: fail` for `{}` in the rules",
+                        spec.name
+                    ));
                 }
+                push_err(ch, e);
             }
         }
     }
-    ch
+    true
 }
 
 enum Cell {

@@ -47,6 +47,17 @@ pub struct KindCtx<'a> {
     pub fail_columns: Vec<usize>,
     /// Gates whose result an earlier evaluation already knows.
     pub known_gates: Option<KnownGates<'a>>,
+    /// The rhai gates evaluated together, in one call per entity.
+    pub gate_batch: Option<GateBatch>,
+}
+
+/// Gates evaluated in one rhai call.
+pub struct GateBatch {
+    pub id: crate::script::BatchId,
+    /// The gates, in the batch's order.
+    pub gates: Vec<usize>,
+    /// The same as bits.
+    pub mask: u64,
 }
 
 /// Gate results carried over from an earlier evaluation of the same entities, for the gates
@@ -106,6 +117,14 @@ impl<'a> KindCtx<'a> {
             grade_ids,
             fail_columns,
             known_gates: None,
+            gate_batch: {
+                let (gates, exprs) = crate::script::batchable_gates(kind, scripts);
+                scripts.batch_of(&exprs).map(|id| GateBatch {
+                    id,
+                    mask: gates.iter().fold(0u64, |m, &g| m | (1u64 << g)),
+                    gates,
+                })
+            },
         }
     }
 }
@@ -374,31 +393,55 @@ impl<'v> View<'v> {
     /// Evaluate a rhai expression with this entity's values in scope.
     pub fn run(&self, id: ExprId, scope: &mut Scope<'static>) -> Result<Dynamic, ScriptError> {
         let scripts = self.ctx.scripts;
-        let Some(e) = scripts.expr(id) else {
-            return scripts.eval(id, scope, self.ctx.frame.id(self.row));
-        };
+        if let Some(e) = scripts.expr(id) {
+            self.fill_scope(&e.vars, &e.points_members, &e.value_members, scope);
+        }
+        scripts.eval(id, scope, self.ctx.frame.id(self.row))
+    }
+
+    /// Evaluate the kind's batched gates in one call: whether each fired, as bits by gate
+    /// index. None when the call failed or a member gave no true or false; the gates are then
+    /// evaluated one by one, which reports the problem.
+    pub fn run_gate_batch(&self, batch: &GateBatch, scope: &mut Scope<'static>) -> Option<u64> {
+        let scripts = self.ctx.scripts;
+        let b = scripts.batch(batch.id)?;
+        self.fill_scope(&b.vars, &b.points_members, &b.value_members, scope);
+        let values = scripts.eval_batch(batch.id, scope)?;
+        let mut fired = 0u64;
+        for (&g, v) in batch.gates.iter().zip(values) {
+            if v.as_bool().ok()? {
+                fired |= 1u64 << g;
+            }
+        }
+        Some(fired)
+    }
+
+    /// Put the variables an expression reads into `scope`.
+    fn fill_scope(
+        &self,
+        vars: &[(String, Var)],
+        points_members: &[(String, usize)],
+        value_members: &[(String, usize)],
+        scope: &mut Scope<'static>,
+    ) {
         scope.rewind(0);
-        for (name, var) in &e.vars {
+        for (name, var) in vars {
             scope.push_dynamic(name.as_str(), self.dynamic(*var));
         }
-        if !e.points_members.is_empty() {
-            let map: rhai::Map = e
-                .points_members
+        if !points_members.is_empty() {
+            let map: rhai::Map = points_members
                 .iter()
                 .map(|(n, i)| (n.as_str().into(), self.dynamic(Var::Points(*i))))
                 .collect();
             scope.push_dynamic("points", Dynamic::from_map(map));
         }
-        if !e.value_members.is_empty() {
-            let map: rhai::Map = e
-                .value_members
+        if !value_members.is_empty() {
+            let map: rhai::Map = value_members
                 .iter()
                 .map(|(n, i)| (n.as_str().into(), self.dynamic(Var::Value(*i))))
                 .collect();
             scope.push_dynamic("value", Dynamic::from_map(map));
         }
-        // `value` of the indicator a script method or gate is attached to.
-        scripts.eval(id, scope, self.ctx.frame.id(self.row))
     }
 
     fn type_error(&self, id: ExprId, got: &str, want: &str) -> ScriptError {
@@ -684,19 +727,31 @@ pub fn decide_row(
     *out.missing_fail = missing;
     failed |= missing;
 
-    // 4. Gates.
+    // 4. Gates: the batched ones in one call, unless an earlier evaluation knows them all.
     let mut cap: Option<usize> = None;
     let mut forced: Option<usize> = None;
+    let reused = |g: usize| {
+        ctx.known_gates
+            .as_ref()
+            .filter(|k| k.reuse.get(g).copied().unwrap_or(false))
+            .map(|k| k.prior.get(row * k.count + g).copied().unwrap_or(false))
+    };
+    let batched = ctx
+        .gate_batch
+        .as_ref()
+        .filter(|b| b.gates.iter().any(|&g| reused(g).is_none()))
+        .and_then(|b| {
+            let view = View::scored(ctx, row, sc, out.gates, false, None);
+            view.run_gate_batch(b, scope).map(|fired| (b.mask, fired))
+        });
     for (g, gate) in kind.gates.iter().enumerate() {
         if !gate.enabled {
             continue;
         }
-        let known = ctx
-            .known_gates
-            .as_ref()
-            .filter(|k| k.reuse.get(g).copied().unwrap_or(false))
-            .map(|k| k.prior.get(row * k.count + g).copied().unwrap_or(false));
-        let fired = match known {
+        let from_batch = batched
+            .filter(|(mask, _)| g < 64 && mask & (1u64 << g) != 0)
+            .map(|(_, fired)| fired & (1u64 << g) != 0);
+        let fired = match reused(g).or(from_batch) {
             Some(f) => f,
             None => {
                 let view = View::scored(ctx, row, sc, out.gates, false, None);

@@ -219,12 +219,8 @@ fn link_unit(
     // distinct ids the links name (found in one pass, then put in id order).
     let (mut frame, unit_of) = match own {
         Some(f) => {
-            let by_id: std::collections::HashMap<&str, usize> = f
-                .ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| (id.as_str(), i))
-                .collect();
+            let by_id: std::collections::HashMap<&str, usize> =
+                f.ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
             let unit_of: Vec<Option<usize>> = links
                 .iter()
                 .map(|(id, _, _)| by_id.get(id.as_ref()).copied())
@@ -467,10 +463,10 @@ fn links<'a>(
         Some(Link::Column(col)) => {
             site.column = col.clone();
             let values = pframe.groups.iter().find(|(n, _)| n == col).map(|(_, v)| v);
-            for (r, v) in values.into_iter().flatten().enumerate() {
+            for (r, v) in values.into_iter().flat_map(|v| v.iter()).enumerate() {
                 if !v.is_empty() {
                     out.push((
-                        std::borrow::Cow::Borrowed(v.as_str()),
+                        std::borrow::Cow::Borrowed(v),
                         r,
                         pframe.rows.get(r).copied().unwrap_or(0),
                     ));
@@ -521,18 +517,27 @@ fn links<'a>(
 /// each link's unit row.
 fn derived_frame(kind: &Kind, links: &[LinkRow]) -> (Frame, Vec<Option<usize>>) {
     // The links sorted by unit id (in parallel): equal ids sit together, already in id order.
-    let mut sorted: Vec<(&str, usize)> = links
+    // Ids are compared by their first eight bytes as one number, then in full on a tie: the
+    // same order as comparing the texts, with far fewer byte comparisons.
+    let prefix = |id: &str| {
+        let mut key = [0u8; 8];
+        for (k, b) in key.iter_mut().zip(id.bytes()) {
+            *k = b;
+        }
+        u64::from_be_bytes(key)
+    };
+    let mut sorted: Vec<(u64, &str, usize)> = links
         .iter()
         .enumerate()
-        .map(|(i, l)| (l.0.as_ref(), i))
+        .map(|(i, l)| (prefix(l.0.as_ref()), l.0.as_ref(), i))
         .collect();
     sorted.par_sort_unstable();
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids = crate::data::frame::TextColumn::default();
     let mut unit_of: Vec<Option<usize>> = vec![None; links.len()];
     let mut last: Option<&str> = None;
-    for (id, link) in sorted {
+    for (_, id, link) in sorted {
         if last != Some(id) {
-            ids.push(id.to_string());
+            ids.push(id);
             last = Some(id);
         }
         if let Some(slot) = unit_of.get_mut(link) {
@@ -1063,7 +1068,7 @@ fn apply_cascade(
     let mut changed = Vec::new();
     let mut seen_at_most: Vec<(usize, usize, usize)> = Vec::new(); // (source row, rule, count)
     for &r in &order {
-        let unit_id = via.get(r).cloned().unwrap_or_default();
+        let unit_id = via.get(r).unwrap_or_default().to_string();
         let Some(s) = src.frame.find(&unit_id) else {
             // Under a subset, a member's unit may not be assessed: nothing carries to it.
             if subset {

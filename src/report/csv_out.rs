@@ -11,36 +11,42 @@ const BLOCK: usize = 8192;
 
 /// Append `x` (already rounded to `precision`) with exactly `precision` decimals.
 pub fn push_fixed(buf: &mut Vec<u8>, x: f64, precision: u32) {
-    let scale = 10f64.powi(precision as i32);
+    const SCALE: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+    let scale = SCALE
+        .get(precision as usize)
+        .copied()
+        .unwrap_or_else(|| 10f64.powi(precision as i32));
     let scaled = x * scale;
     if !scaled.is_finite() || scaled.abs() >= 9.0e15 {
         let _ = write!(buf, "{:.*}", precision as usize, x);
         return;
     }
     // `x` is already rounded: its scaled value sits next to an integer; take the nearest.
-    let mut n = (scaled + 0.5f64.copysign(scaled)) as i64;
+    let n = (scaled + 0.5f64.copysign(scaled)) as i64;
     if n < 0 {
         buf.push(b'-');
-        n = -n;
     }
-    // Digits right to left into a stack buffer, the decimal point placed `precision` from the end.
-    let mut digits = [0u8; 24];
+    let mut n = n.unsigned_abs();
+    // Digits right to left into a stack buffer: the decimals, the point, then the whole part.
+    let mut digits = [b'0'; 40];
     let mut i = digits.len();
-    let mut written = 0u32;
-    loop {
-        if written == precision && precision > 0 {
-            i -= 1;
-            if let Some(slot) = digits.get_mut(i) {
-                *slot = b'.';
-            }
+    let mut put = |i: &mut usize, d: u8| {
+        *i = i.saturating_sub(1);
+        if let Some(slot) = digits.get_mut(*i) {
+            *slot = d;
         }
-        i -= 1;
-        if let Some(slot) = digits.get_mut(i) {
-            *slot = b'0' + (n % 10) as u8;
-        }
+    };
+    for _ in 0..precision.min(30) {
+        put(&mut i, b'0' + (n % 10) as u8);
         n /= 10;
-        written += 1;
-        if n == 0 && written > precision {
+    }
+    if precision > 0 {
+        put(&mut i, b'.');
+    }
+    loop {
+        put(&mut i, b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
             break;
         }
     }
@@ -115,7 +121,7 @@ fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize, buf: &mut Vec<u
         push_field(buf, k.frame.label(r));
         for (_, vals) in &k.frame.groups {
             buf.push(b',');
-            push_field(buf, vals.get(r).map(String::as_str).unwrap_or(""));
+            push_field(buf, vals.get(r).unwrap_or(""));
         }
         for x in k.result.dims_of(r) {
             buf.push(b',');
@@ -181,13 +187,10 @@ pub fn write_kind_csv(
     // are reused, so pages are not allocated afresh for every block.
     let mut parts: Vec<Vec<u8>> = vec![Vec::new(); rayon::current_num_threads().max(1) * 4];
     for window in blocks.chunks(parts.len()) {
-        parts
-            .par_iter_mut()
-            .zip(window)
-            .for_each(|(buf, &(s, e))| {
-                buf.clear();
-                rows(rules, k, s, e, buf);
-            });
+        parts.par_iter_mut().zip(window).for_each(|(buf, &(s, e))| {
+            buf.clear();
+            rows(rules, k, s, e, buf);
+        });
         for p in parts.iter().take(window.len()) {
             w.write_all(p)?;
         }

@@ -503,7 +503,6 @@ fn continuing_section(v: &RunView) -> String {
                 .iter()
                 .find(|(n, _)| n == *col)
                 .and_then(|(_, vals)| vals.get(r))
-                .map(String::as_str)
                 .unwrap_or("");
             out.push_str(&format!("<td>{}</td>", escape(&group_label(v, col, value))));
         }

@@ -107,7 +107,7 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, buf: &mut Vec<u8>)
     for ((_, vals), key) in k.frame.groups.iter().zip(&keys.groups) {
         buf.push(b',');
         buf.extend_from_slice(key);
-        js(buf, vals.get(r).map(String::as_str).unwrap_or(""));
+        js(buf, vals.get(r).unwrap_or(""));
     }
     buf.extend_from_slice(b",\"dimensions\":{");
     for (i, (x, key)) in k.result.dims_of(r).iter().zip(&keys.dims).enumerate() {

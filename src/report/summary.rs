@@ -66,20 +66,20 @@ pub fn by_group(v: &KindView, column: &str) -> Vec<(String, Vec<usize>)> {
     let Some((_, values)) = v.frame.groups.iter().find(|(n, _)| n == column) else {
         return Vec::new();
     };
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut counts: std::collections::HashMap<&str, Vec<usize>> = Default::default();
     for (r, g) in values.iter().enumerate() {
         let o = v.result.outcome.get(r).copied().unwrap_or(0) as usize;
-        let entry = match groups.iter().position(|(k, _)| k == g) {
-            Some(i) => groups.get_mut(i),
-            None => {
-                groups.push((g.clone(), vec![0; v.kind.outcomes.len()]));
-                groups.last_mut()
-            }
-        };
-        if let Some(c) = entry.and_then(|(_, c)| c.get_mut(o)) {
+        let c = counts
+            .entry(g)
+            .or_insert_with(|| vec![0; v.kind.outcomes.len()]);
+        if let Some(c) = c.get_mut(o) {
             *c += 1;
         }
     }
+    let mut groups: Vec<(String, Vec<usize>)> = counts
+        .into_iter()
+        .map(|(g, c)| (g.to_string(), c))
+        .collect();
     groups.sort_by(|a, b| a.0.cmp(&b.0));
     groups
 }

@@ -110,7 +110,7 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
             k.frame
                 .groups
                 .iter()
-                .map(|(_, vals)| text(vals.get(r).cloned().unwrap_or_default())),
+                .map(|(_, vals)| text(vals.get(r).unwrap_or_default().to_string())),
         );
         row.extend(k.result.dims_of(r).iter().map(|x| Cell::Num(*x)));
         row.push(Cell::Num(k.result.total.get(r).copied().unwrap_or(0.0)));

@@ -255,6 +255,13 @@ pub fn compile_with_needs(
     let Some(primary) = primary.filter(|_| !has_errors) else {
         return (None, diags, needs);
     };
+    // Each kind's rhai gates, compiled together: one call per entity evaluates them all.
+    for kind in std::iter::once(&primary).chain(&units) {
+        let (gates, exprs) = crate::script::batchable_gates(kind, &host);
+        if gates.len() >= 2 {
+            host.compile_batch(&exprs);
+        }
+    }
     (
         Some(RuleSet {
             name: h.name.0.clone(),
