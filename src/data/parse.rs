@@ -349,8 +349,9 @@ impl<'t> RowCounter<'t> {
     /// The row of the record starting at `byte` (records come in order).
     fn row(&mut self, byte: Option<usize>) -> u64 {
         let mut start = byte.unwrap_or(self.counted_to);
-        // After a `\r` terminator a record's position is the `\n` that follows it.
-        if self.text.get(start) == Some(&b'\n') {
+        // A record's position may be that of line ends before it (the `\n` after a `\r`
+        // terminator, or blank lines the reader skipped); the record starts after them.
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
             start += 1;
         }
         if start > self.counted_to {
@@ -538,8 +539,24 @@ fn parse_chunk(
         ..Chunk::default()
     };
     if plain(text) {
-        // Fields are the text between commas; a line ends at `\n` (after an optional `\r`).
-        // One pass over the bytes; `\r` only ever stands before `\n` here.
+        parse_plain(&mut ch, text, first_line, file, layout, specs);
+    } else {
+        parse_quoted(&mut ch, text, first_line, file, layout, specs);
+    }
+    ch
+}
+
+/// A chunk without quotes, in one pass over the bytes: fields are the text between commas,
+/// and a line ends at `\n` (after an optional `\r`; no other `\r` is in such a chunk).
+fn parse_plain(
+    ch: &mut Chunk,
+    text: &str,
+    first_line: u64,
+    file: &str,
+    layout: &Layout,
+    specs: &[&ColumnSpec],
+) {
+    {
         let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
         let bytes = text.as_bytes();
         let (mut start, mut line) = (0, first_line);
@@ -554,7 +571,7 @@ fn parse_chunk(
                     i
                 };
                 fields.push(text.get(start..end).unwrap_or(""));
-                record(&mut ch, line, &fields, file, layout, specs);
+                record(ch, line, &fields, file, layout, specs);
                 fields.clear();
                 line += 1;
                 start = i + 1;
@@ -562,10 +579,20 @@ fn parse_chunk(
         }
         if start < bytes.len() || !fields.is_empty() {
             fields.push(text.get(start..).unwrap_or(""));
-            record(&mut ch, line, &fields, file, layout, specs);
+            record(ch, line, &fields, file, layout, specs);
         }
-        return ch;
     }
+}
+
+/// A chunk with quoted fields, read by the CSV reader.
+fn parse_quoted(
+    ch: &mut Chunk,
+    text: &str,
+    first_line: u64,
+    file: &str,
+    layout: &Layout,
+    specs: &[&ColumnSpec],
+) {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -587,15 +614,14 @@ fn parse_chunk(
                     ),
                 );
                 err.row = line;
-                push_err(&mut ch, err);
+                push_err(ch, err);
                 break;
             }
         }
         let line = rows.row(rec.position().map(|p| p.byte() as usize));
         let fields: Vec<&str> = rec.iter().collect();
-        record(&mut ch, line, &fields, file, layout, specs);
+        record(ch, line, &fields, file, layout, specs);
     }
-    ch
 }
 
 fn push_err(ch: &mut Chunk, e: DataError) {
@@ -1038,8 +1064,147 @@ pub fn read_pairs(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_number;
+    use super::{parse_number, parse_plain, parse_quoted, plain, Chunk, Layout};
+    use crate::data::frame::{Column, TextColumn};
+    use crate::rules::model::{ColumnSource, ColumnSpec, MissingPolicy, ValueType};
     use proptest::prelude::*;
+
+    fn spec(name: &str, ty: ValueType) -> ColumnSpec {
+        ColumnSpec {
+            name: name.into(),
+            ty,
+            min: None,
+            max: None,
+            missing: MissingPolicy::Error,
+            categories: None,
+            label: None,
+            source: ColumnSource::Data,
+            baseline: false,
+            origin: Default::default(),
+        }
+    }
+
+    /// What a chunk holds, comparably.
+    type Parsed = (
+        Vec<String>,
+        Vec<u64>,
+        Vec<Vec<String>>,
+        Vec<(Vec<u64>, Vec<String>)>,
+        Vec<String>,
+        usize,
+    );
+
+    fn parse_with(text: &str, quoted: bool) -> Parsed {
+        let specs = [
+            spec("x", ValueType::Number),
+            spec("ok", ValueType::Bool),
+            spec("kind", ValueType::Category),
+        ];
+        let specs: Vec<&ColumnSpec> = specs.iter().collect();
+        // id, dept, x, ok, kind
+        let layout = Layout {
+            id: 0,
+            label: None,
+            groups: vec![("dept".into(), 1)],
+            cols: vec![Some(2), Some(3), Some(4)],
+            width: 5,
+        };
+        let mut ch = Chunk {
+            cols: vec![Column::default(); 3],
+            groups: vec![TextColumn::default()],
+            ..Chunk::default()
+        };
+        if quoted {
+            parse_quoted(&mut ch, text, 2, "t.csv", &layout, &specs);
+        } else {
+            parse_plain(&mut ch, text, 2, "t.csv", &layout, &specs);
+        }
+        (
+            ch.ids.iter().map(String::from).collect(),
+            ch.rows,
+            ch.groups
+                .iter()
+                .map(|g| g.iter().map(String::from).collect())
+                .collect(),
+            ch.cols
+                .iter()
+                .map(|c| {
+                    (
+                        c.values.iter().map(|v| v.to_bits()).collect(),
+                        c.dict.clone(),
+                    )
+                })
+                .collect(),
+            ch.errors.iter().map(|e| format!("{e:?}")).collect(),
+            ch.error_count,
+        )
+    }
+
+    proptest! {
+        /// The one-pass reader reads every quote-free text as the CSV reader does: fields,
+        /// trimming, blank lines, CRLF, a missing last line end, bad cells and their rows.
+        #[test]
+        fn plain_reader_matches_the_csv_reader(
+            lines in proptest::collection::vec(
+                (
+                    0usize..8,
+                    prop::sample::select(vec!["D1", " D2", "D3 ", "", "部门"]),
+                    prop::sample::select(vec!["1", "2.5", " 7 ", "", "x1", "-0.25"]),
+                    prop::sample::select(vec!["true", "0", " yes", "maybe", "是"]),
+                    prop::sample::select(vec!["a", "b", " c ", "乙"]),
+                    0u8..10,
+                ),
+                0..40,
+            ),
+            last_newline: bool,
+        ) {
+            let mut text = String::new();
+            for (i, (id, dept, x, ok, kind, shape)) in lines.iter().enumerate() {
+                let end = if shape % 2 == 0 { "\n" } else { "\r\n" };
+                match shape {
+                    // a blank line, a line of empty cells, a short row
+                    7 => text.push_str(end),
+                    8 => text.push_str(&format!(" , ,,,{end}")),
+                    9 => text.push_str(&format!("V{i},{dept}{end}")),
+                    _ => text.push_str(&format!("V{id}{i},{dept},{x},{ok},{kind}{end}")),
+                }
+            }
+            if !last_newline {
+                text.truncate(text.trim_end_matches(['\r', '\n']).len());
+            }
+            prop_assert!(plain(&text));
+            prop_assert_eq!(parse_with(&text, false), parse_with(&text, true));
+        }
+    }
+
+    #[test]
+    fn quotes_and_lone_carriage_returns_are_not_plain() {
+        assert!(plain("a,b\r\nc,d\n"));
+        assert!(!plain("a,\"b\"\n"));
+        assert!(!plain("a,b\rc,d\n"));
+        assert!(!plain("a,b\r"));
+    }
+
+    #[test]
+    fn packed_texts_keep_rows_apart() {
+        let texts = ["V2", "", "V10", "村甲", "V1"];
+        let mut col = TextColumn::from_texts(texts);
+        assert_eq!(col.iter().collect::<Vec<_>>(), texts);
+        assert_eq!(col.get(5), None);
+        let order = [4, 0, 2, 1];
+        assert_eq!(
+            col.take(&order).iter().collect::<Vec<_>>(),
+            ["V1", "V2", "V10", ""]
+        );
+        col.extend_from(&TextColumn::from_texts(["V9"]));
+        assert_eq!(col.get(5), Some("V9"));
+        let sorted = TextColumn::from_texts(["A", "B", "C1", "C2", "乙"]);
+        for (i, t) in sorted.iter().enumerate() {
+            assert_eq!(sorted.find_sorted(t), Some(i));
+        }
+        assert_eq!(sorted.find_sorted("C"), None);
+        assert_eq!(sorted.find_sorted(""), None);
+    }
 
     #[test]
     fn reads_what_the_standard_parser_reads() {
