@@ -5,6 +5,7 @@
 use super::entity::{redecide, EntityError, KindCtx, View};
 use super::round::round_dp;
 use super::run::{evaluate_kind, EvalError, KindResult};
+use crate::data::frame::TextColumn;
 use crate::data::parse::read_pairs;
 use crate::data::{Column, DataError, DataSet, Frame};
 use crate::rules::model::*;
@@ -48,9 +49,6 @@ pub struct Linked {
     pub kind: usize,
     pub frame: Frame,
     pub villages: Arc<Vec<Vec<usize>>>,
-    /// Every (village row, unit row) link, by village row: aggregates stream through the
-    /// village results in order instead of jumping from unit to unit.
-    pub by_village: Vec<(u32, u32)>,
 }
 
 /// Evaluate every unit kind against the village results.
@@ -294,7 +292,6 @@ fn link_unit(
     Ok(Linked {
         kind: index,
         frame,
-        by_village: by_village(&villages, pframe.len()),
         villages: Arc::new(villages),
     })
 }
@@ -516,34 +513,7 @@ fn links<'a>(
 /// A unit kind without a table: its ids are the distinct ids its links name, in id order, and
 /// each link's unit row.
 fn derived_frame(kind: &Kind, links: &[LinkRow]) -> (Frame, Vec<Option<usize>>) {
-    // The links sorted by unit id (in parallel): equal ids sit together, already in id order.
-    // Ids are compared by their first eight bytes as one number, then in full on a tie: the
-    // same order as comparing the texts, with far fewer byte comparisons.
-    let prefix = |id: &str| {
-        let mut key = [0u8; 8];
-        for (k, b) in key.iter_mut().zip(id.bytes()) {
-            *k = b;
-        }
-        u64::from_be_bytes(key)
-    };
-    let mut sorted: Vec<(u64, &str, usize)> = links
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (prefix(l.0.as_ref()), l.0.as_ref(), i))
-        .collect();
-    sorted.par_sort_unstable();
-    let mut ids = crate::data::frame::TextColumn::default();
-    let mut unit_of: Vec<Option<usize>> = vec![None; links.len()];
-    let mut last: Option<&str> = None;
-    for (_, id, link) in sorted {
-        if last != Some(id) {
-            ids.push(id);
-            last = Some(id);
-        }
-        if let Some(slot) = unit_of.get_mut(link) {
-            *slot = Some(ids.len() - 1);
-        }
-    }
+    let (ids, unit_of) = distinct_ids(links);
     let n = ids.len();
     let frame = Frame {
         file: format!("the `{}` links", kind.name),
@@ -562,34 +532,80 @@ fn derived_frame(kind: &Kind, links: &[LinkRow]) -> (Frame, Vec<Option<usize>>) 
     (frame, unit_of)
 }
 
-/// The links ordered by village row (then unit row).
-fn by_village(villages: &[Vec<usize>], n: usize) -> Vec<(u32, u32)> {
-    // A counting sort on the village row: units are visited in order, so each village's units
-    // come out in order too.
-    let mut start = vec![0usize; n + 1];
-    for &v in villages.iter().flatten() {
-        if let Some(c) = start.get_mut(v + 1) {
-            *c += 1;
+/// The distinct unit ids the links name, in id order, and each link's place among them.
+fn distinct_ids(links: &[LinkRow]) -> (TextColumn, Vec<Option<usize>>) {
+    // The links sorted by unit id (in parallel): equal ids sit together, already in id order.
+    // An id's key is its first eight bytes as one number and its length (9 for any longer):
+    // for ids of up to eight bytes the keys order and tell apart exactly as the texts do, so
+    // only runs of longer ids with one key are compared in full.
+    let key = |id: &str| {
+        let mut head = [0u8; 8];
+        for (k, b) in head.iter_mut().zip(id.bytes()) {
+            *k = b;
         }
-    }
-    for i in 1..start.len() {
-        let before = start.get(i - 1).copied().unwrap_or(0);
-        if let Some(c) = start.get_mut(i) {
-            *c += before;
-        }
-    }
-    let mut out = vec![(0u32, 0u32); start.last().copied().unwrap_or(0)];
-    for (u, vs) in villages.iter().enumerate() {
-        for &v in vs {
-            if let Some(next) = start.get_mut(v) {
-                if let Some(slot) = out.get_mut(*next) {
-                    *slot = (v as u32, u as u32);
-                }
-                *next += 1;
+        (u64::from_be_bytes(head), id.len().min(9) as u8)
+    };
+    let text = |link: usize| links.get(link).map_or("", |l| l.0.as_ref());
+    let mut sorted: Vec<((u64, u8), usize)> = links
+        .par_iter()
+        .enumerate()
+        .map(|(i, l)| (key(l.0.as_ref()), i))
+        .collect();
+    sorted.par_sort_unstable();
+    let long = |k: (u64, u8)| k.1 > 8;
+    let mut start = 0;
+    while start < sorted.len() {
+        let k = sorted.get(start).map_or((0, 0), |s| s.0);
+        let run = sorted
+            .get(start..)
+            .map_or(0, |r| r.iter().take_while(|s| s.0 == k).count());
+        if run > 1 && long(k) {
+            if let Some(r) = sorted.get_mut(start..start + run) {
+                r.sort_unstable_by(|a, b| text(a.1).cmp(text(b.1)).then(a.1.cmp(&b.1)));
             }
         }
+        start += run.max(1);
     }
-    out
+    let mut ids = TextColumn::default();
+    let mut unit_of: Vec<Option<usize>> = vec![None; links.len()];
+    let mut last: Option<((u64, u8), &str)> = None;
+    for (k, link) in sorted {
+        let same = last.is_some_and(|(lk, lt)| lk == k && (!long(k) || lt == text(link)));
+        if !same {
+            let id = text(link);
+            ids.push(id);
+            last = Some((k, id));
+        }
+        if let Some(slot) = unit_of.get_mut(link) {
+            *slot = Some(ids.len() - 1);
+        }
+    }
+    (ids, unit_of)
+}
+
+/// Add one village to a unit's running aggregates (count, sum, min, max per aggregate).
+fn accumulate(
+    aggs: &[&Aggregate],
+    view: &super::entity::View,
+    slots: &mut [(usize, f64, f64, f64)],
+) {
+    for (agg, (n, sum, lo, hi)) in aggs.iter().zip(slots.iter_mut()) {
+        if !agg.filter.iter().all(|cmp| view.compare(cmp)) {
+            continue;
+        }
+        let x = match agg.of {
+            Some(var) => match view.get(var) {
+                super::entity::Val::Num(x) => x,
+                super::entity::Val::Bool(b) => f64::from(u8::from(b)),
+                super::entity::Val::Str(_) => 0.0,
+            },
+            None => 1.0,
+        };
+        *n += 1;
+        *sum += x;
+        *lo = lo.min(x);
+        *hi = hi.max(x);
+    }
 }
 
 /// Compute every aggregate column over each unit's villages, in village id order.
@@ -615,38 +631,20 @@ fn fill_aggregates(
     if m == 0 {
         return Ok(());
     }
-    // One pass over the village results in row order (that is, id order, so each unit's sums
-    // add up in the same order whatever the thread count), every aggregate of every unit the
-    // village belongs to at once.
+    // Units in parallel, each over its villages in row order (that is, id order, so its sums
+    // add up in the same order whatever the thread count), every aggregate at once.
     let villages = &linked.villages;
     let mut acc = vec![(0usize, 0.0f64, f64::INFINITY, f64::NEG_INFINITY); villages.len() * m];
     let wanted = |u: usize| only.is_none_or(|m| m.get(u).copied().unwrap_or(true));
-    for &(r, u) in &linked.by_village {
-        if !wanted(u as usize) {
-            continue;
-        }
-        let view = village_view(pctx, presult, r as usize);
-        let Some(slots) = acc.get_mut(u as usize * m..(u as usize + 1) * m) else {
-            continue;
-        };
-        for (agg, (n, sum, lo, hi)) in aggs.iter().zip(slots.iter_mut()) {
-            if !agg.filter.iter().all(|cmp| view.compare(cmp)) {
-                continue;
+    acc.par_chunks_mut(m)
+        .zip(villages.par_iter())
+        .enumerate()
+        .filter(|(u, _)| wanted(*u))
+        .for_each(|(_, (slots, rows))| {
+            for &r in rows {
+                accumulate(&aggs, &village_view(pctx, presult, r), slots);
             }
-            let x = match agg.of {
-                Some(var) => match view.get(var) {
-                    super::entity::Val::Num(x) => x,
-                    super::entity::Val::Bool(b) => f64::from(u8::from(b)),
-                    super::entity::Val::Str(_) => 0.0,
-                },
-                None => 1.0,
-            };
-            *n += 1;
-            *sum += x;
-            *lo = lo.min(x);
-            *hi = hi.max(x);
-        }
-    }
+        });
     let raw: Vec<Option<f64>> = acc
         .iter()
         .enumerate()
@@ -1186,6 +1184,27 @@ mod tests {
     }
 
     proptest! {
+        /// Unit ids found from links: in text order, each once, and every link pointing at its
+        /// own id, whatever the lengths (ids longer than eight bytes sharing a start included).
+        #[test]
+        fn distinct_ids_are_the_sorted_texts(
+            texts in proptest::collection::vec("[AB\\x00é]{0,3}(LONGPREFIX)?[AB]{0,3}", 0..60),
+        ) {
+            let links: Vec<LinkRow> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (std::borrow::Cow::Borrowed(t.as_str()), i, 0))
+                .collect();
+            let (ids, unit_of) = distinct_ids(&links);
+            let mut want: Vec<&str> = texts.iter().map(String::as_str).collect();
+            want.sort_unstable();
+            want.dedup();
+            prop_assert_eq!(ids.iter().collect::<Vec<_>>(), want);
+            for (t, u) in texts.iter().zip(&unit_of) {
+                prop_assert_eq!(u.and_then(|u| ids.get(u)), Some(t.as_str()));
+            }
+        }
+
         #[test]
         fn awards_add_up_to_the_budget(
             budget in 0i64..10_000_000,
