@@ -70,6 +70,11 @@ impl TextColumn {
         (0..self.len()).map(|r| self.get(r).unwrap_or(""))
     }
 
+    /// Bytes of text in all rows.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Add a row.
     pub fn push(&mut self, s: &str) {
         self.text.push_str(s);

@@ -15,28 +15,65 @@ pub const MAX_ERRORS: usize = 200;
 
 /// Read a table file as text.
 fn read_text(tf: &TableFile) -> Result<String, DataError> {
-    let name = tf.display();
+    let bytes = read_bytes(tf)?;
+    // Valid UTF-8 becomes the text without a copy (a BOM is skipped when the header is read).
+    if may_be_utf8(tf) && std::str::from_utf8(&bytes).is_ok() {
+        return String::from_utf8(bytes)
+            .map_err(|_| DataError::file(tf.display(), "the file is not valid UTF-8".into()));
+    }
+    decode_bytes(tf, &bytes)
+}
+
+/// Whether the file is read as UTF-8 when its bytes are valid UTF-8.
+fn may_be_utf8(tf: &TableFile) -> bool {
+    tf.encoding != super::Encoding::Gbk && tf.encoding != super::Encoding::Gb18030
+}
+
+/// A table file's bytes: a CSV file as it is (large files read in parallel parts), a
+/// workbook's sheet as CSV text.
+fn read_bytes(tf: &TableFile) -> Result<Vec<u8>, DataError> {
     if tf
         .path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
     {
-        return super::xlsx::sheet_as_csv(&tf.path, tf.sheet.as_deref());
+        return super::xlsx::sheet_as_csv(&tf.path, tf.sheet.as_deref()).map(String::into_bytes);
     }
-    let bytes = std::fs::read(&tf.path).map_err(|e| {
-        let mut err = DataError::file(name.clone(), format!("cannot read the file: {e}"));
+    read_file(&tf.path).map_err(|e| {
+        let mut err = DataError::file(tf.display(), format!("cannot read the file: {e}"));
         err.expected = Some("a readable CSV file".into());
         err
-    })?;
-    // Valid UTF-8 becomes the text without a copy (a BOM is skipped when the header is read).
-    if tf.encoding != super::Encoding::Gbk
-        && tf.encoding != super::Encoding::Gb18030
-        && std::str::from_utf8(&bytes).is_ok()
+    })
+}
+
+/// A file's bytes; a large file is read in parts on every thread.
+fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    #[cfg(unix)]
     {
-        return String::from_utf8(bytes)
-            .map_err(|_| DataError::file(name.clone(), "the file is not valid UTF-8".into()));
+        use std::os::unix::fs::FileExt;
+        const PART: usize = 8 << 20;
+        let f = std::fs::File::open(path)?;
+        let len = usize::try_from(f.metadata()?.len()).unwrap_or(usize::MAX);
+        if len >= 2 * PART && len < usize::MAX {
+            let mut buf = vec![0u8; len];
+            let read = buf
+                .par_chunks_mut(PART)
+                .enumerate()
+                .try_for_each(|(i, part)| f.read_exact_at(part, (i * PART) as u64));
+            // A file that changed size while read is read again, whole.
+            let mut probe = [0u8; 1];
+            if read.is_ok() && f.read_at(&mut probe, len as u64).ok() == Some(0) {
+                return Ok(buf);
+            }
+        }
     }
-    let text = decode(&bytes, tf.encoding).map_err(|m| {
+    std::fs::read(path)
+}
+
+/// Bytes that are not UTF-8 (or a file declared GBK), decoded.
+fn decode_bytes(tf: &TableFile, bytes: &[u8]) -> Result<String, DataError> {
+    let name = tf.display();
+    let text = decode(bytes, tf.encoding).map_err(|m| {
         let mut e = DataError::file(name.clone(), m.clone());
         // The row where the bad bytes start, when the message knows it.
         e.row = m
@@ -191,8 +228,18 @@ fn load_with(
     all: bool,
 ) -> Result<Frame, Vec<DataError>> {
     let file = tf.display();
-    let text = read_text(tf).map_err(|e| vec![e])?;
-    if text.trim().is_empty() {
+    let bytes = read_bytes(tf).map_err(|e| vec![e])?;
+    // UTF-8 is checked piece by piece in parallel; other text is decoded first.
+    let decoded: String;
+    let (header_line, chunks) = match may_be_utf8(tf).then(|| utf8_pieces(&bytes)).flatten() {
+        Some(split) => split,
+        None => {
+            decoded = decode_bytes(tf, &bytes).map_err(|e| vec![e])?;
+            let (header_line, body) = split_header(&decoded);
+            (header_line, split_body(body))
+        }
+    };
+    if header_line.trim().is_empty() && chunks.iter().all(|c| c.trim().is_empty()) {
         let mut e = DataError::file(file, "the file is empty".into());
         e.expected = Some(format!(
             "a header row naming `{}` and the columns the rules read",
@@ -200,7 +247,7 @@ fn load_with(
         ));
         return Err(vec![e]);
     }
-    let (header_line, body, body_start_line) = split_header(&text);
+    let body_start_line = 2;
     let header = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(header_line.as_bytes())
@@ -210,7 +257,6 @@ fn load_with(
         .unwrap_or_default();
     let layout = header_layout(kind, &file, &header, specs, all)?;
 
-    let chunks = split_body(body);
     // Each chunk's first line, from the line ends counted in parallel.
     let line_ends: Vec<u64> = chunks
         .par_iter()
@@ -229,20 +275,17 @@ fn load_with(
         .zip(starts.par_iter())
         .map(|(c, &start)| parse_chunk(c, start, &file, &layout, specs))
         .collect();
-    let mut frame = merge(
-        &mut parsed,
-        &layout,
-        specs,
-        kind.label_column.is_some() && all,
-    );
-    frame.file = file.clone();
+    // The text is no longer needed: freed before the columns are joined.
+    drop(chunks);
+    drop(bytes);
     let mut error_count = 0;
     let mut errors = Vec::new();
     for ch in &mut parsed {
         error_count += ch.error_count;
         errors.append(&mut ch.errors);
     }
-    drop(parsed);
+    let mut frame = merge(parsed, &layout, specs, kind.label_column.is_some() && all);
+    frame.file = file.clone();
 
     // Order by id; duplicates sit side by side after sorting.
     let ids = &frame.ids;
@@ -365,24 +408,20 @@ impl<'t> RowCounter<'t> {
     }
 }
 
-/// (header line, body, the body's first line number).
-fn split_header(text: &str) -> (&str, &str, u64) {
+/// (header line, body): the body starts on line 2.
+fn split_header(text: &str) -> (&str, &str) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match text.find('\n') {
-        Some(i) => (
-            text.get(..i).unwrap_or(""),
-            text.get(i + 1..).unwrap_or(""),
-            2,
-        ),
-        None => (text, "", 2),
+        Some(i) => (text.get(..i).unwrap_or(""), text.get(i + 1..).unwrap_or("")),
+        None => (text, ""),
     }
 }
 
-/// Split the body into chunks at line ends, unless quoting could hide a line end.
-fn split_body(body: &str) -> Vec<&str> {
+/// Where to cut a body into chunks for parallel parsing: after line ends, about evenly.
+fn chunk_ranges(body: &[u8]) -> Vec<std::ops::Range<usize>> {
     const MIN_CHUNK: usize = 1 << 20;
-    if body.len() < 2 * MIN_CHUNK || body.contains('"') {
-        return vec![body];
+    if body.len() < 2 * MIN_CHUNK {
+        return vec![0..body.len()];
     }
     let n = (rayon::current_num_threads() * 4).max(1);
     let target = (body.len() / n).max(MIN_CHUNK);
@@ -393,108 +432,146 @@ fn split_body(body: &str) -> Vec<&str> {
         if end < body.len() {
             end = body
                 .get(end..)
-                .and_then(|r| r.find('\n'))
+                .and_then(|r| r.iter().position(|&b| b == b'\n'))
                 .map(|i| end + i + 1)
                 .unwrap_or(body.len());
         }
-        out.push(body.get(start..end).unwrap_or(""));
+        out.push(start..end);
         start = end;
     }
     out
 }
 
-/// Join the chunks' rows in file order: the columns are filled in parallel, and codes of
-/// categories and text columns found while parsing are mapped to one dictionary per column.
-fn merge(parsed: &mut [Chunk], layout: &Layout, specs: &[&ColumnSpec], labels: bool) -> Frame {
+/// Split the body into chunks at line ends, unless quoting could hide a line end.
+fn split_body(body: &str) -> Vec<&str> {
+    if body.contains('"') {
+        return vec![body];
+    }
+    chunk_ranges(body.as_bytes())
+        .into_iter()
+        .map(|r| body.get(r).unwrap_or(""))
+        .collect()
+}
+
+/// The header line and the body's chunks of bytes that are UTF-8, each chunk checked on its
+/// own thread (a line end never sits inside a character). None if any part is not UTF-8.
+fn utf8_pieces(bytes: &[u8]) -> Option<(&str, Vec<&str>)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let (head, body) = match bytes.iter().position(|&b| b == b'\n') {
+        Some(i) => (bytes.get(..i)?, bytes.get(i + 1..)?),
+        None => (bytes, &[][..]),
+    };
+    let header = std::str::from_utf8(head).ok()?;
+    let chunks: Vec<&str> = chunk_ranges(body)
+        .into_par_iter()
+        .map(|r| body.get(r).and_then(|b| std::str::from_utf8(b).ok()))
+        .collect::<Option<_>>()?;
+    // A quoted field may hold a line end: such a body is parsed as one chunk.
+    if chunks.len() > 1 && chunks.par_iter().any(|c| c.contains('"')) {
+        return Some((header, vec![std::str::from_utf8(body).ok()?]));
+    }
+    Some((header, chunks))
+}
+
+/// Join the chunks' rows in file order, column by column in parallel, each chunk's part freed
+/// once copied. Categories found while parsing are mapped to one dictionary per column.
+fn merge(parsed: Vec<Chunk>, layout: &Layout, specs: &[&ColumnSpec], labels: bool) -> Frame {
     let n: usize = parsed.iter().map(|c| c.ids.len()).sum();
-    let parsed: &[Chunk] = parsed;
-    let join = |part: &dyn Fn(&Chunk) -> Option<&TextColumn>| {
-        let mut col = TextColumn::with_capacity(n, 0);
-        for ch in parsed {
-            if let Some(p) = part(ch) {
-                col.extend_from(p);
-            }
+    // The chunks' parts, column by column.
+    let mut ids = Vec::with_capacity(parsed.len());
+    let mut label_parts = Vec::with_capacity(parsed.len());
+    let mut rows = Vec::with_capacity(n);
+    let mut groups: Vec<Vec<TextColumn>> = vec![Vec::new(); layout.groups.len()];
+    let mut cols: Vec<Vec<Column>> = vec![Vec::new(); specs.len()];
+    for ch in parsed {
+        ids.push(ch.ids);
+        label_parts.push(ch.labels);
+        rows.extend_from_slice(&ch.rows);
+        for (g, part) in groups.iter_mut().zip(ch.groups) {
+            g.push(part);
+        }
+        for (c, part) in cols.iter_mut().zip(ch.cols) {
+            c.push(part);
+        }
+    }
+    let join = |parts: Vec<TextColumn>| {
+        let mut col = TextColumn::with_capacity(n, parts.iter().map(TextColumn::text_len).sum());
+        for p in parts {
+            col.extend_from(&p);
         }
         col
     };
-    let mut frame = Frame::default();
-    let ((ids, labels), groups) = rayon::join(
+    let ((ids, labels), (groups, cols)) = rayon::join(
+        || rayon::join(|| join(ids), || labels.then(|| join(label_parts))),
         || {
             rayon::join(
-                || join(&|ch| Some(&ch.ids)),
-                || labels.then(|| join(&|ch| Some(&ch.labels))),
+                || {
+                    groups
+                        .into_par_iter()
+                        .zip(&layout.groups)
+                        .map(|(parts, (name, _))| (name.clone(), join(parts)))
+                        .collect()
+                },
+                || {
+                    cols.into_par_iter()
+                        .zip(specs)
+                        .map(|(parts, spec)| join_column(parts, spec, n))
+                        .collect()
+                },
             )
         },
-        || {
-            layout
-                .groups
-                .par_iter()
-                .enumerate()
-                .map(|(g, (name, _))| (name.clone(), join(&|ch| ch.groups.get(g))))
-                .collect()
-        },
     );
-    frame.ids = ids.into();
-    frame.labels = labels;
-    frame.groups = groups;
-    frame.rows = parsed.iter().flat_map(|c| c.rows.iter().copied()).collect();
-    // Per chunk, the code each of its own category codes becomes in the joined dictionary;
-    // `index` borrows the chunks' texts.
-    fn join_dict<'p>(
-        dst: &mut Vec<String>,
-        index: &mut HashMap<&'p str, u32>,
-        src: &'p [String],
-    ) -> Vec<u32> {
-        src.iter()
-            .map(|v| {
-                *index.entry(v.as_str()).or_insert_with(|| {
-                    dst.push(v.clone());
-                    (dst.len() - 1) as u32
-                })
-            })
-            .collect()
+    Frame {
+        ids: ids.into(),
+        rows,
+        labels,
+        groups,
+        cols,
+        ..Frame::default()
     }
-    frame.cols = specs
-        .par_iter()
-        .enumerate()
-        .map(|(k, spec)| {
-            let mut dst = Column {
-                values: Vec::with_capacity(n),
-                dict: spec.categories.clone().unwrap_or_default(),
-                ..Column::default()
-            };
-            let declared = spec.categories.is_some();
-            let any_missing = parsed
+}
+
+/// One column from the chunks' parts, in order.
+fn join_column(parts: Vec<Column>, spec: &ColumnSpec, n: usize) -> Column {
+    let mut dst = Column {
+        values: Vec::with_capacity(n),
+        dict: spec.categories.clone().unwrap_or_default(),
+        ..Column::default()
+    };
+    let declared = spec.categories.is_some();
+    let any_missing = parts.iter().any(|c| !c.missing.is_empty());
+    // Undeclared categories: each part's codes become codes of the joined dictionary.
+    let mut index: HashMap<String, u32> = HashMap::new();
+    for src in parts {
+        let had = dst.values.len();
+        if !declared && !src.dict.is_empty() {
+            let map: Vec<u32> = src
+                .dict
                 .iter()
-                .any(|ch| ch.cols.get(k).is_some_and(|c| !c.missing.is_empty()));
-            let mut index = HashMap::new();
-            for ch in parsed {
-                let Some(src) = ch.cols.get(k) else {
-                    continue;
-                };
-                let had = dst.values.len();
-                if !declared && !src.dict.is_empty() {
-                    let map = join_dict(&mut dst.dict, &mut index, &src.dict);
-                    dst.values.extend(
-                        src.values
-                            .iter()
-                            .map(|&c| map.get(c as usize).map_or(c, |&m| f64::from(m))),
-                    );
-                } else {
-                    dst.values.extend_from_slice(&src.values);
-                }
-                if any_missing {
-                    if src.missing.is_empty() {
-                        dst.missing.resize(had + src.values.len(), false);
-                    } else {
-                        dst.missing.extend_from_slice(&src.missing);
-                    }
-                }
+                .map(|v| {
+                    *index.entry(v.clone()).or_insert_with(|| {
+                        dst.dict.push(v.clone());
+                        (dst.dict.len() - 1) as u32
+                    })
+                })
+                .collect();
+            dst.values.extend(
+                src.values
+                    .iter()
+                    .map(|&c| map.get(c as usize).map_or(c, |&m| f64::from(m))),
+            );
+        } else {
+            dst.values.extend_from_slice(&src.values);
+        }
+        if any_missing {
+            if src.missing.is_empty() {
+                dst.missing.resize(had + src.values.len(), false);
+            } else {
+                dst.missing.extend_from_slice(&src.missing);
             }
-            dst
-        })
-        .collect();
-    frame
+        }
+    }
+    dst
 }
 
 /// Whether a chunk can be split at commas and line ends: no quotes, and no carriage return
@@ -945,7 +1022,7 @@ pub fn read_header(tf: &TableFile) -> Result<Vec<String>, DataError> {
         .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
     {
         let text = read_text(tf)?;
-        let (line, _, _) = split_header(&text);
+        let (line, _) = split_header(&text);
         let rec = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(line.as_bytes())
@@ -986,7 +1063,8 @@ pub fn read_pairs(
 ) -> Result<Vec<Pair>, Vec<DataError>> {
     let file = tf.display();
     let text = read_text(tf).map_err(|e| vec![e])?;
-    let (header_line, body, first) = split_header(&text);
+    let (header_line, body) = split_header(&text);
+    let first = 2;
     let header: Vec<String> = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(header_line.as_bytes())
