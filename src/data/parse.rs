@@ -54,7 +54,7 @@ fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
         const PART: usize = 8 << 20;
         let f = std::fs::File::open(path)?;
         let len = usize::try_from(f.metadata()?.len()).unwrap_or(usize::MAX);
-        if len >= 2 * PART && len < usize::MAX {
+        if (2 * PART..usize::MAX).contains(&len) {
             let mut buf = vec![0u8; len];
             let read = buf
                 .par_chunks_mut(PART)
@@ -421,7 +421,7 @@ fn split_header(text: &str) -> (&str, &str) {
 fn chunk_ranges(body: &[u8]) -> Vec<std::ops::Range<usize>> {
     const MIN_CHUNK: usize = 1 << 20;
     if body.len() < 2 * MIN_CHUNK {
-        return vec![0..body.len()];
+        return std::iter::once(0..body.len()).collect();
     }
     let n = (rayon::current_num_threads() * 4).max(1);
     let target = (body.len() / n).max(MIN_CHUNK);
