@@ -183,19 +183,44 @@ pub fn write_kind_csv(
         .step_by(BLOCK)
         .map(|s| (s, (s + BLOCK).min(n)))
         .collect();
-    // Format a bounded window of blocks at a time so memory stays flat; the window's buffers
-    // are reused, so pages are not allocated afresh for every block.
-    let mut parts: Vec<Vec<u8>> = vec![Vec::new(); rayon::current_num_threads().max(1) * 4];
-    for window in blocks.chunks(parts.len()) {
-        parts.par_iter_mut().zip(window).for_each(|(buf, &(s, e))| {
-            buf.clear();
-            rows(rules, k, s, e, buf);
+    // A window of blocks is formatted in parallel on one side while the one before is written
+    // on this thread. Written buffers come back to be filled again: memory stays flat, and
+    // pages are not allocated afresh for every block.
+    let per = rayon::current_num_threads().max(1) * 4;
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(per);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for window in blocks.chunks(per) {
+                let mut bufs: Vec<Vec<u8>> = window
+                    .iter()
+                    .map(|_| empty_rx.try_recv().unwrap_or_default())
+                    .collect();
+                bufs.par_iter_mut().zip(window).for_each(|(buf, &(s, e))| {
+                    buf.clear();
+                    rows(rules, k, s, e, buf);
+                });
+                for b in bufs {
+                    // The writer stopped (a failed write): nothing more is needed.
+                    if full_tx.send(b).is_err() {
+                        return;
+                    }
+                }
+            }
         });
-        for p in parts.iter().take(window.len()) {
-            w.write_all(p)?;
+        let full_rx = full_rx;
+        let mut written = Ok(());
+        for buf in full_rx.iter() {
+            written = w.write_all(&buf);
+            if written.is_err() {
+                break;
+            }
+            let _ = empty_tx.send(buf);
         }
-    }
-    Ok(())
+        // Dropped before the formatting side is waited for, so that a failed write stops it.
+        drop(full_rx);
+        written
+    })
 }
 
 #[cfg(test)]
