@@ -310,7 +310,7 @@ impl<'v> View<'v> {
                     .get(c)
                     .is_some_and(|s| s.ty == ValueType::Integer) =>
             {
-                Dynamic::from(x as INT)
+                Dynamic::from_int(x as INT)
             }
             (Var::Column(c), Val::Str(_)) => {
                 let code = ctx
