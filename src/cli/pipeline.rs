@@ -80,10 +80,22 @@ pub fn load_rules(opts: &Options) -> Result<RuleSet, Exit> {
 
 /// Open the data set and load the primary table.
 pub fn load_data(opts: &Options, rules: &RuleSet) -> Result<(DataSet, Frame), Exit> {
-    let ds = DataSet::open(&opts.data).map_err(|e| {
+    load_data_with(opts, rules, false)
+}
+
+/// [`load_data`]; with `hash`, each file's hash is taken as it is read (for the manifest).
+pub fn load_data_with(
+    opts: &Options,
+    rules: &RuleSet,
+    hash: bool,
+) -> Result<(DataSet, Frame), Exit> {
+    let mut ds = DataSet::open(&opts.data).map_err(|e| {
         print_data_errors(&[e], opts.color);
         Exit::InvalidData
     })?;
+    if hash {
+        ds.hash_while_reading();
+    }
     let frame = ds.load_primary(&rules.primary).map_err(|errs| {
         print_data_errors(&errs, opts.color);
         Exit::InvalidData

@@ -1,6 +1,6 @@
 //! `bangfu run`: score and decide every entity, print the summary and tables, write results.
 
-use super::pipeline::{adjust_data, evaluate, load_data, load_rules_for, load_scenario};
+use super::pipeline::{adjust_data, evaluate, load_rules_for, load_scenario};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::table::{entities, summary, Flavor};
@@ -227,7 +227,9 @@ pub fn run(
         Ok(r) => r,
         Err(e) => return e,
     };
-    let (ds, mut frame) = match load_data(opts, &rules) {
+    // Hashes are for the manifest: only computed when one is written.
+    let manifest = opts.out.is_some() || opts.format == Format::Json || verify.is_some();
+    let (ds, mut frame) = match super::pipeline::load_data_with(opts, &rules, manifest) {
         Ok(x) => x,
         Err(e) => return e,
     };
@@ -235,13 +237,12 @@ pub fn run(
         return e;
     }
     lap("rules and data loaded");
-    // Hashes are for the manifest: only computed when one is written, on a thread of their
-    // own while the scoring runs.
-    let hashing =
-        (opts.out.is_some() || opts.format == Format::Json || verify.is_some()).then(|| {
-            let ds = ds.clone();
-            std::thread::spawn(move || ds.hashes())
-        });
+    // Files not hashed as they were read are hashed on a thread of their own while the scoring
+    // runs.
+    let hashing = manifest.then(|| {
+        let ds = ds.clone();
+        std::thread::spawn(move || ds.hashes())
+    });
     let result = match evaluate(opts, &rules, &frame) {
         Ok(r) => r,
         Err(e) => return e,

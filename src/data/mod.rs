@@ -36,6 +36,9 @@ pub struct TableFile {
     pub path: PathBuf,
     pub encoding: Encoding,
     pub sheet: Option<String>,
+    /// When the run records hashes: the SHA-256 of the bytes parsed, taken while reading so
+    /// the file is not read again (shared by the data set's copies).
+    pub read_hash: Option<std::sync::Arc<std::sync::OnceLock<String>>>,
 }
 
 impl TableFile {
@@ -136,11 +139,13 @@ impl DataSet {
                     path: dir.join(f),
                     encoding: default_enc,
                     sheet: None,
+                    read_hash: None,
                 },
                 RawTableRef::Full(t) => TableFile {
                     path: dir.join(t.file),
                     encoding: t.encoding.unwrap_or(default_enc),
                     sheet: t.sheet,
+                    read_hash: None,
                 },
             };
             ds.tables = raw.tables.into_iter().map(|(k, v)| (k, conv(v))).collect();
@@ -168,6 +173,7 @@ impl DataSet {
                         path: p.clone(),
                         encoding: Encoding::Auto,
                         sheet: None,
+                        read_hash: None,
                     };
                     if stem == "baseline" {
                         ds.baseline.insert(String::new(), tf);
@@ -201,6 +207,13 @@ impl DataSet {
             .or_else(|| primary.then(|| self.baseline.get("")).flatten())
     }
 
+    /// Record each CSV file's hash while it is read (for a run that writes a manifest).
+    pub fn hash_while_reading(&mut self) {
+        for tf in self.tables.values_mut().chain(self.baseline.values_mut()) {
+            tf.read_hash = Some(Default::default());
+        }
+    }
+
     /// The data set's SHA-256 (over each file's name and own hash, in path order), and each
     /// file's own hash.
     pub fn hashes(&self) -> (String, Vec<(String, String)>) {
@@ -211,7 +224,15 @@ impl DataSet {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
         for f in files {
-            if let Ok(bytes) = std::fs::read(&f.path) {
+            // A file hashed while it was read is not read again.
+            let known = f.read_hash.as_ref().and_then(|h| h.get()).cloned();
+            let own = match known {
+                Some(h) => Some(h),
+                None => std::fs::read(&f.path)
+                    .ok()
+                    .map(|bytes| hex(&Sha256::digest(&bytes))),
+            };
+            if let Some(own) = own {
                 // Named relative to the data set, so the same files hash the same from anywhere.
                 let name = f
                     .path
@@ -221,7 +242,6 @@ impl DataSet {
                     .replace('\\', "/");
                 // The data set's hash covers each file's name and own hash, so every byte is
                 // hashed once.
-                let own = hex(&Sha256::digest(&bytes));
                 all.update(name.as_bytes());
                 all.update(b"\0");
                 all.update(own.as_bytes());

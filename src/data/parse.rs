@@ -8,6 +8,7 @@ use super::TableFile;
 use crate::diag::did_you_mean;
 use crate::rules::model::{ColumnSpec, Kind, MissingPolicy, ValueType};
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// Errors listed per file before the rest are only counted.
@@ -32,11 +33,7 @@ fn may_be_utf8(tf: &TableFile) -> bool {
 /// A table file's bytes: a CSV file as it is (large files read in parallel parts), a
 /// workbook's sheet as CSV text.
 fn read_bytes(tf: &TableFile) -> Result<Vec<u8>, DataError> {
-    if tf
-        .path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
-    {
+    if is_workbook(tf) {
         return super::xlsx::sheet_as_csv(&tf.path, tf.sheet.as_deref()).map(String::into_bytes);
     }
     read_file(&tf.path).map_err(|e| {
@@ -44,6 +41,13 @@ fn read_bytes(tf: &TableFile) -> Result<Vec<u8>, DataError> {
         err.expected = Some("a readable CSV file".into());
         err
     })
+}
+
+/// Whether the table is a sheet of a workbook (its text is converted, not the file's bytes).
+fn is_workbook(tf: &TableFile) -> bool {
+    tf.path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
 }
 
 /// A file's bytes; a large file is read in parts on every thread.
@@ -270,11 +274,22 @@ fn load_with(
             Some(s)
         })
         .collect();
-    let mut parsed: Vec<Chunk> = chunks
-        .par_iter()
-        .zip(starts.par_iter())
-        .map(|(c, &start)| parse_chunk(c, start, &file, &layout, specs))
-        .collect();
+    // The file's hash, when the run records it, alongside the parsing: the bytes are read once.
+    let hash = tf.read_hash.as_ref().filter(|_| !is_workbook(tf));
+    let (_, mut parsed) = rayon::join(
+        || {
+            if let Some(h) = hash {
+                h.get_or_init(|| crate::rules::load::hex(&Sha256::digest(&bytes)));
+            }
+        },
+        || {
+            chunks
+                .par_iter()
+                .zip(starts.par_iter())
+                .map(|(c, &start)| parse_chunk(c, start, &file, &layout, specs))
+                .collect::<Vec<Chunk>>()
+        },
+    );
     // The text is no longer needed: freed before the columns are joined.
     drop(chunks);
     drop(bytes);
