@@ -648,31 +648,29 @@ fn parse_plain(
     layout: &Layout,
     specs: &[&ColumnSpec],
 ) {
-    {
-        let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
-        let bytes = text.as_bytes();
-        let (mut start, mut line) = (0, first_line);
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b',' {
-                fields.push(text.get(start..i).unwrap_or(""));
-                start = i + 1;
-            } else if b == b'\n' {
-                let end = if i > start && bytes.get(i - 1) == Some(&b'\r') {
-                    i - 1
-                } else {
-                    i
-                };
-                fields.push(text.get(start..end).unwrap_or(""));
-                record(ch, line, &fields, file, layout, specs);
-                fields.clear();
-                line += 1;
-                start = i + 1;
-            }
-        }
-        if start < bytes.len() || !fields.is_empty() {
-            fields.push(text.get(start..).unwrap_or(""));
+    let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
+    let bytes = text.as_bytes();
+    let (mut start, mut line) = (0, first_line);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b',' {
+            fields.push(text.get(start..i).unwrap_or(""));
+            start = i + 1;
+        } else if b == b'\n' {
+            let end = if i > start && bytes.get(i - 1) == Some(&b'\r') {
+                i - 1
+            } else {
+                i
+            };
+            fields.push(text.get(start..end).unwrap_or(""));
             record(ch, line, &fields, file, layout, specs);
+            fields.clear();
+            line += 1;
+            start = i + 1;
         }
+    }
+    if start < bytes.len() || !fields.is_empty() {
+        fields.push(text.get(start..).unwrap_or(""));
+        record(ch, line, &fields, file, layout, specs);
     }
 }
 
@@ -1159,22 +1157,11 @@ pub fn read_pairs(
 mod tests {
     use super::{parse_number, parse_plain, parse_quoted, plain, Chunk, Layout};
     use crate::data::frame::{Column, TextColumn};
-    use crate::rules::model::{ColumnSource, ColumnSpec, MissingPolicy, ValueType};
+    use crate::rules::model::{ColumnSpec, ValueType};
     use proptest::prelude::*;
 
     fn spec(name: &str, ty: ValueType) -> ColumnSpec {
-        ColumnSpec {
-            name: name.into(),
-            ty,
-            min: None,
-            max: None,
-            missing: MissingPolicy::Error,
-            categories: None,
-            label: None,
-            source: ColumnSource::Data,
-            baseline: false,
-            origin: Default::default(),
-        }
+        ColumnSpec::data(name, ty, Default::default())
     }
 
     /// What a chunk holds, comparably.

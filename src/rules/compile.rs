@@ -312,18 +312,11 @@ pub(super) fn declare_column(
         }
         return Ok(i);
     }
-    columns.push(ColumnSpec {
-        name: name.to_string(),
-        ty: ty.unwrap_or(ValueType::Number),
-        min: None,
-        max: None,
-        missing: MissingPolicy::Error,
-        categories: None,
-        label: None,
-        source: ColumnSource::Data,
-        baseline: false,
+    columns.push(ColumnSpec::data(
+        name,
+        ty.unwrap_or(ValueType::Number),
         origin,
-    });
+    ));
     Ok(columns.len() - 1)
 }
 

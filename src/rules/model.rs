@@ -123,6 +123,22 @@ impl Kind {
 }
 
 impl ColumnSpec {
+    /// A column of the entity's table, as first asked for at `origin`: required, unbounded.
+    pub fn data(name: &str, ty: ValueType, origin: Location) -> ColumnSpec {
+        ColumnSpec {
+            name: name.to_string(),
+            ty,
+            min: None,
+            max: None,
+            missing: MissingPolicy::Error,
+            categories: None,
+            label: None,
+            source: ColumnSource::Data,
+            baseline: false,
+            origin,
+        }
+    }
+
     /// Whether the column is read from the data table (not computed from other entities).
     pub fn from_data(&self) -> bool {
         matches!(self.source, ColumnSource::Data)
