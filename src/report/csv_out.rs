@@ -226,6 +226,21 @@ pub fn write_kind_csv(
 #[cfg(test)]
 mod tests {
     use super::push_fixed;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A rounded number is written as the standard formatter writes it.
+        #[test]
+        fn fixed_matches_the_formatter(n in 0i64..1_000_000_000_000, p in 0u32..=6, neg: bool) {
+            let x = n as f64 / 10f64.powi(p as i32) * if neg { -1.0 } else { 1.0 };
+            let mut b = Vec::new();
+            push_fixed(&mut b, x, p);
+            let want = format!("{:.*}", p as usize, x);
+            // The formatter keeps the sign of a negative zero; output never shows one.
+            let want = if x == 0.0 { want.trim_start_matches('-').to_string() } else { want };
+            prop_assert_eq!(String::from_utf8(b).unwrap(), want);
+        }
+    }
 
     #[test]
     fn fixed_decimals() {
@@ -244,5 +259,12 @@ mod tests {
         assert_eq!(f(70.05, 2), "70.05");
         assert_eq!(f(-0.07, 2), "-0.07");
         assert_eq!(f(1234567.89, 2), "1234567.89");
+        assert_eq!(f(10.0, 0), "10");
+        assert_eq!(f(0.0, 0), "0");
+        assert_eq!(f(1000.0, 0), "1000");
+        assert_eq!(f(100.0, 2), "100.00");
+        assert_eq!(f(0.5, 1), "0.5");
+        assert_eq!(f(123.456, 3), "123.456");
+        assert_eq!(f(-10.05, 2), "-10.05");
     }
 }
