@@ -320,6 +320,14 @@ impl ScriptHost {
             // On lines of their own, so that a trailing comment ends with its member.
             parts.push(format!("(\n{}\n)", e.source));
         }
+        // A bare `value` or `points` in one member and `value.x` or `points.x` in another
+        // would share one name in the scope: such gates are evaluated one by one.
+        let clash = |name: &str, members: &[(String, usize)]| {
+            !members.is_empty() && vars.iter().any(|(n, _)| n == name)
+        };
+        if clash("value", &value_members) || clash("points", &points_members) {
+            return None;
+        }
         let ast = self
             .engine
             .compile_expression(format!("[{}]", parts.join(",")))

@@ -631,3 +631,75 @@ fn rows_are_file_lines_with_crlf_line_ends_too() {
         stderr(&o)
     );
 }
+
+/// A kind's rhai gates evaluated together in one call fire exactly as they do one by one, also
+/// when one gate reads its indicator's `value` and another reads `value.x` (one name, two
+/// meanings: such gates are not put together).
+#[test]
+fn gates_evaluated_together_fire_as_they_do_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    common::copy_dir(&common::root().join("rules"), &rules);
+    let file = rules.join("kinds/village.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let alone = text.replace("    any: [value < 1]\n", "    when: \"!(value == 1)\"\n");
+    let together = alone.replace(
+        "    when: skip_level_petitions > 0\n",
+        "    when: skip_level_petitions > 0 || value.hazards > 1000\n",
+    );
+    assert!(alone != text && together != alone);
+    let fired = |yaml: &str| {
+        std::fs::write(&file, yaml).unwrap();
+        let o = common::bangfu(&["run", "--rules", rules.to_str().unwrap(), "--format", "csv"]);
+        assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+        common::stdout(&o)
+            .lines()
+            .filter(|l| l.contains("hazard_outstanding"))
+            .count()
+    };
+    let (a, b) = (fired(&alone), fired(&together));
+    assert!(a > 0 && a < 78, "{a}");
+    assert_eq!(a, b);
+}
+
+/// `--verify` names the data files that changed, and tells a manifest whose data-set hash was
+/// computed by an earlier version (its files all the same) from changed data.
+#[test]
+fn verify_names_changed_data_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    let out = tmp.path().join("res");
+    let d = data.to_str().unwrap();
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--data",
+        d,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The data set's hash as an earlier version recorded it.
+    let path = out.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    m["data"]["sha256"] = serde_json::json!("0".repeat(64));
+    std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let o = bangfu(&["run", "--data", d, "--verify", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("the data files are those that produced these results"),
+        "{}",
+        stderr(&o)
+    );
+    // A changed file is named.
+    let towns = data.join("towns.csv");
+    let text = std::fs::read_to_string(&towns).unwrap();
+    std::fs::write(&towns, format!("{text}\n")).unwrap();
+    let o = bangfu(&["run", "--data", d, "--verify", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("data file `towns.csv` has changed"),
+        "{}",
+        stderr(&o)
+    );
+}

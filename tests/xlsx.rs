@@ -97,6 +97,72 @@ fn the_sample_as_workbooks_scores_like_the_csv() {
     }
 }
 
+/// A data set declared GBK may still hold a workbook: its sheet is text already, not GBK bytes.
+#[test]
+fn a_workbook_in_a_gbk_data_set_scores_like_the_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let sample = root().join("data/sample");
+    let mut manifest = String::from("encoding: gbk\ntables:\n  villages: villages.xlsx\n");
+    csv_to_xlsx(
+        &sample.join("villages.csv"),
+        &data.join("villages.xlsx"),
+        "Sheet1",
+    );
+    for t in [
+        "towns",
+        "departments",
+        "teams",
+        "members",
+        "leaders",
+        "baseline",
+    ] {
+        let text = std::fs::read_to_string(sample.join(format!("{t}.csv"))).unwrap();
+        let (gbk, _, lossy) = encoding_rs::GBK.encode(text.trim_start_matches('\u{feff}'));
+        assert!(!lossy);
+        std::fs::write(data.join(format!("{t}.csv")), gbk).unwrap();
+        if t != "baseline" {
+            manifest.push_str(&format!("  {t}: {t}.csv\n"));
+        }
+    }
+    manifest.push_str("baseline:\n  villages: baseline.csv\n");
+    std::fs::write(data.join("dataset.yaml"), manifest).unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let o = bangfu(&["run", "--quiet", "--csv-only", "--out", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let d = data.to_str().unwrap();
+    let o = bangfu(&["check", "--data", d]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--csv-only",
+        "--data",
+        d,
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for f in ["villages.csv", "departments.csv", "towns.csv", "teams.csv"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_cell_in_a_workbook_is_located_by_sheet_row_and_column() {
     let tmp = tempfile::tempdir().unwrap();

@@ -73,40 +73,51 @@ fn verify_dir(dir: &std::path::Path, v: &RunView) -> Exit {
         return Exit::Usage;
     };
     let mut problems = Vec::new();
-    if manifest.pointer("/rules/sha256").and_then(|x| x.as_str()) != Some(v.rules.sha256.as_str()) {
-        let then: Vec<(String, String)> = manifest
-            .pointer("/rules/files")
+    // The files of the rules or the data that differ from those the manifest lists.
+    let changed = |what: &str, now: &[(String, String)]| -> Vec<String> {
+        let then: Vec<(&str, &str)> = manifest
+            .pointer(&format!("/{what}/files"))
             .and_then(|x| x.as_array())
             .map(|a| {
                 a.iter()
                     .map(|f| {
-                        (
-                            f.get("path")
-                                .and_then(|x| x.as_str())
-                                .unwrap_or("")
-                                .to_string(),
-                            f.get("sha256")
-                                .and_then(|x| x.as_str())
-                                .unwrap_or("")
-                                .to_string(),
-                        )
+                        let text = |k: &str| f.get(k).and_then(|x| x.as_str()).unwrap_or("");
+                        (text("path"), text("sha256"))
                     })
                     .collect()
             })
             .unwrap_or_default();
-        for (path, hash) in &v.rules.file_hashes {
-            match then.iter().find(|(p, _)| p == path) {
-                Some((_, h)) if h == hash => {}
-                Some(_) => problems.push(format!("rule file `{path}` has changed")),
-                None => problems.push(format!("rule file `{path}` is new")),
-            }
-        }
-        if problems.is_empty() {
+        let noun = if what == "rules" { "rule" } else { "data" };
+        let gone = then
+            .iter()
+            .filter(|(p, _)| !now.iter().any(|(n, _)| n == p))
+            .map(|(p, _)| format!("{noun} file `{p}` is no longer read"));
+        now.iter()
+            .filter_map(|(path, hash)| match then.iter().find(|(p, _)| p == path) {
+                Some((_, h)) if h == hash => None,
+                Some(_) => Some(format!("{noun} file `{path}` has changed")),
+                None => Some(format!("{noun} file `{path}` is new")),
+            })
+            .chain(gone)
+            .collect()
+    };
+    if manifest.pointer("/rules/sha256").and_then(|x| x.as_str()) != Some(v.rules.sha256.as_str()) {
+        let files = changed("rules", &v.rules.file_hashes);
+        if files.is_empty() {
             problems.push("the rule set is not the one that produced these results".into());
         }
+        problems.extend(files);
     }
     if manifest.pointer("/data/sha256").and_then(|x| x.as_str()) != Some(v.data_sha256.as_str()) {
-        problems.push("the data set is not the one that produced these results".into());
+        let files = changed("data", &v.data_files);
+        if files.is_empty() {
+            // Every file the same, yet another hash: one recorded before the data set's hash
+            // covered each file's name and own hash.
+            problems.push(
+                "the data files are those that produced these results, but the manifest records the data set's hash as an earlier version computed it; write the results again with `--out`".into(),
+            );
+        }
+        problems.extend(files);
     }
     // Every file the run recorded must still be there.
     if let Some(names) = manifest.pointer("/outputs").and_then(|x| x.as_array()) {
@@ -237,12 +248,6 @@ pub fn run(
         return e;
     }
     lap("rules and data loaded");
-    // Files not hashed as they were read are hashed on a thread of their own while the scoring
-    // runs.
-    let hashing = manifest.then(|| {
-        let ds = ds.clone();
-        std::thread::spawn(move || ds.hashes())
-    });
     let result = match evaluate(opts, &rules, &frame) {
         Ok(r) => r,
         Err(e) => return e,
@@ -253,9 +258,11 @@ pub fn run(
         Err(e) => return e,
     };
     lap("scored");
-    let (data_sha256, data_files) = match hashing {
-        Some(h) => h.join().unwrap_or_else(|_| ds.hashes()),
-        None => Default::default(),
+    // CSV tables were hashed as they were read; workbooks and link tables are read again here.
+    let (data_sha256, data_files) = if manifest {
+        ds.hashes()
+    } else {
+        Default::default()
     };
     lap("inputs hashed");
     let view = RunView {

@@ -25,9 +25,11 @@ fn read_text(tf: &TableFile) -> Result<String, DataError> {
     decode_bytes(tf, &bytes)
 }
 
-/// Whether the file is read as UTF-8 when its bytes are valid UTF-8.
+/// Whether the file is read as UTF-8 when its bytes are valid UTF-8: a workbook's sheet always
+/// is (it is converted to text), a CSV file unless it is declared GBK.
 fn may_be_utf8(tf: &TableFile) -> bool {
-    tf.encoding != super::Encoding::Gbk && tf.encoding != super::Encoding::Gb18030
+    is_workbook(tf)
+        || (tf.encoding != super::Encoding::Gbk && tf.encoding != super::Encoding::Gb18030)
 }
 
 /// A table file's bytes: a CSV file as it is (large files read in parallel parts), a
