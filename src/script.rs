@@ -586,7 +586,12 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
                 while bytes.get(j).is_some_and(|c| *c == b' ') {
                     j += 1;
                 }
-                let is_call = matches!(bytes.get(j), Some(b'(') | Some(b'!'));
+                // `f(…)` and `f!(…)` are calls; `x != …` compares `x`.
+                let is_call = match bytes.get(j) {
+                    Some(b'(') => true,
+                    Some(b'!') => bytes.get(j + 1) != Some(&b'='),
+                    _ => false,
+                };
                 let is_prop = prev_sig == Some(b'.');
                 let is_decl = matches!(out.last(), Some((k, _, _)) if k == "let" || k == "const");
                 let mut member = None;
@@ -671,6 +676,12 @@ mod tests {
             .map(|(n, _, _)| n)
             .collect();
         assert_eq!(or, vec!["a", "b"]);
+        // `!=` after a space compares; `f!(…)` calls.
+        let ne: Vec<String> = identifiers("value != 1 && x!= 2 && f!(y) && g !(z)")
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect();
+        assert_eq!(ne, vec!["value", "x", "y", "z"]);
         let closure: Vec<String> = identifiers("xs.filter(|x| x > limit)")
             .into_iter()
             .map(|(n, _, _)| n)
