@@ -209,6 +209,15 @@ fn place(s: &ColumnSpec) -> String {
     }
 }
 
+/// What every chunk of one file is read against: the file's name (for messages), where each
+/// needed column sits, and the columns' specifications.
+#[derive(Clone, Copy)]
+struct Reading<'a> {
+    file: &'a str,
+    layout: &'a Layout,
+    specs: &'a [&'a ColumnSpec],
+}
+
 /// Parsed rows of one chunk.
 #[derive(Default)]
 struct Chunk {
@@ -278,6 +287,11 @@ fn load_with(
         .collect();
     // The file's hash, when the run records it, alongside the parsing: the bytes are read once.
     let hash = tf.read_hash.as_ref().filter(|_| !is_workbook(tf));
+    let reading = Reading {
+        file: &file,
+        layout: &layout,
+        specs,
+    };
     let (_, mut parsed) = rayon::join(
         || {
             if let Some(h) = hash {
@@ -288,7 +302,7 @@ fn load_with(
             chunks
                 .par_iter()
                 .zip(starts.par_iter())
-                .map(|(c, &start)| parse_chunk(c, start, &file, &layout, specs))
+                .map(|(c, &start)| parse_chunk(c, start, reading))
                 .collect::<Vec<Chunk>>()
         },
     );
@@ -614,13 +628,8 @@ fn trimmed(s: &str) -> &str {
     }
 }
 
-fn parse_chunk(
-    text: &str,
-    first_line: u64,
-    file: &str,
-    layout: &Layout,
-    specs: &[&ColumnSpec],
-) -> Chunk {
+fn parse_chunk(text: &str, first_line: u64, rd: Reading) -> Chunk {
+    let Reading { layout, specs, .. } = rd;
     let mut ch = Chunk {
         cols: specs
             .iter()
@@ -633,23 +642,17 @@ fn parse_chunk(
         ..Chunk::default()
     };
     if plain(text) {
-        parse_plain(&mut ch, text, first_line, file, layout, specs);
+        parse_plain(&mut ch, text, first_line, rd);
     } else {
-        parse_quoted(&mut ch, text, first_line, file, layout, specs);
+        parse_quoted(&mut ch, text, first_line, rd);
     }
     ch
 }
 
 /// A chunk without quotes, in one pass over the bytes: fields are the text between commas,
 /// and a line ends at `\n` (after an optional `\r`; no other `\r` is in such a chunk).
-fn parse_plain(
-    ch: &mut Chunk,
-    text: &str,
-    first_line: u64,
-    file: &str,
-    layout: &Layout,
-    specs: &[&ColumnSpec],
-) {
+fn parse_plain(ch: &mut Chunk, text: &str, first_line: u64, rd: Reading) {
+    let Reading { layout, .. } = rd;
     let mut fields: Vec<&str> = Vec::with_capacity(layout.width);
     let bytes = text.as_bytes();
     let (mut start, mut line) = (0, first_line);
@@ -664,7 +667,7 @@ fn parse_plain(
                 i
             };
             fields.push(text.get(start..end).unwrap_or(""));
-            record(ch, line, &fields, file, layout, specs);
+            record(ch, line, &fields, rd);
             fields.clear();
             line += 1;
             start = i + 1;
@@ -672,19 +675,13 @@ fn parse_plain(
     }
     if start < bytes.len() || !fields.is_empty() {
         fields.push(text.get(start..).unwrap_or(""));
-        record(ch, line, &fields, file, layout, specs);
+        record(ch, line, &fields, rd);
     }
 }
 
 /// A chunk with quoted fields, read by the CSV reader.
-fn parse_quoted(
-    ch: &mut Chunk,
-    text: &str,
-    first_line: u64,
-    file: &str,
-    layout: &Layout,
-    specs: &[&ColumnSpec],
-) {
+fn parse_quoted(ch: &mut Chunk, text: &str, first_line: u64, rd: Reading) {
+    let Reading { file, .. } = rd;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -712,7 +709,7 @@ fn parse_quoted(
         }
         let line = rows.row(rec.position().map(|p| p.byte() as usize));
         let fields: Vec<&str> = rec.iter().collect();
-        record(ch, line, &fields, file, layout, specs);
+        record(ch, line, &fields, rd);
     }
 }
 
@@ -724,15 +721,9 @@ fn push_err(ch: &mut Chunk, e: DataError) {
 }
 
 /// One record: its id, label, texts and typed values.
-fn record(
-    ch: &mut Chunk,
-    line: u64,
-    rec: &[&str],
-    file: &str,
-    layout: &Layout,
-    specs: &[&ColumnSpec],
-) {
-    if !row_values(ch, line, rec, file, layout, specs) {
+fn record(ch: &mut Chunk, line: u64, rec: &[&str], rd: Reading) {
+    let Reading { layout, .. } = rd;
+    if !row_values(ch, line, rec, rd) {
         return;
     }
     for (g, (_, i)) in ch.groups.iter_mut().zip(&layout.groups) {
@@ -742,14 +733,12 @@ fn record(
 
 /// The id, label and typed values of one record. False when the record holds no row (blank,
 /// the wrong width, or no id); its problems are recorded.
-fn row_values(
-    ch: &mut Chunk,
-    line: u64,
-    rec: &[&str],
-    file: &str,
-    layout: &Layout,
-    specs: &[&ColumnSpec],
-) -> bool {
+fn row_values(ch: &mut Chunk, line: u64, rec: &[&str], rd: Reading) -> bool {
+    let Reading {
+        file,
+        layout,
+        specs,
+    } = rd;
     if rec
         .iter()
         .all(|f| f.bytes().all(|b| b.is_ascii_whitespace()))
@@ -1157,7 +1146,7 @@ pub fn read_pairs(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_number, parse_plain, parse_quoted, plain, Chunk, Layout};
+    use super::{parse_number, parse_plain, parse_quoted, plain, Chunk, Layout, Reading};
     use crate::data::frame::{Column, TextColumn};
     use crate::rules::model::{ColumnSpec, ValueType};
     use proptest::prelude::*;
@@ -1196,10 +1185,15 @@ mod tests {
             groups: vec![TextColumn::default()],
             ..Chunk::default()
         };
+        let rd = Reading {
+            file: "t.csv",
+            layout: &layout,
+            specs: &specs,
+        };
         if quoted {
-            parse_quoted(&mut ch, text, 2, "t.csv", &layout, &specs);
+            parse_quoted(&mut ch, text, 2, rd);
         } else {
-            parse_plain(&mut ch, text, 2, "t.csv", &layout, &specs);
+            parse_plain(&mut ch, text, 2, rd);
         }
         (
             ch.ids.iter().map(String::from).collect(),
