@@ -285,7 +285,6 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
             .cols
             .get(c)
             .and_then(|col| col.values.get(r))
-            .copied()
             .unwrap_or(0.0)
     };
     match &ind.input {
@@ -680,7 +679,6 @@ fn unit_trace(
                 .cols
                 .get(c)
                 .and_then(|col| col.values.get(r))
-                .copied()
                 .unwrap_or(0.0);
             Some(AggregateTrace {
                 indicator: ind.id.clone(),
@@ -716,8 +714,7 @@ fn lever(kind: &Kind, frame: &Frame, ind: &Indicator) -> Option<(usize, ToColumn
         frame
             .cols
             .get(c)
-            .and_then(|x| x.values.first())
-            .copied()
+            .and_then(|x| x.values.get(0))
             .unwrap_or(0.0)
     };
     match &ind.input {
@@ -804,8 +801,8 @@ fn rescore(
     i: usize,
 ) -> Option<(usize, f64, f64)> {
     let mut f = one.clone();
-    if let Some(slot) = f.cols.get_mut(c).and_then(|col| col.values.first_mut()) {
-        *slot = x;
+    if let Some(col) = f.cols.get_mut(c) {
+        col.values.set(0, x);
     }
     let res = evaluate_kind(rules, kind, &f).ok()?;
     Some((
@@ -854,8 +851,7 @@ fn counterfactuals(
             let from = one
                 .cols
                 .get(c)
-                .and_then(|x| x.values.first())
-                .copied()
+                .and_then(|x| x.values.get(0))
                 .unwrap_or(0.0);
             let integer = matches!(spec.ty, ValueType::Integer | ValueType::Bool);
             let clamp = |x: f64| {

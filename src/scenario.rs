@@ -616,9 +616,7 @@ pub fn apply_data(
             }) {
                 Some(c) => {
                     if let Some(column) = frame.cols.get_mut(c) {
-                        for v in &mut column.values {
-                            *v *= factor;
-                        }
+                        column.values = column.values.iter().map(|v| v * factor).collect::<Vec<_>>().into();
                     }
                 }
                 None => errors.push(DataError::file(
@@ -633,7 +631,7 @@ pub fn apply_data(
             match kind.column(col) {
                 Some(c) => {
                     if let Some(column) = frame.cols.get_mut(c) {
-                        column.values.iter_mut().for_each(|v| *v = *value);
+                        column.values = vec![*value; column.values.len()].into();
                         column.missing.clear();
                     }
                 }
@@ -696,7 +694,7 @@ fn text_filter(kind: &Kind, frame: &Frame, r: usize, f: &str) -> Result<bool, St
         let column = frame.cols.get(c).ok_or("missing column")?;
         match kind.columns.get(c).map(|s| s.ty) {
             Some(ValueType::Category) => column.category(r).to_string(),
-            _ => crate::rules::compile::fmt_num(column.values.get(r).copied().unwrap_or(0.0)),
+            _ => crate::rules::compile::fmt_num(column.values.get(r).unwrap_or(0.0)),
         }
     } else {
         return Err(format!("`{col}` is not a column the rules read"));

@@ -6,6 +6,7 @@ use super::Options;
 use crate::data::{DataError, DataSet, Frame};
 use crate::engine::{evaluate_kind, EvalError, KindResult};
 use crate::exit::Exit;
+use crate::rules::model::{Cmp, ColumnSource, Condition, Operand, Var};
 use crate::rules::RuleSet;
 use crate::scenario::Scenario;
 
@@ -103,52 +104,81 @@ pub fn load_data_with(
     Ok((ds, frame))
 }
 
-/// Score and decide the primary entities. Input values are kept only when a unit aggregates
-/// one (`value.ID`); a million villages then need no more than their points.
+/// Score and decide the primary entities. Input values are kept only when something after
+/// scoring reads one (a unit aggregating `value.ID`, an outcome condition that reasons re-test);
+/// a million villages then need no more than their points.
 pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindResult, Exit> {
-    let keep = units_read_values(rules) || outcomes_read_values(rules);
+    let keep = read_after_scoring(rules).any(|v| matches!(v, Var::Value(_)));
     crate::engine::evaluate_kind_with(rules, &rules.primary, frame, keep)
         .map_err(|e| eval_error(opts, frame, e))
 }
 
-/// Whether an outcome condition of the primary kind reads an input value (reasons re-test
-/// outcome conditions after the run).
-fn outcomes_read_values(rules: &RuleSet) -> bool {
-    use crate::rules::model::{Condition, Operand, Var};
-    rules
+/// Every primary variable read after the primary entities are scored: by outcome conditions
+/// (reasons re-test their comparisons) and by unit aggregates (their field and filter). A
+/// script condition's `value.ID` members count as reading that input value.
+fn read_after_scoring(rules: &RuleSet) -> impl Iterator<Item = Var> + '_ {
+    fn of_cmps(cmps: &[Cmp]) -> impl Iterator<Item = Var> + '_ {
+        cmps.iter().flat_map(|f| {
+            let right = match &f.op {
+                Some((_, Operand::Var(v))) => Some(*v),
+                _ => None,
+            };
+            let left = match f.left {
+                Operand::Var(v) => Some(v),
+                _ => None,
+            };
+            left.into_iter().chain(right)
+        })
+    }
+    let outcomes = rules
         .primary
         .outcomes
         .iter()
         .filter_map(|o| o.condition.as_ref())
-        .any(|c| match c {
-            Condition::All(cmps) | Condition::Any(cmps) => cmps.iter().any(|f| {
-                matches!(f.left, Operand::Var(Var::Value(_)))
-                    || matches!(&f.op, Some((_, Operand::Var(Var::Value(_)))))
-            }),
-            Condition::Script(id) => rules.scripts.expr(*id).is_some_and(|e| {
-                !e.value_members.is_empty()
-                    || e.vars.iter().any(|(_, v)| matches!(v, Var::Value(_)))
-            }),
-        })
-}
-
-/// Whether any unit aggregate reads a village input value.
-fn units_read_values(rules: &RuleSet) -> bool {
-    use crate::rules::model::{ColumnSource, Operand, Var};
-    rules
+        .flat_map(|c| -> Vec<Var> {
+            match c {
+                Condition::All(cmps) | Condition::Any(cmps) => of_cmps(cmps).collect(),
+                Condition::Script(id) => rules
+                    .scripts
+                    .expr(*id)
+                    .map(|e| {
+                        let members = (!e.value_members.is_empty()).then_some(Var::Value(0));
+                        e.vars.iter().map(|(_, v)| *v).chain(members).collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        });
+    let units = rules
         .units
         .iter()
         .flat_map(|u| &u.columns)
-        .any(|c| match &c.source {
-            ColumnSource::Aggregate(a) => {
-                matches!(a.of, Some(Var::Value(_)))
-                    || a.filter.iter().any(|f| {
-                        matches!(f.left, Operand::Var(Var::Value(_)))
-                            || matches!(&f.op, Some((_, Operand::Var(Var::Value(_)))))
-                    })
+        .flat_map(|c| -> Vec<Var> {
+            match &c.source {
+                ColumnSource::Aggregate(a) => a.of.into_iter().chain(of_cmps(&a.filter)).collect(),
+                ColumnSource::Data => Vec::new(),
             }
-            ColumnSource::Data => false,
+        });
+    outcomes.chain(units)
+}
+
+/// The primary table's columns that anything after scoring reads: those read by outcome
+/// conditions and unit aggregates, and the programme totals' columns. A run releases the
+/// others once its primary entities are scored, which lowers the memory of a large run while
+/// its units are scored and its files written.
+pub fn columns_read_after_scoring(rules: &RuleSet) -> Vec<bool> {
+    let mut keep = vec![false; rules.primary.columns.len()];
+    let read = read_after_scoring(rules)
+        .filter_map(|v| match v {
+            Var::Column(c) => Some(c),
+            _ => None,
         })
+        .chain(rules.totals.iter().map(|t| t.column));
+    for c in read {
+        if let Some(k) = keep.get_mut(c) {
+            *k = true;
+        }
+    }
+    keep
 }
 
 /// Score and decide every unit kind from the village results.

@@ -253,6 +253,8 @@ pub fn run(
         Err(e) => return e,
     };
     lap("villages scored");
+    // Only what units and reports still read is kept from the village columns.
+    frame.release_columns(&super::pipeline::columns_read_after_scoring(&rules));
     let units = match super::pipeline::evaluate_units(opts, &rules, &ds, &frame, &result) {
         Ok(u) => u,
         Err(e) => return e,

@@ -3,7 +3,7 @@
 
 use super::decode::decode;
 use super::error::DataError;
-use super::frame::{Column, Frame, TextColumn};
+use super::frame::{Column, Frame, TextColumn, Values};
 use super::TableFile;
 use crate::diag::did_you_mean;
 use crate::rules::model::{ColumnSpec, Kind, MissingPolicy, ValueType};
@@ -562,10 +562,21 @@ fn merge(parsed: Vec<Chunk>, layout: &Layout, specs: &[&ColumnSpec], labels: boo
     }
 }
 
+/// Whether two columns are stored alike.
+fn same_storage(a: &Values, b: &Values) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
 /// One column from the chunks' parts, in order.
 fn join_column(parts: Vec<Column>, spec: &ColumnSpec, n: usize) -> Column {
     let mut dst = Column {
-        values: Vec::with_capacity(n),
+        values: match parts.first() {
+            // The joined column is as narrow as its widest part.
+            Some(first) if parts.iter().all(|p| same_storage(&p.values, &first.values)) => {
+                first.values.like(n)
+            }
+            _ => Values::Floats(Vec::with_capacity(n)),
+        },
         dict: spec.categories.clone().unwrap_or_default(),
         ..Column::default()
     };
@@ -586,13 +597,13 @@ fn join_column(parts: Vec<Column>, spec: &ColumnSpec, n: usize) -> Column {
                     })
                 })
                 .collect();
-            dst.values.extend(
+            dst.values.extend_values(
                 src.values
                     .iter()
-                    .map(|&c| map.get(c as usize).map_or(c, |&m| f64::from(m))),
+                    .map(|c| map.get(c as usize).map_or(c, |&m| f64::from(m))),
             );
         } else {
-            dst.values.extend_from_slice(&src.values);
+            dst.values.extend(&src.values);
         }
         if any_missing {
             if src.missing.is_empty() {
@@ -634,6 +645,7 @@ fn parse_chunk(text: &str, first_line: u64, rd: Reading) -> Chunk {
         cols: specs
             .iter()
             .map(|s| Column {
+                values: Values::for_type(s.ty, 0),
                 dict: s.categories.clone().unwrap_or_default(),
                 ..Column::default()
             })
@@ -984,7 +996,7 @@ pub fn attach_baseline(
             Some(b) => {
                 for (k, out) in cols.iter_mut().enumerate() {
                     if let (Some(out), Some(col)) = (out.as_mut(), base.cols.get(k)) {
-                        out.push(col.values.get(b).copied().unwrap_or(0.0));
+                        out.push(col.values.get(b).unwrap_or(0.0));
                     }
                 }
             }
@@ -1206,7 +1218,7 @@ mod tests {
                 .iter()
                 .map(|c| {
                     (
-                        c.values.iter().map(|v| v.to_bits()).collect(),
+                        c.values.iter().map(f64::to_bits).collect(),
                         c.dict.clone(),
                     )
                 })

@@ -253,7 +253,6 @@ impl<'v> View<'v> {
                 let col = self.ctx.frame.cols.get(c);
                 let v = col
                     .and_then(|col| col.values.get(self.row))
-                    .copied()
                     .unwrap_or(0.0);
                 match kind.columns.get(c).map(|s| s.ty) {
                     Some(ValueType::Bool) => Val::Bool(v != 0.0),
@@ -318,7 +317,6 @@ impl<'v> View<'v> {
                     .cols
                     .get(c)
                     .and_then(|col| col.values.get(self.row))
-                    .copied()
                     .unwrap_or(0.0) as usize;
                 ctx.cat_dicts
                     .get(c)
@@ -530,7 +528,6 @@ fn score_row(
             .cols
             .get(c)
             .and_then(|col| col.values.get(row))
-            .copied()
             .unwrap_or(0.0)
     };
 

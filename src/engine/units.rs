@@ -523,7 +523,7 @@ fn derived_frame(kind: &Kind, links: &[LinkRow]) -> (Frame, Vec<Option<usize>>) 
             .columns
             .iter()
             .map(|_| Column {
-                values: vec![0.0; n],
+                values: vec![0.0; n].into(),
                 ..Column::default()
             })
             .collect(),
@@ -680,7 +680,7 @@ fn fill_aggregates(
         for (u, value) in column.enumerate() {
             if !wanted(u) {
                 // Not recomputed: its villages did not change.
-                values.push(kept.values.get(u).copied().unwrap_or(0.0));
+                values.push(kept.values.get(u).unwrap_or(0.0));
                 missing.push(kept.is_missing(u));
                 continue;
             }
@@ -749,7 +749,7 @@ fn fill_aggregates(
             }
         }
         if let Some(col) = frame.cols.get_mut(c) {
-            col.values = values;
+            col.values = values.into();
             col.missing = if missing.iter().any(|m| *m) {
                 missing
             } else {
