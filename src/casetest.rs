@@ -453,7 +453,7 @@ fn record(ev: &CaseRun, seen: &mut Seen) {
                 .kind
                 .indicators
                 .iter()
-                .zip(v.result.points_of(r))
+                .zip(v.result.points_of(r).iter())
                 .enumerate()
             {
                 let key = (k.clone(), ind.id.clone());
@@ -678,7 +678,7 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
                     .kind
                     .dims
                     .iter()
-                    .zip(v.result.dims_of(r))
+                    .zip(v.result.dims_of(r).iter())
                     .map(|(d, s)| format!("{} {s:.2}", d.id))
                     .collect::<Vec<_>>()
                     .join(", ");
@@ -694,7 +694,7 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
                             .kind
                             .indicators
                             .iter()
-                            .zip(v.result.points_of(r))
+                            .zip(v.result.points_of(r).iter())
                             .filter(|(i, _)| i.dim == k)
                             .map(|(i, p)| format!("{} {p:.2}", i.id))
                             .collect::<Vec<_>>()

@@ -848,11 +848,7 @@ fn counterfactuals(
             if points.get(i).copied().unwrap_or(0.0) >= ind.points {
                 continue;
             }
-            let from = one
-                .cols
-                .get(c)
-                .and_then(|x| x.values.get(0))
-                .unwrap_or(0.0);
+            let from = one.cols.get(c).and_then(|x| x.values.get(0)).unwrap_or(0.0);
             let integer = matches!(spec.ty, ValueType::Integer | ValueType::Bool);
             let clamp = |x: f64| {
                 let x = spec.max.map_or(x, |m| x.min(m));

@@ -616,7 +616,12 @@ pub fn apply_data(
             }) {
                 Some(c) => {
                     if let Some(column) = frame.cols.get_mut(c) {
-                        column.values = column.values.iter().map(|v| v * factor).collect::<Vec<_>>().into();
+                        column.values = column
+                            .values
+                            .iter()
+                            .map(|v| v * factor)
+                            .collect::<Vec<_>>()
+                            .into();
                     }
                 }
                 None => errors.push(DataError::file(

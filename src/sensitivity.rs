@@ -177,7 +177,11 @@ struct Nominal<'a> {
 
 impl<'a> Nominal<'a> {
     fn new(rules: &'a RuleSet, ds: &'a DataSet, frame: &'a Frame) -> Result<Self, String> {
-        let result = evaluate_kind_with(rules, &rules.primary, frame, true).map_err(msg)?;
+        // Every draw decides again from these scores: read as they are, not divided out of
+        // whole numbers each time.
+        let result = evaluate_kind_with(rules, &rules.primary, frame, true)
+            .map_err(msg)?
+            .with_exact_scores();
         let linked = link_units(rules, ds, frame).map_err(msg)?;
         let units = evaluate_linked(rules, frame, &result, &linked).map_err(msg)?;
         Ok(Nominal {

@@ -48,7 +48,11 @@ fn assert_same_units(what: &str, a: &[UnitResult], b: &[UnitResult]) {
         assert_eq!(x.kind, y.kind, "{what}");
         assert_eq!(x.frame.ids, y.frame.ids, "{what}: ids");
         for (c, (p, q)) in x.frame.cols.iter().zip(&y.frame.cols).enumerate() {
-            assert_eq!(p.values.to_floats(), q.values.to_floats(), "{what}: column {c}");
+            assert_eq!(
+                p.values.to_floats(),
+                q.values.to_floats(),
+                "{what}: column {c}"
+            );
             assert_eq!(p.missing, q.missing, "{what}: column {c} missing");
         }
         assert_same_kind(&what, &x.result, &y.result);
@@ -211,6 +215,46 @@ fn rc1_lines_recompute_exactly_on_generated_villages() {
             assert!(
                 check(&b, &rules, &name),
                 "{variant} {name} reuses the scores"
+            );
+        }
+    }
+}
+
+/// Scores are kept in four bytes each when they fit and as they are when one does not (a
+/// precision too fine for their size); either way every stored point, dimension score and
+/// total is the one computed: dimensions are the rounded sums of their points, the total the
+/// rounded sum of the dimensions.
+#[test]
+fn scores_read_back_as_computed_whatever_their_storage() {
+    use bangfu::engine::fixed::Fixed;
+    use bangfu::engine::round::round_dp;
+    for (precision, scaled) in [(2, true), (9, false)] {
+        let (mut rules, _) = bangfu::rules::load(&root().join("rules")).unwrap();
+        rules.precision = precision;
+        let ds = DataSet::open(&root().join("data/sample")).unwrap();
+        let frame = ds.load_primary(&rules.primary).unwrap();
+        let res = evaluate_kind(&rules, &rules.primary, &frame).unwrap();
+        assert_eq!(
+            matches!(*res.points, Fixed::Scaled { .. }),
+            scaled,
+            "precision {precision}: points storage"
+        );
+        assert_eq!(matches!(*res.dims, Fixed::Scaled { .. }), scaled);
+        let kind = &rules.primary;
+        for r in 0..res.n {
+            let points = res.points_of(r);
+            let mut sums = vec![0.0; res.d];
+            for (ind, p) in kind.indicators.iter().zip(points.iter()) {
+                sums[ind.dim] += p;
+            }
+            let dims = res.dims_of(r);
+            for (d, sum) in sums.iter().enumerate() {
+                assert_eq!(dims[d], round_dp(*sum, precision), "row {r} dimension {d}");
+            }
+            let total = round_dp(dims.iter().sum(), precision);
+            assert_eq!(
+                res.total[r], total,
+                "row {r} total at precision {precision}"
             );
         }
     }

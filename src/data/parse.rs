@@ -1216,12 +1216,7 @@ mod tests {
                 .collect(),
             ch.cols
                 .iter()
-                .map(|c| {
-                    (
-                        c.values.iter().map(f64::to_bits).collect(),
-                        c.dict.clone(),
-                    )
-                })
+                .map(|c| (c.values.iter().map(f64::to_bits).collect(), c.dict.clone()))
                 .collect(),
             ch.errors.iter().map(|e| format!("{e:?}")).collect(),
             ch.error_count,

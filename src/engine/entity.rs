@@ -1,6 +1,7 @@
 //! One entity, start to finish: inputs → points → dimensions → total → gates → grade →
 //! outcome. Works on borrowed scratch buffers so the hot loop allocates nothing.
 
+use super::fixed::Row;
 use super::round::round_dp;
 use super::score::points_for;
 use crate::data::{DataError, Frame};
@@ -142,8 +143,8 @@ impl ScoreOut<'_> {
     pub fn scores(&self) -> Scores<'_> {
         Scores {
             values: self.values,
-            points: self.points,
-            dims: self.dims,
+            points: Row::Slice(self.points),
+            dims: Row::Slice(self.dims),
             total: *self.total,
         }
     }
@@ -153,8 +154,8 @@ impl ScoreOut<'_> {
 #[derive(Clone, Copy)]
 pub struct Scores<'s> {
     pub values: &'s [f64],
-    pub points: &'s [f64],
-    pub dims: &'s [f64],
+    pub points: Row<'s>,
+    pub dims: Row<'s>,
     pub total: f64,
 }
 
@@ -174,8 +175,9 @@ pub struct View<'v> {
     pub ctx: &'v KindCtx<'v>,
     pub row: usize,
     pub values: &'v [f64],
-    pub points: &'v [f64],
-    pub dims: &'v [f64],
+    /// Borrowed from the scores, or read out of a finished kind's stored scores.
+    pub points: Row<'v>,
+    pub dims: Row<'v>,
     pub total: f64,
     pub gates: &'v [bool],
     pub failed: bool,
@@ -190,8 +192,8 @@ impl<'v> View<'v> {
             ctx,
             row: r,
             values: res.values_of(r),
-            points: res.points_of(r),
-            dims: res.dims_of(r),
+            points: Row::of(&res.points, r, res.k),
+            dims: Row::of(&res.dims, r, res.d),
             total: res.total.get(r).copied().unwrap_or(0.0),
             gates: res.gates_of(r),
             failed: res.failed.get(r).copied().unwrap_or(false),
@@ -211,8 +213,8 @@ impl<'v> View<'v> {
             ctx,
             row,
             values,
-            points: &[],
-            dims: &[],
+            points: Row::Slice(&[]),
+            dims: Row::Slice(&[]),
             total: 0.0,
             gates: &[],
             failed: false,
@@ -251,9 +253,7 @@ impl<'v> View<'v> {
         match var {
             Var::Column(c) => {
                 let col = self.ctx.frame.cols.get(c);
-                let v = col
-                    .and_then(|col| col.values.get(self.row))
-                    .unwrap_or(0.0);
+                let v = col.and_then(|col| col.values.get(self.row)).unwrap_or(0.0);
                 match kind.columns.get(c).map(|s| s.ty) {
                     Some(ValueType::Bool) => Val::Bool(v != 0.0),
                     Some(ValueType::Category) => {
@@ -263,7 +263,7 @@ impl<'v> View<'v> {
                 }
             }
             Var::Param(p) => Val::Num(self.ctx.params.get(p).map(|p| p.value).unwrap_or(0.0)),
-            Var::Dim(d) => Val::Num(self.dims.get(d).copied().unwrap_or(0.0)),
+            Var::Dim(d) => Val::Num(self.dims.get(d).unwrap_or(0.0)),
             Var::Total => Val::Num(self.total),
             Var::Outcome => Val::Str(
                 self.outcome
@@ -280,7 +280,7 @@ impl<'v> View<'v> {
             Var::Failed => Val::Bool(self.failed),
             Var::AnyGate => Val::Bool(self.gates.iter().any(|g| *g)),
             Var::Gate(g) => Val::Bool(self.gates.get(g).copied().unwrap_or(false)),
-            Var::Points(i) => Val::Num(self.points.get(i).copied().unwrap_or(0.0)),
+            Var::Points(i) => Val::Num(self.points.get(i).unwrap_or(0.0)),
             Var::Value(i) => {
                 let v = self.values.get(i).copied().unwrap_or(0.0);
                 match kind.indicators.get(i).map(|x| x.ty) {
@@ -714,7 +714,7 @@ pub fn decide_row(
     let total = sc.total;
     let mut failed = false;
     for ((b, d), dim) in out.below_min.iter_mut().zip(sc.dims.iter()).zip(&kind.dims) {
-        *b = dim.min.is_some_and(|m| *d < m);
+        *b = dim.min.is_some_and(|m| d < m);
         failed |= *b;
     }
     let missing = ctx

@@ -1,6 +1,7 @@
 //! The evaluator: compiled rules + typed frames → scores and decisions. No I/O happens here.
 
 pub mod entity;
+pub mod fixed;
 pub mod round;
 pub mod run;
 pub mod score;

@@ -6,11 +6,13 @@ use super::entity::{
     decide_row, evaluate_row, indicator_points, sum_dims, DecideOut, EntityError, KindCtx,
     KnownGates, ScoreOut, Scores,
 };
+use super::fixed::{scale_for, Dest, Fixed, Row};
 use crate::data::{DataError, Frame};
 use crate::rules::model::{Condition, ExprId, Input, Kind, Method, Operand, Param, RuleSet, Var};
 use crate::script::{ScriptError, ScriptHost};
 use rayon::prelude::*;
 use rhai::Scope;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Entities per parallel block.
@@ -29,8 +31,8 @@ pub struct KindResult {
     /// Scores are shared, never changed once computed: a later evaluation that decides again
     /// from the same scores (another scenario, a sensitivity draw) holds them without a copy.
     pub values: Arc<Vec<f64>>,
-    pub points: Arc<Vec<f64>>,
-    pub dims: Arc<Vec<f64>>,
+    pub points: Arc<Fixed>,
+    pub dims: Arc<Fixed>,
     pub total: Arc<Vec<f64>>,
     pub gates: Vec<bool>,
     pub below_min: Vec<bool>,
@@ -43,13 +45,40 @@ pub struct KindResult {
 
 impl KindResult {
     /// Dimension scores of entity `r`.
-    pub fn dims_of(&self, r: usize) -> &[f64] {
-        self.dims.get(r * self.d..(r + 1) * self.d).unwrap_or(&[])
+    pub fn dims_of(&self, r: usize) -> Cow<'_, [f64]> {
+        self.dims.row(r, self.d)
     }
 
     /// Indicator points of entity `r`.
-    pub fn points_of(&self, r: usize) -> &[f64] {
-        self.points.get(r * self.k..(r + 1) * self.k).unwrap_or(&[])
+    pub fn points_of(&self, r: usize) -> Cow<'_, [f64]> {
+        self.points.row(r, self.k)
+    }
+
+    /// The same result with its scores stored as they are (see [`Fixed`]): for a result that
+    /// many evaluations decide again from.
+    pub fn with_exact_scores(self) -> KindResult {
+        KindResult {
+            points: Arc::new(self.points.to_exact()),
+            dims: Arc::new(self.dims.to_exact()),
+            ..self
+        }
+    }
+
+    /// Dimension score `d` of entity `r`.
+    pub fn dim(&self, r: usize, d: usize) -> Option<f64> {
+        (d < self.d)
+            .then(|| self.dims.get(r * self.d + d))
+            .flatten()
+    }
+
+    /// Dimension scores of entity `r`, one by one (no copy).
+    pub fn dims_iter(&self, r: usize) -> impl Iterator<Item = f64> + '_ {
+        (r * self.d..(r + 1) * self.d).filter_map(|i| self.dims.get(i))
+    }
+
+    /// Indicator points of entity `r`, one by one (no copy).
+    pub fn points_iter(&self, r: usize) -> impl Iterator<Item = f64> + '_ {
+        (r * self.k..(r + 1) * self.k).filter_map(|i| self.points.get(i))
     }
 
     /// Indicator input values of entity `r`.
@@ -316,8 +345,8 @@ struct Block<'a> {
     start: usize,
     len: usize,
     values: &'a mut [f64],
-    points: &'a mut [f64],
-    dims: &'a mut [f64],
+    points: Dest<'a>,
+    dims: Dest<'a>,
     total: &'a mut [f64],
     gates: &'a mut [bool],
     below_min: &'a mut [bool],
@@ -340,24 +369,62 @@ fn cut<T>(v: &mut [T], per_row: usize, blocks: usize) -> Vec<&mut [T]> {
     out
 }
 
+/// `f` cut like [`cut`], as destinations in its storage.
+fn cut_fixed(f: &mut Fixed, per_row: usize, blocks: usize) -> Vec<Dest<'_>> {
+    let mut out: Vec<Dest> = match f {
+        Fixed::Scaled { scale, v } => cut(v, per_row, blocks)
+            .into_iter()
+            .map(|c| Dest::Scaled(c, *scale))
+            .collect(),
+        Fixed::Exact(v) => cut(v, per_row, blocks)
+            .into_iter()
+            .map(Dest::Exact)
+            .collect(),
+    };
+    out.resize_with(blocks, || Dest::Exact(&mut []));
+    out
+}
+
 /// The parallel driver: every entity scored (or its scores taken) and decided, block by block,
-/// straight into the run's columnar outputs.
+/// into the run's columnar outputs. Scores are kept in four bytes each when they all fit
+/// ([`Fixed`]); when one does not, the kind is evaluated again keeping them as they are.
 fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
+    let scale = scale_for(ctx.precision);
+    match drive_into(ctx, scoring, scale)? {
+        (res, true) => Ok(res),
+        (_, false) => drive_into(ctx, scoring, None).map(|(res, _)| res),
+    }
+}
+
+/// [`drive`], with scores scaled by `scale` (`None`: kept as they are); also whether every
+/// score fitted.
+fn drive_into(
+    ctx: &KindCtx,
+    scoring: Scoring,
+    scale: Option<f64>,
+) -> Result<(KindResult, bool), EvalError> {
     let kind = ctx.kind;
     let n = ctx.frame.len();
     let (k, d, g) = (kind.indicators.len(), kind.dims.len(), kind.gates.len());
     let p = ctx.precision;
     let fresh = |len: usize| vec![0.0; len];
+    let scores = |len: usize| match scale {
+        Some(scale) => Fixed::Scaled {
+            scale,
+            v: vec![0; len],
+        },
+        None => Fixed::Exact(fresh(len)),
+    };
     let (mut values, mut points, mut dims, mut total) = match scoring {
         Scoring::Full { keep_values } => (
             fresh(if keep_values { n * k } else { 0 }),
-            fresh(n * k),
-            fresh(n * d),
+            scores(n * k),
+            scores(n * d),
             fresh(n),
         ),
-        Scoring::Reuse(_) => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
-        Scoring::Rescore(..) => (Vec::new(), fresh(n * k), fresh(n * d), fresh(n)),
-        Scoring::Partial(..) => (fresh(n * k), fresh(n * k), fresh(n * d), fresh(n)),
+        Scoring::Reuse(_) => (Vec::new(), Fixed::default(), Fixed::default(), Vec::new()),
+        Scoring::Rescore(..) => (Vec::new(), scores(n * k), scores(n * d), fresh(n)),
+        Scoring::Partial(..) => (fresh(n * k), scores(n * k), scores(n * d), fresh(n)),
     };
     let mut gates = vec![false; n * g];
     let mut below_min = vec![false; n * d];
@@ -369,8 +436,8 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
     let nb = n.div_ceil(BLOCK);
     let mut cuts = (
         cut(&mut values, k, nb).into_iter(),
-        cut(&mut points, k, nb).into_iter(),
-        cut(&mut dims, d, nb).into_iter(),
+        cut_fixed(&mut points, k, nb).into_iter(),
+        cut_fixed(&mut dims, d, nb).into_iter(),
         cut(&mut total, 1, nb).into_iter(),
         cut(&mut gates, g, nb).into_iter(),
         cut(&mut below_min, d, nb).into_iter(),
@@ -387,8 +454,8 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
             start,
             len: BLOCK.min(n - start),
             values: cuts.0.next().unwrap_or_default(),
-            points: cuts.1.next().unwrap_or_default(),
-            dims: cuts.2.next().unwrap_or_default(),
+            points: cuts.1.next().unwrap_or(Dest::Exact(&mut [])),
+            dims: cuts.2.next().unwrap_or(Dest::Exact(&mut [])),
             total: cuts.3.next().unwrap_or_default(),
             gates: cuts.4.next().unwrap_or_default(),
             below_min: cuts.5.next().unwrap_or_default(),
@@ -399,11 +466,25 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
             outcome: cuts.10.next().unwrap_or_default(),
         });
     }
-    let parts: Vec<(Vec<EntityError>, usize)> = blocks
+    let parts: Vec<(Vec<EntityError>, usize, bool)> = blocks
         .into_par_iter()
         .map_init(
-            || (Scope::new(), vec![0.0; k]),
-            |(scope, scratch), b| {
+            || {
+                // Scores are computed into these block buffers, then stored; reused scores
+                // are read where they are.
+                let rows = if matches!(scoring, Scoring::Reuse(_)) {
+                    0
+                } else {
+                    BLOCK
+                };
+                (
+                    Scope::new(),
+                    vec![0.0; k],
+                    vec![0.0; rows * k],
+                    vec![0.0; rows * d],
+                )
+            },
+            |(scope, scratch, bp, bd), mut b| {
                 let mut errors = Vec::new();
                 let mut count = 0;
                 for i in 0..b.len {
@@ -445,8 +526,12 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
                                     }
                                 };
                                 copy(b.values.get_mut(span(k)), pr.values_of(row));
-                                copy(b.points.get_mut(span(k)), pr.points_of(row));
-                                copy(b.dims.get_mut(span(d)), pr.dims_of(row));
+                                if let Some(dst) = bp.get_mut(span(k)) {
+                                    pr.points.read_row(row, dst);
+                                }
+                                if let Some(dst) = bd.get_mut(span(d)) {
+                                    pr.dims.read_row(row, dst);
+                                }
                                 if let (Some(t), Some(x)) = (b.total.get_mut(i), pr.total.get(row))
                                 {
                                     *t = *x;
@@ -460,8 +545,8 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
                         Scoring::Partial(..) if !fresh_row => {
                             let sc = Scores {
                                 values: b.values.get(i * k..(i + 1) * k).unwrap_or_default(),
-                                points: b.points.get(i * k..(i + 1) * k).unwrap_or_default(),
-                                dims: b.dims.get(i * d..(i + 1) * d).unwrap_or_default(),
+                                points: Row::Slice(bp.get(i * k..(i + 1) * k).unwrap_or_default()),
+                                dims: Row::Slice(bd.get(i * d..(i + 1) * d).unwrap_or_default()),
                                 total: b.total.get(i).copied().unwrap_or(0.0),
                             };
                             decide_row(ctx, row, sc, decide, scope)
@@ -475,8 +560,8 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
                                     Some(v) => v,
                                     None => scratch,
                                 },
-                                points: b.points.get_mut(i * k..(i + 1) * k).unwrap_or_default(),
-                                dims: b.dims.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
+                                points: bp.get_mut(i * k..(i + 1) * k).unwrap_or_default(),
+                                dims: bd.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
                                 total: t,
                             };
                             evaluate_row(ctx, row, score, decide, scope)
@@ -484,16 +569,16 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
                         Scoring::Reuse(pr) => {
                             let sc = Scores {
                                 values: pr.values_of(row),
-                                points: pr.points_of(row),
-                                dims: pr.dims_of(row),
+                                points: Row::of(&pr.points, row, k),
+                                dims: Row::of(&pr.dims, row, d),
                                 total: pr.total.get(row).copied().unwrap_or(0.0),
                             };
                             decide_row(ctx, row, sc, decide, scope)
                         }
                         Scoring::Rescore(pr, changed) => {
                             let values = pr.values_of(row);
-                            let pts = b.points.get_mut(i * k..(i + 1) * k).unwrap_or_default();
-                            pts.copy_from_slice(pr.points_of(row));
+                            let pts = bp.get_mut(i * k..(i + 1) * k).unwrap_or_default();
+                            pr.points.read_row(row, pts);
                             let mut res = Ok(());
                             for &c in changed {
                                 match indicator_points(ctx, row, c, values, scope) {
@@ -505,7 +590,7 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
                                     Err(e) => res = Err(e),
                                 }
                             }
-                            let dm = b.dims.get_mut(i * d..(i + 1) * d).unwrap_or_default();
+                            let dm = bd.get_mut(i * d..(i + 1) * d).unwrap_or_default();
                             let t = sum_dims(kind, pts, dm, p);
                             if let Some(slot) = b.total.get_mut(i) {
                                 *slot = t;
@@ -513,8 +598,8 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
                             res.and_then(|()| {
                                 let sc = Scores {
                                     values,
-                                    points: pts,
-                                    dims: dm,
+                                    points: Row::Slice(pts),
+                                    dims: Row::Slice(dm),
                                     total: t,
                                 };
                                 decide_row(ctx, row, sc, decide, scope)
@@ -528,14 +613,18 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
                         }
                     }
                 }
-                (errors, count)
+                // The block's scores, into the kind's columns.
+                let fits = b.points.store(bp.get(..b.len * k).unwrap_or_default())
+                    & b.dims.store(bd.get(..b.len * d).unwrap_or_default());
+                (errors, count, fits)
             },
         )
         .collect();
+    let fits = parts.iter().all(|(_, _, f)| *f);
     let mut data_errors = Vec::new();
     let mut script_errors = Vec::new();
     let (mut data_count, mut script_count) = (0, 0);
-    for (errors, count) in parts {
+    for (errors, count, _) in parts {
         let scripts = errors
             .iter()
             .filter(|e| matches!(e, EntityError::Script(_)))
@@ -577,7 +666,7 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
             Arc::new(total),
         ),
     };
-    Ok(KindResult {
+    let res = KindResult {
         n,
         k,
         d,
@@ -593,5 +682,6 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
         grade_raw,
         grade,
         outcome,
-    })
+    };
+    Ok((res, fits))
 }

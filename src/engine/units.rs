@@ -329,7 +329,9 @@ fn villages_changed(a: &KindResult, b: &KindResult, vars: &[Var]) -> Vec<bool> {
     if a.n != n || a.k != b.k || a.d != b.d || a.g != b.g {
         return vec![true; n];
     }
-    let shared = |x: &Arc<Vec<f64>>, y: &Arc<Vec<f64>>| Arc::ptr_eq(x, y);
+    fn shared<T>(x: &Arc<T>, y: &Arc<T>) -> bool {
+        Arc::ptr_eq(x, y)
+    }
     let at = |v: &[f64], i: usize| v.get(i).copied();
     (0..n)
         .map(|r| {
@@ -338,10 +340,11 @@ fn villages_changed(a: &KindResult, b: &KindResult, vars: &[Var]) -> Vec<bool> {
                 Var::Column(_) | Var::Param(_) => false,
                 Var::Total => !shared(&a.total, &b.total) && at(&a.total, r) != at(&b.total, r),
                 Var::Dim(d) => {
-                    !shared(&a.dims, &b.dims) && at(a.dims_of(r), d) != at(b.dims_of(r), d)
+                    !shared(&a.dims, &b.dims) && a.dims.get(r * a.d + d) != b.dims.get(r * b.d + d)
                 }
                 Var::Points(i) => {
-                    !shared(&a.points, &b.points) && at(a.points_of(r), i) != at(b.points_of(r), i)
+                    !shared(&a.points, &b.points)
+                        && a.points.get(r * a.k + i) != b.points.get(r * b.k + i)
                 }
                 Var::Value(i) => {
                     !shared(&a.values, &b.values) && at(a.values_of(r), i) != at(b.values_of(r), i)

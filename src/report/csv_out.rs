@@ -2,6 +2,7 @@
 //! Rows are formatted in parallel blocks and written in id order.
 
 use super::KindView;
+use crate::engine::fixed::{scale_for, Fixed};
 use crate::rules::RuleSet;
 use rayon::prelude::*;
 use std::io::{self, Write};
@@ -22,7 +23,11 @@ pub fn push_fixed(buf: &mut Vec<u8>, x: f64, precision: u32) {
         return;
     }
     // `x` is already rounded: its scaled value sits next to an integer; take the nearest.
-    let n = (scaled + 0.5f64.copysign(scaled)) as i64;
+    push_scaled(buf, (scaled + 0.5f64.copysign(scaled)) as i64, precision);
+}
+
+/// Append `n` × 10^-`precision` with exactly `precision` decimals.
+fn push_scaled(buf: &mut Vec<u8>, n: i64, precision: u32) {
     if n < 0 {
         buf.push(b'-');
     }
@@ -51,6 +56,25 @@ pub fn push_fixed(buf: &mut Vec<u8>, x: f64, precision: u32) {
         }
     }
     buf.extend_from_slice(digits.get(i..).unwrap_or(&[]));
+}
+
+/// Append the `width` scores of row `r` of `col`, each after a comma. Scores stored scaled at
+/// this precision are written from their whole numbers directly.
+fn push_scores(buf: &mut Vec<u8>, col: &Fixed, r: usize, width: usize, precision: u32) {
+    match col.scaled_row(r, width) {
+        Some((ns, scale)) if scale_for(precision) == Some(scale) => {
+            for &n in ns {
+                buf.push(b',');
+                push_scaled(buf, i64::from(n), precision);
+            }
+        }
+        _ => {
+            for i in r * width..(r + 1) * width {
+                buf.push(b',');
+                push_fixed(buf, col.get(i).unwrap_or(0.0), precision);
+            }
+        }
+    }
 }
 
 /// Append a CSV field, quoted when it holds a separator, a quote or a line break.
@@ -123,10 +147,7 @@ fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize, buf: &mut Vec<u
             buf.push(b',');
             push_field(buf, vals.get(r).unwrap_or(""));
         }
-        for x in k.result.dims_of(r) {
-            buf.push(b',');
-            push_fixed(buf, *x, precision);
-        }
+        push_scores(buf, &k.result.dims, r, k.result.d, precision);
         buf.push(b',');
         push_fixed(
             buf,
@@ -148,10 +169,7 @@ fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize, buf: &mut Vec<u
         push_joined(buf, k.fired_ids(r));
         buf.push(b',');
         push_joined(buf, k.below_min_ids(r));
-        for x in k.result.points_of(r) {
-            buf.push(b',');
-            push_fixed(buf, *x, precision);
-        }
+        push_scores(buf, &k.result.points, r, k.result.k, precision);
         if let Some(u) = k.unit {
             let _ = write!(
                 buf,
@@ -225,10 +243,25 @@ pub fn write_kind_csv(
 
 #[cfg(test)]
 mod tests {
-    use super::push_fixed;
+    use super::{push_fixed, push_scores};
+    use crate::engine::fixed::{scale_for, scaled, Fixed};
+    use crate::engine::round::round_dp;
     use proptest::prelude::*;
 
     proptest! {
+        /// Scores stored scaled are written exactly as the same scores stored as they are.
+        #[test]
+        fn scaled_scores_write_as_exact_ones(xs in proptest::collection::vec(-1.0e5f64..1.0e5, 1..6), p in 0u32..=4) {
+            let xs: Vec<f64> = xs.iter().map(|&x| round_dp(x, p)).collect();
+            let scale = scale_for(p).unwrap_or(1.0);
+            let v: Vec<i32> = xs.iter().filter_map(|&x| scaled(x, scale)).collect();
+            prop_assert_eq!(v.len(), xs.len());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            push_scores(&mut a, &Fixed::Scaled { scale, v }, 0, xs.len(), p);
+            push_scores(&mut b, &Fixed::Exact(xs.clone()), 0, xs.len(), p);
+            prop_assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        }
+
         /// A rounded number is written as the standard formatter writes it.
         #[test]
         fn fixed_matches_the_formatter(n in 0i64..1_000_000_000_000, p in 0u32..=6, neg: bool) {

@@ -168,10 +168,9 @@ pub fn write_reasons(rules: &RuleSet, v: &KindView, r: usize, out: &mut String) 
     if v.result.missing_fail.get(r).copied().unwrap_or(false) {
         items.push(|o| o.push_str("missing evidence"));
     }
-    let dims = v.result.dims_of(r);
     for (d, (below, dim)) in v.result.below_min_of(r).iter().zip(&kind.dims).enumerate() {
         if *below {
-            let score = dims.get(d).copied().unwrap_or(0.0);
+            let score = v.result.dim(r, d).unwrap_or(0.0);
             items.push(|o| {
                 o.push_str(super::short_label(&dim.label));
                 o.push(' ');
