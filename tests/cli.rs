@@ -702,3 +702,57 @@ fn verify_names_changed_data_files() {
     let said = verify();
     assert!(said.contains("data file `towns.csv` has changed"), "{said}");
 }
+
+/// A run frees the village columns nothing reads once the villages are scored, but keeps
+/// those an outcome rule compares: reasons re-test those comparisons while the files are
+/// written, and must see each village's own value.
+#[test]
+fn reasons_read_the_columns_an_outcome_compares() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    edit(
+        &rules.join("kinds/village.yaml"),
+        "all: [total >= pass_line]",
+        "all: [total >= pass_line, collective_income_wan >= 10]",
+    );
+    let out = tmp.path().join("out");
+    let o = bangfu(&[
+        "run",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--csv-only",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let income: std::collections::HashMap<String, f64> =
+        csv::Reader::from_path(root().join("data/sample/villages.csv"))
+            .unwrap()
+            .deserialize::<std::collections::HashMap<String, String>>()
+            .map(|r| {
+                let r = r.unwrap();
+                let id = r.iter().find(|(k, _)| k.ends_with("village_id")).unwrap().1;
+                (id.clone(), r["collective_income_wan"].parse().unwrap())
+            })
+            .collect();
+    let mut named = 0;
+    for r in csv::Reader::from_path(out.join("villages.csv"))
+        .unwrap()
+        .deserialize::<std::collections::HashMap<String, String>>()
+    {
+        let r = r.unwrap();
+        let id = &r["id"];
+        let low = income[id] < 10.0;
+        let says = r["reason"].contains("`collective_income_wan >= 10` does not hold");
+        assert_eq!(says, low && r["outcome"] != "exit", "{id}: {}", r["reason"]);
+        assert!(
+            !(low && r["outcome"] == "exit"),
+            "{id} exits with income {}",
+            income[id]
+        );
+        named += usize::from(says);
+    }
+    assert!(named > 0, "no village was held back by its income");
+}
