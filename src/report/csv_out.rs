@@ -27,7 +27,47 @@ pub fn push_fixed(buf: &mut Vec<u8>, x: f64, precision: u32) {
 }
 
 /// Append `n` × 10^-`precision` with exactly `precision` decimals.
+#[inline]
 fn push_scaled(buf: &mut Vec<u8>, n: i64, precision: u32) {
+    // Most scores fit in eight characters: they are built right to left in one word, the
+    // leftmost character ending in its lowest byte, and appended with one fixed-size copy.
+    if precision <= 6 && n.unsigned_abs() < 10_000_000 {
+        let mut u = n.unsigned_abs();
+        let mut word: u64 = 0;
+        let mut len = 0usize;
+        let mut put = |c: u8| {
+            word = (word << 8) | u64::from(c);
+            len += 1;
+        };
+        for _ in 0..precision {
+            put(b'0' + (u % 10) as u8);
+            u /= 10;
+        }
+        if precision > 0 {
+            put(b'.');
+        }
+        loop {
+            put(b'0' + (u % 10) as u8);
+            u /= 10;
+            if u == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            put(b'-');
+        }
+        if len <= 8 {
+            let start = buf.len();
+            buf.extend_from_slice(&word.to_le_bytes());
+            buf.truncate(start + len);
+            return;
+        }
+    }
+    push_scaled_long(buf, n, precision);
+}
+
+/// [`push_scaled`] for any length.
+fn push_scaled_long(buf: &mut Vec<u8>, n: i64, precision: u32) {
     if n < 0 {
         buf.push(b'-');
     }
@@ -55,7 +95,7 @@ fn push_scaled(buf: &mut Vec<u8>, n: i64, precision: u32) {
             break;
         }
     }
-    buf.extend_from_slice(digits.get(i..).unwrap_or(&[]));
+    push_short(buf, digits.get(i..).unwrap_or(&[]));
 }
 
 /// Append the `width` scores of row `r` of `col`, each after a comma. Scores stored scaled at
@@ -77,6 +117,20 @@ fn push_scores(buf: &mut Vec<u8>, col: &Fixed, r: usize, width: usize, precision
     }
 }
 
+/// Append `s`, byte by byte when it is short: most fields are a few bytes, and a call to copy
+/// them costs more than the copy.
+#[inline]
+fn push_short(buf: &mut Vec<u8>, s: &[u8]) {
+    if s.len() <= 16 {
+        buf.reserve(s.len());
+        for &b in s {
+            buf.push(b);
+        }
+    } else {
+        buf.extend_from_slice(s);
+    }
+}
+
 /// Append a CSV field, quoted when it holds a separator, a quote or a line break.
 fn push_field(buf: &mut Vec<u8>, s: &str) {
     if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
@@ -89,7 +143,7 @@ fn push_field(buf: &mut Vec<u8>, s: &str) {
         }
         buf.push(b'"');
     } else {
-        buf.extend_from_slice(s.as_bytes());
+        push_short(buf, s.as_bytes());
     }
 }
 
@@ -243,12 +297,21 @@ pub fn write_kind_csv(
 
 #[cfg(test)]
 mod tests {
-    use super::{push_fixed, push_scores};
+    use super::{push_fixed, push_scaled, push_scaled_long, push_scores};
     use crate::engine::fixed::{scale_for, scaled, Fixed};
     use crate::engine::round::round_dp;
     use proptest::prelude::*;
 
     proptest! {
+        /// The one-word path writes what the general one writes.
+        #[test]
+        fn short_numbers_write_as_long_ones(n in -99_999_999i64..99_999_999, p in 0u32..=8) {
+            let (mut a, mut b) = (b"x".to_vec(), b"x".to_vec());
+            push_scaled(&mut a, n, p);
+            push_scaled_long(&mut b, n, p);
+            prop_assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        }
+
         /// Scores stored scaled are written exactly as the same scores stored as they are.
         #[test]
         fn scaled_scores_write_as_exact_ones(xs in proptest::collection::vec(-1.0e5f64..1.0e5, 1..6), p in 0u32..=4) {
