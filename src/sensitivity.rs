@@ -183,7 +183,14 @@ impl<'a> Nominal<'a> {
             .map_err(msg)?
             .with_exact_scores();
         let linked = link_units(rules, ds, frame).map_err(msg)?;
-        let units = evaluate_linked(rules, frame, &result, &linked).map_err(msg)?;
+        let units = evaluate_linked(rules, frame, &result, &linked)
+            .map_err(msg)?
+            .into_iter()
+            .map(|u| UnitResult {
+                result: u.result.with_exact_scores(),
+                ..u
+            })
+            .collect();
         Ok(Nominal {
             rules,
             ds,

@@ -389,7 +389,17 @@ fn cut_fixed(f: &mut Fixed, per_row: usize, blocks: usize) -> Vec<Dest<'_>> {
 /// into the run's columnar outputs. Scores are kept in four bytes each when they all fit
 /// ([`Fixed`]); when one does not, the kind is evaluated again keeping them as they are.
 fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
-    let scale = scale_for(ctx.precision);
+    // Scores made from an earlier result's are stored like its own: a result kept as plain
+    // `f64` for the many evaluations that start from it (sensitivity draws) spares each of
+    // them the conversion.
+    let scale = match scoring {
+        Scoring::Rescore(pr, _) | Scoring::Partial(pr, _)
+            if matches!(*pr.points, Fixed::Exact(_)) =>
+        {
+            None
+        }
+        _ => scale_for(ctx.precision),
+    };
     match drive_into(ctx, scoring, scale)? {
         (res, true) => Ok(res),
         (_, false) => drive_into(ctx, scoring, None).map(|(res, _)| res),
