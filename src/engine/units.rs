@@ -14,6 +14,105 @@ use rayon::prelude::*;
 use rhai::Scope;
 use std::sync::Arc;
 
+/// The village rows each unit covers, in row order: one flat list, and where each unit's part
+/// of it starts (no allocation per unit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Members {
+    /// One more than there are units: unit `u` covers `rows[starts[u]..starts[u + 1]]`.
+    starts: Vec<usize>,
+    rows: Vec<usize>,
+}
+
+impl Members {
+    /// From each link's unit (`None` for a link to no unit) and village row, for `units` units.
+    /// Each unit's rows come out sorted and without repeats.
+    pub fn from_links(
+        units: usize,
+        links: impl Iterator<Item = (Option<usize>, usize)> + Clone,
+    ) -> Members {
+        let mut starts = vec![0usize; units + 1];
+        for (u, _) in links.clone() {
+            if let Some(c) = u.and_then(|u| starts.get_mut(u + 1)) {
+                *c += 1;
+            }
+        }
+        for u in 0..units {
+            let before = starts.get(u).copied().unwrap_or(0);
+            if let Some(c) = starts.get_mut(u + 1) {
+                *c += before;
+            }
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0usize; starts.last().copied().unwrap_or(0)];
+        for (u, row) in links {
+            let Some(at) = u.and_then(|u| next.get_mut(u)) else {
+                continue;
+            };
+            if let Some(slot) = rows.get_mut(*at) {
+                *slot = row;
+            }
+            *at += 1;
+        }
+        let mut m = Members { starts, rows };
+        let tidy = (0..units).all(|u| {
+            m.get(u)
+                .is_some_and(|r| r.windows(2).all(|w| w.first() < w.get(1)))
+        });
+        if !tidy {
+            m = m.keep(|_| true);
+        }
+        m
+    }
+
+    /// The units for which `keep` holds, in order, each with its rows sorted and without
+    /// repeats.
+    pub fn keep(&self, keep: impl Fn(usize) -> bool) -> Members {
+        let mut out = Members {
+            starts: vec![0],
+            rows: Vec::with_capacity(self.rows.len()),
+        };
+        for u in (0..self.len()).filter(|&u| keep(u)) {
+            let from = out.rows.len();
+            out.rows.extend_from_slice(self.get(u).unwrap_or(&[]));
+            if let Some(part) = out.rows.get_mut(from..) {
+                part.sort_unstable();
+            }
+            let mut part = out.rows.split_off(from);
+            part.dedup();
+            out.rows.append(&mut part);
+            out.starts.push(out.rows.len());
+        }
+        out
+    }
+
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The village rows of unit `u`.
+    pub fn get(&self, u: usize) -> Option<&[usize]> {
+        let (a, b) = (*self.starts.get(u)?, *self.starts.get(u + 1)?);
+        self.rows.get(a..b)
+    }
+
+    /// Every unit's village rows, in unit order.
+    pub fn iter(&self) -> impl Iterator<Item = &[usize]> + '_ {
+        (0..self.len()).map(|u| self.get(u).unwrap_or(&[]))
+    }
+
+    /// [`Members::iter`], in parallel.
+    pub fn par_iter(&self) -> impl IndexedParallelIterator<Item = &[usize]> + '_ {
+        (0..self.len())
+            .into_par_iter()
+            .map(|u| self.get(u).unwrap_or(&[]))
+    }
+}
+
 /// Everything computed for one unit kind.
 #[derive(Debug, Clone)]
 pub struct UnitResult {
@@ -22,7 +121,7 @@ pub struct UnitResult {
     pub frame: Frame,
     pub result: KindResult,
     /// Per unit: the village rows (in id order) it covers.
-    pub villages: Arc<Vec<Vec<usize>>>,
+    pub villages: Arc<Members>,
     /// Per unit: its rank, 1 = best (0 when the kind declares no ranking).
     pub rank: Vec<u32>,
     /// Per unit: its award in yuan.
@@ -48,7 +147,7 @@ pub struct Linked {
     /// Index of the kind in `RuleSet::units`.
     pub kind: usize,
     pub frame: Frame,
-    pub villages: Arc<Vec<Vec<usize>>>,
+    pub villages: Arc<Members>,
 }
 
 /// Evaluate every unit kind against the village results.
@@ -227,22 +326,11 @@ fn link_unit(
         }
         None => derived_frame(kind, &links),
     };
-    let mut counts = vec![0usize; frame.len()];
-    for u in unit_of.iter().flatten() {
-        if let Some(c) = counts.get_mut(*u) {
-            *c += 1;
-        }
-    }
-    let mut villages: Vec<Vec<usize>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
     let mut errors = Vec::new();
     let mut unknown = 0usize;
-    for ((unit_id, vrow, row), u) in links.iter().zip(&unit_of) {
+    for ((unit_id, _, row), u) in links.iter().zip(&unit_of) {
         match u {
-            Some(u) => {
-                if let Some(v) = villages.get_mut(*u) {
-                    v.push(*vrow);
-                }
-            }
+            Some(_) => {}
             None if errors.len() >= 200 => unknown += 1,
             None => {
                 let mut e = DataError::cell(
@@ -270,12 +358,13 @@ fn link_unit(
         }
         return Err(data_err(errors));
     }
-    for v in &mut villages {
-        if !v.is_sorted() {
-            v.sort_unstable();
-        }
-        v.dedup();
-    }
+    let mut villages = Members::from_links(
+        frame.len(),
+        links
+            .iter()
+            .zip(&unit_of)
+            .map(|((_, vrow, _), u)| (*u, *vrow)),
+    );
     // Under a scenario's subset of villages, units left without one are not assessed.
     if pframe.subset.is_some() && kind.link.is_some() {
         let keep: Vec<usize> = (0..frame.len())
@@ -283,10 +372,7 @@ fn link_unit(
             .collect();
         if keep.len() < frame.len() {
             frame.permute(&keep);
-            villages = keep
-                .iter()
-                .filter_map(|&u| villages.get(u).cloned())
-                .collect();
+            villages = villages.keep(|u| villages.get(u).is_some_and(|v| !v.is_empty()));
         }
     }
     Ok(Linked {
@@ -652,7 +738,7 @@ fn fill_aggregates(
         .iter()
         .enumerate()
         .map(|(i, &(n, sum, lo, hi))| {
-            let covered = villages.get(i / m).map_or(0, Vec::len);
+            let covered = villages.get(i / m).map_or(0, <[usize]>::len);
             match aggs.get(i % m).map(|a| a.func) {
                 Some(AggFn::Count) => Some(n as f64),
                 Some(AggFn::Share) => (covered > 0).then(|| n as f64 / covered as f64),
@@ -1189,6 +1275,37 @@ mod tests {
     proptest! {
         /// Unit ids found from links: in text order, each once, and every link pointing at its
         /// own id, whatever the lengths (ids longer than eight bytes sharing a start included).
+        #[test]
+        fn members_are_each_units_sorted_distinct_rows(
+            links in proptest::collection::vec((proptest::option::of(0usize..6), 0usize..40), 0..80),
+            units in 1usize..8,
+        ) {
+            let links: Vec<(Option<usize>, usize)> = links
+                .into_iter()
+                .map(|(u, r)| (u.filter(|&u| u < units), r))
+                .collect();
+            let m = Members::from_links(units, links.iter().copied());
+            let mut want: Vec<Vec<usize>> = vec![Vec::new(); units];
+            for &(u, r) in &links {
+                if let Some(u) = u {
+                    want[u].push(r);
+                }
+            }
+            for w in &mut want {
+                w.sort_unstable();
+                w.dedup();
+            }
+            prop_assert_eq!(m.len(), units);
+            let got: Vec<Vec<usize>> = m.iter().map(<[usize]>::to_vec).collect();
+            prop_assert_eq!(&got, &want);
+            let par: Vec<Vec<usize>> = m.par_iter().map(<[usize]>::to_vec).collect();
+            prop_assert_eq!(&par, &want);
+            // Keeping the units with an even index keeps exactly their rows.
+            let kept = m.keep(|u| u % 2 == 0);
+            let want_kept: Vec<Vec<usize>> = want.iter().step_by(2).cloned().collect();
+            prop_assert_eq!(kept.iter().map(<[usize]>::to_vec).collect::<Vec<_>>(), want_kept);
+        }
+
         #[test]
         fn distinct_ids_are_the_sorted_texts(
             texts in proptest::collection::vec("[AB\\x00é]{0,3}(LONGPREFIX)?[AB]{0,3}", 0..60),

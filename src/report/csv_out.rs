@@ -230,7 +230,7 @@ fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize, buf: &mut Vec<u
                 ",{},{},{},",
                 k.rank(r),
                 k.award(r),
-                u.villages.get(r).map_or(0, Vec::len)
+                u.villages.get(r).map_or(0, <[usize]>::len)
             );
             push_field(buf, &k.notes(r).join("; "));
         }

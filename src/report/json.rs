@@ -78,7 +78,7 @@ fn entity(k: &KindView, r: usize) -> Value {
         o.insert("award".into(), json!(k.award(r)));
         o.insert(
             "village_count".into(),
-            json!(u.villages.get(r).map_or(0, Vec::len)),
+            json!(u.villages.get(r).map_or(0, <[usize]>::len)),
         );
         o.insert("notes".into(), json!(k.notes(r)));
     }

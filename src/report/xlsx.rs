@@ -122,7 +122,9 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
             row.push(Cell::Num(f64::from(k.rank(r))));
             row.push(Cell::Num(k.award(r) as f64));
             row.push(Cell::Num(
-                k.unit.and_then(|u| u.villages.get(r)).map_or(0, Vec::len) as f64,
+                k.unit
+                    .and_then(|u| u.villages.get(r))
+                    .map_or(0, <[usize]>::len) as f64,
             ));
             why = k.notes(r).join("; ");
         }
