@@ -879,7 +879,12 @@ fn parse_cell(raw: &str, spec: &ColumnSpec, col: Option<&mut Column>) -> Cell {
         }
         ValueType::Bool => {
             let is = |words: &[&str]| words.iter().any(|w| raw.eq_ignore_ascii_case(w));
-            if is(&["true", "1", "yes", "y", "是", "t"]) {
+            // The usual spellings first, compared whole.
+            if matches!(raw, "true" | "1" | "TRUE" | "True") {
+                1.0
+            } else if matches!(raw, "false" | "0" | "FALSE" | "False") {
+                0.0
+            } else if is(&["true", "1", "yes", "y", "是", "t"]) {
                 1.0
             } else if is(&["false", "0", "no", "n", "否", "f"]) {
                 0.0
