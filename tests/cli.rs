@@ -756,3 +756,58 @@ fn reasons_read_the_columns_an_outcome_compares() {
     }
     assert!(named > 0, "no village was held back by its income");
 }
+
+/// A unit aggregate that filters on a category indicator's value reads the village column
+/// behind it after the villages are scored: the run keeps that column, and each department's
+/// share is the share of its villages of that type in the data.
+#[test]
+fn unit_filters_read_category_inputs_after_scoring() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    edit(
+        &rules.join("kinds/village.yaml"),
+        "indicators:\n",
+        "indicators:\n  - { id: vtype, label: village type, dimension: services, input: village_type, \
+         scoring: { method: lookup, points: 0, table: { unstable: 0, weak_leadership: 0, weak_economy: 0 } } }\n",
+    );
+    edit(
+        &rules.join("kinds/department.yaml"),
+        "aggregate: { fn: share, where: [outcome == exit] }",
+        "aggregate: { fn: share, where: [value.vtype == \"weak_economy\"] }",
+    );
+    let out = tmp.path().join("out");
+    let o = bangfu(&[
+        "run",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--csv-only",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The share per department, from the data.
+    let mut per: std::collections::HashMap<String, (usize, usize)> = Default::default();
+    for r in csv::Reader::from_path(root().join("data/sample/villages.csv"))
+        .unwrap()
+        .deserialize::<std::collections::HashMap<String, String>>()
+    {
+        let r = r.unwrap();
+        let e = per.entry(r["dept_id"].clone()).or_default();
+        e.0 += usize::from(r["village_type"] == "weak_economy");
+        e.1 += 1;
+    }
+    let mut weak = 0;
+    for r in csv::Reader::from_path(out.join("departments.csv"))
+        .unwrap()
+        .deserialize::<std::collections::HashMap<String, String>>()
+    {
+        let r = r.unwrap();
+        let (k, n) = per[&r["id"]];
+        let want = format!("{:.2}", 20.0 * k as f64 / n as f64);
+        assert_eq!(r["points.village_exit_share"], want, "{}", r["id"]);
+        weak += usize::from(k > 0);
+    }
+    assert!(weak > 0, "no department helps a weak-economy village");
+}

@@ -6,7 +6,7 @@ use super::Options;
 use crate::data::{DataError, DataSet, Frame};
 use crate::engine::{evaluate_kind, EvalError, KindResult};
 use crate::exit::Exit;
-use crate::rules::model::{Cmp, ColumnSource, Condition, Operand, Var};
+use crate::rules::model::{Cmp, ColumnSource, Condition, Input, Operand, Var};
 use crate::rules::RuleSet;
 use crate::scenario::Scenario;
 
@@ -162,14 +162,19 @@ fn read_after_scoring(rules: &RuleSet) -> impl Iterator<Item = Var> + '_ {
 }
 
 /// The primary table's columns that anything after scoring reads: those read by outcome
-/// conditions and unit aggregates, and the programme totals' columns. A run releases the
-/// others once its primary entities are scored, which lowers the memory of a large run while
-/// its units are scored and its files written.
+/// conditions and unit aggregates (directly, or as an indicator's input), and the programme
+/// totals' columns. A run releases the others once its primary entities are scored, which
+/// lowers the memory of a large run while its units are scored and its files written.
 pub fn columns_read_after_scoring(rules: &RuleSet) -> Vec<bool> {
     let mut keep = vec![false; rules.primary.columns.len()];
     let read = read_after_scoring(rules)
         .filter_map(|v| match v {
             Var::Column(c) => Some(c),
+            // A category input's text is read from its column, not from the kept values.
+            Var::Value(i) => match rules.primary.indicators.get(i).map(|x| &x.input) {
+                Some(Input::Column(c)) => Some(*c),
+                _ => None,
+            },
             _ => None,
         })
         .chain(rules.totals.iter().map(|t| t.column));

@@ -398,7 +398,21 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
         {
             None
         }
-        _ => scale_for(ctx.precision),
+        // Scores that cannot fit (a fine precision, large points) are not tried scaled: the
+        // largest dimension, at its indicators' full points, bounds every score.
+        _ => scale_for(ctx.precision).filter(|scale| {
+            let kind = ctx.kind;
+            let largest = (0..kind.dims.len())
+                .map(|d| {
+                    kind.indicators
+                        .iter()
+                        .filter(|i| i.dim == d)
+                        .map(|i| i.points.abs())
+                        .sum::<f64>()
+                })
+                .fold(0.0, f64::max);
+            largest * scale < f64::from(i32::MAX)
+        }),
     };
     match drive_into(ctx, scoring, scale)? {
         (res, true) => Ok(res),

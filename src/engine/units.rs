@@ -1273,8 +1273,8 @@ mod tests {
     }
 
     proptest! {
-        /// Unit ids found from links: in text order, each once, and every link pointing at its
-        /// own id, whatever the lengths (ids longer than eight bytes sharing a start included).
+        /// Each unit's village rows: sorted, each once, in unit order, sequentially and in
+        /// parallel; keeping some units keeps exactly their rows.
         #[test]
         fn members_are_each_units_sorted_distinct_rows(
             links in proptest::collection::vec((proptest::option::of(0usize..6), 0usize..40), 0..80),
@@ -1306,6 +1306,8 @@ mod tests {
             prop_assert_eq!(kept.iter().map(<[usize]>::to_vec).collect::<Vec<_>>(), want_kept);
         }
 
+        /// Unit ids found from links: in text order, each once, and every link pointing at its
+        /// own id, whatever the lengths (ids longer than eight bytes sharing a start included).
         #[test]
         fn distinct_ids_are_the_sorted_texts(
             texts in proptest::collection::vec("[AB\\x00é]{0,3}(LONGPREFIX)?[AB]{0,3}", 0..60),
