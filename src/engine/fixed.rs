@@ -42,11 +42,13 @@ impl PartialEq for Fixed {
 /// `x` as a whole number of 1/`scale`, when that number reads back as exactly `x`.
 #[inline]
 pub fn scaled(x: f64, scale: f64) -> Option<i32> {
-    let n = (x * scale).round();
-    if !(f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&n) {
+    let y = x * scale;
+    if !(f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&y) {
         return None;
     }
-    let i = n as i32;
+    // Nearest whole number, half away from zero, through a cast (no library call); whatever
+    // it gives is checked below.
+    let i = (y + 0.5f64.copysign(y)) as i32;
     ((f64::from(i) / scale).to_bits() == x.to_bits()).then_some(i)
 }
 
