@@ -703,6 +703,29 @@ fn verify_names_changed_data_files() {
     assert!(said.contains("data file `towns.csv` has changed"), "{said}");
 }
 
+/// `run --csv-only --quiet` of `rules` over the sample into `out`; it must succeed.
+fn run_csv_only(rules: &Path, out: &Path) {
+    let o = bangfu(&[
+        "run",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--csv-only",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// The rows of a CSV file, each as column → cell.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .deserialize()
+        .map(Result::unwrap)
+        .collect()
+}
+
 /// A run frees the village columns nothing reads once the villages are scored, but keeps
 /// those an outcome rule compares: reasons re-test those comparisons while the files are
 /// written, and must see each village's own value.
@@ -717,32 +740,17 @@ fn reasons_read_the_columns_an_outcome_compares() {
         "all: [total >= pass_line, collective_income_wan >= 10]",
     );
     let out = tmp.path().join("out");
-    let o = bangfu(&[
-        "run",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--csv-only",
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    run_csv_only(&rules, &out);
     let income: std::collections::HashMap<String, f64> =
-        csv::Reader::from_path(root().join("data/sample/villages.csv"))
-            .unwrap()
-            .deserialize::<std::collections::HashMap<String, String>>()
+        csv_rows(&root().join("data/sample/villages.csv"))
+            .into_iter()
             .map(|r| {
-                let r = r.unwrap();
                 let id = r.iter().find(|(k, _)| k.ends_with("village_id")).unwrap().1;
                 (id.clone(), r["collective_income_wan"].parse().unwrap())
             })
             .collect();
     let mut named = 0;
-    for r in csv::Reader::from_path(out.join("villages.csv"))
-        .unwrap()
-        .deserialize::<std::collections::HashMap<String, String>>()
-    {
-        let r = r.unwrap();
+    for r in csv_rows(&out.join("villages.csv")) {
         let id = &r["id"];
         let low = income[id] < 10.0;
         let says = r["reason"].contains("`collective_income_wan >= 10` does not hold");
@@ -777,33 +785,16 @@ fn unit_filters_read_category_inputs_after_scoring() {
         "aggregate: { fn: share, where: [value.vtype == \"weak_economy\"] }",
     );
     let out = tmp.path().join("out");
-    let o = bangfu(&[
-        "run",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--csv-only",
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    run_csv_only(&rules, &out);
     // The share per department, from the data.
     let mut per: std::collections::HashMap<String, (usize, usize)> = Default::default();
-    for r in csv::Reader::from_path(root().join("data/sample/villages.csv"))
-        .unwrap()
-        .deserialize::<std::collections::HashMap<String, String>>()
-    {
-        let r = r.unwrap();
+    for r in csv_rows(&root().join("data/sample/villages.csv")) {
         let e = per.entry(r["dept_id"].clone()).or_default();
         e.0 += usize::from(r["village_type"] == "weak_economy");
         e.1 += 1;
     }
     let mut weak = 0;
-    for r in csv::Reader::from_path(out.join("departments.csv"))
-        .unwrap()
-        .deserialize::<std::collections::HashMap<String, String>>()
-    {
-        let r = r.unwrap();
+    for r in csv_rows(&out.join("departments.csv")) {
         let (k, n) = per[&r["id"]];
         let want = format!("{:.2}", 20.0 * k as f64 / n as f64);
         assert_eq!(r["points.village_exit_share"], want, "{}", r["id"]);

@@ -64,26 +64,10 @@ fn the_sample_as_workbooks_scores_like_the_csv() {
     );
     manifest.push_str("baseline:\n  villages: baseline.xlsx\n");
     std::fs::write(data.join("dataset.yaml"), manifest).unwrap();
-    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    let o = bangfu(&["run", "--quiet", "--out", a.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0));
-    let o = bangfu(&[
-        "run",
-        "--quiet",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        b.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    same_files(
-        &a,
-        &b,
+    scores_like_the_sample(
+        tmp.path(),
+        &data,
+        &[],
         &[
             "villages.csv",
             "departments.csv",
@@ -95,8 +79,25 @@ fn the_sample_as_workbooks_scores_like_the_csv() {
     );
 }
 
-/// The named result files of two runs are byte for byte the same.
-fn same_files(a: &Path, b: &Path, names: &[&str]) {
+/// `run` (with `flags`) over the sample and over `data` give the named result files byte for
+/// byte the same. Both results folders go under `tmp`.
+fn scores_like_the_sample(tmp: &Path, data: &Path, flags: &[&str], names: &[&str]) {
+    let (a, b) = (tmp.join("a"), tmp.join("b"));
+    let run = |extra: &[&str], out: &Path| {
+        let mut args = vec!["run", "--quiet"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        let o = bangfu(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(&[], &a);
+    run(&["--data", data.to_str().unwrap()], &b);
     for f in names {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),
@@ -137,35 +138,17 @@ fn a_workbook_in_a_gbk_data_set_scores_like_the_csv() {
     }
     manifest.push_str("baseline:\n  villages: baseline.csv\n");
     std::fs::write(data.join("dataset.yaml"), manifest).unwrap();
-    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    let o = bangfu(&["run", "--quiet", "--csv-only", "--out", a.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0));
-    let d = data.to_str().unwrap();
-    let o = bangfu(&["check", "--data", d]);
+    let o = bangfu(&["check", "--data", data.to_str().unwrap()]);
     assert_eq!(
         o.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let o = bangfu(&[
-        "run",
-        "--quiet",
-        "--csv-only",
-        "--data",
-        d,
-        "--out",
-        b.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    same_files(
-        &a,
-        &b,
+    scores_like_the_sample(
+        tmp.path(),
+        &data,
+        &["--csv-only"],
         &["villages.csv", "departments.csv", "towns.csv", "teams.csv"],
     );
 }

@@ -64,21 +64,14 @@ impl KindResult {
         }
     }
 
-    /// Dimension score `d` of entity `r`.
-    pub fn dim(&self, r: usize, d: usize) -> Option<f64> {
-        (d < self.d)
-            .then(|| self.dims.get(r * self.d + d))
-            .flatten()
+    /// Dimension scores of entity `r`, read in place.
+    pub fn dims_row(&self, r: usize) -> Row<'_> {
+        Row::of(&self.dims, r, self.d)
     }
 
-    /// Dimension scores of entity `r`, one by one (no copy).
-    pub fn dims_iter(&self, r: usize) -> impl Iterator<Item = f64> + '_ {
-        (r * self.d..(r + 1) * self.d).filter_map(|i| self.dims.get(i))
-    }
-
-    /// Indicator points of entity `r`, one by one (no copy).
-    pub fn points_iter(&self, r: usize) -> impl Iterator<Item = f64> + '_ {
-        (r * self.k..(r + 1) * self.k).filter_map(|i| self.points.get(i))
+    /// Indicator points of entity `r`, read in place.
+    pub fn points_row(&self, r: usize) -> Row<'_> {
+        Row::of(&self.points, r, self.k)
     }
 
     /// Indicator input values of entity `r`.
@@ -398,26 +391,27 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
         {
             None
         }
-        // Scores that cannot fit (a fine precision, large points) are not tried scaled: the
-        // largest dimension, at its indicators' full points, bounds every score.
-        _ => scale_for(ctx.precision).filter(|scale| {
-            let kind = ctx.kind;
-            let largest = (0..kind.dims.len())
-                .map(|d| {
-                    kind.indicators
-                        .iter()
-                        .filter(|i| i.dim == d)
-                        .map(|i| i.points.abs())
-                        .sum::<f64>()
-                })
-                .fold(0.0, f64::max);
-            largest * scale < f64::from(i32::MAX)
-        }),
+        // Scores that cannot fit (a fine precision, large points) are not tried scaled.
+        _ => scale_for(ctx.precision)
+            .filter(|scale| largest_score(ctx.kind) * scale < f64::from(i32::MAX)),
     };
     match drive_into(ctx, scoring, scale)? {
         (res, true) => Ok(res),
         (_, false) => drive_into(ctx, scoring, None).map(|(res, _)| res),
     }
+}
+
+/// A bound on every score of `kind`: its largest dimension at its indicators' full points.
+fn largest_score(kind: &Kind) -> f64 {
+    (0..kind.dims.len())
+        .map(|d| {
+            kind.indicators
+                .iter()
+                .filter(|i| i.dim == d)
+                .map(|i| i.points.abs())
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
 }
 
 /// [`drive`], with scores scaled by `scale` (`None`: kept as they are); also whether every
@@ -593,8 +587,8 @@ fn drive_into(
                         Scoring::Reuse(pr) => {
                             let sc = Scores {
                                 values: pr.values_of(row),
-                                points: Row::of(&pr.points, row, k),
-                                dims: Row::of(&pr.dims, row, d),
+                                points: pr.points_row(row),
+                                dims: pr.dims_row(row),
                                 total: pr.total.get(row).copied().unwrap_or(0.0),
                             };
                             decide_row(ctx, row, sc, decide, scope)

@@ -637,7 +637,7 @@ fn profiles(k: &KindView) -> Vec<Profile> {
     let mean = |d: usize, pass: bool| -> Option<f64> {
         let xs: Vec<f64> = (0..k.frame.len())
             .filter(|&r| passing(k, r) == pass)
-            .filter_map(|r| k.result.dim(r, d))
+            .filter_map(|r| k.result.dims_row(r).get(d))
             .collect();
         (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
     };

@@ -41,14 +41,14 @@ fn entity(k: &KindView, r: usize) -> Value {
         .kind
         .dims
         .iter()
-        .zip(k.result.dims_iter(r))
+        .zip(k.result.dims_row(r).iter())
         .map(|(d, s)| (d.id.clone(), json!(s)))
         .collect();
     let points: Map<String, Value> = k
         .kind
         .indicators
         .iter()
-        .zip(k.result.points_iter(r))
+        .zip(k.result.points_row(r).iter())
         .map(|(i, s)| (i.id.clone(), json!(s)))
         .collect();
     let mut o = Map::new();

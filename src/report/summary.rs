@@ -170,7 +170,7 @@ pub fn write_reasons(rules: &RuleSet, v: &KindView, r: usize, out: &mut String) 
     }
     for (d, (below, dim)) in v.result.below_min_of(r).iter().zip(&kind.dims).enumerate() {
         if *below {
-            let score = v.result.dim(r, d).unwrap_or(0.0);
+            let score = v.result.dims_row(r).get(d).unwrap_or(0.0);
             items.push(|o| {
                 o.push_str(super::short_label(&dim.label));
                 o.push(' ');
