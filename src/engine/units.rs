@@ -64,6 +64,20 @@ impl Members {
         m
     }
 
+    /// From each unit's rows laid end to end, and where each unit's part starts (one more
+    /// than there are units). Each unit's rows come out sorted and without repeats.
+    pub fn from_parts(starts: Vec<usize>, rows: Vec<usize>) -> Members {
+        let m = Members { starts, rows };
+        let tidy = m
+            .par_iter()
+            .all(|r| r.windows(2).all(|w| w.first() < w.get(1)));
+        if tidy {
+            m
+        } else {
+            m.keep(|_| true)
+        }
+    }
+
     /// The units for which `keep` holds, in order, each with its rows sorted and without
     /// repeats.
     pub fn keep(&self, keep: impl Fn(usize) -> bool) -> Members {
@@ -312,20 +326,50 @@ fn link_unit(
         }
     }
     let (links, site) = links(ds, kind, pframe)?;
-    // Each link's unit row: through the unit table's ids, or for a kind without a table, the
-    // distinct ids the links name (found in one pass, then put in id order).
-    let (mut frame, unit_of) = match own {
+    // The villages of each unit: through the unit table's ids, or for a kind without a table,
+    // the distinct ids the links name, in id order.
+    let (mut frame, mut villages) = match own {
         Some(f) => {
-            let by_id: std::collections::HashMap<&str, usize> =
-                f.ids.iter().enumerate().map(|(i, id)| (id, i)).collect();
-            let unit_of: Vec<Option<usize>> = links
-                .iter()
-                .map(|(id, _, _)| by_id.get(id.as_ref()).copied())
-                .collect();
-            (f, unit_of)
+            let villages = table_members(kind, &f, &links, &site)?;
+            (f, villages)
         }
         None => derived_frame(kind, &links),
     };
+    // Under a scenario's subset of villages, units left without one are not assessed.
+    if pframe.subset.is_some() && kind.link.is_some() {
+        let keep: Vec<usize> = (0..frame.len())
+            .filter(|&u| villages.get(u).is_some_and(|v| !v.is_empty()))
+            .collect();
+        if keep.len() < frame.len() {
+            frame.permute(&keep);
+            villages = villages.keep(|u| villages.get(u).is_some_and(|v| !v.is_empty()));
+        }
+    }
+    Ok(Linked {
+        kind: index,
+        frame,
+        villages: Arc::new(villages),
+    })
+}
+
+/// The villages of each row of a unit table, from links naming its ids. A link to an id the
+/// table does not hold is an error.
+fn table_members(
+    kind: &Kind,
+    table: &Frame,
+    links: &[LinkRow],
+    site: &LinkSite,
+) -> Result<Members, EvalError> {
+    let by_id: std::collections::HashMap<&str, usize> = table
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id, i))
+        .collect();
+    let unit_of: Vec<Option<usize>> = links
+        .iter()
+        .map(|(id, _, _)| by_id.get(id.as_ref()).copied())
+        .collect();
     let mut errors = Vec::new();
     let mut unknown = 0usize;
     for ((unit_id, _, row), u) in links.iter().zip(&unit_of) {
@@ -339,7 +383,7 @@ fn link_unit(
                     &site.column,
                     unit_id,
                     &format!("no such {}", kind.label),
-                    format!("an id from `{}`", frame.file),
+                    format!("an id from `{}`", table.file),
                 );
                 e.help = Some(format!(
                     "add `{unit_id}` to the {} table, or correct the id",
@@ -358,28 +402,13 @@ fn link_unit(
         }
         return Err(data_err(errors));
     }
-    let mut villages = Members::from_links(
-        frame.len(),
+    Ok(Members::from_links(
+        table.len(),
         links
             .iter()
             .zip(&unit_of)
             .map(|((_, vrow, _), u)| (*u, *vrow)),
-    );
-    // Under a scenario's subset of villages, units left without one are not assessed.
-    if pframe.subset.is_some() && kind.link.is_some() {
-        let keep: Vec<usize> = (0..frame.len())
-            .filter(|&u| villages.get(u).is_some_and(|v| !v.is_empty()))
-            .collect();
-        if keep.len() < frame.len() {
-            frame.permute(&keep);
-            villages = villages.keep(|u| villages.get(u).is_some_and(|v| !v.is_empty()));
-        }
-    }
-    Ok(Linked {
-        kind: index,
-        frame,
-        villages: Arc::new(villages),
-    })
+    ))
 }
 
 /// One unit kind's earlier result, known to aggregate the same way.
@@ -548,14 +577,21 @@ fn links<'a>(
         None => {}
         Some(Link::Column(col)) => {
             site.column = col.clone();
-            let values = pframe.groups.iter().find(|(n, _)| n == col).map(|(_, v)| v);
-            for (r, v) in values.into_iter().flat_map(|v| v.iter()).enumerate() {
-                if !v.is_empty() {
-                    out.push((
-                        std::borrow::Cow::Borrowed(v),
-                        r,
-                        pframe.rows.get(r).copied().unwrap_or(0),
-                    ));
+            if let Some((_, values)) = pframe.groups.iter().find(|(n, _)| n == col) {
+                let link = |r: usize| {
+                    let v = values.get(r).unwrap_or("");
+                    let row = pframe.rows.get(r).copied().unwrap_or(0);
+                    (std::borrow::Cow::Borrowed(v), r, row)
+                };
+                // Usually every village names its unit: the links are then made in parallel,
+                // straight into place.
+                if values.iter().all(|v| !v.is_empty()) {
+                    out = (0..values.len()).into_par_iter().map(link).collect();
+                } else {
+                    out = (0..values.len())
+                        .map(link)
+                        .filter(|l| !l.0.is_empty())
+                        .collect();
                 }
             }
         }
@@ -600,9 +636,9 @@ fn links<'a>(
 }
 
 /// A unit kind without a table: its ids are the distinct ids its links name, in id order, and
-/// each link's unit row.
-fn derived_frame(kind: &Kind, links: &[LinkRow]) -> (Frame, Vec<Option<usize>>) {
-    let (ids, unit_of) = distinct_ids(links);
+/// each covers the villages that name it.
+fn derived_frame(kind: &Kind, links: &[LinkRow]) -> (Frame, Members) {
+    let (ids, villages) = distinct_ids(links);
     let n = ids.len();
     let frame = Frame {
         file: format!("the `{}` links", kind.name),
@@ -618,58 +654,78 @@ fn derived_frame(kind: &Kind, links: &[LinkRow]) -> (Frame, Vec<Option<usize>>) 
             .collect(),
         ..Frame::default()
     };
-    (frame, unit_of)
+    (frame, villages)
 }
 
-/// The distinct unit ids the links name, in id order, and each link's place among them.
-fn distinct_ids(links: &[LinkRow]) -> (TextColumn, Vec<Option<usize>>) {
+/// Bits of a sort key that hold a link's index (the rest hold its id's head and length).
+const LINK_BITS: u32 = 56;
+
+/// The distinct unit ids the links name, in id order, and the village rows of each.
+fn distinct_ids(links: &[LinkRow]) -> (TextColumn, Members) {
     // The links sorted by unit id (in parallel): equal ids sit together, already in id order.
-    // An id's key is its first eight bytes as one number and its length (9 for any longer):
-    // for ids of up to eight bytes the keys order and tell apart exactly as the texts do, so
-    // only runs of longer ids with one key are compared in full.
-    let key = |id: &str| {
-        let mut head = [0u8; 8];
-        for (k, b) in head.iter_mut().zip(id.bytes()) {
+    // A link's key is its id's first eight bytes as one number, the id's length (9 for any
+    // longer), then the link's index, packed in one integer. For ids of up to eight bytes the
+    // keys order and tell apart exactly as the texts do, so only runs of longer ids with one
+    // head are compared in full.
+    let head = |id: &str| {
+        let mut bytes = [0u8; 8];
+        for (k, b) in bytes.iter_mut().zip(id.bytes()) {
             *k = b;
         }
-        (u64::from_be_bytes(head), id.len().min(9) as u8)
+        (u128::from(u64::from_be_bytes(bytes)) << 8 | id.len().min(9) as u128) << LINK_BITS
     };
-    let text = |link: usize| links.get(link).map_or("", |l| l.0.as_ref());
-    let mut sorted: Vec<((u64, u8), usize)> = links
+    let link = |key: u128| (key & ((1 << LINK_BITS) - 1)) as usize;
+    let same_head = |a: u128, b: u128| a >> LINK_BITS == b >> LINK_BITS;
+    let long = |key: u128| (key >> LINK_BITS) & 0xff > 8;
+    let text = |key: u128| links.get(link(key)).map_or("", |l| l.0.as_ref());
+    let mut sorted: Vec<u128> = links
         .par_iter()
         .enumerate()
-        .map(|(i, l)| (key(l.0.as_ref()), i))
+        .map(|(i, l)| head(l.0.as_ref()) | i as u128)
         .collect();
     sorted.par_sort_unstable();
-    let long = |k: (u64, u8)| k.1 > 8;
     let mut start = 0;
     while start < sorted.len() {
-        let k = sorted.get(start).map_or((0, 0), |s| s.0);
-        let run = sorted
-            .get(start..)
-            .map_or(0, |r| r.iter().take_while(|s| s.0 == k).count());
-        if run > 1 && long(k) {
+        let first = sorted.get(start).copied().unwrap_or(0);
+        let run = sorted.get(start..).map_or(0, |r| {
+            r.iter().take_while(|&&k| same_head(k, first)).count()
+        });
+        if run > 1 && long(first) {
             if let Some(r) = sorted.get_mut(start..start + run) {
-                r.sort_unstable_by(|a, b| text(a.1).cmp(text(b.1)).then(a.1.cmp(&b.1)));
+                r.sort_unstable_by(|&a, &b| text(a).cmp(text(b)).then(a.cmp(&b)));
             }
         }
         start += run.max(1);
     }
-    let mut ids = TextColumn::default();
-    let mut unit_of: Vec<Option<usize>> = vec![None; links.len()];
-    let mut last: Option<((u64, u8), &str)> = None;
-    for (k, link) in sorted {
-        let same = last.is_some_and(|(lk, lt)| lk == k && (!long(k) || lt == text(link)));
-        if !same {
-            let id = text(link);
-            ids.push(id);
-            last = Some((k, id));
-        }
-        if let Some(slot) = unit_of.get_mut(link) {
-            *slot = Some(ids.len() - 1);
+    // Where each id's run starts: at a new head, or within a run of long ids at a new text.
+    let mut starts: Vec<usize> = (0..sorted.len())
+        .into_par_iter()
+        .filter(|&p| {
+            let (Some(&k), Some(&before)) =
+                (sorted.get(p), p.checked_sub(1).and_then(|q| sorted.get(q)))
+            else {
+                return true;
+            };
+            !same_head(k, before) || (long(k) && text(k) != text(before))
+        })
+        .collect();
+    let mut ids = TextColumn::with_capacity(starts.len(), starts.len() * 8);
+    for &p in &starts {
+        let key = sorted.get(p).copied().unwrap_or(0);
+        // A short id is its key's head: read from there, not from the link it came from.
+        let len = ((key >> LINK_BITS) & 0xff) as usize;
+        let bytes = ((key >> (LINK_BITS + 8)) as u64).to_be_bytes();
+        match bytes.get(..len).map(std::str::from_utf8) {
+            Some(Ok(id)) if len <= 8 => ids.push(id),
+            _ => ids.push(text(key)),
         }
     }
-    (ids, unit_of)
+    starts.push(sorted.len());
+    let rows: Vec<usize> = sorted
+        .par_iter()
+        .map(|&k| links.get(link(k)).map_or(0, |l| l.1))
+        .collect();
+    (ids, Members::from_parts(starts, rows))
 }
 
 /// Add one village to a unit's running aggregates (count, sum, min, max per aggregate).
@@ -1274,7 +1330,8 @@ mod tests {
 
     proptest! {
         /// Each unit's village rows: sorted, each once, in unit order, sequentially and in
-        /// parallel; keeping some units keeps exactly their rows.
+        /// parallel, whether made from links or from rows laid end to end; keeping some units
+        /// keeps exactly their rows.
         #[test]
         fn members_are_each_units_sorted_distinct_rows(
             links in proptest::collection::vec((proptest::option::of(0usize..6), 0usize..40), 0..80),
@@ -1291,6 +1348,12 @@ mod tests {
                     want[u].push(r);
                 }
             }
+            // The same rows laid end to end in link order, unsorted and with repeats.
+            let mut starts = vec![0];
+            for w in &want {
+                starts.push(starts.last().copied().unwrap_or(0) + w.len());
+            }
+            let parts = Members::from_parts(starts, want.concat());
             for w in &mut want {
                 w.sort_unstable();
                 w.dedup();
@@ -1298,6 +1361,7 @@ mod tests {
             prop_assert_eq!(m.len(), units);
             let got: Vec<Vec<usize>> = m.iter().map(<[usize]>::to_vec).collect();
             prop_assert_eq!(&got, &want);
+            prop_assert_eq!(&parts, &m);
             let par: Vec<Vec<usize>> = m.par_iter().map(<[usize]>::to_vec).collect();
             prop_assert_eq!(&par, &want);
             // Keeping the units with an even index keeps exactly their rows.
@@ -1306,8 +1370,8 @@ mod tests {
             prop_assert_eq!(kept.iter().map(<[usize]>::to_vec).collect::<Vec<_>>(), want_kept);
         }
 
-        /// Unit ids found from links: in text order, each once, and every link pointing at its
-        /// own id, whatever the lengths (ids longer than eight bytes sharing a start included).
+        /// Unit ids found from links: in text order, each once, each covering the links that
+        /// name it, whatever the lengths (ids longer than eight bytes sharing a start included).
         #[test]
         fn distinct_ids_are_the_sorted_texts(
             texts in proptest::collection::vec("[AB\\x00é]{0,3}(LONGPREFIX)?[AB]{0,3}", 0..60),
@@ -1317,13 +1381,21 @@ mod tests {
                 .enumerate()
                 .map(|(i, t)| (std::borrow::Cow::Borrowed(t.as_str()), i, 0))
                 .collect();
-            let (ids, unit_of) = distinct_ids(&links);
+            let (ids, members) = distinct_ids(&links);
             let mut want: Vec<&str> = texts.iter().map(String::as_str).collect();
             want.sort_unstable();
             want.dedup();
             prop_assert_eq!(ids.iter().collect::<Vec<_>>(), want);
-            for (t, u) in texts.iter().zip(&unit_of) {
-                prop_assert_eq!(u.and_then(|u| ids.get(u)), Some(t.as_str()));
+            // Each unit covers, in row order, exactly the links naming its id.
+            prop_assert_eq!(members.len(), ids.len());
+            for (u, rows) in members.iter().enumerate() {
+                let want_rows: Vec<usize> = texts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| ids.get(u) == Some(t.as_str()))
+                    .map(|(i, _)| i)
+                    .collect();
+                prop_assert_eq!(rows, want_rows.as_slice());
             }
         }
 
