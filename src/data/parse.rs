@@ -275,7 +275,7 @@ fn load_with(
     // Each chunk's first line, from the line ends counted in parallel.
     let line_ends: Vec<u64> = chunks
         .par_iter()
-        .map(|c| c.bytes().filter(|&b| b == b'\n').count() as u64)
+        .map(|c| memchr::memchr_iter(b'\n', c.as_bytes()).count() as u64)
         .collect();
     let starts: Vec<u64> = line_ends
         .iter()
@@ -475,7 +475,7 @@ fn chunk_ranges(body: &[u8]) -> Vec<std::ops::Range<usize>> {
 
 /// Split the body into chunks at line ends, unless quoting could hide a line end.
 fn split_body(body: &str) -> Vec<&str> {
-    if body.contains('"') {
+    if memchr::memchr(b'"', body.as_bytes()).is_some() {
         return vec![body];
     }
     chunk_ranges(body.as_bytes())
@@ -498,7 +498,11 @@ fn utf8_pieces(bytes: &[u8]) -> Option<(&str, Vec<&str>)> {
         .map(|r| body.get(r).and_then(|b| std::str::from_utf8(b).ok()))
         .collect::<Option<_>>()?;
     // A quoted field may hold a line end: such a body is parsed as one chunk.
-    if chunks.len() > 1 && chunks.par_iter().any(|c| c.contains('"')) {
+    if chunks.len() > 1
+        && chunks
+            .par_iter()
+            .any(|c| memchr::memchr(b'"', c.as_bytes()).is_some())
+    {
         return Some((header, vec![std::str::from_utf8(body).ok()?]));
     }
     Some((header, chunks))
@@ -619,16 +623,12 @@ fn join_column(parts: Vec<Column>, spec: &ColumnSpec, n: usize) -> Column {
 /// Whether a chunk can be split at commas and line ends: no quotes, and no carriage return
 /// other than in a CRLF line end.
 fn plain(text: &str) -> bool {
-    if text.contains('"') {
+    let b = text.as_bytes();
+    if memchr::memchr(b'"', b).is_some() {
         return false;
     }
     // Most files have no carriage return at all, and the search for one is fast.
-    !text.contains('\r') || {
-        let b = text.as_bytes();
-        !b.iter()
-            .enumerate()
-            .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
-    }
+    memchr::memchr_iter(b'\r', b).all(|i| b.get(i + 1) == Some(&b'\n'))
 }
 
 /// `s` without surrounding whitespace; most cells have none, and are returned at once.
