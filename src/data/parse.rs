@@ -301,8 +301,8 @@ fn load_with(
         || {
             chunks
                 .par_iter()
-                .zip(starts.par_iter())
-                .map(|(c, &start)| parse_chunk(c, start, reading))
+                .zip(starts.par_iter().zip(&line_ends))
+                .map(|(c, (&start, &lines))| parse_chunk(c, start, lines as usize, reading))
                 .collect::<Vec<Chunk>>()
         },
     );
@@ -639,13 +639,18 @@ fn trimmed(s: &str) -> &str {
     }
 }
 
-fn parse_chunk(text: &str, first_line: u64, rd: Reading) -> Chunk {
+/// Parse one chunk of `lines` lines (about as many rows: the columns are made that large at
+/// once, not grown row by row).
+fn parse_chunk(text: &str, first_line: u64, lines: usize, rd: Reading) -> Chunk {
     let Reading { layout, specs, .. } = rd;
+    let rows = lines + 1;
     let mut ch = Chunk {
+        ids: TextColumn::with_capacity(rows, 0),
+        rows: Vec::with_capacity(rows),
         cols: specs
             .iter()
             .map(|s| Column {
-                values: Values::for_type(s.ty, 0),
+                values: Values::for_type(s.ty, rows),
                 dict: s.categories.clone().unwrap_or_default(),
                 ..Column::default()
             })
