@@ -802,3 +802,66 @@ fn unit_filters_read_category_inputs_after_scoring() {
     }
     assert!(weak > 0, "no department helps a weak-economy village");
 }
+
+/// Texts that hold a separator, a quote or a line break are quoted in the result files,
+/// whether they come from the data (a village's name) or from the rules (a grade's label):
+/// reading the file back gives each text whole.
+#[test]
+fn result_files_quote_texts_that_need_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &rules);
+    edit(
+        &rules.join("kinds/village.yaml"),
+        "label: 合格 (pass)",
+        "label: \"合格, \\\"pass\\\"\"",
+    );
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    let mut villages: Vec<Vec<String>> = csv::Reader::from_path(data.join("villages.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let header: Vec<String> = csv::Reader::from_path(data.join("villages.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    let name = header.iter().position(|h| h == "name").unwrap();
+    villages[0][name] = "北周家村, \"东\"".into();
+    villages[1][name] = "王家\n夼村".into();
+    let mut w = csv::Writer::from_path(data.join("villages.csv")).unwrap();
+    w.write_record(&header).unwrap();
+    for v in &villages {
+        w.write_record(v).unwrap();
+    }
+    w.flush().unwrap();
+    let out = tmp.path().join("out");
+    let o = bangfu(&[
+        "run",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--csv-only",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = csv_rows(&out.join("villages.csv"));
+    let label = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap()["label"].clone();
+    assert_eq!(label(&villages[0][0]), "北周家村, \"东\"");
+    assert_eq!(label(&villages[1][0]), "王家\n夼村");
+    let passed: Vec<_> = rows.iter().filter(|r| r["grade"] == "pass").collect();
+    assert!(
+        !passed.is_empty(),
+        "no village of grade `pass` in the sample"
+    );
+    for r in passed {
+        assert_eq!(r["grade_label"], "合格, \"pass\"");
+    }
+}

@@ -259,6 +259,11 @@ impl TextColumn {
         self.text.len()
     }
 
+    /// Every row's text, end to end.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// Add a row.
     pub fn push(&mut self, s: &str) {
         self.text.push_str(s);

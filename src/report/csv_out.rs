@@ -227,17 +227,79 @@ fn header(k: &KindView) -> Vec<u8> {
     buf
 }
 
+/// What every row of a kind's file spells alike, worked out once per file: which text columns
+/// need no quoting at all, and the grade and outcome fields as written.
+struct Spelled {
+    /// Ids, labels and each group column: true when no text in the column needs quotes.
+    ids: bool,
+    labels: bool,
+    groups: Vec<bool>,
+    /// Per grade and per outcome: `id,label`, quoted as needed.
+    grades: Vec<Vec<u8>>,
+    outcomes: Vec<Vec<u8>>,
+}
+
+impl Spelled {
+    fn of(k: &KindView) -> Spelled {
+        let plain = |text: &str| {
+            let b = text.as_bytes();
+            memchr::memchr3(b',', b'"', b'\n', b).is_none() && memchr::memchr(b'\r', b).is_none()
+        };
+        let pair = |id: &str, label: &str| {
+            let mut b = Vec::new();
+            push_field(&mut b, id);
+            b.push(b',');
+            push_field(&mut b, label);
+            b
+        };
+        let ids = plain(k.frame.ids.text());
+        Spelled {
+            ids,
+            labels: k.frame.labels.as_ref().map_or(ids, |l| plain(l.text())),
+            groups: k
+                .frame
+                .groups
+                .iter()
+                .map(|(_, g)| plain(g.text()))
+                .collect(),
+            grades: k
+                .kind
+                .grades
+                .iter()
+                .map(|g| pair(&g.id, &g.label))
+                .collect(),
+            outcomes: k
+                .kind
+                .outcomes
+                .iter()
+                .map(|o| pair(&o.id, &o.label))
+                .collect(),
+        }
+    }
+}
+
+/// Append a text from a column: copied when the column needs no quotes, else as a field.
+#[inline]
+fn push_text(buf: &mut Vec<u8>, s: &str, plain: bool) {
+    if plain {
+        push_short(buf, s.as_bytes());
+    } else {
+        push_field(buf, s);
+    }
+}
+
 /// Rows `start..end`, appended to `buf`.
-fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize, buf: &mut Vec<u8>) {
+fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, buf: &mut Vec<u8>) {
     let precision = rules.precision;
     let mut why = String::new();
+    let empty_pair = b",".as_slice();
     for r in start..end {
-        push_field(buf, k.frame.id(r));
+        push_text(buf, k.frame.id(r), sp.ids);
         buf.push(b',');
-        push_field(buf, k.frame.label(r));
-        for (_, vals) in &k.frame.groups {
+        push_text(buf, k.frame.label(r), sp.labels);
+        for ((_, vals), &plain) in k.frame.groups.iter().zip(&sp.groups) {
             buf.push(b',');
-            push_field(buf, vals.get(r).unwrap_or(""));
+            push_text(buf, vals.get(r).unwrap_or(""), plain);
         }
         push_scores(buf, &k.result.dims, r, k.result.d, precision);
         buf.push(b',');
@@ -247,13 +309,19 @@ fn rows(rules: &RuleSet, k: &KindView, start: usize, end: usize, buf: &mut Vec<u
             precision,
         );
         buf.push(b',');
-        push_field(buf, k.grade_id(r));
+        let grade = k
+            .result
+            .grade
+            .get(r)
+            .and_then(|&g| sp.grades.get(usize::from(g)));
+        push_short(buf, grade.map_or(empty_pair, Vec::as_slice));
         buf.push(b',');
-        push_field(buf, k.grade_label(r));
-        buf.push(b',');
-        push_field(buf, k.outcome_id(r));
-        buf.push(b',');
-        push_field(buf, k.outcome_label(r));
+        let outcome = k
+            .result
+            .outcome
+            .get(r)
+            .and_then(|&o| sp.outcomes.get(usize::from(o)));
+        push_short(buf, outcome.map_or(empty_pair, Vec::as_slice));
         buf.push(b',');
         super::summary::write_reasons(rules, k, r, &mut why);
         push_field(buf, &why);
@@ -296,6 +364,8 @@ pub fn write_kind_csv(
     // A window of blocks is formatted in parallel on one side while the one before is written
     // on this thread. Written buffers come back to be filled again: memory stays flat, and
     // pages are not allocated afresh for every block.
+    let spelled = Spelled::of(k);
+    let sp = &spelled;
     let per = rayon::current_num_threads().max(1) * 4;
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(per);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -308,7 +378,7 @@ pub fn write_kind_csv(
                     .collect();
                 bufs.par_iter_mut().zip(window).for_each(|(buf, &(s, e))| {
                     buf.clear();
-                    rows(rules, k, s, e, buf);
+                    rows(rules, k, sp, s, e, buf);
                 });
                 for b in bufs {
                     // The writer stopped (a failed write): nothing more is needed.
