@@ -320,13 +320,17 @@ fn load_with(
 
     // Order by id; duplicates sit side by side after sorting.
     let ids = &frame.ids;
-    let sorted = (1..ids.len()).all(|i| ids.get(i - 1) < ids.get(i));
-    if !sorted {
+    // Ids already in strictly increasing order (as files usually are) hold no duplicates.
+    let increasing = (1..ids.len())
+        .into_par_iter()
+        .all(|i| ids.get(i - 1) < ids.get(i));
+    if !increasing {
         let mut order: Vec<usize> = (0..frame.ids.len()).collect();
         order.par_sort_by(|&a, &b| frame.ids.get(a).cmp(&frame.ids.get(b)).then(a.cmp(&b)));
         frame.permute(&order);
     }
-    for i in 1..frame.ids.len() {
+    let to_check = if increasing { 0 } else { frame.ids.len() };
+    for i in 1..to_check {
         if frame.ids.get(i) == frame.ids.get(i - 1) {
             error_count += 1;
             if errors.len() < MAX_ERRORS {

@@ -36,11 +36,11 @@ pub fn sheet_as_csv(path: &Path, sheet: Option<&str>) -> Result<String, DataErro
     quiet_reader_panics();
     let read =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wb.worksheet_range(&chosen)));
+    // Whether the reader stopped with an error or with a panic (which release builds may not
+    // raise where checked arithmetic would), the file is as damaged, and said so alike.
     let range = match read {
-        Ok(r) => r.map_err(|e| {
-            DataError::file(name.clone(), format!("cannot read sheet `{chosen}`: {e}"))
-        })?,
-        Err(_) => {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) | Err(_) => {
             let mut err = DataError::file(
                 name.clone(),
                 format!("cannot read sheet `{chosen}`: the workbook is damaged"),

@@ -26,6 +26,11 @@ pub fn push_fixed(buf: &mut Vec<u8>, x: f64, precision: u32) {
     push_scaled(buf, (scaled + 0.5f64.copysign(scaled)) as i64, precision);
 }
 
+/// Append the whole number `n`.
+pub fn push_int(buf: &mut Vec<u8>, n: i64) {
+    push_scaled(buf, n, 0);
+}
+
 /// Append `n` × 10^-`precision` with exactly `precision` decimals.
 #[inline]
 fn push_scaled(buf: &mut Vec<u8>, n: i64, precision: u32) {
@@ -331,13 +336,12 @@ fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, b
         push_joined(buf, k.below_min_ids(r));
         push_scores(buf, &k.result.points, r, k.result.k, precision);
         if let Some(u) = k.unit {
-            let _ = write!(
-                buf,
-                ",{},{},{},",
-                k.rank(r),
-                k.award(r),
-                u.villages.get(r).map_or(0, <[usize]>::len)
-            );
+            let count = u.villages.get(r).map_or(0, <[usize]>::len);
+            for n in [i64::from(k.rank(r)), k.award(r), count as i64] {
+                buf.push(b',');
+                push_int(buf, n);
+            }
+            buf.push(b',');
             push_field(buf, &k.notes(r).join("; "));
         }
         buf.push(b'\n');

@@ -132,7 +132,10 @@ fn push_score(out: &mut String, x: f64, p: u32) {
 fn push_num(out: &mut String, x: f64) {
     use std::fmt::Write;
     if x.fract() == 0.0 && x.abs() < 1e15 {
-        let _ = write!(out, "{}", x as i64);
+        let mut buf = std::mem::take(out).into_bytes();
+        super::csv_out::push_int(&mut buf, x as i64);
+        // Only ASCII digits and a sign were added to valid text.
+        *out = String::from_utf8(buf).unwrap_or_default();
     } else {
         let _ = write!(out, "{x}");
     }
