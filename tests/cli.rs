@@ -865,3 +865,52 @@ fn result_files_quote_texts_that_need_it() {
         assert_eq!(r["grade_label"], "合格, \"pass\"");
     }
 }
+
+/// A kind whose indicators hold no script is scored a block of villages at a time; one with a
+/// script, village by village. A computed input out of range is reported the same way by both:
+/// the same row, indicator, values and range.
+#[test]
+fn computed_inputs_out_of_range_are_reported_alike_by_block_and_by_village() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    copy_dir(&root().join("data/sample"), &data);
+    // V05 resolved three historical problems of one identified.
+    edit(
+        &data.join("villages.csv"),
+        "V05,上姜家村,Z01,unstable,D30,WT05,1,1,",
+        "V05,上姜家村,Z01,unstable,D30,WT05,1,3,",
+    );
+    let by_village = tmp.path().join("rules");
+    copy_dir(&root().join("rules"), &by_village);
+    let by_block = tmp.path().join("rules_without_scripts");
+    copy_dir(&root().join("rules"), &by_block);
+    edit(
+        &by_block.join("kinds/village.yaml"),
+        "input:\n      expr: works_done(roads_hardened, bridges_culverts, wells_ponds_pumps, offices_built)",
+        "input: roads_hardened",
+    );
+    edit(
+        &by_block.join("kinds/village.yaml"),
+        "scoring: { method: script, function: audit_points, points: 4 }",
+        "scoring: { method: linear, from: 0, to: 12, points: 4 }",
+    );
+    let run = |rules: &Path| {
+        bangfu(&[
+            "run",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--quiet",
+        ])
+    };
+    let (a, b) = (run(&by_village), run(&by_block));
+    assert_eq!(a.status.code(), Some(4), "{}", stderr(&a));
+    assert_eq!(b.status.code(), Some(4), "{}", stderr(&b));
+    assert!(
+        stderr(&a).contains("row 6: indicator `historical_problems`: the ratio"),
+        "{}",
+        stderr(&a)
+    );
+    assert_eq!(stderr(&a), stderr(&b));
+}

@@ -110,6 +110,29 @@ impl Values {
         }
     }
 
+    /// The values of rows `start..`, one into each of `slots`, in order (one match on the
+    /// storage, not one per value).
+    #[inline]
+    pub fn read_into<'s>(&self, start: usize, slots: impl Iterator<Item = &'s mut f64>) {
+        fn fill<'s, T: Copy>(
+            v: &[T],
+            start: usize,
+            slots: impl Iterator<Item = &'s mut f64>,
+            f: impl Fn(T) -> f64,
+        ) {
+            // Rows past the end read as 0, as `get` would give them.
+            let values = v.get(start..).unwrap_or(&[]).iter().map(|&x| f(x));
+            for (slot, x) in slots.zip(values.chain(std::iter::repeat(0.0))) {
+                *slot = x;
+            }
+        }
+        match self {
+            Values::Flags(v) => fill(v, start, slots, |b| if b { 1.0 } else { 0.0 }),
+            Values::Ints(v) => fill(v, start, slots, f64::from),
+            Values::Floats(v) => fill(v, start, slots, |x| x),
+        }
+    }
+
     /// Every value, in row order.
     pub fn iter(&self) -> impl Iterator<Item = f64> + '_ {
         (0..self.len()).filter_map(|r| self.get(r))

@@ -533,40 +533,12 @@ fn score_row(
 
     // 1. Input values.
     for (i, ind) in kind.indicators.iter().enumerate() {
-        let v = match &ind.input {
-            Input::Column(c) => col(*c),
-            Input::Ratio { num, den, if_zero } => {
-                let d = col(*den);
-                if d == 0.0 {
-                    *if_zero
-                } else {
-                    col(*num) / d
-                }
-            }
-            Input::Change {
-                col: c,
-                percent,
-                if_zero,
-            } => {
-                let base = frame
-                    .baseline
-                    .get(*c)
-                    .and_then(|b| b.as_ref())
-                    .and_then(|b| b.get(row))
-                    .copied()
-                    .unwrap_or(0.0);
-                let now = col(*c);
-                if *percent {
-                    if base == 0.0 {
-                        if_zero.unwrap_or(0.0)
-                    } else {
-                        (now - base) / base.abs() * 100.0
-                    }
-                } else {
-                    now - base
-                }
-            }
-            Input::Expr(id) => {
+        let v = match data_input(frame, row, &ind.input) {
+            Some(v) => v,
+            None => {
+                let Input::Expr(id) = &ind.input else {
+                    continue;
+                };
                 let view = View::inputs(ctx, row, out.values);
                 let v = view.run(*id, scope).map_err(EntityError::Script)?;
                 let n = number(&view, *id, v).map_err(EntityError::Script)?;
@@ -577,10 +549,7 @@ fn score_row(
                 }
             }
         };
-        let computed = !matches!(ind.input, Input::Column(_));
-        if computed
-            && (ind.min.is_some_and(|m| v < m) || ind.max.is_some_and(|m| v > m) || !v.is_finite())
-        {
+        if out_of_range(ind, v) {
             let fmt = crate::rules::compile::fmt_num;
             let range = match (ind.min, ind.max) {
                 (Some(a), Some(b)) => format!("a value from {} to {}", fmt(a), fmt(b)),
@@ -639,6 +608,121 @@ fn score_row(
     // 3. Dimensions and total.
     *out.total = sum_dims(kind, out.points, out.dims, p);
     Ok(())
+}
+
+/// The input of `row` read from the data: a column, the ratio of two, or the change in one
+/// since the baseline. None for an expression.
+#[inline]
+fn data_input(frame: &Frame, row: usize, input: &Input) -> Option<f64> {
+    let col = |c: usize| {
+        frame
+            .cols
+            .get(c)
+            .and_then(|col| col.values.get(row))
+            .unwrap_or(0.0)
+    };
+    Some(match input {
+        Input::Column(c) => col(*c),
+        Input::Ratio { num, den, if_zero } => {
+            let d = col(*den);
+            if d == 0.0 {
+                *if_zero
+            } else {
+                col(*num) / d
+            }
+        }
+        Input::Change {
+            col: c,
+            percent,
+            if_zero,
+        } => {
+            let base = frame
+                .baseline
+                .get(*c)
+                .and_then(|b| b.as_ref())
+                .and_then(|b| b.get(row))
+                .copied()
+                .unwrap_or(0.0);
+            let now = col(*c);
+            if *percent {
+                if base == 0.0 {
+                    if_zero.unwrap_or(0.0)
+                } else {
+                    (now - base) / base.abs() * 100.0
+                }
+            } else {
+                now - base
+            }
+        }
+        Input::Expr(_) => return None,
+    })
+}
+
+/// Whether a computed input (anything but a column, which was checked as it was read) falls
+/// outside the indicator's range or is not a finite number.
+#[inline]
+fn out_of_range(ind: &Indicator, v: f64) -> bool {
+    let computed = !matches!(ind.input, Input::Column(_));
+    computed && (ind.min.is_some_and(|m| v < m) || ind.max.is_some_and(|m| v > m) || !v.is_finite())
+}
+
+/// Whether every indicator of `kind` can be scored a block of entities at a time: inputs read
+/// from the data and points by a fixed method, with no script and no category lookup.
+pub fn scores_by_block(kind: &Kind) -> bool {
+    kind.indicators.iter().all(|ind| {
+        !matches!(ind.input, Input::Expr(_))
+            && !matches!(ind.method, Method::Script(_) | Method::Lookup(_))
+    })
+}
+
+/// Steps 1–2 for rows `start..start + len` of a kind that [`scores_by_block`], one indicator
+/// at a time over the rows: input values into `values` and rounded points into `points`
+/// (each `k` to a row). A row with a computed input out of range is marked in `redo`, to be
+/// scored on its own, which reports the problem. Gives what [`score_row`] gives, row by row.
+pub fn score_block(
+    ctx: &KindCtx,
+    start: usize,
+    len: usize,
+    values: &mut [f64],
+    points: &mut [f64],
+    redo: &mut [bool],
+) {
+    let kind = ctx.kind;
+    let k = kind.indicators.len();
+    let p = ctx.precision;
+    for r in redo.iter_mut() {
+        *r = false;
+    }
+    for (i, ind) in kind.indicators.iter().enumerate() {
+        let slots = values
+            .chunks_exact_mut(k)
+            .take(len)
+            .filter_map(|row| row.get_mut(i));
+        match &ind.input {
+            Input::Column(c) => match ctx.frame.cols.get(*c) {
+                Some(col) => col.values.read_into(start, slots),
+                None => slots.for_each(|slot| *slot = 0.0),
+            },
+            input => {
+                for ((r, slot), bad) in slots.enumerate().zip(redo.iter_mut()) {
+                    let v = data_input(ctx.frame, start + r, input).unwrap_or(0.0);
+                    *bad |= out_of_range(ind, v);
+                    *slot = v;
+                }
+            }
+        }
+        let method = &ind.method;
+        let full = ind.points;
+        for (row_pts, row_vals) in points
+            .chunks_exact_mut(k)
+            .zip(values.chunks_exact(k))
+            .take(len)
+        {
+            if let (Some(slot), Some(&v)) = (row_pts.get_mut(i), row_vals.get(i)) {
+                *slot = round_dp(points_for(method, v, full), p);
+            }
+        }
+    }
 }
 
 /// The rounded points of indicator `i` from the entity's input values.

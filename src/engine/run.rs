@@ -3,8 +3,8 @@
 //! thread count.
 
 use super::entity::{
-    decide_row, evaluate_row, indicator_points, sum_dims, DecideOut, EntityError, KindCtx,
-    KnownGates, ScoreOut, Scores,
+    decide_row, evaluate_row, indicator_points, score_block, scores_by_block, sum_dims, DecideOut,
+    EntityError, KindCtx, KnownGates, ScoreOut, Scores,
 };
 use super::fixed::{scale_for, Dest, Fixed, Row};
 use crate::data::{DataError, Frame};
@@ -451,6 +451,9 @@ fn drive_into(
     let mut grade_raw = vec![0u16; n];
     let mut grade = vec![0u16; n];
     let mut outcome = vec![0u16; n];
+    // A full scoring of a kind without scripts or lookups in its indicators goes one
+    // indicator at a time over each block.
+    let by_block = matches!(scoring, Scoring::Full { .. }) && scores_by_block(kind);
     let nb = n.div_ceil(BLOCK);
     let mut cuts = (
         cut(&mut values, k, nb).into_iter(),
@@ -495,16 +498,28 @@ fn drive_into(
                 } else {
                     BLOCK
                 };
+                // A kind scored a block at a time also needs its input values for the block
+                // (when the result does not keep them) and which rows to score on their own.
+                let by_rows = if by_block { rows } else { 0 };
                 (
                     Scope::new(),
                     vec![0.0; k],
                     vec![0.0; rows * k],
                     vec![0.0; rows * d],
+                    (vec![0.0; by_rows * k], vec![false; by_rows]),
                 )
             },
-            |(scope, scratch, bp, bd), mut b| {
+            |(scope, scratch, bp, bd, (bv, redo)), mut b| {
                 let mut errors = Vec::new();
                 let mut count = 0;
+                if by_block {
+                    let vals: &mut [f64] = if b.values.is_empty() {
+                        bv
+                    } else {
+                        &mut *b.values
+                    };
+                    score_block(ctx, b.start, b.len, vals, bp, redo);
+                }
                 for i in 0..b.len {
                     let row = b.start + i;
                     let decide = DecideOut {
@@ -566,6 +581,29 @@ fn drive_into(
                                 points: Row::Slice(bp.get(i * k..(i + 1) * k).unwrap_or_default()),
                                 dims: Row::Slice(bd.get(i * d..(i + 1) * d).unwrap_or_default()),
                                 total: b.total.get(i).copied().unwrap_or(0.0),
+                            };
+                            decide_row(ctx, row, sc, decide, scope)
+                        }
+                        // Points already computed with the block: dimensions, total, decisions.
+                        Scoring::Full { .. }
+                            if by_block && !redo.get(i).copied().unwrap_or(true) =>
+                        {
+                            let values = if b.values.is_empty() {
+                                &bv[..]
+                            } else {
+                                &b.values[..]
+                            };
+                            let pts = bp.get(i * k..(i + 1) * k).unwrap_or_default();
+                            let dm = bd.get_mut(i * d..(i + 1) * d).unwrap_or_default();
+                            let t = sum_dims(kind, pts, dm, p);
+                            if let Some(slot) = b.total.get_mut(i) {
+                                *slot = t;
+                            }
+                            let sc = Scores {
+                                values: values.get(i * k..(i + 1) * k).unwrap_or_default(),
+                                points: Row::Slice(pts),
+                                dims: Row::Slice(dm),
+                                total: t,
                             };
                             decide_row(ctx, row, sc, decide, scope)
                         }

@@ -4,6 +4,7 @@ use crate::rules::model::Method;
 
 /// The points `method` gives to `value`, for an indicator worth `points`. `Script` methods are
 /// evaluated by the caller and never reach here.
+#[inline]
 pub fn points_for(method: &Method, value: f64, points: f64) -> f64 {
     match method {
         Method::Threshold {
