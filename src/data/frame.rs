@@ -120,7 +120,7 @@ impl Values {
             slots: impl Iterator<Item = &'s mut f64>,
             f: impl Fn(T) -> f64,
         ) {
-            // Rows past the end read as 0, as `get` would give them.
+            // Rows past the end read as 0, as callers of `get` read a missing value.
             let values = v.get(start..).unwrap_or(&[]).iter().map(|&x| f(x));
             for (slot, x) in slots.zip(values.chain(std::iter::repeat(0.0))) {
                 *slot = x;

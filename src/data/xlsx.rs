@@ -32,15 +32,16 @@ pub fn sheet_as_csv(path: &Path, sheet: Option<&str>) -> Result<String, DataErro
             .ok_or_else(|| DataError::file(name.clone(), "the workbook has no sheets".into()))?,
     };
     // The workbook reader may panic on a damaged file (a cell reference too long to be real
-    // overflows its arithmetic); that is a bad file like any other, not a crash.
+    // overflows its arithmetic, checked in release builds too: see Cargo.toml); that is a bad
+    // file like any other, not a crash.
     quiet_reader_panics();
     let read =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wb.worksheet_range(&chosen)));
-    // Whether the reader stopped with an error or with a panic (which release builds may not
-    // raise where checked arithmetic would), the file is as damaged, and said so alike.
     let range = match read {
-        Ok(Ok(r)) => r,
-        Ok(Err(_)) | Err(_) => {
+        Ok(r) => r.map_err(|e| {
+            DataError::file(name.clone(), format!("cannot read sheet `{chosen}`: {e}"))
+        })?,
+        Err(_) => {
             let mut err = DataError::file(
                 name.clone(),
                 format!("cannot read sheet `{chosen}`: the workbook is damaged"),

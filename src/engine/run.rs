@@ -454,6 +454,7 @@ fn drive_into(
     // A full scoring of a kind without scripts or lookups in its indicators goes one
     // indicator at a time over each block.
     let by_block = matches!(scoring, Scoring::Full { .. }) && scores_by_block(kind);
+    let keeps_values = matches!(scoring, Scoring::Full { keep_values: true });
     let nb = n.div_ceil(BLOCK);
     let mut cuts = (
         cut(&mut values, k, nb).into_iter(),
@@ -501,12 +502,13 @@ fn drive_into(
                 // A kind scored a block at a time also needs its input values for the block
                 // (when the result does not keep them) and which rows to score on their own.
                 let by_rows = if by_block { rows } else { 0 };
+                let values_rows = if keeps_values { 0 } else { by_rows };
                 (
                     Scope::new(),
                     vec![0.0; k],
                     vec![0.0; rows * k],
                     vec![0.0; rows * d],
-                    (vec![0.0; by_rows * k], vec![false; by_rows]),
+                    (vec![0.0; values_rows * k], vec![false; by_rows]),
                 )
             },
             |(scope, scratch, bp, bd, (bv, redo)), mut b| {

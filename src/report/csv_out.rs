@@ -260,7 +260,10 @@ impl Spelled {
         let ids = plain(k.frame.ids.text());
         Spelled {
             ids,
-            labels: k.frame.labels.as_ref().map_or(ids, |l| plain(l.text())),
+            // A row without a label shows its id.
+            labels: k.frame.labels.as_ref().map_or(ids, |l| {
+                plain(l.text()) && (ids || l.len() >= k.frame.ids.len())
+            }),
             groups: k
                 .frame
                 .groups
