@@ -109,6 +109,19 @@ fn spellings(precision: u32) -> &'static [u64] {
     })
 }
 
+/// [`spellings`], each after a comma (as far as they still fit in one word).
+fn comma_spellings(precision: u32) -> &'static [u64] {
+    static TABLES: [std::sync::OnceLock<Vec<u64>>; 7] = [const { std::sync::OnceLock::new() }; 7];
+    TABLES.get(precision as usize).map_or(&[], |t| {
+        t.get_or_init(|| {
+            spellings(precision)
+                .iter()
+                .map_while(|&w| (w >> 56 == 0).then_some(w << 8 | u64::from(b',')))
+                .collect()
+        })
+    })
+}
+
 /// [`push_scaled`] for any length.
 fn push_scaled_long(buf: &mut Vec<u8>, n: i64, precision: u32) {
     if n < 0 {
@@ -146,9 +159,16 @@ fn push_scaled_long(buf: &mut Vec<u8>, n: i64, precision: u32) {
 fn push_scores(buf: &mut Vec<u8>, col: &Fixed, r: usize, width: usize, precision: u32) {
     match col.scaled_row(r, width) {
         Some((ns, scale)) if scale_for(precision) == Some(scale) => {
+            // The comma and the number in one copy, for most scores.
+            let table = comma_spellings(precision);
             for &n in ns {
-                buf.push(b',');
-                push_scaled(buf, i64::from(n), precision);
+                match usize::try_from(n).ok().and_then(|i| table.get(i)) {
+                    Some(&word) => push_word(buf, word),
+                    None => {
+                        buf.push(b',');
+                        push_scaled(buf, i64::from(n), precision);
+                    }
+                }
             }
         }
         _ => {
