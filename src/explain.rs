@@ -280,13 +280,7 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
             .map(|s| s.name.clone())
             .unwrap_or_default()
     };
-    let val = |c: usize| {
-        frame
-            .cols
-            .get(c)
-            .and_then(|col| col.values.get(r))
-            .unwrap_or(0.0)
-    };
+    let val = |c: usize| frame.value(c, r);
     match &ind.input {
         Input::Column(c) => match kind.columns.get(*c).map(|s| &s.source) {
             Some(ColumnSource::Aggregate(a)) => {
@@ -332,13 +326,7 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
             }
         ),
         Input::Change { col, percent, .. } => {
-            let base = frame
-                .baseline
-                .get(*col)
-                .and_then(|b| b.as_ref())
-                .and_then(|b| b.get(r))
-                .copied()
-                .unwrap_or(0.0);
+            let base = frame.baseline_value(*col, r);
             if *percent {
                 format!(
                     "change in `{}` since the baseline, in %: ({} − {}) / {} × 100",
@@ -675,11 +663,7 @@ fn unit_trace(
             let ColumnSource::Aggregate(a) = &kind.columns.get(c)?.source else {
                 return None;
             };
-            let value = frame
-                .cols
-                .get(c)
-                .and_then(|col| col.values.get(r))
-                .unwrap_or(0.0);
+            let value = frame.value(c, r);
             Some(AggregateTrace {
                 indicator: ind.id.clone(),
                 function: format!("{:?}", a.func).to_lowercase(),
@@ -710,13 +694,8 @@ type ToColumn = Box<dyn Fn(f64) -> f64>;
 
 /// The column a counterfactual changes for an indicator, and how an input value maps back to it.
 fn lever(kind: &Kind, frame: &Frame, ind: &Indicator) -> Option<(usize, ToColumn)> {
-    let col = |c: usize| {
-        frame
-            .cols
-            .get(c)
-            .and_then(|x| x.values.get(0))
-            .unwrap_or(0.0)
-    };
+    // The frame holds the one entity being explained.
+    let col = |c: usize| frame.value(c, 0);
     match &ind.input {
         Input::Column(c)
             if kind
@@ -738,13 +717,7 @@ fn lever(kind: &Kind, frame: &Frame, ind: &Indicator) -> Option<(usize, ToColumn
         Input::Change {
             col: c, percent, ..
         } => {
-            let base = frame
-                .baseline
-                .get(*c)
-                .and_then(|b| b.as_ref())
-                .and_then(|b| b.first())
-                .copied()
-                .unwrap_or(0.0);
+            let base = frame.baseline_value(*c, 0);
             if *percent {
                 (base != 0.0).then(|| {
                     (

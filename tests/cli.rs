@@ -703,12 +703,14 @@ fn verify_names_changed_data_files() {
     assert!(said.contains("data file `towns.csv` has changed"), "{said}");
 }
 
-/// `run --csv-only --quiet` of `rules` over the sample into `out`; it must succeed.
-fn run_csv_only(rules: &Path, out: &Path) {
+/// `run --csv-only --quiet` of `rules` over `data` into `out`; it must succeed.
+fn run_csv_only(rules: &Path, data: &Path, out: &Path) {
     let o = bangfu(&[
         "run",
         "--rules",
         rules.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--csv-only",
@@ -740,7 +742,7 @@ fn reasons_read_the_columns_an_outcome_compares() {
         "all: [total >= pass_line, collective_income_wan >= 10]",
     );
     let out = tmp.path().join("out");
-    run_csv_only(&rules, &out);
+    run_csv_only(&rules, &root().join("data/sample"), &out);
     let income: std::collections::HashMap<String, f64> =
         csv_rows(&root().join("data/sample/villages.csv"))
             .into_iter()
@@ -785,7 +787,7 @@ fn unit_filters_read_category_inputs_after_scoring() {
         "aggregate: { fn: share, where: [value.vtype == \"weak_economy\"] }",
     );
     let out = tmp.path().join("out");
-    run_csv_only(&rules, &out);
+    run_csv_only(&rules, &root().join("data/sample"), &out);
     // The share per department, from the data.
     let mut per: std::collections::HashMap<String, (usize, usize)> = Default::default();
     for r in csv_rows(&root().join("data/sample/villages.csv")) {
@@ -818,17 +820,11 @@ fn result_files_quote_texts_that_need_it() {
     );
     let data = tmp.path().join("data");
     copy_dir(&root().join("data/sample"), &data);
-    let mut villages: Vec<Vec<String>> = csv::Reader::from_path(data.join("villages.csv"))
-        .unwrap()
+    let mut reader = csv::Reader::from_path(data.join("villages.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let mut villages: Vec<Vec<String>> = reader
         .records()
         .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    let header: Vec<String> = csv::Reader::from_path(data.join("villages.csv"))
-        .unwrap()
-        .headers()
-        .unwrap()
-        .iter()
-        .map(String::from)
         .collect();
     let name = header.iter().position(|h| h == "name").unwrap();
     villages[0][name] = "北周家村, \"东\"".into();
@@ -840,18 +836,7 @@ fn result_files_quote_texts_that_need_it() {
     }
     w.flush().unwrap();
     let out = tmp.path().join("out");
-    let o = bangfu(&[
-        "run",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--csv-only",
-        "--quiet",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    run_csv_only(&rules, &data, &out);
     let rows = csv_rows(&out.join("villages.csv"));
     let label = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap()["label"].clone();
     assert_eq!(label(&villages[0][0]), "北周家村, \"东\"");

@@ -379,6 +379,25 @@ impl Frame {
         self.ids.get(r).unwrap_or("")
     }
 
+    /// The value of column `c` in row `r` (0 where there is none).
+    #[inline]
+    pub fn value(&self, c: usize, r: usize) -> f64 {
+        self.cols
+            .get(c)
+            .and_then(|col| col.values.get(r))
+            .unwrap_or(0.0)
+    }
+
+    /// The baseline value of column `c` in row `r` (0 where there is none).
+    pub fn baseline_value(&self, c: usize, r: usize) -> f64 {
+        self.baseline
+            .get(c)
+            .and_then(|b| b.as_ref())
+            .and_then(|b| b.get(r))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
     /// The row index of `id`.
     pub fn find(&self, id: &str) -> Option<usize> {
         self.ids.find_sorted(id)

@@ -253,7 +253,7 @@ impl<'v> View<'v> {
         match var {
             Var::Column(c) => {
                 let col = self.ctx.frame.cols.get(c);
-                let v = col.and_then(|col| col.values.get(self.row)).unwrap_or(0.0);
+                let v = self.ctx.frame.value(c, self.row);
                 match kind.columns.get(c).map(|s| s.ty) {
                     Some(ValueType::Bool) => Val::Bool(v != 0.0),
                     Some(ValueType::Category) => {
@@ -312,12 +312,7 @@ impl<'v> View<'v> {
                 Dynamic::from_int(x as INT)
             }
             (Var::Column(c), Val::Str(_)) => {
-                let code = ctx
-                    .frame
-                    .cols
-                    .get(c)
-                    .and_then(|col| col.values.get(self.row))
-                    .unwrap_or(0.0) as usize;
+                let code = ctx.frame.value(c, self.row) as usize;
                 ctx.cat_dicts
                     .get(c)
                     .and_then(|d| d.get(code))
@@ -523,13 +518,6 @@ fn score_row(
     let kind = ctx.kind;
     let frame = ctx.frame;
     let p = ctx.precision;
-    let col = |c: usize| {
-        frame
-            .cols
-            .get(c)
-            .and_then(|col| col.values.get(row))
-            .unwrap_or(0.0)
-    };
 
     // 1. Input values.
     for (i, ind) in kind.indicators.iter().enumerate() {
@@ -567,7 +555,7 @@ fn score_row(
             );
             // Name the cells the value was computed from.
             let name = |c: &usize| kind.columns.get(*c).map(|s| s.name.as_str()).unwrap_or("");
-            let fmtv = |c: &usize| crate::rules::compile::fmt_num(col(*c));
+            let fmtv = |c: &usize| crate::rules::compile::fmt_num(frame.value(*c, row));
             let (what, from) = match &ind.input {
                 Input::Ratio { num, den, .. } => (
                     format!("the ratio `{}` / `{}`", name(num), name(den)),
@@ -614,13 +602,7 @@ fn score_row(
 /// since the baseline. None for an expression.
 #[inline]
 fn data_input(frame: &Frame, row: usize, input: &Input) -> Option<f64> {
-    let col = |c: usize| {
-        frame
-            .cols
-            .get(c)
-            .and_then(|col| col.values.get(row))
-            .unwrap_or(0.0)
-    };
+    let col = |c: usize| frame.value(c, row);
     Some(match input {
         Input::Column(c) => col(*c),
         Input::Ratio { num, den, if_zero } => {
@@ -636,13 +618,7 @@ fn data_input(frame: &Frame, row: usize, input: &Input) -> Option<f64> {
             percent,
             if_zero,
         } => {
-            let base = frame
-                .baseline
-                .get(*c)
-                .and_then(|b| b.as_ref())
-                .and_then(|b| b.get(row))
-                .copied()
-                .unwrap_or(0.0);
+            let base = frame.baseline_value(*c, row);
             let now = col(*c);
             if *percent {
                 if base == 0.0 {

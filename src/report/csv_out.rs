@@ -37,7 +37,7 @@ fn push_scaled(buf: &mut Vec<u8>, n: i64, precision: u32) {
     // Most scores are small and positive: their spelling is looked up.
     if let Some(&word) = usize::try_from(n)
         .ok()
-        .and_then(|i| spellings(precision).get(i))
+        .and_then(|i| spellings(precision, false).get(i))
     {
         push_word(buf, word);
         return;
@@ -97,27 +97,24 @@ fn word_of(n: i64, precision: u32) -> Option<u64> {
 /// score up to 163.83 at two decimals, in a table that stays in the processor's cache.
 const SPELLED: usize = 1 << 14;
 
-/// The spellings of 0, 1, … `SPELLED` - 1 at `precision` (none above six decimals), made once.
-fn spellings(precision: u32) -> &'static [u64] {
-    static TABLES: [std::sync::OnceLock<Vec<u64>>; 7] = [const { std::sync::OnceLock::new() }; 7];
-    TABLES.get(precision as usize).map_or(&[], |t| {
+/// The spellings of 0, 1, … `SPELLED` - 1 at `precision` (none above six decimals), each after
+/// a comma when `comma` (as far as they still fit in one word), made once.
+fn spellings(precision: u32, comma: bool) -> &'static [u64] {
+    static TABLES: [[std::sync::OnceLock<Vec<u64>>; 7]; 2] =
+        [const { [const { std::sync::OnceLock::new() }; 7] }; 2];
+    let table = TABLES
+        .get(usize::from(comma))
+        .and_then(|t| t.get(precision as usize));
+    table.map_or(&[], |t| {
         t.get_or_init(|| {
-            (0..SPELLED as i64)
-                .map_while(|n| word_of(n, precision))
-                .collect()
-        })
-    })
-}
-
-/// [`spellings`], each after a comma (as far as they still fit in one word).
-fn comma_spellings(precision: u32) -> &'static [u64] {
-    static TABLES: [std::sync::OnceLock<Vec<u64>>; 7] = [const { std::sync::OnceLock::new() }; 7];
-    TABLES.get(precision as usize).map_or(&[], |t| {
-        t.get_or_init(|| {
-            spellings(precision)
-                .iter()
-                .map_while(|&w| (w >> 56 == 0).then_some(w << 8 | u64::from(b',')))
-                .collect()
+            let words = (0..SPELLED as i64).map_while(|n| word_of(n, precision));
+            if comma {
+                words
+                    .map_while(|w| (w >> 56 == 0).then_some(w << 8 | u64::from(b',')))
+                    .collect()
+            } else {
+                words.collect()
+            }
         })
     })
 }
@@ -160,7 +157,7 @@ fn push_scores(buf: &mut Vec<u8>, col: &Fixed, r: usize, width: usize, precision
     match col.scaled_row(r, width) {
         Some((ns, scale)) if scale_for(precision) == Some(scale) => {
             // The comma and the number in one copy, for most scores.
-            let table = comma_spellings(precision);
+            let table = spellings(precision, true);
             for &n in ns {
                 match usize::try_from(n).ok().and_then(|i| table.get(i)) {
                     Some(&word) => push_word(buf, word),
