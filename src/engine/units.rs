@@ -419,23 +419,29 @@ struct Earlier<'a> {
     before: &'a KindResult,
 }
 
-/// The village fields a unit kind's aggregates read.
-fn aggregate_vars(kind: &Kind) -> Vec<Var> {
-    let mut vars = Vec::new();
-    for spec in &kind.columns {
-        let ColumnSource::Aggregate(a) = &spec.source else {
-            continue;
-        };
-        vars.extend(a.of);
-        for c in &a.filter {
-            for o in std::iter::once(&c.left).chain(c.op.as_ref().map(|(_, r)| r)) {
-                if let Operand::Var(v) = o {
-                    vars.push(*v);
-                }
+/// The village fields an aggregate reads.
+fn aggregate_vars(a: &Aggregate) -> Vec<Var> {
+    let mut vars: Vec<Var> = a.of.into_iter().collect();
+    for c in &a.filter {
+        for o in std::iter::once(&c.left).chain(c.op.as_ref().map(|(_, r)| r)) {
+            if let Operand::Var(v) = o {
+                vars.push(*v);
             }
         }
     }
     vars
+}
+
+/// A unit kind's aggregates, with the column each fills.
+fn aggregates(kind: &Kind) -> Vec<(usize, &ColumnSpec, &Aggregate)> {
+    kind.columns
+        .iter()
+        .enumerate()
+        .filter_map(|(c, spec)| match &spec.source {
+            ColumnSource::Aggregate(a) => Some((c, spec, a)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Per village: whether any of `vars` differs between two results over the same data.
@@ -514,15 +520,29 @@ fn score_unit(
 ) -> Result<UnitResult, EvalError> {
     let (frame, result) = match earlier {
         Some(e) => {
-            // A unit is aggregated again only if a village field its aggregates read changed.
-            let changed = villages_changed(e.before, presult, &aggregate_vars(kind));
-            let mask: Vec<bool> = linked
-                .villages
+            // An aggregate of a unit is taken again only if a village field it reads changed
+            // (a changed outcome redoes a share of exits, not a mean of totals).
+            let per_aggregate: Vec<Vec<bool>> = aggregates(kind)
                 .iter()
-                .map(|vs| vs.iter().any(|&v| changed.get(v).copied().unwrap_or(true)))
+                .map(|(_, _, a)| {
+                    let changed = villages_changed(e.before, presult, &aggregate_vars(a));
+                    linked
+                        .villages
+                        .iter()
+                        .map(|vs| vs.iter().any(|&v| changed.get(v).copied().unwrap_or(true)))
+                        .collect()
+                })
+                .collect();
+            let mask: Vec<bool> = (0..linked.villages.len())
+                .map(|u| {
+                    per_aggregate
+                        .iter()
+                        .any(|m| m.get(u).copied().unwrap_or(true))
+                })
                 .collect();
             let mut frame = e.unit.frame.clone();
-            fill_aggregates(rules, kind, &mut frame, linked, pctx, presult, Some(&mask))?;
+            let only = Some(per_aggregate.as_slice());
+            fill_aggregates(rules, kind, &mut frame, linked, pctx, presult, only)?;
             let prior = crate::engine::run::Prior::of(e.rules, e.kind, &e.unit.result);
             let result = match crate::engine::run::rescore_rows(rules, kind, &frame, &prior, &mask)
             {
@@ -728,14 +748,16 @@ fn distinct_ids(links: &[LinkRow]) -> (TextColumn, Members) {
     (ids, Members::from_parts(starts, rows))
 }
 
-/// Add one village to a unit's running aggregates (count, sum, min, max per aggregate).
+/// Add one village to a unit's running aggregates (count, sum, min, max per aggregate), to
+/// those for which `todo` holds.
 fn accumulate(
-    aggs: &[&Aggregate],
+    aggs: &[(usize, &ColumnSpec, &Aggregate)],
     view: &super::entity::View,
     slots: &mut [(usize, f64, f64, f64)],
+    todo: impl Fn(usize) -> bool,
 ) {
-    for (agg, (n, sum, lo, hi)) in aggs.iter().zip(slots.iter_mut()) {
-        if !agg.filter.iter().all(|cmp| view.compare(cmp)) {
+    for (a, ((_, _, agg), (n, sum, lo, hi))) in aggs.iter().zip(slots.iter_mut()).enumerate() {
+        if !todo(a) || !agg.filter.iter().all(|cmp| view.compare(cmp)) {
             continue;
         }
         let x = match agg.of {
@@ -753,7 +775,9 @@ fn accumulate(
     }
 }
 
-/// Compute every aggregate column over each unit's villages, in village id order.
+/// Compute the aggregate columns over each unit's villages, in village id order. With
+/// `only` (per aggregate, per unit), only the marked aggregates of the marked units are taken
+/// again; the others keep their values.
 fn fill_aggregates(
     rules: &RuleSet,
     kind: &Kind,
@@ -761,74 +785,72 @@ fn fill_aggregates(
     linked: &Linked,
     pctx: &KindCtx,
     presult: &KindResult,
-    only: Option<&[bool]>,
+    only: Option<&[Vec<bool>]>,
 ) -> Result<(), EvalError> {
     let mut errors = Vec::new();
-    let aggs: Vec<&Aggregate> = kind
-        .columns
-        .iter()
-        .filter_map(|spec| match &spec.source {
-            ColumnSource::Aggregate(a) => Some(a),
-            _ => None,
-        })
-        .collect();
+    let aggs = aggregates(kind);
     let m = aggs.len();
     if m == 0 {
         return Ok(());
     }
-    // Units in parallel, each over its villages in row order (that is, id order, so its sums
-    // add up in the same order whatever the thread count), every aggregate at once.
     let villages = &linked.villages;
-    let mut acc = vec![(0usize, 0.0f64, f64::INFINITY, f64::NEG_INFINITY); villages.len() * m];
-    let wanted = |u: usize| only.is_none_or(|m| m.get(u).copied().unwrap_or(true));
+    let n = villages.len();
+    let wanted = |u: usize, a: usize| {
+        only.is_none_or(|w| {
+            w.get(a)
+                .is_none_or(|units| units.get(u).copied().unwrap_or(true))
+        })
+    };
+    let units: Vec<usize> = (0..n).filter(|&u| (0..m).any(|a| wanted(u, a))).collect();
+    // Units in parallel, each over its villages in row order (that is, id order, so its sums
+    // add up in the same order whatever the thread count), its aggregates at once.
+    let mut acc = vec![(0usize, 0.0f64, f64::INFINITY, f64::NEG_INFINITY); units.len() * m];
     acc.par_chunks_mut(m)
-        .zip(villages.par_iter())
-        .enumerate()
-        .filter(|(u, _)| wanted(*u))
-        .for_each(|(_, (slots, rows))| {
-            for &r in rows {
-                accumulate(&aggs, &village_view(pctx, presult, r), slots);
+        .zip(units.par_iter())
+        .for_each(|(slots, &u)| {
+            for &r in villages.get(u).unwrap_or(&[]) {
+                accumulate(&aggs, &village_view(pctx, presult, r), slots, |a| {
+                    wanted(u, a)
+                });
             }
         });
-    let raw: Vec<Option<f64>> = acc
-        .iter()
-        .enumerate()
-        .map(|(i, &(n, sum, lo, hi))| {
-            let covered = villages.get(i / m).map_or(0, <[usize]>::len);
-            match aggs.get(i % m).map(|a| a.func) {
-                Some(AggFn::Count) => Some(n as f64),
-                Some(AggFn::Share) => (covered > 0).then(|| n as f64 / covered as f64),
-                Some(AggFn::Sum) => Some(sum),
-                Some(AggFn::Mean) => (n > 0).then(|| sum / n as f64),
-                Some(AggFn::Min) => (n > 0).then_some(lo),
-                Some(AggFn::Max) => (n > 0).then_some(hi),
-                None => None,
-            }
-        })
-        .collect();
-    let mut a = 0;
-    for (c, spec) in kind.columns.iter().enumerate() {
-        let ColumnSource::Aggregate(agg) = &spec.source else {
-            continue;
-        };
-        let which = a;
-        a += 1;
-        let mut values = Vec::with_capacity(frame.len());
-        let mut missing = Vec::with_capacity(frame.len());
-        let column = raw.iter().skip(which).step_by(m).copied();
-        // The earlier values, moved out: the column is rebuilt below.
+    for (a, &(c, spec, agg)) in aggs.iter().enumerate() {
+        // The earlier values, kept where not taken again (none on a first evaluation).
         let kept = frame
             .cols
             .get_mut(c)
             .map(std::mem::take)
             .unwrap_or_default();
-        for (u, value) in column.enumerate() {
-            if !wanted(u) {
-                // Not recomputed: its villages did not change.
-                values.push(kept.values.get(u).unwrap_or(0.0));
-                missing.push(kept.is_missing(u));
+        let (mut values, mut missing) = if kept.values.len() == n {
+            let missing = if kept.missing.len() == n {
+                kept.missing
+            } else {
+                vec![false; n]
+            };
+            (kept.values.to_floats(), missing)
+        } else {
+            (vec![0.0; n], vec![false; n])
+        };
+        for (&u, slots) in units.iter().zip(acc.chunks_exact(m)) {
+            if !wanted(u, a) {
                 continue;
             }
+            let covered = villages.get(u).map_or(0, <[usize]>::len);
+            let Some(&(count, sum, lo, hi)) = slots.get(a) else {
+                continue;
+            };
+            let value = match agg.func {
+                AggFn::Count => Some(count as f64),
+                AggFn::Share => (covered > 0).then(|| count as f64 / covered as f64),
+                AggFn::Sum => Some(sum),
+                AggFn::Mean => (count > 0).then(|| sum / count as f64),
+                AggFn::Min => (count > 0).then_some(lo),
+                AggFn::Max => (count > 0).then_some(hi),
+            };
+            let (Some(slot), Some(flag)) = (values.get_mut(u), missing.get_mut(u)) else {
+                continue;
+            };
+            *flag = false;
             match value {
                 Some(x) => {
                     let x = round_dp(x, rules.precision);
@@ -851,46 +873,40 @@ fn fill_aggregates(
                             ),
                         ));
                     }
-                    values.push(x);
-                    missing.push(false);
+                    *slot = x;
                 }
-                None => match spec.missing {
-                    MissingPolicy::Zero => {
-                        values.push(0.0);
-                        missing.push(false);
+                None => {
+                    *slot = 0.0;
+                    match spec.missing {
+                        MissingPolicy::Zero => {}
+                        MissingPolicy::Fail => *flag = true,
+                        MissingPolicy::Error => {
+                            let what = if agg.of_text.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" of `{}`", agg.of_text)
+                            };
+                            let mut e = DataError::cell(
+                                &frame.file,
+                                frame.rows.get(u).copied().unwrap_or(0),
+                                &kind.id_column,
+                                frame.id(u),
+                                &format!("no village to take the {:?}{what} over", agg.func)
+                                    .to_lowercase(),
+                                format!(
+                                    "at least one linked village{}",
+                                    if agg.filter.is_empty() {
+                                        ""
+                                    } else {
+                                        " meeting the `where` conditions"
+                                    }
+                                ),
+                            );
+                            e.help = Some(format!("link a village to `{}`, or set `missing: zero` or `missing: fail` on the indicator", frame.id(u)));
+                            errors.push(e);
+                        }
                     }
-                    MissingPolicy::Fail => {
-                        values.push(0.0);
-                        missing.push(true);
-                    }
-                    MissingPolicy::Error => {
-                        values.push(0.0);
-                        missing.push(false);
-                        let what = if agg.of_text.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" of `{}`", agg.of_text)
-                        };
-                        let mut e = DataError::cell(
-                            &frame.file,
-                            frame.rows.get(u).copied().unwrap_or(0),
-                            &kind.id_column,
-                            frame.id(u),
-                            &format!("no village to take the {:?}{what} over", agg.func)
-                                .to_lowercase(),
-                            format!(
-                                "at least one linked village{}",
-                                if agg.filter.is_empty() {
-                                    ""
-                                } else {
-                                    " meeting the `where` conditions"
-                                }
-                            ),
-                        );
-                        e.help = Some(format!("link a village to `{}`, or set `missing: zero` or `missing: fail` on the indicator", frame.id(u)));
-                        errors.push(e);
-                    }
-                },
+                }
             }
         }
         if let Some(col) = frame.cols.get_mut(c) {
