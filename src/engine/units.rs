@@ -444,14 +444,26 @@ fn aggregates(kind: &Kind) -> Vec<(usize, &ColumnSpec, &Aggregate)> {
         .collect()
 }
 
-/// Per village: whether any of `vars` differs between two results over the same data.
-fn villages_changed(a: &KindResult, b: &KindResult, vars: &[Var]) -> Vec<bool> {
+/// Per village: whether any of `vars` differs between two results over the same data. None
+/// when none can: every field read is shared by the two results (or is data or a parameter).
+fn villages_changed(a: &KindResult, b: &KindResult, vars: &[Var]) -> Option<Vec<bool>> {
     let n = b.n;
     if a.n != n || a.k != b.k || a.d != b.d || a.g != b.g {
-        return vec![true; n];
+        return Some(vec![true; n]);
     }
     fn shared<T>(x: &Arc<T>, y: &Arc<T>) -> bool {
         Arc::ptr_eq(x, y)
+    }
+    let may_differ = |var: &Var| match *var {
+        Var::Column(_) | Var::Param(_) => false,
+        Var::Total => !shared(&a.total, &b.total),
+        Var::Dim(_) => !shared(&a.dims, &b.dims),
+        Var::Points(_) => !shared(&a.points, &b.points),
+        Var::Value(_) => !shared(&a.values, &b.values),
+        _ => true,
+    };
+    if !vars.iter().any(may_differ) {
+        return None;
     }
     let at = |v: &[f64], i: usize| v.get(i).copied();
     (0..n)
@@ -477,7 +489,8 @@ fn villages_changed(a: &KindResult, b: &KindResult, vars: &[Var]) -> Vec<bool> {
                 Var::AnyGate => a.gates_of(r) != b.gates_of(r),
             })
         })
-        .collect()
+        .collect::<Vec<bool>>()
+        .into()
 }
 
 /// Whether two unit kinds compute the same aggregates (so unchanged villages give unchanged
@@ -524,14 +537,16 @@ fn score_unit(
             // (a changed outcome redoes a share of exits, not a mean of totals).
             let per_aggregate: Vec<Vec<bool>> = aggregates(kind)
                 .iter()
-                .map(|(_, _, a)| {
-                    let changed = villages_changed(e.before, presult, &aggregate_vars(a));
-                    linked
-                        .villages
-                        .iter()
-                        .map(|vs| vs.iter().any(|&v| changed.get(v).copied().unwrap_or(true)))
-                        .collect()
-                })
+                .map(
+                    |(_, _, a)| match villages_changed(e.before, presult, &aggregate_vars(a)) {
+                        Some(changed) => linked
+                            .villages
+                            .iter()
+                            .map(|vs| vs.iter().any(|&v| changed.get(v).copied().unwrap_or(true)))
+                            .collect(),
+                        None => vec![false; linked.villages.len()],
+                    },
+                )
                 .collect();
             let mask: Vec<bool> = (0..linked.villages.len())
                 .map(|u| {
@@ -815,22 +830,17 @@ fn fill_aggregates(
             }
         });
     for (a, &(c, spec, agg)) in aggs.iter().enumerate() {
-        // The earlier values, kept where not taken again (none on a first evaluation).
-        let kept = frame
+        // The earlier values, updated in place where taken again (a first evaluation starts
+        // from zeros and takes them all).
+        let mut col = frame
             .cols
             .get_mut(c)
             .map(std::mem::take)
             .unwrap_or_default();
-        let (mut values, mut missing) = if kept.values.len() == n {
-            let missing = if kept.missing.len() == n {
-                kept.missing
-            } else {
-                vec![false; n]
-            };
-            (kept.values.to_floats(), missing)
-        } else {
-            (vec![0.0; n], vec![false; n])
-        };
+        if col.values.len() != n {
+            col.values = vec![0.0; n].into();
+            col.missing = Vec::new();
+        }
         for (&u, slots) in units.iter().zip(acc.chunks_exact(m)) {
             if !wanted(u, a) {
                 continue;
@@ -847,11 +857,8 @@ fn fill_aggregates(
                 AggFn::Min => (count > 0).then_some(lo),
                 AggFn::Max => (count > 0).then_some(hi),
             };
-            let (Some(slot), Some(flag)) = (values.get_mut(u), missing.get_mut(u)) else {
-                continue;
-            };
-            *flag = false;
-            match value {
+            let mut flag = false;
+            let x = match value {
                 Some(x) => {
                     let x = round_dp(x, rules.precision);
                     if spec.min.is_some_and(|m| x < m) || spec.max.is_some_and(|m| x > m) {
@@ -873,13 +880,12 @@ fn fill_aggregates(
                             ),
                         ));
                     }
-                    *slot = x;
+                    x
                 }
                 None => {
-                    *slot = 0.0;
                     match spec.missing {
                         MissingPolicy::Zero => {}
-                        MissingPolicy::Fail => *flag = true,
+                        MissingPolicy::Fail => flag = true,
                         MissingPolicy::Error => {
                             let what = if agg.of_text.is_empty() {
                                 String::new()
@@ -906,16 +912,23 @@ fn fill_aggregates(
                             errors.push(e);
                         }
                     }
+                    0.0
                 }
+            };
+            col.values.set(u, x);
+            if flag && col.missing.is_empty() {
+                col.missing = vec![false; n];
+            }
+            if let Some(m) = col.missing.get_mut(u) {
+                *m = flag;
             }
         }
-        if let Some(col) = frame.cols.get_mut(c) {
-            col.values = values.into();
-            col.missing = if missing.iter().any(|m| *m) {
-                missing
-            } else {
-                Vec::new()
-            };
+        // No missing flags when none is set.
+        if !col.missing.iter().any(|m| *m) {
+            col.missing = Vec::new();
+        }
+        if let Some(slot) = frame.cols.get_mut(c) {
+            *slot = col;
         }
     }
     if errors.is_empty() {
