@@ -4,6 +4,7 @@
 
 use super::summary::{by_group, grade_counts, outcome_counts, programme_totals, reasons};
 use super::{fmt_score, short_label, KindView, RunView};
+use rayon::prelude::*;
 use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style};
 
@@ -180,7 +181,6 @@ pub fn units_summary(v: &RunView, flavor: Flavor) -> String {
 pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
     let prec = v.rules.precision;
     let mut out = heading(flavor, &format!("{}: {}", k.kind.label, k.frame.len()));
-    let mut b = Builder::default();
     let mut head: Vec<String> = vec!["id".into(), "name".into()];
     head.extend(k.kind.dims.iter().map(|d| {
         format!(
@@ -201,8 +201,7 @@ pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
         head.push("award".into());
     }
     head.push(if unit { "notes" } else { "reason" }.into());
-    b.push_record(head);
-    for r in 0..k.frame.len() {
+    let row = |r: usize| {
         let mut row: Vec<String> = vec![k.frame.id(r).into(), k.frame.label(r).into()];
         row.extend(k.result.dims_of(r).iter().map(|x| fmt_score(*x, prec)));
         row.push(fmt_score(
@@ -225,16 +224,142 @@ pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
             why.push_str(n);
         }
         row.push(why);
-        b.push_record(row);
-    }
-    let mut t = b.build();
-    match flavor {
-        Flavor::Terminal => t.with(Style::psql()),
-        Flavor::Markdown => t.with(Style::markdown()),
+        row
     };
     let d = k.kind.dims.len();
-    t.modify(Columns::new(2..3 + d), Alignment::right());
-    out.push_str(&t.to_string());
+    out.push_str(&paged(&head, k.frame.len(), row, 2..3 + d, flavor, PAGE));
     out.push('\n');
     out
+}
+
+/// Rows of a long table are laid out a page at a time.
+const PAGE: usize = 2048;
+
+/// A table of `head` and rows `0..n` (each made by `row`), columns `right` aligned right. A
+/// table longer than `page` rows is laid out a page at a time, each cell first padded to its
+/// column's width over the whole table: the text is the same as one table of every row would
+/// give, without holding every row's layout at once.
+fn paged(
+    head: &[String],
+    n: usize,
+    row: impl Fn(usize) -> Vec<String> + Sync,
+    right: std::ops::Range<usize>,
+    flavor: Flavor,
+    page: usize,
+) -> String {
+    let style = |b: Builder| {
+        let mut t = b.build();
+        match flavor {
+            Flavor::Terminal => t.with(Style::psql()),
+            Flavor::Markdown => t.with(Style::markdown()),
+        };
+        t.modify(Columns::new(right.clone()), Alignment::right());
+        t.to_string()
+    };
+    let mut b = Builder::default();
+    b.push_record(head.to_vec());
+    if n <= page {
+        for r in 0..n {
+            b.push_record(row(r));
+        }
+        return style(b);
+    }
+    let widest = |a: Vec<usize>, b: Vec<usize>| a.iter().zip(&b).map(|(x, y)| *x.max(y)).collect();
+    let widths: Vec<usize> = (0..n)
+        .into_par_iter()
+        .map(|r| row(r).iter().map(|c| text_width(c)).collect::<Vec<usize>>())
+        .reduce(|| head.iter().map(|c| text_width(c)).collect(), widest);
+    let pad = |cells: Vec<String>| -> Vec<String> {
+        cells
+            .into_iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (text, &w))| padded(&text, w, right.contains(&c)))
+            .collect()
+    };
+    let head = pad(head.to_vec());
+    // The header and the rule under it, which later pages leave out.
+    let head_lines = head
+        .iter()
+        .map(|c| c.split('\n').count())
+        .max()
+        .unwrap_or(1)
+        + 1;
+    let starts: Vec<usize> = (0..n).step_by(page).collect();
+    let pages: Vec<String> = starts
+        .par_iter()
+        .map(|&start| {
+            let mut b = Builder::default();
+            b.push_record(head.clone());
+            for r in start..(start + page).min(n) {
+                b.push_record(pad(row(r)));
+            }
+            let text = style(b);
+            if start == 0 {
+                return text;
+            }
+            let mut rest = String::with_capacity(text.len());
+            for line in text.split('\n').skip(head_lines) {
+                rest.push('\n');
+                rest.push_str(line);
+            }
+            rest
+        })
+        .collect();
+    pages.concat()
+}
+
+/// The width of a cell as tables measure it: its widest line, in terminal columns.
+fn text_width(text: &str) -> usize {
+    // Printable ASCII (most cells: ids, numbers, reasons) takes a column a byte.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return text.len();
+    }
+    tabled::grid::util::string::get_text_dimension(text).1
+}
+
+/// Every line of `text` padded with spaces to `width` columns. A cell's lines stay aligned
+/// on the left within the cell, and the cell as a whole moves right when `right`, as tables
+/// align a cell of several lines.
+fn padded(text: &str, width: usize, right: bool) -> String {
+    let block = text_width(text);
+    let lead = if right {
+        " ".repeat(width.saturating_sub(block))
+    } else {
+        String::new()
+    };
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| {
+            let used = lead.len() + text_width(line);
+            format!("{lead}{line}{}", " ".repeat(width.saturating_sub(used)))
+        })
+        .collect();
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{paged, Flavor};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A long table laid out a page at a time reads exactly as one table of every row:
+        /// Chinese text, empty and multi-line cells, left and right alignment, both flavours.
+        #[test]
+        fn pages_read_as_one_table(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-z0-9 ]{0,6}|[甲乙丙村部门]{0,4}|[a-z]{1,3}\n[甲乙]{0,3}|[a\t ]{0,3}\n\n[b]?", 4),
+                0..40,
+            ),
+            page in 1usize..8,
+            markdown: bool,
+        ) {
+            let head: Vec<String> = ["id", "名称", "total", "reason"].map(String::from).to_vec();
+            let flavor = if markdown { Flavor::Markdown } else { Flavor::Terminal };
+            let row = |r: usize| rows.get(r).cloned().unwrap_or_default();
+            let whole = paged(&head, rows.len(), row, 2..3, flavor, usize::MAX);
+            prop_assert_eq!(paged(&head, rows.len(), row, 2..3, flavor, page), whole);
+        }
+    }
 }
