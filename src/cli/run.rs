@@ -3,20 +3,20 @@
 use super::pipeline::{adjust_data, evaluate, load_rules_for, load_scenario};
 use super::{Format, Options};
 use crate::exit::Exit;
-use crate::report::table::{entities, summary, Flavor};
+use crate::report::table::{summary, write_entities, Flavor};
 use crate::report::write::Emit;
 use crate::report::{csv_out, html, json, write, KindView, RunView};
 use std::io::Write;
 
-/// The summary, then the primary entities, then each unit kind.
-fn all_tables(view: &RunView, flavor: Flavor) -> String {
-    let mut out = summary(view, flavor);
-    out.push_str(&entities(view, &view.primary, flavor));
+/// The summary, then the primary entities, then each unit kind, written as they are laid out.
+fn write_tables(w: &mut dyn Write, view: &RunView, flavor: Flavor) -> std::io::Result<()> {
+    w.write_all(summary(view, flavor).as_bytes())?;
+    write_entities(w, view, &view.primary, flavor)?;
     for u in &view.units {
-        out.push('\n');
-        out.push_str(&entities(view, u, flavor));
+        w.write_all(b"\n")?;
+        write_entities(w, view, u, flavor)?;
     }
-    out
+    Ok(())
 }
 
 /// The files `--out` writes, by name. With `csv_only`, the CSV files and the manifest only.
@@ -316,8 +316,8 @@ pub fn run(
     let written = match opts.format {
         Format::Json => json::write_results(&view, &mut w),
         Format::Csv => csv_out::write_kind_csv(&rules, &view.primary, false, &mut w),
-        Format::Md => write!(w, "{}", all_tables(&view, Flavor::Markdown)),
-        Format::Table => write!(w, "{}", all_tables(&view, Flavor::Terminal)),
+        Format::Md => write_tables(&mut w, &view, Flavor::Markdown),
+        Format::Table => write_tables(&mut w, &view, Flavor::Terminal),
     };
     // A closed pipe (`bangfu run | head`) is not an error worth reporting.
     if written.and_then(|_| w.flush()).is_err() {

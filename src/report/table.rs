@@ -5,6 +5,7 @@
 use super::summary::{by_group, grade_counts, outcome_counts, programme_totals, reasons};
 use super::{fmt_score, short_label, KindView, RunView};
 use rayon::prelude::*;
+use std::io::{self, Write};
 use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style};
 
@@ -178,9 +179,16 @@ pub fn units_summary(v: &RunView, flavor: Flavor) -> String {
 }
 
 /// One row per entity: dimension scores, total, grade, outcome and the reason it missed.
-pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
+/// The table of one kind's entities, written as it is laid out (a long table a few pages at a
+/// time: a closed pipe stops it early).
+pub fn write_entities(
+    w: &mut dyn Write,
+    v: &RunView,
+    k: &KindView,
+    flavor: Flavor,
+) -> io::Result<()> {
     let prec = v.rules.precision;
-    let mut out = heading(flavor, &format!("{}: {}", k.kind.label, k.frame.len()));
+    w.write_all(heading(flavor, &format!("{}: {}", k.kind.label, k.frame.len())).as_bytes())?;
     let mut head: Vec<String> = vec!["id".into(), "name".into()];
     head.extend(k.kind.dims.iter().map(|d| {
         format!(
@@ -227,9 +235,8 @@ pub fn entities(v: &RunView, k: &KindView, flavor: Flavor) -> String {
         row
     };
     let d = k.kind.dims.len();
-    out.push_str(&paged(&head, k.frame.len(), row, 2..3 + d, flavor, PAGE));
-    out.push('\n');
-    out
+    paged(w, &head, k.frame.len(), row, 2..3 + d, flavor, PAGE)?;
+    w.write_all(b"\n")
 }
 
 /// Rows of a long table are laid out a page at a time.
@@ -240,13 +247,14 @@ const PAGE: usize = 2048;
 /// column's width over the whole table: the text is the same as one table of every row would
 /// give, without holding every row's layout at once.
 fn paged(
+    w: &mut dyn Write,
     head: &[String],
     n: usize,
     row: impl Fn(usize) -> Vec<String> + Sync,
     right: std::ops::Range<usize>,
     flavor: Flavor,
     page: usize,
-) -> String {
+) -> io::Result<()> {
     let style = |b: Builder| {
         let mut t = b.build();
         match flavor {
@@ -262,7 +270,7 @@ fn paged(
         for r in 0..n {
             b.push_record(row(r));
         }
-        return style(b);
+        return w.write_all(style(b).as_bytes());
     }
     let widest = |a: Vec<usize>, b: Vec<usize>| a.iter().zip(&b).map(|(x, y)| *x.max(y)).collect();
     let widths: Vec<usize> = (0..n)
@@ -286,27 +294,34 @@ fn paged(
         .unwrap_or(1)
         + 1;
     let starts: Vec<usize> = (0..n).step_by(page).collect();
-    let pages: Vec<String> = starts
-        .par_iter()
-        .map(|&start| {
-            let mut b = Builder::default();
-            b.push_record(head.clone());
-            for r in start..(start + page).min(n) {
-                b.push_record(pad(row(r)));
-            }
-            let text = style(b);
-            if start == 0 {
-                return text;
-            }
-            let mut rest = String::with_capacity(text.len());
-            for line in text.split('\n').skip(head_lines) {
-                rest.push('\n');
-                rest.push_str(line);
-            }
-            rest
-        })
-        .collect();
-    pages.concat()
+    // A few pages per thread laid out at once, then written.
+    let window = rayon::current_num_threads().max(1) * 2;
+    for starts in starts.chunks(window) {
+        let pages: Vec<String> = starts
+            .par_iter()
+            .map(|&start| {
+                let mut b = Builder::default();
+                b.push_record(head.clone());
+                for r in start..(start + page).min(n) {
+                    b.push_record(pad(row(r)));
+                }
+                let text = style(b);
+                if start == 0 {
+                    return text;
+                }
+                let mut rest = String::with_capacity(text.len());
+                for line in text.split('\n').skip(head_lines) {
+                    rest.push('\n');
+                    rest.push_str(line);
+                }
+                rest
+            })
+            .collect();
+        for p in pages {
+            w.write_all(p.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// The width of a cell as tables measure it: its widest line, in terminal columns.
@@ -358,8 +373,13 @@ mod tests {
             let head: Vec<String> = ["id", "名称", "total", "reason"].map(String::from).to_vec();
             let flavor = if markdown { Flavor::Markdown } else { Flavor::Terminal };
             let row = |r: usize| rows.get(r).cloned().unwrap_or_default();
-            let whole = paged(&head, rows.len(), row, 2..3, flavor, usize::MAX);
-            prop_assert_eq!(paged(&head, rows.len(), row, 2..3, flavor, page), whole);
+            let text = |page: usize| {
+                let mut out = Vec::new();
+                paged(&mut out, &head, rows.len(), row, 2..3, flavor, page).map(|()| out).ok()
+            };
+            let whole = text(usize::MAX);
+            prop_assert!(whole.is_some());
+            prop_assert_eq!(text(page), whole);
         }
     }
 }
