@@ -87,14 +87,19 @@ fn base(rules_dir: &Path, data_dir: &Path) -> Base {
 }
 
 /// Evaluate `rules` both ways from `b` and compare; returns whether the scores were reused.
+/// When they cannot be, the villages are evaluated in full (as `compare` and `sensitivity`
+/// do) and the units are still evaluated from the earlier ones.
 fn check(b: &Base, rules: &RuleSet, what: &str) -> bool {
     let full = evaluate_kind(rules, &rules.primary, &b.frame).unwrap();
     let full_units = evaluate_units(rules, &b.ds, &b.frame, &full).unwrap();
     let prior = Prior::of(&b.rules, &b.rules.primary, &b.result);
-    let Some(inc) = rescore_kind(rules, &rules.primary, &b.frame, &prior) else {
-        return false;
+    let (inc, reused) = match rescore_kind(rules, &rules.primary, &b.frame, &prior) {
+        Some(inc) => (inc.unwrap(), true),
+        None => (
+            evaluate_kind(rules, &rules.primary, &b.frame).unwrap(),
+            false,
+        ),
     };
-    let inc = inc.unwrap();
     assert_same_kind(what, &inc, &full);
     let linked = link_units(rules, &b.ds, &b.frame).unwrap();
     let pu = PriorUnits {
@@ -107,7 +112,7 @@ fn check(b: &Base, rules: &RuleSet, what: &str) -> bool {
     // Linking once and evaluating gives the same as linking each time.
     let relinked = evaluate_linked(rules, &b.frame, &full, &linked).unwrap();
     assert_same_units(what, &relinked, &full_units);
-    true
+    reused
 }
 
 fn with_scenario(rules_dir: &Path, dir: &Path, name: &str) -> RuleSet {
@@ -169,6 +174,9 @@ fn edits_at_every_stage_recompute_exactly() {
             "gates:\n  off: [collective_petition]\n",
             true,
         ),
+        // Another precision: every score and every unit aggregate is rounded anew.
+        ("precision_0", "set:\n  precision: 0\n", false),
+        ("precision_1", "set:\n  precision: 1\n", false),
     ];
     for (name, body, expect_reuse) in edits {
         std::fs::write(

@@ -1346,7 +1346,6 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
         /// The one-pass reader reads every quote-free text as the CSV reader does: fields,
         /// trimming, blank lines, CRLF, a missing last line end, bad cells and their rows. Long
         /// texts span several batches of typed cells and list more problems than are kept:

@@ -272,13 +272,16 @@ pub fn evaluate_linked_from(
             let unit = p.units.iter().find(|u| u.kind == l.kind)?;
             let pkind = p.rules.units.get(l.kind)?;
             let params_same = crate::engine::run::same_params(&p.rules.params, &rules.params);
-            (same_aggregates(pkind, kind, params_same) && unit.frame.len() == l.frame.len())
-                .then_some(Earlier {
-                    rules: p.rules,
-                    kind: pkind,
-                    unit,
-                    before: p.before,
-                })
+            // Aggregates are rounded to the precision: another one takes every aggregate again.
+            (same_aggregates(pkind, kind, params_same)
+                && p.rules.precision == rules.precision
+                && unit.frame.len() == l.frame.len())
+            .then_some(Earlier {
+                rules: p.rules,
+                kind: pkind,
+                unit,
+                before: p.before,
+            })
         });
         let mut u = score_unit(rules, kind, l, &pctx, presult, earlier.as_ref())?;
         // A cascade from an already evaluated kind to this one.
