@@ -313,11 +313,16 @@ fn push_text(buf: &mut Vec<u8>, s: &str, plain: bool) {
     }
 }
 
+/// The `id,label` of grade or outcome `i`, spelled once per file; two empty fields for none.
+fn pair<'s>(i: Option<&u16>, spelled: &'s [Vec<u8>]) -> &'s [u8] {
+    i.and_then(|&x| spelled.get(usize::from(x)))
+        .map_or(b",".as_slice(), Vec::as_slice)
+}
+
 /// Rows `start..end`, appended to `buf`.
 fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, buf: &mut Vec<u8>) {
     let precision = rules.precision;
     let mut why = String::new();
-    let empty_pair = b",".as_slice();
     for r in start..end {
         push_text(buf, k.frame.id(r), sp.ids);
         buf.push(b',');
@@ -334,19 +339,9 @@ fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, b
             precision,
         );
         buf.push(b',');
-        let grade = k
-            .result
-            .grade
-            .get(r)
-            .and_then(|&g| sp.grades.get(usize::from(g)));
-        push_short(buf, grade.map_or(empty_pair, Vec::as_slice));
+        push_short(buf, pair(k.result.grade.get(r), &sp.grades));
         buf.push(b',');
-        let outcome = k
-            .result
-            .outcome
-            .get(r)
-            .and_then(|&o| sp.outcomes.get(usize::from(o)));
-        push_short(buf, outcome.map_or(empty_pair, Vec::as_slice));
+        push_short(buf, pair(k.result.outcome.get(r), &sp.outcomes));
         buf.push(b',');
         super::summary::write_reasons(rules, k, r, &mut why);
         push_field(buf, &why);
