@@ -214,8 +214,9 @@ pub fn run(
     }
     let lap = |what: &str| {
         if timing {
-            let cpu =
-                process_cpu_seconds().map_or(String::new(), |c| format!(" (processor {c:.3}s)"));
+            let cpu = process_usage().map_or(String::new(), |(c, faults)| {
+                format!(" (processor {c:.3}s, {faults} page faults)")
+            });
             crate::errln!("[timing] {what}: {:.3}s{cpu}", t0.elapsed().as_secs_f64());
         }
         if let Some(s) = &spinner {
@@ -332,14 +333,17 @@ pub fn run(
     Exit::Ok
 }
 
-/// The processor time this process has used so far (user and system, all threads), where the
-/// system reports it (`/proc/self/stat`, in clock ticks of 1/100 s); for `BANGFU_TIMING`.
-fn process_cpu_seconds() -> Option<f64> {
+/// The processor time this process has used so far (user and system, all threads) and its
+/// page faults (memory first touched), where the system reports them (`/proc/self/stat`, time
+/// in clock ticks of 1/100 s); for `BANGFU_TIMING`.
+fn process_usage() -> Option<(f64, u64)> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The fields after the command name (which may hold spaces) in parentheses.
     let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let mut f = rest.split(' ').skip(11);
+    let mut f = rest.split(' ').skip(7);
+    let faults: u64 = f.next()?.parse().ok()?;
+    let mut f = f.skip(3);
     let user: f64 = f.next()?.parse().ok()?;
     let system: f64 = f.next()?.parse().ok()?;
-    Some((user + system) / 100.0)
+    Some(((user + system) / 100.0, faults))
 }

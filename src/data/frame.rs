@@ -53,7 +53,7 @@ impl From<Vec<f64>> for Values {
 }
 
 /// `v` as a flag, when it is exactly 0 or 1.
-fn as_flag(v: f64) -> Option<bool> {
+pub(crate) fn as_flag(v: f64) -> Option<bool> {
     if v.to_bits() == 0f64.to_bits() {
         Some(false)
     } else if v.to_bits() == 1f64.to_bits() {
@@ -64,7 +64,7 @@ fn as_flag(v: f64) -> Option<bool> {
 }
 
 /// `v` as an `i32` that converts back to the same bits (no fraction, in range, not `-0`).
-fn as_int(v: f64) -> Option<i32> {
+pub(crate) fn as_int(v: f64) -> Option<i32> {
     let i = v as i32;
     (f64::from(i).to_bits() == v.to_bits()).then_some(i)
 }
@@ -76,6 +76,16 @@ impl Values {
             ValueType::Bool => Values::Flags(Vec::with_capacity(rows)),
             ValueType::Integer | ValueType::Category => Values::Ints(Vec::with_capacity(rows)),
             ValueType::Number => Values::Floats(Vec::with_capacity(rows)),
+        }
+    }
+
+    /// A column of `rows` zeros for values of type `ty`, stored as [`Values::for_type`] stores
+    /// them (its memory is taken from the system as it is first written).
+    pub fn zeros(ty: ValueType, rows: usize) -> Values {
+        match ty {
+            ValueType::Bool => Values::Flags(vec![false; rows]),
+            ValueType::Integer | ValueType::Category => Values::Ints(vec![0; rows]),
+            ValueType::Number => Values::Floats(vec![0.0; rows]),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::decode::decode;
 use super::error::DataError;
-use super::frame::{Column, Frame, TextColumn, Values};
+use super::frame::{as_flag, as_int, Column, Frame, TextColumn, Values};
 use super::TableFile;
 use crate::diag::did_you_mean;
 use crate::rules::model::{ColumnSpec, Kind, MissingPolicy, ValueType};
@@ -220,14 +220,138 @@ struct Reading<'a> {
 
 /// Parsed rows of one chunk.
 #[derive(Default)]
-struct Chunk {
+struct Chunk<'d> {
     ids: TextColumn,
     rows: Vec<u64>,
     labels: TextColumn,
     groups: Vec<TextColumn>,
-    cols: Vec<Column>,
+    cols: Vec<Part<'d>>,
     errors: Vec<DataError>,
     error_count: usize,
+}
+
+/// One chunk's share of a joined column's storage: the chunk's values are written straight
+/// into place, so joining the chunks copies nothing.
+enum Slots<'d> {
+    Flags(&'d mut [bool]),
+    Ints(&'d mut [i32]),
+    Floats(&'d mut [f64]),
+}
+
+impl Default for Slots<'_> {
+    fn default() -> Self {
+        Slots::Floats(&mut [])
+    }
+}
+
+/// The values of one column from one chunk.
+#[derive(Default)]
+struct Part<'d> {
+    slots: Slots<'d>,
+    /// Rows read so far.
+    filled: usize,
+    /// Values the storage cannot hold exactly (a whole number beyond four bytes), and rows
+    /// past the share: kept aside, by row, in row order.
+    aside: Vec<(usize, f64)>,
+    /// As [`Column::missing`]: empty when no cell is missing.
+    missing: Vec<bool>,
+    /// Categories in the order first met (a code is an index into it).
+    dict: Vec<String>,
+}
+
+impl<'d> Part<'d> {
+    fn new(slots: Slots<'d>, spec: &ColumnSpec) -> Part<'d> {
+        Part {
+            slots,
+            dict: spec.categories.clone().unwrap_or_default(),
+            ..Part::default()
+        }
+    }
+
+    /// Append the value of the next row.
+    #[inline]
+    fn push(&mut self, v: f64) {
+        let r = self.filled;
+        self.filled += 1;
+        let placed = match &mut self.slots {
+            Slots::Flags(s) => match (s.get_mut(r), as_flag(v)) {
+                (Some(slot), Some(b)) => {
+                    *slot = b;
+                    true
+                }
+                _ => false,
+            },
+            Slots::Ints(s) => match (s.get_mut(r), as_int(v)) {
+                (Some(slot), Some(i)) => {
+                    *slot = i;
+                    true
+                }
+                _ => false,
+            },
+            Slots::Floats(s) => match s.get_mut(r) {
+                Some(slot) => {
+                    *slot = v;
+                    true
+                }
+                None => false,
+            },
+        };
+        if !placed {
+            self.aside.push((r, v));
+        }
+    }
+
+    /// The part without its share of storage.
+    fn detach(self) -> Detached {
+        Detached {
+            filled: self.filled,
+            aside: self.aside,
+            missing: self.missing,
+            dict: self.dict,
+        }
+    }
+}
+
+/// A [`Part`] once read: what the joined column needs besides its storage.
+#[derive(Default)]
+struct Detached {
+    filled: usize,
+    aside: Vec<(usize, f64)>,
+    missing: Vec<bool>,
+    dict: Vec<String>,
+}
+
+/// `rest` cut into consecutive pieces of `shares` elements (the last ones shorter if it runs
+/// out).
+fn cut<'d, T>(mut rest: &'d mut [T], shares: &[usize]) -> Vec<&'d mut [T]> {
+    shares
+        .iter()
+        .map(|&n| {
+            let n = n.min(rest.len());
+            let (piece, after) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = after;
+            piece
+        })
+        .collect()
+}
+
+/// Each chunk's share of every column's storage: `out[chunk][column]`.
+fn shares_of<'d>(store: &'d mut [Values], shares: &[usize]) -> Vec<Vec<Slots<'d>>> {
+    let mut out: Vec<Vec<Slots<'d>>> = shares
+        .iter()
+        .map(|_| Vec::with_capacity(store.len()))
+        .collect();
+    for values in store.iter_mut() {
+        let pieces: Vec<Slots<'d>> = match values {
+            Values::Flags(v) => cut(v, shares).into_iter().map(Slots::Flags).collect(),
+            Values::Ints(v) => cut(v, shares).into_iter().map(Slots::Ints).collect(),
+            Values::Floats(v) => cut(v, shares).into_iter().map(Slots::Floats).collect(),
+        };
+        for (chunk, piece) in out.iter_mut().zip(pieces) {
+            chunk.push(piece);
+        }
+    }
+    out
 }
 
 /// Load the table of `kind` from `tf`: every column the rules read, typed and validated.
@@ -285,6 +409,18 @@ fn load_with(
             Some(s)
         })
         .collect();
+    // Each chunk's share of the joined columns: a row per line end, and one for a last line
+    // without one (a chunk holds no more records than that, unless lone carriage returns end
+    // its lines: rows past the share are kept aside).
+    let shares: Vec<usize> = chunks
+        .iter()
+        .zip(&line_ends)
+        .map(|(c, &n)| n as usize + usize::from(!c.is_empty() && !c.ends_with('\n')))
+        .collect();
+    let mut store: Vec<Values> = specs
+        .iter()
+        .map(|s| Values::zeros(s.ty, shares.iter().sum()))
+        .collect();
     // The file's hash, when the run records it, alongside the parsing: the bytes are read once.
     let hash = tf.read_hash.as_ref().filter(|_| !is_workbook(tf));
     let reading = Reading {
@@ -292,7 +428,7 @@ fn load_with(
         layout: &layout,
         specs,
     };
-    let (_, mut parsed) = rayon::join(
+    let (_, parsed) = rayon::join(
         || {
             if let Some(h) = hash {
                 h.get_or_init(|| crate::rules::load::hex(&Sha256::digest(&bytes)));
@@ -301,21 +437,31 @@ fn load_with(
         || {
             chunks
                 .par_iter()
-                .zip(starts.par_iter().zip(&line_ends))
-                .map(|(c, (&start, &lines))| parse_chunk(c, start, lines as usize, reading))
-                .collect::<Vec<Chunk>>()
+                .zip(shares_of(&mut store, &shares))
+                .zip(&starts)
+                .map(|((c, slots), &start)| {
+                    let mut ch = parse_chunk(c, start, slots, reading);
+                    let parts = std::mem::take(&mut ch.cols)
+                        .into_iter()
+                        .map(Part::detach)
+                        .collect::<Vec<_>>();
+                    (ch, parts)
+                })
+                .collect::<Vec<(Chunk, Vec<Detached>)>>()
         },
     );
     // The text is no longer needed: freed before the columns are joined.
     drop(chunks);
     drop(bytes);
+    let (mut parsed, parts): (Vec<Chunk>, Vec<Vec<Detached>>) = parsed.into_iter().unzip();
     let mut error_count = 0;
     let mut errors = Vec::new();
     for ch in &mut parsed {
         error_count += ch.error_count;
         errors.append(&mut ch.errors);
     }
-    let mut frame = merge(parsed, &layout, specs, kind.label_column.is_some() && all);
+    let mut frame = merge(parsed, &layout, kind.label_column.is_some() && all);
+    frame.cols = join_columns(store, &shares, parts, specs);
     frame.file = file.clone();
 
     // Order by id; duplicates sit side by side after sorting.
@@ -512,25 +658,21 @@ fn utf8_pieces(bytes: &[u8]) -> Option<(&str, Vec<&str>)> {
     Some((header, chunks))
 }
 
-/// Join the chunks' rows in file order, column by column in parallel, each chunk's part freed
-/// once copied. Categories found while parsing are mapped to one dictionary per column.
-fn merge(parsed: Vec<Chunk>, layout: &Layout, specs: &[&ColumnSpec], labels: bool) -> Frame {
+/// Join the chunks' texts in file order, column by column in parallel, each chunk's part freed
+/// once copied.
+fn merge(parsed: Vec<Chunk>, layout: &Layout, labels: bool) -> Frame {
     let n: usize = parsed.iter().map(|c| c.ids.len()).sum();
     // The chunks' parts, column by column.
     let mut ids = Vec::with_capacity(parsed.len());
     let mut label_parts = Vec::with_capacity(parsed.len());
     let mut rows = Vec::with_capacity(n);
     let mut groups: Vec<Vec<TextColumn>> = vec![Vec::new(); layout.groups.len()];
-    let mut cols: Vec<Vec<Column>> = vec![Vec::new(); specs.len()];
     for ch in parsed {
         ids.push(ch.ids);
         label_parts.push(ch.labels);
         rows.extend_from_slice(&ch.rows);
         for (g, part) in groups.iter_mut().zip(ch.groups) {
             g.push(part);
-        }
-        for (c, part) in cols.iter_mut().zip(ch.cols) {
-            c.push(part);
         }
     }
     let join = |parts: Vec<TextColumn>| {
@@ -540,24 +682,14 @@ fn merge(parsed: Vec<Chunk>, layout: &Layout, specs: &[&ColumnSpec], labels: boo
         }
         col
     };
-    let ((ids, labels), (groups, cols)) = rayon::join(
+    let ((ids, labels), groups) = rayon::join(
         || rayon::join(|| join(ids), || labels.then(|| join(label_parts))),
         || {
-            rayon::join(
-                || {
-                    groups
-                        .into_par_iter()
-                        .zip(&layout.groups)
-                        .map(|(parts, (name, _))| (name.clone(), join(parts)))
-                        .collect()
-                },
-                || {
-                    cols.into_par_iter()
-                        .zip(specs)
-                        .map(|(parts, spec)| join_column(parts, spec, n))
-                        .collect()
-                },
-            )
+            groups
+                .into_par_iter()
+                .zip(&layout.groups)
+                .map(|(parts, (name, _))| (name.clone(), join(parts)))
+                .collect()
         },
     );
     Frame {
@@ -565,63 +697,119 @@ fn merge(parsed: Vec<Chunk>, layout: &Layout, specs: &[&ColumnSpec], labels: boo
         rows,
         labels,
         groups,
-        cols,
         ..Frame::default()
     }
 }
 
-/// Whether two columns are stored alike.
-fn same_storage(a: &Values, b: &Values) -> bool {
-    std::mem::discriminant(a) == std::mem::discriminant(b)
+/// The typed columns from their storage, each chunk's rows in its share (`parts[chunk]`, a
+/// part per column), in parallel.
+fn join_columns(
+    store: Vec<Values>,
+    shares: &[usize],
+    parts: Vec<Vec<Detached>>,
+    specs: &[&ColumnSpec],
+) -> Vec<Column> {
+    let mut by_column: Vec<Vec<Detached>> = specs.iter().map(|_| Vec::new()).collect();
+    for chunk in parts {
+        for (c, part) in by_column.iter_mut().zip(chunk) {
+            c.push(part);
+        }
+    }
+    store
+        .into_par_iter()
+        .zip(by_column)
+        .zip(specs)
+        .map(|((values, parts), spec)| join_column(values, shares, parts, spec))
+        .collect()
 }
 
-/// One column from the chunks' parts, in order.
-fn join_column(parts: Vec<Column>, spec: &ColumnSpec, n: usize) -> Column {
-    let mut dst = Column {
-        values: match parts.first() {
-            // The joined column is as narrow as its widest part.
-            Some(first) if parts.iter().all(|p| same_storage(&p.values, &first.values)) => {
-                first.values.like(n)
-            }
-            _ => Values::Floats(Vec::with_capacity(n)),
-        },
-        dict: spec.categories.clone().unwrap_or_default(),
-        ..Column::default()
-    };
+/// One column from its storage, where chunk `i`'s part has its rows at the start of its share
+/// (`shares[i]` rows, laid end to end). When every part filled its share exactly, as parts of
+/// a file without blank lines do, the storage is the column; otherwise the rows are moved up.
+fn join_column(
+    values: Values,
+    shares: &[usize],
+    parts: Vec<Detached>,
+    spec: &ColumnSpec,
+) -> Column {
     let declared = spec.categories.is_some();
-    let any_missing = parts.iter().any(|c| !c.missing.is_empty());
+    let mut dict = spec.categories.clone().unwrap_or_default();
     // Undeclared categories: each part's codes become codes of the joined dictionary.
     let mut index: HashMap<String, u32> = HashMap::new();
-    for src in parts {
-        let had = dst.values.len();
-        if !declared && !src.dict.is_empty() {
-            let map: Vec<u32> = src
+    let maps: Vec<Option<Vec<u32>>> = parts
+        .iter()
+        .map(|p| {
+            if declared || p.dict.is_empty() {
+                return None;
+            }
+            let map: Vec<u32> = p
                 .dict
                 .iter()
                 .map(|v| {
                     *index.entry(v.clone()).or_insert_with(|| {
-                        dst.dict.push(v.clone());
-                        (dst.dict.len() - 1) as u32
+                        dict.push(v.clone());
+                        (dict.len() - 1) as u32
                     })
                 })
                 .collect();
-            dst.values.extend_values(
-                src.values
-                    .iter()
-                    .map(|c| map.get(c as usize).map_or(c, |&m| f64::from(m))),
-            );
-        } else {
-            dst.values.extend(&src.values);
+            let identity = map.iter().enumerate().all(|(i, &m)| m as usize == i);
+            (!identity).then_some(map)
+        })
+        .collect();
+    let code = |map: &Option<Vec<u32>>, v: f64| match map {
+        Some(map) => map.get(v as usize).map_or(v, |&m| f64::from(m)),
+        None => v,
+    };
+    let exact = parts.iter().zip(shares).all(|(p, &n)| p.filled == n);
+    let any_missing = parts.iter().any(|p| !p.missing.is_empty());
+    let mut missing = Vec::new();
+    let values = if exact {
+        let mut values = values;
+        let mut at = 0;
+        for ((p, &n), map) in parts.iter().zip(shares).zip(&maps) {
+            if map.is_some() {
+                for r in at..at + n {
+                    let v = values.get(r).unwrap_or(0.0);
+                    values.set(r, code(map, v));
+                }
+            }
+            for &(r, v) in &p.aside {
+                values.set(at + r, code(map, v));
+            }
+            at += n;
         }
-        if any_missing {
-            if src.missing.is_empty() {
-                dst.missing.resize(had + src.values.len(), false);
+        values
+    } else {
+        let rows: usize = parts.iter().map(|p| p.filled).sum();
+        let mut out = values.like(rows);
+        let mut at = 0;
+        for ((p, &n), map) in parts.iter().zip(shares).zip(&maps) {
+            let mut aside = p.aside.iter().peekable();
+            for r in 0..p.filled {
+                let v = match aside.next_if(|&&(a, _)| a == r) {
+                    Some(&(_, v)) => v,
+                    None => values.get(at + r).unwrap_or(0.0),
+                };
+                out.push(code(map, v));
+            }
+            at += n;
+        }
+        out
+    };
+    if any_missing {
+        for p in &parts {
+            if p.missing.is_empty() {
+                missing.resize(missing.len() + p.filled, false);
             } else {
-                dst.missing.extend_from_slice(&src.missing);
+                missing.extend_from_slice(&p.missing);
             }
         }
     }
-    dst
+    Column {
+        values,
+        missing,
+        dict,
+    }
 }
 
 /// Whether a chunk can be split at commas and line ends: no quotes, and no carriage return
@@ -643,21 +831,23 @@ fn trimmed(s: &str) -> &str {
     }
 }
 
-/// Parse one chunk of `lines` lines (about as many rows: the columns are made that large at
-/// once, not grown row by row).
-fn parse_chunk(text: &str, first_line: u64, lines: usize, rd: Reading) -> Chunk {
+/// Parse one chunk, its typed values into `slots` (a share of each column's storage, a row
+/// per line).
+fn parse_chunk<'d>(text: &str, first_line: u64, slots: Vec<Slots<'d>>, rd: Reading) -> Chunk<'d> {
     let Reading { layout, specs, .. } = rd;
-    let rows = lines + 1;
+    let rows = match slots.first() {
+        Some(Slots::Flags(s)) => s.len(),
+        Some(Slots::Ints(s)) => s.len(),
+        Some(Slots::Floats(s)) => s.len(),
+        None => memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1,
+    };
     let mut ch = Chunk {
         ids: TextColumn::with_capacity(rows, 0),
         rows: Vec::with_capacity(rows),
-        cols: specs
-            .iter()
-            .map(|s| Column {
-                values: Values::for_type(s.ty, rows),
-                dict: s.categories.clone().unwrap_or_default(),
-                ..Column::default()
-            })
+        cols: slots
+            .into_iter()
+            .zip(specs)
+            .map(|(slots, spec)| Part::new(slots, spec))
             .collect(),
         groups: vec![TextColumn::default(); layout.groups.len()],
         ..Chunk::default()
@@ -913,25 +1103,25 @@ fn typed_cells(ch: &mut Chunk, lines: &[u64], fields: &[&str], rd: Reading) {
         };
         let Some(Some(pos)) = layout.cols.get(k) else {
             for _ in lines {
-                col.values.push(0.0);
+                col.push(0.0);
             }
             continue;
         };
         let cells = fields.iter().skip(*pos).step_by(width);
         for (r, (raw, &line)) in cells.zip(lines).enumerate() {
             let raw = trimmed(raw);
-            match parse_cell(raw, spec, Some(&mut *col)) {
+            match parse_cell(raw, spec, &mut col.dict) {
                 Cell::Value(v) => {
-                    col.values.push(v);
+                    col.push(v);
                     if !col.missing.is_empty() {
                         col.missing.push(false);
                     }
                 }
                 Cell::Missing => {
-                    col.values.push(0.0);
+                    col.push(0.0);
                     if spec.missing == MissingPolicy::Fail {
                         if col.missing.is_empty() {
-                            col.missing = vec![false; col.values.len() - 1];
+                            col.missing = vec![false; col.filled - 1];
                         }
                         col.missing.push(true);
                     } else if !col.missing.is_empty() {
@@ -939,7 +1129,7 @@ fn typed_cells(ch: &mut Chunk, lines: &[u64], fields: &[&str], rd: Reading) {
                     }
                 }
                 Cell::Bad(msg, expected) => {
-                    col.values.push(0.0);
+                    col.push(0.0);
                     if !col.missing.is_empty() {
                         col.missing.push(false);
                     }
@@ -968,7 +1158,7 @@ enum Cell {
     Bad(String, String),
 }
 
-fn parse_cell(raw: &str, spec: &ColumnSpec, col: Option<&mut Column>) -> Cell {
+fn parse_cell(raw: &str, spec: &ColumnSpec, dict: &mut Vec<String>) -> Cell {
     if raw.is_empty() {
         return match spec.missing {
             MissingPolicy::Error => Cell::Bad("the cell is empty".into(), expected(spec)),
@@ -1004,21 +1194,16 @@ fn parse_cell(raw: &str, spec: &ColumnSpec, col: Option<&mut Column>) -> Cell {
                 return Cell::Bad("not true or false".into(), expected(spec));
             }
         }
-        ValueType::Category => {
-            let Some(col) = col else {
-                return Cell::Value(0.0);
-            };
-            match col.dict.iter().position(|d| d == raw) {
-                Some(i) => i as f64,
-                None if spec.categories.is_some() => {
-                    return Cell::Bad("not one of the categories".into(), expected(spec))
-                }
-                None => {
-                    col.dict.push(raw.to_string());
-                    (col.dict.len() - 1) as f64
-                }
+        ValueType::Category => match dict.iter().position(|d| d == raw) {
+            Some(i) => i as f64,
+            None if spec.categories.is_some() => {
+                return Cell::Bad("not one of the categories".into(), expected(spec))
             }
-        }
+            None => {
+                dict.push(raw.to_string());
+                (dict.len() - 1) as f64
+            }
+        },
     };
     if spec.min.is_some_and(|m| v < m) || spec.max.is_some_and(|m| v > m) {
         return Cell::Bad("out of range".into(), expected(spec));
@@ -1280,8 +1465,11 @@ pub fn read_pairs(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_number, parse_plain, parse_quoted, plain, Chunk, Layout, Reading};
-    use crate::data::frame::{Column, TextColumn};
+    use super::{
+        join_columns, parse_number, parse_plain, parse_quoted, plain, shares_of, Chunk, Layout,
+        Part, Reading,
+    };
+    use crate::data::frame::{TextColumn, Values};
     use crate::rules::model::{ColumnSpec, ValueType};
     use proptest::prelude::*;
 
@@ -1314,8 +1502,19 @@ mod tests {
             cols: vec![Some(2), Some(3), Some(4)],
             width: 5,
         };
+        // A row per line end (and one for a last line without one), as a file's chunk has.
+        let share = text.matches('\n').count() + usize::from(!text.ends_with('\n'));
+        let mut store: Vec<Values> = specs.iter().map(|s| Values::zeros(s.ty, share)).collect();
+        let slots = shares_of(&mut store, &[share])
+            .into_iter()
+            .next()
+            .unwrap_or_default();
         let mut ch = Chunk {
-            cols: vec![Column::default(); 3],
+            cols: slots
+                .into_iter()
+                .zip(&specs)
+                .map(|(s, spec)| Part::new(s, spec))
+                .collect(),
             groups: vec![TextColumn::default()],
             ..Chunk::default()
         };
@@ -1329,19 +1528,29 @@ mod tests {
         } else {
             parse_plain(&mut ch, text, 2, rd);
         }
+        let parts = std::mem::take(&mut ch.cols)
+            .into_iter()
+            .map(Part::detach)
+            .collect();
+        let ids = ch.ids.iter().map(String::from).collect();
+        let groups = ch
+            .groups
+            .iter()
+            .map(|g| g.iter().map(String::from).collect())
+            .collect();
+        let errors = ch.errors.iter().map(|e| format!("{e:?}")).collect();
+        let (rows, error_count) = (std::mem::take(&mut ch.rows), ch.error_count);
+        drop(ch);
+        let cols = join_columns(store, &[share], vec![parts], &specs);
         (
-            ch.ids.iter().map(String::from).collect(),
-            ch.rows,
-            ch.groups
-                .iter()
-                .map(|g| g.iter().map(String::from).collect())
-                .collect(),
-            ch.cols
-                .iter()
+            ids,
+            rows,
+            groups,
+            cols.iter()
                 .map(|c| (c.values.iter().map(f64::to_bits).collect(), c.dict.clone()))
                 .collect(),
-            ch.errors.iter().map(|e| format!("{e:?}")).collect(),
-            ch.error_count,
+            errors,
+            error_count,
         )
     }
 
