@@ -399,6 +399,52 @@ fn out_refuses_folders_inside_the_inputs() {
 }
 
 #[test]
+fn a_run_failing_on_its_units_writes_nothing() {
+    // The villages' file is written while the units are evaluated: a unit table's problem
+    // must still leave no results, no new folder, and an earlier folder as it was.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    edit(
+        &data.join("departments.csv"),
+        "D02,市委宣传部",
+        "D01,市委宣传部",
+    );
+    let fresh = tmp.path().join("fresh");
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        fresh.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("duplicate id"), "{}", stderr(&o));
+    assert!(!fresh.exists());
+    let earlier = tmp.path().join("earlier");
+    std::fs::create_dir_all(&earlier).unwrap();
+    std::fs::write(earlier.join("villages.csv"), "earlier results\n").unwrap();
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        earlier.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(&earlier)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["villages.csv"]);
+    assert_eq!(
+        std::fs::read_to_string(earlier.join("villages.csv")).unwrap(),
+        "earlier results\n"
+    );
+}
+
+#[test]
 fn a_closed_pipe_is_not_a_crash() {
     use std::io::Read;
     let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu"))

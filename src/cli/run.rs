@@ -20,14 +20,17 @@ fn write_tables(w: &mut dyn Write, view: &RunView, flavor: Flavor) -> std::io::R
 }
 
 /// The files `--out` writes, by name. With `csv_only`, the CSV files and the manifest only.
+/// The primary kind's result file (the first of [`result_files`]).
+fn primary_file<'a>(rules: &'a crate::RuleSet, primary: &'a KindView<'a>) -> (String, Emit<'a>) {
+    (
+        format!("{}.csv", rules.primary.table),
+        Box::new(move |w: &mut dyn Write| csv_out::write_kind_csv(rules, primary, true, w)),
+    )
+}
+
 fn result_files<'a>(v: &'a RunView<'a>, csv_only: bool) -> Vec<(String, Emit<'a>)> {
     let mut files: Vec<(String, Emit)> = vec![
-        (
-            format!("{}.csv", v.rules.primary.table),
-            Box::new(move |w: &mut dyn Write| {
-                csv_out::write_kind_csv(v.rules, &v.primary, true, w)
-            }),
-        ),
+        primary_file(v.rules, &v.primary),
         (
             "manifest.json".to_string(),
             Box::new(move |w: &mut dyn Write| {
@@ -258,9 +261,41 @@ pub fn run(
     lap("villages scored");
     // Only what units and reports still read is kept from the village columns.
     frame.release_columns(&super::pipeline::columns_read_after_scoring(&rules));
-    let units = match super::pipeline::evaluate_units(opts, &rules, &ds, &frame, &result) {
+    let frame = frame;
+    let primary = KindView {
+        kind: &rules.primary,
+        frame: &frame,
+        result: &result,
+        unit: None,
+    };
+    // The villages' file depends on nothing the units decide: it is written (staged) on its
+    // own thread while the units are evaluated.
+    let (units, staged) = std::thread::scope(|s| {
+        let staged = opts.out.as_ref().filter(|_| verify.is_none()).map(|dir| {
+            s.spawn(|| {
+                let mut staging = write::Staging::open(dir, &[&opts.rules, &opts.data])?;
+                let (name, emit) = primary_file(&rules, &primary);
+                staging.write(&name, &emit)?;
+                Ok::<_, String>(staging)
+            })
+        });
+        let units = super::pipeline::evaluate_units(opts, &rules, &ds, &frame, &result);
+        let staged = staged.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("the results could not be written".into()))
+        });
+        (units, staged)
+    });
+    let units = match units {
         Ok(u) => u,
         Err(e) => return e,
+    };
+    let mut staging = match staged.transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            crate::errln!("error: {e}");
+            return Exit::Usage;
+        }
     };
     lap("scored");
     // CSV tables were hashed as they were read; workbooks and link tables are read again here.
@@ -273,12 +308,7 @@ pub fn run(
     let view = RunView {
         rules: &rules,
         data: &ds,
-        primary: KindView {
-            kind: &rules.primary,
-            frame: &frame,
-            result: &result,
-            unit: None,
-        },
+        primary,
         units: units
             .iter()
             .filter_map(|u| KindView::of_unit(&rules, u))
@@ -298,12 +328,14 @@ pub fn run(
     if let Some(dir) = verify {
         return verify_dir(dir, &view);
     }
-    if let Some(dir) = &opts.out {
-        if let Err(e) = write::write_all(
-            dir,
-            &result_files(&view, csv_only),
-            &[&opts.rules, &opts.data],
-        ) {
+    if let Some(mut staging) = staging.take() {
+        // The primary kind's file is staged already.
+        let written = result_files(&view, csv_only)
+            .iter()
+            .skip(1)
+            .try_for_each(|(name, emit)| staging.write(name, emit))
+            .and_then(|_| staging.commit());
+        if let Err(e) = written {
             crate::errln!("error: {e}");
             return Exit::Usage;
         }

@@ -10,54 +10,97 @@ pub type Emit<'a> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>;
 
 /// Write `files` (name, writer) into `dir`. Refuses to write into a folder the run reads.
 pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Result<(), String> {
-    // Decide before creating anything: the folder may not exist yet.
-    let target = resolve(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
-    for input in inputs {
-        if let Ok(inp) = input.canonicalize() {
-            if target.starts_with(&inp) {
-                return Err(format!(
-                    "`{}` is inside the run's inputs (`{}`); choose a folder outside the rules and the data for `--out`",
-                    dir.display(),
-                    input.display()
-                ));
+    let mut staging = Staging::open(dir, inputs)?;
+    for (name, emit) in files {
+        staging.write(name, emit)?;
+    }
+    staging.commit()
+}
+
+/// Result files on their way into a folder: each is written into a staging folder beside the
+/// target as soon as it is ready, and all are moved into place together by
+/// [`Staging::commit`]. Dropped before that (a failed run), it removes what it wrote, and the
+/// target folder too if it made it and it is still empty.
+pub struct Staging {
+    target: PathBuf,
+    staging: PathBuf,
+    staged: Vec<(PathBuf, PathBuf)>,
+    made_target: bool,
+}
+
+impl Staging {
+    /// Prepare to write into `dir`. Refuses a folder the run reads.
+    pub fn open(dir: &Path, inputs: &[&Path]) -> Result<Staging, String> {
+        // Decide before creating anything: the folder may not exist yet.
+        let target = resolve(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
+        for input in inputs {
+            if let Ok(inp) = input.canonicalize() {
+                if target.starts_with(&inp) {
+                    return Err(format!(
+                        "`{}` is inside the run's inputs (`{}`); choose a folder outside the rules and the data for `--out`",
+                        dir.display(),
+                        input.display()
+                    ));
+                }
             }
         }
-    }
-    std::fs::create_dir_all(&target)
-        .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    // A run killed while writing leaves its staging folder behind; the next run clears it.
-    if let Ok(entries) = std::fs::read_dir(&target) {
-        for e in entries.filter_map(Result::ok) {
-            if e.file_name().to_string_lossy().starts_with(".bangfu-tmp-") {
-                let _ = std::fs::remove_dir_all(e.path());
+        let made_target = !target.exists();
+        std::fs::create_dir_all(&target)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        // A run killed while writing leaves its staging folder behind; the next run clears it.
+        if let Ok(entries) = std::fs::read_dir(&target) {
+            for e in entries.filter_map(Result::ok) {
+                if e.file_name().to_string_lossy().starts_with(".bangfu-tmp-") {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
             }
         }
+        let staging = target.join(format!(".bangfu-tmp-{}", std::process::id()));
+        let out = Staging {
+            target,
+            staging,
+            staged: Vec::new(),
+            made_target,
+        };
+        std::fs::create_dir_all(&out.staging)
+            .map_err(|e| format!("cannot create `{}`: {e}", out.staging.display()))?;
+        Ok(out)
     }
-    let staging = target.join(format!(".bangfu-tmp-{}", std::process::id()));
-    std::fs::create_dir_all(&staging)
-        .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
-    let result = (|| -> Result<(), String> {
-        let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-        for (name, emit) in files {
-            let tmp = staging.join(name);
-            let fail = |e: io::Error| format!("cannot write `{}`: {e}", tmp.display());
-            let f = std::fs::File::create(&tmp).map_err(fail)?;
-            let mut w = BufWriter::with_capacity(1 << 20, f);
-            emit(&mut w).map_err(fail)?;
-            let f = w.into_inner().map_err(|e| fail(e.into_error()))?;
-            // No fsync: a rename makes the files appear whole or not at all when a run is
-            // interrupted, which is the guarantee results need; forcing 500 MB to disk is not.
-            drop(f);
-            staged.push((tmp, target.join(name)));
-        }
-        for (tmp, dest) in staged {
+
+    /// Write the file `name`.
+    pub fn write(&mut self, name: &str, emit: &Emit) -> Result<(), String> {
+        let tmp = self.staging.join(name);
+        let fail = |e: io::Error| format!("cannot write `{}`: {e}", tmp.display());
+        let f = std::fs::File::create(&tmp).map_err(fail)?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        emit(&mut w).map_err(fail)?;
+        let f = w.into_inner().map_err(|e| fail(e.into_error()))?;
+        // No fsync: a rename makes the files appear whole or not at all when a run is
+        // interrupted, which is the guarantee results need; forcing 500 MB to disk is not.
+        drop(f);
+        self.staged.push((tmp, self.target.join(name)));
+        Ok(())
+    }
+
+    /// Move every file written into place.
+    pub fn commit(mut self) -> Result<(), String> {
+        for (tmp, dest) in std::mem::take(&mut self.staged) {
             std::fs::rename(&tmp, &dest)
                 .map_err(|e| format!("cannot move `{}` into place: {e}", dest.display()))?;
         }
+        self.made_target = false;
         Ok(())
-    })();
-    let _ = std::fs::remove_dir_all(&staging);
-    result
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+        if self.made_target {
+            // Only an empty folder is removed.
+            let _ = std::fs::remove_dir(&self.target);
+        }
+    }
 }
 
 /// The absolute form of `dir`, whose tail may not exist yet: the nearest existing ancestor is
