@@ -24,6 +24,9 @@ fi
 measure() {
   local name=$1; shift
   local log="$WORK/$name.time"
+  # The files the previous command wrote go to disk first, so that writing them back does not
+  # take processor time from this one.
+  sync
   /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; exit 1; }
   cat "$log" >> "$WORK/$name.txt"
 }
