@@ -123,72 +123,36 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
     };
     let (base, linked) = base;
     // Scenarios run in parallel; each reuses the parsed data unless it reads other columns,
-    // and recomputes from the baseline only what it changes.
-    let evaluated: Vec<Result<Evaluated, Exit>> = scenarios
+    // and recomputes from the baseline only what it changes. Each is reduced to its changes
+    // and counts as soon as it is evaluated, and its results freed: the memory of a few
+    // scenarios at a time, not of all of them.
+    let evaluated: Vec<Result<Compared, Exit>> = scenarios
         .par_iter()
         .map(|sc| {
-            let srules = load_rules_for(opts, Some(sc))?;
-            // The parsed data is shared, not copied, unless the scenario changes or re-reads it.
-            let same_columns = srules.primary.same_columns(&base.rules.primary);
-            if same_columns && sc.data_changes().is_empty() {
-                return evaluate_from(opts, &base, &linked, &ds, srules, sc);
-            }
-            let mut f = if same_columns {
-                (*base.frame).clone()
-            } else {
-                load_data(opts, &srules)?.1
-            };
-            adjust_data(opts, &srules, &mut f, Some(sc))?;
-            let sframe = std::sync::Arc::new(f);
-            let result = evaluate(opts, &srules, &sframe)?;
-            let units = evaluate_units(opts, &srules, &ds, &sframe, &result)?;
-            Ok(Evaluated {
-                name: sc.name.clone(),
-                label: sc.label.clone(),
-                rules: srules,
-                frame: sframe,
-                result,
-                units,
+            let e = evaluate_scenario(opts, &base, &linked, &ds, sc)?;
+            let (changes, awards) = diff(&base, &e);
+            Ok(Compared {
+                summary: Summary::of(&e),
+                changes,
+                awards,
             })
         })
         .collect();
-    let mut all = Vec::new();
+    let mut runs = vec![Summary::of(&base)];
+    let mut changes: Vec<Change> = Vec::new();
+    let mut awards: Vec<AwardChange> = Vec::new();
     for e in evaluated {
         match e {
-            Ok(x) => all.push(x),
+            Ok(c) => {
+                runs.push(c.summary);
+                changes.extend(c.changes);
+                awards.extend(c.awards);
+            }
             Err(code) => return code,
         }
     }
-    let mut changes: Vec<Change> = Vec::new();
-    let mut awards: Vec<AwardChange> = Vec::new();
-    for sc in &all {
-        let (c, a) = diff(&base, sc);
-        changes.extend(c);
-        awards.extend(a);
-    }
-    let runs: Vec<&Evaluated> = std::iter::once(&base).chain(all.iter()).collect();
     if opts.format == Format::Json {
-        let scenarios: Vec<serde_json::Value> = runs
-            .iter()
-            .map(|e| {
-                let counts: serde_json::Map<String, serde_json::Value> = e
-                    .views()
-                    .iter()
-                    .map(|v| (v.kind.name.clone(), json!(outcome_counts(v).into_iter().map(|(id, _, c)| (id, json!(c))).collect::<serde_json::Map<_, _>>())))
-                    .collect();
-                let grades: serde_json::Map<String, serde_json::Value> = e
-                    .views()
-                    .iter()
-                    .map(|v| (v.kind.name.clone(), json!(grade_counts(v).into_iter().map(|(id, _, c)| (id, json!(c))).collect::<serde_json::Map<_, _>>())))
-                    .collect();
-                let funds: serde_json::Map<String, serde_json::Value> = e
-                    .units
-                    .iter()
-                    .filter_map(|u| Some((e.rules.units.get(u.kind)?.name.clone(), json!({"budget": u.fund.as_ref()?.budget, "paid": u.fund.as_ref()?.paid, "recipients": u.fund.as_ref()?.recipients}))))
-                    .collect();
-                json!({"name": e.name, "label": e.label, "counts": counts, "grades": grades, "funds": funds})
-            })
-            .collect();
+        let scenarios: Vec<serde_json::Value> = runs.iter().map(Summary::json).collect();
         let doc = json!({"scenarios": scenarios, "changes": changes, "awards": awards});
         crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return Exit::Ok;
@@ -199,7 +163,112 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
     Exit::Ok
 }
 
-fn render(runs: &[&Evaluated], changes: &[Change], awards: &[AwardChange]) -> String {
+/// One scenario, evaluated over the baseline's data where it can be.
+fn evaluate_scenario(
+    opts: &Options,
+    base: &Evaluated,
+    linked: &[Linked],
+    ds: &DataSet,
+    sc: &crate::scenario::Scenario,
+) -> Result<Evaluated, Exit> {
+    let srules = load_rules_for(opts, Some(sc))?;
+    // The parsed data is shared, not copied, unless the scenario changes or re-reads it.
+    let same_columns = srules.primary.same_columns(&base.rules.primary);
+    if same_columns && sc.data_changes().is_empty() {
+        return evaluate_from(opts, base, linked, ds, srules, sc);
+    }
+    let mut f = if same_columns {
+        (*base.frame).clone()
+    } else {
+        load_data(opts, &srules)?.1
+    };
+    adjust_data(opts, &srules, &mut f, Some(sc))?;
+    let sframe = std::sync::Arc::new(f);
+    let result = evaluate(opts, &srules, &sframe)?;
+    let units = evaluate_units(opts, &srules, ds, &sframe, &result)?;
+    Ok(Evaluated {
+        name: sc.name.clone(),
+        label: sc.label.clone(),
+        rules: srules,
+        frame: sframe,
+        result,
+        units,
+    })
+}
+
+/// A scenario reduced to what `compare` shows of it.
+struct Compared {
+    summary: Summary,
+    changes: Vec<Change>,
+    awards: Vec<AwardChange>,
+}
+
+/// What `compare` shows of one run besides its changes: its name, and per kind (the primary
+/// first) its outcome and grade counts and its fund.
+struct Summary {
+    name: String,
+    label: String,
+    kinds: Vec<KindCounts>,
+    /// Per unit kind with a fund: its name, budget, amount paid and recipients.
+    funds: Vec<(String, serde_json::Value)>,
+}
+
+struct KindCounts {
+    name: String,
+    label: String,
+    outcomes: Vec<(String, String, usize)>,
+    grades: Vec<(String, String, usize)>,
+}
+
+impl Summary {
+    fn of(e: &Evaluated) -> Summary {
+        Summary {
+            name: e.name.clone(),
+            label: e.label.clone(),
+            kinds: e
+                .views()
+                .iter()
+                .map(|v| KindCounts {
+                    name: v.kind.name.clone(),
+                    label: v.kind.label.clone(),
+                    outcomes: outcome_counts(v),
+                    grades: grade_counts(v),
+                })
+                .collect(),
+            funds: e
+                .units
+                .iter()
+                .filter_map(|u| {
+                    let f = u.fund.as_ref()?;
+                    Some((
+                        e.rules.units.get(u.kind)?.name.clone(),
+                        json!({"budget": f.budget, "paid": f.paid, "recipients": f.recipients}),
+                    ))
+                })
+                .collect(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let counts = |pick: fn(&KindCounts) -> &Vec<(String, String, usize)>| {
+            self.kinds
+                .iter()
+                .map(|k| {
+                    let c: serde_json::Map<String, serde_json::Value> = pick(k)
+                        .iter()
+                        .map(|(id, _, c)| (id.clone(), json!(c)))
+                        .collect();
+                    (k.name.clone(), json!(c))
+                })
+                .collect::<serde_json::Map<String, serde_json::Value>>()
+        };
+        let funds: serde_json::Map<String, serde_json::Value> =
+            self.funds.iter().cloned().collect();
+        json!({"name": self.name, "label": self.label, "counts": counts(|k| &k.outcomes), "grades": counts(|k| &k.grades), "funds": funds})
+    }
+}
+
+fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> String {
     let mut out = String::new();
     let Some(base) = runs.first() else { return out };
     out.push_str("情景 (scenarios)\n");
@@ -217,45 +286,35 @@ fn render(runs: &[&Evaluated], changes: &[Change], awards: &[AwardChange]) -> St
     }
     out.push('\n');
     // Outcome and grade counts side by side, per kind.
-    for (k, bv) in base.views().iter().enumerate() {
+    // A run's count of `id` in kind `k`'s outcomes or grades.
+    let count = |e: &Summary,
+                 k: usize,
+                 pick: fn(&KindCounts) -> &Vec<(String, String, usize)>,
+                 id: &str| {
+        e.kinds
+            .get(k)
+            .and_then(|kc| pick(kc).iter().find(|(x, _, _)| x == id))
+            .map_or(0, |x| x.2)
+    };
+    for (k, bk) in base.kinds.iter().enumerate() {
         let mut b = Builder::default();
         let mut head = vec![
-            format!("{}", short_label(&bv.kind.label)),
+            format!("{}", short_label(&bk.label)),
             "baseline".to_string(),
         ];
         head.extend((1..runs.len()).map(|i| format!("S{i}")));
         b.push_record(head);
-        for (id, label, _) in outcome_counts(bv) {
-            let mut row = vec![format!("{id} {}", brief(&label))];
+        for (id, label, _) in &bk.outcomes {
+            let mut row = vec![format!("{id} {}", brief(label))];
             for e in runs {
-                let views = e.views();
-                let c = views
-                    .get(k)
-                    .map(|v| {
-                        outcome_counts(v)
-                            .into_iter()
-                            .find(|(o, _, _)| *o == id)
-                            .map_or(0, |x| x.2)
-                    })
-                    .unwrap_or(0);
-                row.push(c.to_string());
+                row.push(count(e, k, |kc| &kc.outcomes, id).to_string());
             }
             b.push_record(row);
         }
-        for (id, label, _) in grade_counts(bv) {
-            let mut row = vec![format!("  {id} {}", short_label(&label))];
+        for (id, label, _) in &bk.grades {
+            let mut row = vec![format!("  {id} {}", short_label(label))];
             for e in runs {
-                let views = e.views();
-                let c = views
-                    .get(k)
-                    .map(|v| {
-                        grade_counts(v)
-                            .into_iter()
-                            .find(|(g, _, _)| *g == id)
-                            .map_or(0, |x| x.2)
-                    })
-                    .unwrap_or(0);
-                row.push(c.to_string());
+                row.push(count(e, k, |kc| &kc.grades, id).to_string());
             }
             b.push_record(row);
         }
