@@ -84,7 +84,8 @@ fn texts(blank_lines: bool) -> (String, String) {
             if n.is_multiple_of(3001) {
                 f[road] = String::new();
             }
-            // Blank lines in one part only: the other parts fill their shares exactly.
+            // Blank lines in one part only: its rows, and those of the parts after it, are
+            // moved up in place; without them, every part fills its share exactly.
             if blank_lines && (n == 12_000 || n == 12_500) {
                 villages.push('\n');
             }

@@ -421,6 +421,28 @@ fn a_run_failing_on_its_units_writes_nothing() {
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(stderr(&o).contains("duplicate id"), "{}", stderr(&o));
     assert!(!fresh.exists());
+    // Folders made on the way to it are removed too.
+    let nested = tmp.path().join("new/deeper/out");
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        nested.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(!tmp.path().join("new").exists());
+    // A folder that cannot be made (a file is in the way): a usage error, and nothing left.
+    std::fs::write(tmp.path().join("a_file"), "").unwrap();
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--out",
+        tmp.path().join("a_file/out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot"), "{}", stderr(&o));
     let earlier = tmp.path().join("earlier");
     std::fs::create_dir_all(&earlier).unwrap();
     std::fs::write(earlier.join("villages.csv"), "earlier results\n").unwrap();

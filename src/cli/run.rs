@@ -19,7 +19,6 @@ fn write_tables(w: &mut dyn Write, view: &RunView, flavor: Flavor) -> std::io::R
     Ok(())
 }
 
-/// The files `--out` writes, by name. With `csv_only`, the CSV files and the manifest only.
 /// The primary kind's result file (the first of [`result_files`]).
 fn primary_file<'a>(rules: &'a crate::RuleSet, primary: &'a KindView<'a>) -> (String, Emit<'a>) {
     (
@@ -28,6 +27,8 @@ fn primary_file<'a>(rules: &'a crate::RuleSet, primary: &'a KindView<'a>) -> (St
     )
 }
 
+/// The files `--out` writes, by name, the primary kind's first. With `csv_only`, the CSV files
+/// and the manifest only.
 fn result_files<'a>(v: &'a RunView<'a>, csv_only: bool) -> Vec<(String, Emit<'a>)> {
     let mut files: Vec<(String, Emit)> = vec![
         primary_file(v.rules, &v.primary),
@@ -329,7 +330,7 @@ pub fn run(
         return verify_dir(dir, &view);
     }
     if let Some(mut staging) = staging.take() {
-        // The primary kind's file is staged already.
+        // The primary kind's file (the first) is staged already.
         let written = result_files(&view, csv_only)
             .iter()
             .skip(1)

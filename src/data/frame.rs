@@ -214,6 +214,33 @@ impl Values {
         }
     }
 
+    /// Copy rows `src` to start at row `dest` (as `slice::copy_within`; rows out of range are
+    /// left alone).
+    pub fn copy_within(&mut self, src: std::ops::Range<usize>, dest: usize) {
+        fn copy<T: Copy>(v: &mut [T], src: std::ops::Range<usize>, dest: usize) {
+            let fits = src.start <= src.end
+                && src.end <= v.len()
+                && dest.saturating_add(src.end - src.start) <= v.len();
+            if fits {
+                v.copy_within(src, dest);
+            }
+        }
+        match self {
+            Values::Flags(v) => copy(v, src, dest),
+            Values::Ints(v) => copy(v, src, dest),
+            Values::Floats(v) => copy(v, src, dest),
+        }
+    }
+
+    /// Keep the first `rows` rows.
+    pub fn truncate(&mut self, rows: usize) {
+        match self {
+            Values::Flags(v) => v.truncate(rows),
+            Values::Ints(v) => v.truncate(rows),
+            Values::Floats(v) => v.truncate(rows),
+        }
+    }
+
     /// Append every value of `other`.
     pub fn extend(&mut self, other: &Values) {
         match (&mut *self, other) {

@@ -238,6 +238,16 @@ enum Slots<'d> {
     Floats(&'d mut [f64]),
 }
 
+impl Slots<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Slots::Flags(s) => s.len(),
+            Slots::Ints(s) => s.len(),
+            Slots::Floats(s) => s.len(),
+        }
+    }
+}
+
 impl Default for Slots<'_> {
     fn default() -> Self {
         Slots::Floats(&mut [])
@@ -725,7 +735,8 @@ fn join_columns(
 
 /// One column from its storage, where chunk `i`'s part has its rows at the start of its share
 /// (`shares[i]` rows, laid end to end). When every part filled its share exactly, as parts of
-/// a file without blank lines do, the storage is the column; otherwise the rows are moved up.
+/// a file without blank lines do, the storage is the column as it is; otherwise the rows are
+/// moved up.
 fn join_column(
     values: Values,
     shares: &[usize],
@@ -760,26 +771,34 @@ fn join_column(
         Some(map) => map.get(v as usize).map_or(v, |&m| f64::from(m)),
         None => v,
     };
-    let exact = parts.iter().zip(shares).all(|(p, &n)| p.filled == n);
+    // Every part within its share: its rows are moved up in place behind the part before
+    // (not at all when every share is full, as in a file without blank lines).
+    let within = parts.iter().zip(shares).all(|(p, &n)| p.filled <= n);
     let any_missing = parts.iter().any(|p| !p.missing.is_empty());
     let mut missing = Vec::new();
-    let values = if exact {
+    let values = if within {
         let mut values = values;
-        let mut at = 0;
+        let (mut at, mut to) = (0, 0);
         for ((p, &n), map) in parts.iter().zip(shares).zip(&maps) {
+            if to != at {
+                values.copy_within(at..at + p.filled, to);
+            }
             if map.is_some() {
-                for r in at..at + n {
+                for r in to..to + p.filled {
                     let v = values.get(r).unwrap_or(0.0);
                     values.set(r, code(map, v));
                 }
             }
             for &(r, v) in &p.aside {
-                values.set(at + r, code(map, v));
+                values.set(to + r, code(map, v));
             }
             at += n;
+            to += p.filled;
         }
+        values.truncate(to);
         values
     } else {
+        // A part past its share (lines ended by lone carriage returns): built anew.
         let rows: usize = parts.iter().map(|p| p.filled).sum();
         let mut out = values.like(rows);
         let mut at = 0;
@@ -839,9 +858,7 @@ fn trimmed(s: &str) -> &str {
 fn parse_chunk<'d>(text: &str, first_line: u64, slots: Vec<Slots<'d>>, rd: Reading) -> Chunk<'d> {
     let Reading { layout, specs, .. } = rd;
     let rows = match slots.first() {
-        Some(Slots::Flags(s)) => s.len(),
-        Some(Slots::Ints(s)) => s.len(),
-        Some(Slots::Floats(s)) => s.len(),
+        Some(s) => s.len(),
         None => memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1,
     };
     let mut ch = Chunk {
@@ -905,13 +922,16 @@ fn separators(bytes: &[u8]) -> impl Iterator<Item = (usize, u64)> + '_ {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     // The high bit of each byte of `x` that is zero, exactly (no carry between bytes).
     let zero_bytes = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
-    let words = bytes.chunks(8).map(|c| {
-        let mut w = [0u8; 8];
-        for (d, s) in w.iter_mut().zip(c) {
-            *d = *s;
-        }
-        u64::from_le_bytes(w)
-    });
+    let whole = bytes.chunks_exact(8);
+    // The last few bytes, padded with zeros (neither a comma nor a line end).
+    let mut last = [0u8; 8];
+    for (d, s) in last.iter_mut().zip(whole.remainder()) {
+        *d = *s;
+    }
+    let tail = (!whole.remainder().is_empty()).then_some(u64::from_le_bytes(last));
+    let words = whole
+        .map(|c| <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes))
+        .chain(tail);
     words.enumerate().map(move |(k, x)| {
         let m =
             zero_bytes(x ^ (ONES * u64::from(b','))) | zero_bytes(x ^ (ONES * u64::from(b'\n')));

@@ -20,12 +20,13 @@ pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Resu
 /// Result files on their way into a folder: each is written into a staging folder beside the
 /// target as soon as it is ready, and all are moved into place together by
 /// [`Staging::commit`]. Dropped before that (a failed run), it removes what it wrote, and the
-/// target folder too if it made it and it is still empty.
+/// folders it made for the target, as far as they are still empty.
 pub struct Staging {
     target: PathBuf,
     staging: PathBuf,
     staged: Vec<(PathBuf, PathBuf)>,
-    made_target: bool,
+    /// The folders made for the target, deepest first; emptied once committed.
+    made: Vec<PathBuf>,
 }
 
 impl Staging {
@@ -44,7 +45,11 @@ impl Staging {
                 }
             }
         }
-        let made_target = !target.exists();
+        let made: Vec<PathBuf> = target
+            .ancestors()
+            .take_while(|p| !p.exists())
+            .map(Path::to_path_buf)
+            .collect();
         std::fs::create_dir_all(&target)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
         // A run killed while writing leaves its staging folder behind; the next run clears it.
@@ -60,7 +65,7 @@ impl Staging {
             target,
             staging,
             staged: Vec::new(),
-            made_target,
+            made,
         };
         std::fs::create_dir_all(&out.staging)
             .map_err(|e| format!("cannot create `{}`: {e}", out.staging.display()))?;
@@ -88,7 +93,7 @@ impl Staging {
             std::fs::rename(&tmp, &dest)
                 .map_err(|e| format!("cannot move `{}` into place: {e}", dest.display()))?;
         }
-        self.made_target = false;
+        self.made.clear();
         Ok(())
     }
 }
@@ -96,9 +101,11 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.staging);
-        if self.made_target {
+        for dir in &self.made {
             // Only an empty folder is removed.
-            let _ = std::fs::remove_dir(&self.target);
+            if std::fs::remove_dir(dir).is_err() {
+                break;
+            }
         }
     }
 }
