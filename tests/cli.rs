@@ -409,28 +409,23 @@ fn a_run_failing_on_its_units_writes_nothing() {
         "D02,市委宣传部",
         "D01,市委宣传部",
     );
+    let run_into = |out: &Path| {
+        bangfu(&[
+            "run",
+            "--quiet",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
     let fresh = tmp.path().join("fresh");
-    let o = bangfu(&[
-        "run",
-        "--quiet",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        fresh.to_str().unwrap(),
-    ]);
+    let o = run_into(&fresh);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(stderr(&o).contains("duplicate id"), "{}", stderr(&o));
     assert!(!fresh.exists());
     // Folders made on the way to it are removed too.
-    let nested = tmp.path().join("new/deeper/out");
-    let o = bangfu(&[
-        "run",
-        "--quiet",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        nested.to_str().unwrap(),
-    ]);
+    let o = run_into(&tmp.path().join("new/deeper/out"));
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(!tmp.path().join("new").exists());
     // A folder that cannot be made (a file is in the way): a usage error, and nothing left.
@@ -446,14 +441,7 @@ fn a_run_failing_on_its_units_writes_nothing() {
     let earlier = tmp.path().join("earlier");
     std::fs::create_dir_all(&earlier).unwrap();
     std::fs::write(earlier.join("villages.csv"), "earlier results\n").unwrap();
-    let o = bangfu(&[
-        "run",
-        "--quiet",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        earlier.to_str().unwrap(),
-    ]);
+    let o = run_into(&earlier);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     let left: Vec<_> = std::fs::read_dir(&earlier)
         .unwrap()

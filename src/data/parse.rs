@@ -323,12 +323,17 @@ impl<'d> Part<'d> {
 }
 
 /// A [`Part`] once read: what the joined column needs besides its storage.
-#[derive(Default)]
 struct Detached {
     filled: usize,
     aside: Vec<(usize, f64)>,
     missing: Vec<bool>,
     dict: Vec<String>,
+}
+
+/// The rows a chunk's share of the columns holds: one per line end (`line_ends` of them), and
+/// one for a last line without one.
+fn share(chunk: &str, line_ends: usize) -> usize {
+    line_ends + usize::from(!chunk.is_empty() && !chunk.ends_with('\n'))
 }
 
 /// `rest` cut into consecutive pieces of `shares` elements (the last ones shorter if it runs
@@ -425,7 +430,7 @@ fn load_with(
     let shares: Vec<usize> = chunks
         .iter()
         .zip(&line_ends)
-        .map(|(c, &n)| n as usize + usize::from(!c.is_empty() && !c.ends_with('\n')))
+        .map(|(c, &n)| share(c, n as usize))
         .collect();
     let mut store: Vec<Values> = specs
         .iter()
@@ -1489,8 +1494,8 @@ pub fn read_pairs(
 #[cfg(test)]
 mod tests {
     use super::{
-        join_columns, parse_number, parse_plain, parse_quoted, plain, shares_of, Chunk, Layout,
-        Part, Reading,
+        join_columns, parse_number, parse_plain, parse_quoted, plain, share, shares_of, Chunk,
+        Layout, Part, Reading,
     };
     use crate::data::frame::{TextColumn, Values};
     use crate::rules::model::{ColumnSpec, ValueType};
@@ -1525,8 +1530,7 @@ mod tests {
             cols: vec![Some(2), Some(3), Some(4)],
             width: 5,
         };
-        // A row per line end (and one for a last line without one), as a file's chunk has.
-        let share = text.matches('\n').count() + usize::from(!text.ends_with('\n'));
+        let share = share(text, text.matches('\n').count());
         let mut store: Vec<Values> = specs.iter().map(|s| Values::zeros(s.ty, share)).collect();
         let slots = shares_of(&mut store, &[share])
             .into_iter()
