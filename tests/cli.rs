@@ -665,27 +665,64 @@ fn a_killed_run_leaves_the_previous_results_whole() {
 }
 
 #[test]
-fn rows_are_file_lines_with_crlf_line_ends_too() {
+fn rows_are_file_lines_with_crlf_and_classic_mac_line_ends_too() {
+    for end in ["\r\n", "\r"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = sample_data(tmp.path());
+        let csv = data.join("villages.csv");
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let col = lines[0]
+            .split(',')
+            .position(|h| h == "jobs_placed")
+            .unwrap();
+        let mut f: Vec<String> = lines[3].split(',').map(String::from).collect();
+        f[col] = "x".into();
+        lines[3] = f.join(",");
+        std::fs::write(&csv, lines.join(end) + end).unwrap();
+        let o = bangfu(&["run", "--data", data.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(4), "{end:?}");
+        assert!(
+            stderr(&o).contains("row 4, column `jobs_placed`"),
+            "{end:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+/// Every table of the sample saved with lone carriage returns (classic Mac OS) gives the same
+/// results as the sample itself.
+#[test]
+fn classic_mac_line_ends_read_as_line_ends() {
     let tmp = tempfile::tempdir().unwrap();
     let data = sample_data(tmp.path());
-    let csv = data.join("villages.csv");
-    let text = std::fs::read_to_string(&csv).unwrap();
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    let col = lines[0]
-        .split(',')
-        .position(|h| h == "jobs_placed")
-        .unwrap();
-    let mut f: Vec<String> = lines[3].split(',').map(String::from).collect();
-    f[col] = "x".into();
-    lines[3] = f.join(",");
-    std::fs::write(&csv, lines.join("\r\n") + "\r\n").unwrap();
-    let o = bangfu(&["run", "--data", data.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(4));
-    assert!(
-        stderr(&o).contains("row 4, column `jobs_placed`"),
-        "{}",
-        stderr(&o)
-    );
+    let mut changed = 0;
+    for e in std::fs::read_dir(&data).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "csv") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.replace('\n', "\r")).unwrap();
+            changed += 1;
+        }
+    }
+    assert!(changed >= 5, "{changed}");
+    let sample = root().join("data/sample");
+    let want = bangfu(&[
+        "run",
+        "--data",
+        sample.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let got = bangfu(&["run", "--data", data.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(got.status.code(), Some(0), "{}", stderr(&got));
+    // The data's hash differs (other bytes); everything else must not.
+    let strip = |o: &std::process::Output| {
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["manifest"]["data"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(strip(&got), strip(&want));
 }
 
 /// A kind's rhai gates evaluated together in one call fire exactly as they do one by one, also

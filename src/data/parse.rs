@@ -38,11 +38,25 @@ fn read_bytes(tf: &TableFile) -> Result<Vec<u8>, DataError> {
     if is_workbook(tf) {
         return super::xlsx::sheet_as_csv(&tf.path, tf.sheet.as_deref()).map(String::into_bytes);
     }
-    read_file(&tf.path).map_err(|e| {
+    read_file(&tf.path).map(classic_line_ends).map_err(|e| {
         let mut err = DataError::file(tf.display(), format!("cannot read the file: {e}"));
         err.expected = Some("a readable CSV file".into());
         err
     })
+}
+
+/// A file whose lines all end with a lone carriage return (as classic Mac OS and Excel's
+/// "CSV (Macintosh)" save them), with line feeds instead; any other file as it is. Neither
+/// UTF-8 nor GBK/GB18030 uses the byte inside a character, and a file without one line feed
+/// has no other line end, so a line break inside a quoted cell becomes a line feed too.
+fn classic_line_ends(mut bytes: Vec<u8>) -> Vec<u8> {
+    // A usual file answers at its first line end.
+    if memchr::memchr(b'\n', &bytes).is_none() {
+        for b in bytes.iter_mut().filter(|b| **b == b'\r') {
+            *b = b'\n';
+        }
+    }
+    bytes
 }
 
 /// Whether the table is a sheet of a workbook (its text is converted, not the file's bytes).
