@@ -343,6 +343,47 @@ fn out_refuses_to_overwrite_inputs() {
     assert!(stderr(&o).contains("is inside the run's inputs"));
 }
 
+/// A table `dataset.yaml` names outside the data folder is an input too: `--out` its folder
+/// would replace it.
+#[test]
+fn out_refuses_the_folder_of_a_table_outside_the_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    let ext = tmp.path().join("ext");
+    std::fs::create_dir(&ext).unwrap();
+    std::fs::rename(data.join("villages.csv"), ext.join("villages.csv")).unwrap();
+    edit(
+        &data.join("dataset.yaml"),
+        "  villages: villages.csv",
+        "  villages: ../ext/villages.csv",
+    );
+    let before = std::fs::read(ext.join("villages.csv")).unwrap();
+    let (d, e) = (data.to_str().unwrap(), ext.to_str().unwrap());
+    for args in [
+        vec!["run", "--data", d, "--out", e],
+        vec!["sensitivity", "--data", d, "--draws", "5", "--out", e],
+    ] {
+        let o = bangfu(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("which the run reads"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        let names: Vec<String> = std::fs::read_dir(&ext)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["villages.csv"], "{args:?}");
+        assert_eq!(std::fs::read(ext.join("villages.csv")).unwrap(), before);
+    }
+    // Any other folder takes the results.
+    let out = tmp.path().join("out");
+    let o = bangfu(&["run", "--data", d, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("villages.csv").is_file());
+}
+
 #[test]
 fn a_runaway_script_is_stopped_and_named() {
     let tmp = tempfile::tempdir().unwrap();

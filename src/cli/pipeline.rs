@@ -9,6 +9,7 @@ use crate::exit::Exit;
 use crate::rules::model::{Cmp, ColumnSource, Condition, Input, Operand, Var};
 use crate::rules::RuleSet;
 use crate::scenario::Scenario;
+use std::path::Path;
 
 /// Load a scenario and its bases (exit 3 when it is invalid).
 pub fn load_scenario(opts: &Options, name: &str) -> Result<Scenario, Exit> {
@@ -102,6 +103,15 @@ pub fn load_data_with(
         Exit::InvalidData
     })?;
     Ok((ds, frame))
+}
+
+/// What a run reads, which its results must not replace: the rules' and the data's folders, and
+/// every file the data set names (`dataset.yaml` may name files outside its folder).
+pub fn inputs<'a>(opts: &'a Options, ds: &'a DataSet) -> Vec<&'a Path> {
+    [opts.rules.as_path(), opts.data.as_path()]
+        .into_iter()
+        .chain(ds.files())
+        .collect()
 }
 
 /// Score and decide the primary entities. Input values are kept only when something after

@@ -274,7 +274,7 @@ pub fn run(
     let (units, staged) = std::thread::scope(|s| {
         let staged = opts.out.as_ref().filter(|_| verify.is_none()).map(|dir| {
             s.spawn(|| {
-                let mut staging = write::Staging::open(dir, &[&opts.rules, &opts.data])?;
+                let mut staging = write::Staging::open(dir, &super::pipeline::inputs(opts, &ds))?;
                 let (name, emit) = primary_file(&rules, &primary);
                 staging.write(&name, &emit)?;
                 Ok::<_, String>(staging)

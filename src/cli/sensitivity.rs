@@ -89,7 +89,7 @@ pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> E
                 Box::new(move |w: &mut dyn Write| units_csv(r, w)),
             ),
         ];
-        if let Err(e) = write_all(dir, &files, &[&opts.rules, &opts.data]) {
+        if let Err(e) = write_all(dir, &files, &super::pipeline::inputs(opts, &ds)) {
             crate::errln!("error: {e}");
             return Exit::Usage;
         }

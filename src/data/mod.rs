@@ -99,6 +99,14 @@ struct RawTableFull {
 pub struct DataSetError(pub String);
 
 impl DataSet {
+    /// Every file the data set names: its tables and their baselines.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.tables
+            .values()
+            .chain(self.baseline.values())
+            .map(|t| t.path.as_path())
+    }
+
     /// Open a data set folder, reading `dataset.yaml` if there is one.
     pub fn open(dir: &Path) -> Result<DataSet, DataError> {
         if !dir.is_dir() {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 /// Something that writes one result file's contents.
 pub type Emit<'a> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>;
 
-/// Write `files` (name, writer) into `dir`. Refuses to write into a folder the run reads.
+/// Write `files` (name, writer) into `dir`. Refuses to write into a folder the run reads, or
+/// beside a file it reads (`inputs` holds folders and files).
 pub fn write_all(dir: &Path, files: &[(String, Emit)], inputs: &[&Path]) -> Result<(), String> {
     let mut staging = Staging::open(dir, inputs)?;
     for (name, emit) in files {
@@ -30,19 +31,31 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Prepare to write into `dir`. Refuses a folder the run reads.
+    /// Prepare to write into `dir`. Refuses a folder inside one of the `inputs` folders, and the
+    /// folder holding one of the `inputs` files.
     pub fn open(dir: &Path, inputs: &[&Path]) -> Result<Staging, String> {
         // Decide before creating anything: the folder may not exist yet.
         let target = resolve(dir).map_err(|e| format!("cannot open `{}`: {e}", dir.display()))?;
         for input in inputs {
-            if let Ok(inp) = input.canonicalize() {
-                if target.starts_with(&inp) {
+            let Ok(inp) = input.canonicalize() else {
+                continue;
+            };
+            if inp.is_file() {
+                // A file the run reads may sit in a folder of its own (a data set's
+                // `dataset.yaml` can name one): results written beside it could replace it.
+                if inp.parent() == Some(target.as_path()) {
                     return Err(format!(
-                        "`{}` is inside the run's inputs (`{}`); choose a folder outside the rules and the data for `--out`",
+                        "`{}` holds `{}`, which the run reads; choose a folder without the run's inputs for `--out`",
                         dir.display(),
                         input.display()
                     ));
                 }
+            } else if target.starts_with(&inp) {
+                return Err(format!(
+                    "`{}` is inside the run's inputs (`{}`); choose a folder outside the rules and the data for `--out`",
+                    dir.display(),
+                    input.display()
+                ));
             }
         }
         let made: Vec<PathBuf> = target
