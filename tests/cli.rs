@@ -242,6 +242,56 @@ fn bad_data_is_reported_in_full_and_nothing_is_written() {
     insta::assert_snapshot!("bad_data_four_problems", scrub(&stderr(&o), tmp.path()));
 }
 
+/// Problems in several tables are reported together, by `run` and by `check`: the units'
+/// own tables alongside a villages' table that could not be read, and every unit kind's
+/// table and links once it could.
+#[test]
+fn bad_data_in_several_tables_is_reported_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    edit(
+        &data.join("departments.csv"),
+        "D01,市委组织部,municipal,2.7,",
+        "D01,市委组织部,municipal,2.7x,",
+    );
+    edit(
+        &data.join("teams.csv"),
+        "WT01,V01,D33,25.0",
+        "WT01,V01,D33,-3",
+    );
+    edit(
+        &data.join("members.csv"),
+        "M001,WT01,陈晓东,leader,25.7",
+        "M001,WT01,陈晓东,leader,abc",
+    );
+    let villages = data.join("villages.csv");
+    let good = std::fs::read_to_string(&villages).unwrap();
+    let row = good.lines().nth(2).unwrap();
+    assert!(
+        row.starts_with("V02,东王家夼村,Z01,weak_leadership,D07,"),
+        "{row}"
+    );
+    let (bad_cell, bad_town) = (
+        good.replace(row, &row.replacen(",0,", ",0x,", 1)),
+        good.replace(row, &row.replacen(",Z01,", ",Z99,", 1)),
+    );
+    for (name, text) in [("bad_cell", bad_cell), ("bad_town", bad_town)] {
+        std::fs::write(&villages, &text).unwrap();
+        let d = data.to_str().unwrap();
+        let run = bangfu(&["run", "--data", d]);
+        let check = bangfu(&["check", "--data", d]);
+        assert_eq!(run.status.code(), Some(4), "{name}");
+        assert_eq!(check.status.code(), Some(1), "{name}");
+        let err = scrub(&stderr(&run), tmp.path());
+        assert!(
+            scrub(&stderr(&check), tmp.path()).contains(&err),
+            "{name}: check reports what run does\n{}",
+            stderr(&check)
+        );
+        insta::assert_snapshot!(format!("bad_data_in_several_tables_{name}"), err);
+    }
+}
+
 #[test]
 fn results_are_identical_across_threads_and_row_order() {
     let tmp = tempfile::tempdir().unwrap();

@@ -99,10 +99,17 @@ pub fn load_data_with(
         ds.hash_while_reading();
     }
     let frame = ds.load_primary(&rules.primary).map_err(|errs| {
-        print_data_errors(&errs, opts.color);
+        print_data_errors(&with_unit_tables(errs, rules, &ds), opts.color);
         Exit::InvalidData
     })?;
     Ok((ds, frame))
+}
+
+/// The problems of a primary table that could not be read, then those of the units' own
+/// tables: bad data is reported in full, as far as it can be checked without the villages.
+fn with_unit_tables(mut errs: Vec<DataError>, rules: &RuleSet, ds: &DataSet) -> Vec<DataError> {
+    errs.extend(crate::engine::units::unit_table_problems(rules, ds));
+    errs
 }
 
 /// What a run reads, which its results must not replace: the rules' and the data's folders, and
@@ -277,6 +284,6 @@ pub fn validate_data(
             },
             Err(e) => split(e),
         },
-        Err(errs) => (errs, Vec::new()),
+        Err(errs) => (with_unit_tables(errs, rules, ds), Vec::new()),
     }
 }

@@ -188,9 +188,11 @@ fn unit_order(rules: &RuleSet) -> Vec<usize> {
     order
 }
 
-/// Load and link every unit kind, in evaluation order.
+/// Load and link every unit kind, in evaluation order. Every kind is tried: the data problems
+/// of all of them are reported together.
 pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<Linked>, EvalError> {
     let mut done: Vec<Linked> = Vec::new();
+    let mut problems = Problems::default();
     for i in unit_order(rules) {
         let Some(kind) = rules.units.get(i) else {
             continue;
@@ -208,10 +210,61 @@ pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<L
                 Some((c.via.as_str(), &src.frame))
             })
             .collect();
-        let linked = link_unit(ds, kind, i, pframe, &members_of)?;
-        done.push(linked);
+        match link_unit(ds, kind, i, pframe, &members_of) {
+            Ok(linked) => done.push(linked),
+            Err(e) => problems.add(e)?,
+        }
     }
-    Ok(done)
+    problems.or(done)
+}
+
+/// The problems of every unit kind's own table, for a run whose villages could not be read:
+/// the units' links wait for the villages, their tables do not.
+pub fn unit_table_problems(rules: &RuleSet, ds: &DataSet) -> Vec<DataError> {
+    unit_order(rules)
+        .into_iter()
+        .filter_map(|i| rules.units.get(i))
+        .filter_map(|kind| ds.load_unit(kind).err())
+        .flatten()
+        .collect()
+}
+
+/// Data problems gathered from several steps, each step's overflow ("… and N more") kept
+/// with its own file.
+#[derive(Default)]
+struct Problems(Vec<DataError>);
+
+impl Problems {
+    /// Take a step's data problems; a script failure stops at once.
+    fn add(&mut self, e: EvalError) -> Result<(), EvalError> {
+        match e {
+            EvalError::Data(errs, count) => {
+                let more = count.saturating_sub(errs.len());
+                let file = errs.last().map(|e| e.file.clone()).unwrap_or_default();
+                self.0.extend(errs);
+                if more > 0 {
+                    self.0
+                        .push(DataError::file(file, format!("… and {more} more")));
+                }
+                Ok(())
+            }
+            script => Err(script),
+        }
+    }
+
+    /// `value`, when no problem was found.
+    fn or<T>(self, value: T) -> Result<T, EvalError> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    fn into_error(self) -> EvalError {
+        let n = self.0.len();
+        EvalError::Data(self.0, n)
+    }
 }
 
 /// Whether links made under `a` serve `b`: the same kinds, read and linked the same way.
@@ -311,7 +364,21 @@ fn link_unit(
     pframe: &Frame,
     members_of: &[(&str, &Frame)],
 ) -> Result<Linked, EvalError> {
-    let mut own = ds.load_unit(kind).map_err(data_err)?;
+    // The table and the links are both checked before either's problems are reported.
+    let (own, links) = (ds.load_unit(kind), links(ds, kind, pframe));
+    let (mut own, (links, site)) = match (own, links) {
+        (Ok(own), Ok(links)) => (own, links),
+        (own, links) => {
+            let mut problems = Problems::default();
+            if let Err(errs) = own {
+                problems.add(data_err(errs))?;
+            }
+            if let Err(e) = links {
+                problems.add(e)?;
+            }
+            return Err(problems.into_error());
+        }
+    };
     if let (Some(f), true) = (own.as_mut(), pframe.subset.is_some()) {
         for (via, src) in members_of {
             let Some((_, ids)) = f.groups.iter().find(|(n, _)| n == via) else {
@@ -328,7 +395,6 @@ fn link_unit(
             }
         }
     }
-    let (links, site) = links(ds, kind, pframe)?;
     // The villages of each unit: through the unit table's ids, or for a kind without a table,
     // the distinct ids the links name, in id order.
     let (mut frame, mut villages) = match own {
