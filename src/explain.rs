@@ -329,7 +329,7 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
             let base = frame.baseline_value(*col, r);
             if *percent {
                 format!(
-                    "change in `{}` since the baseline, in %: ({} − {}) / {} × 100",
+                    "change in `{}` since the baseline, in %: ({} - {}) / {} * 100",
                     name(*col),
                     fmt_num(val(*col)),
                     fmt_num(base),
@@ -337,7 +337,7 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
                 )
             } else {
                 format!(
-                    "change in `{}` since the baseline: {} − {}",
+                    "change in `{}` since the baseline: {} - {}",
                     name(*col),
                     fmt_num(val(*col)),
                     fmt_num(base)
@@ -361,12 +361,12 @@ fn method_text(rules: &RuleSet, ind: &Indicator, value: f64) -> String {
             partial,
         } => format!(
             "threshold: {p} when {} {}, else {}",
-            if *higher { "≥" } else { "≤" },
+            if *higher { ">=" } else { "<=" },
             fmt_num(*target),
             fmt_num(*partial)
         ),
         Method::Linear { from, to } => format!(
-            "linear: {} → {} maps to 0 → {p}, clamped",
+            "linear: {} -> {} maps to 0 -> {p}, clamped",
             fmt_num(*from),
             fmt_num(*to)
         ),
@@ -374,17 +374,13 @@ fn method_text(rules: &RuleSet, ind: &Indicator, value: f64) -> String {
             let list: Vec<String> = bands
                 .iter()
                 .map(|b| {
-                    let mark = if b.interval.contains(value) {
-                        "▶"
-                    } else {
-                        ""
-                    };
-                    format!("{mark}{} → {}", b.interval, fmt_num(b.points))
+                    let mark = if b.interval.contains(value) { "*" } else { "" };
+                    format!("{mark}{} -> {}", b.interval, fmt_num(b.points))
                 })
                 .collect();
             format!("bands: {}", list.join(", "))
         }
-        Method::Deduct { per } => format!("deduct: {p} − {} per unit, down to 0", fmt_num(*per)),
+        Method::Deduct { per } => format!("deduct: {p} - {} per unit, down to 0", fmt_num(*per)),
         Method::Bonus { per } => format!("bonus: {} per unit, at most {p}", fmt_num(*per)),
         Method::Boolean => format!("boolean: {p} when true"),
         Method::Script(id) => rules
@@ -395,7 +391,7 @@ fn method_text(rules: &RuleSet, ind: &Indicator, value: f64) -> String {
         Method::Lookup(t) => format!(
             "lookup: {}",
             t.iter()
-                .map(|(k, v)| format!("{k} → {}", fmt_num(*v)))
+                .map(|(k, v)| format!("{k} -> {}", fmt_num(*v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

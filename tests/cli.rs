@@ -65,6 +65,62 @@ fn terminal_tables_stay_aligned_with_chinese_labels() {
     }
 }
 
+/// Every terminal table of every command lines up whether the terminal draws characters of
+/// ambiguous width (arrows, the middle dot, dashes) one column wide or, as Chinese terminals
+/// do, two: within a table, every line has its column separators at the same places both ways.
+#[test]
+fn every_table_lines_up_in_chinese_and_other_terminals() {
+    use unicode_width::UnicodeWidthChar;
+    let seps = |line: &str, cjk: bool| -> Vec<usize> {
+        let mut col = 0;
+        let mut at = Vec::new();
+        for c in line.chars() {
+            if c == '|' || c == '+' {
+                at.push(col);
+            }
+            col += if cjk { c.width_cjk() } else { c.width() }.unwrap_or(0);
+        }
+        at
+    };
+    let commands: &[&[&str]] = &[
+        &["run"],
+        &["explain", "V18"],
+        &["explain", "V01"],
+        &["explain", "D02"],
+        &["explain", "WT50"],
+        &["explain", "L04"],
+        &["explain", "M002"],
+        &["explain", "Z01"],
+        &["compare"],
+        &["test"],
+        &["sensitivity", "--draws", "20"],
+    ];
+    let mut tables = 0;
+    for args in commands {
+        let o = bangfu(args);
+        let out = stdout(&o);
+        assert!(!out.is_empty(), "{args:?}: {}", stderr(&o));
+        // A table: consecutive lines holding column separators.
+        let is_row = |l: &&str| l.contains(" | ") || l.contains("-+-");
+        let lines: Vec<&str> = out.lines().collect();
+        for block in lines.split(|l| !is_row(l)).filter(|b| b.len() > 1) {
+            tables += 1;
+            for cjk in [false, true] {
+                let first = seps(block[0], cjk);
+                for l in block {
+                    assert_eq!(
+                        seps(l, cjk),
+                        first,
+                        "{args:?} (ambiguous width as {}): {l}",
+                        if cjk { 2 } else { 1 }
+                    );
+                }
+            }
+        }
+    }
+    assert!(tables >= 20, "{tables} tables");
+}
+
 #[test]
 fn json_has_the_documented_shape() {
     let o = bangfu(&["run", "--format", "json"]);

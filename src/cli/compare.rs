@@ -16,6 +16,7 @@ use crate::engine::units::{
 use crate::exit::Exit;
 use crate::report::short_label;
 use crate::report::summary::{grade_counts, outcome_counts};
+use crate::report::table::cells;
 use crate::rules::RuleSet;
 use rayon::prelude::*;
 use serde_json::json;
@@ -303,20 +304,20 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
             "baseline".to_string(),
         ];
         head.extend((1..runs.len()).map(|i| format!("S{i}")));
-        b.push_record(head);
+        b.push_record(cells(head));
         for (id, label, _) in &bk.outcomes {
             let mut row = vec![format!("{id} {}", brief(label))];
             for e in runs {
                 row.push(count(e, k, |kc| &kc.outcomes, id).to_string());
             }
-            b.push_record(row);
+            b.push_record(cells(row));
         }
         for (id, label, _) in &bk.grades {
             let mut row = vec![format!("  {id} {}", short_label(label))];
             for e in runs {
                 row.push(count(e, k, |kc| &kc.grades, id).to_string());
             }
-            b.push_record(row);
+            b.push_record(cells(row));
         }
         let mut t = b.build();
         t.with(Style::psql());
@@ -326,9 +327,9 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
     out.push_str(&format!("变化 (changes): {}\n", changes.len()));
     if !changes.is_empty() {
         let mut b = Builder::default();
-        b.push_record([
+        b.push_record(cells([
             "scenario", "kind", "id", "name", "outcome", "grade", "total", "reason",
-        ]);
+        ]));
         for c in changes {
             let arrow = |a: &str, b: &str| {
                 if a == b {
@@ -337,7 +338,7 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
                     format!("{a} → {b}")
                 }
             };
-            b.push_record([
+            b.push_record(cells([
                 c.scenario.clone(),
                 c.kind.clone(),
                 c.entity.clone(),
@@ -350,7 +351,7 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
                     format!("{:.2} → {:.2}", c.from.total, c.to.total)
                 },
                 c.reason.clone(),
-            ]);
+            ]));
         }
         let mut t = b.build();
         t.with(Style::psql());
@@ -360,15 +361,15 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
     if !awards.is_empty() {
         out.push_str(&format!("\n奖励变化 (award changes): {}\n", awards.len()));
         let mut b = Builder::default();
-        b.push_record(["scenario", "kind", "id", "name", "award (yuan)"]);
+        b.push_record(cells(["scenario", "kind", "id", "name", "award (yuan)"]));
         for a in awards {
-            b.push_record([
+            b.push_record(cells([
                 a.scenario.clone(),
                 a.kind.clone(),
                 a.entity.clone(),
                 a.label.clone(),
                 format!("{} → {}", a.from, a.to),
-            ]);
+            ]));
         }
         let mut t = b.build();
         t.with(Style::psql());

@@ -6,6 +6,7 @@ use crate::diag::closest;
 use crate::exit::Exit;
 use crate::explain::{explain, find, Explanation, Found};
 use crate::report::short_label;
+use crate::report::table::cells;
 use crate::rules::compile::fmt_num;
 use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style};
@@ -131,7 +132,7 @@ pub fn render(e: &Explanation, precision: u32) -> String {
 
     out.push_str("指标 (indicators)\n");
     let mut b = Builder::default();
-    b.push_record(["indicator", "input", "value", "method", "points"]);
+    b.push_record(cells(["indicator", "input", "value", "method", "points"]));
     for d in &e.dimensions {
         for i in e.indicators.iter().filter(|i| i.dimension == d.id) {
             let value = match &i.unit {
@@ -139,21 +140,21 @@ pub fn render(e: &Explanation, precision: u32) -> String {
                 Some(u) => format!("{} {u}", fmt_num(i.value)),
                 None => fmt_num(i.value),
             };
-            b.push_record([
+            b.push_record(cells([
                 format!("{} {}", i.id, short_label(&i.label)),
                 i.input.clone(),
                 value,
                 i.method.clone(),
                 format!("{} / {}", f(i.points), fmt_num(i.max)),
-            ]);
+            ]));
         }
     }
     out.push_str(&table(b, 4));
     out.push_str("\n\n维度 (dimensions)\n");
     let mut b = Builder::default();
-    b.push_record(["dimension", "score", "minimum", "note"]);
+    b.push_record(cells(["dimension", "score", "minimum", "note"]));
     for d in &e.dimensions {
-        b.push_record([
+        b.push_record(cells([
             d.label.clone(),
             format!("{} / {}", f(d.score), fmt_num(d.max)),
             d.min.map(fmt_num).unwrap_or_else(|| "-".into()),
@@ -162,7 +163,7 @@ pub fn render(e: &Explanation, precision: u32) -> String {
             } else {
                 String::new()
             },
-        ]);
+        ]));
     }
     out.push_str(&table(b, 1));
     out.push('\n');

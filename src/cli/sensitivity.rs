@@ -4,6 +4,7 @@ use super::pipeline::{adjust_data, load_data, load_rules_for, load_scenario};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::short_label;
+use crate::report::table::cells;
 use crate::report::write::{write_all, Emit};
 use crate::sensitivity::{run as analyse, Report};
 use std::io::{IsTerminal, Write};
@@ -167,7 +168,7 @@ fn render(r: &Report) -> String {
         r.draws, r.seed
     );
     let mut b = Builder::default();
-    b.push_record([
+    b.push_record(cells([
         "parameter",
         "nominal",
         "range",
@@ -175,10 +176,10 @@ fn render(r: &Report) -> String {
         "flips (one at a time)",
         "share",
         "first-order",
-    ]);
+    ]));
     for p in &r.parameters {
         let inf = r.influence.iter().find(|i| i.parameter == p.name);
-        b.push_record([
+        b.push_record(cells([
             p.name.clone(),
             format!("{}", p.nominal),
             format!("[{}, {}]", p.min, p.max),
@@ -189,7 +190,7 @@ fn render(r: &Report) -> String {
                 .unwrap_or_default(),
             inf.map(|i| format!("{:.2}", i.first_order))
                 .unwrap_or_default(),
-        ]);
+        ]));
     }
     let mut t = b.build();
     t.with(Style::psql());
@@ -204,7 +205,7 @@ fn render(r: &Report) -> String {
         if let Some(v) = r.villages.first() {
             head.extend(v.p.iter().map(|(o, _)| format!("P({o})")));
         }
-        b.push_record(head);
+        b.push_record(cells(head));
         let borderline: std::collections::HashSet<&str> =
             r.borderline.iter().map(String::as_str).collect();
         for v in r
@@ -214,7 +215,7 @@ fn render(r: &Report) -> String {
         {
             let mut row = vec![v.id.clone(), v.label.clone(), v.nominal.clone()];
             row.extend(v.p.iter().map(|(_, p)| format!("{:.0}%", p * 100.0)));
-            b.push_record(row);
+            b.push_record(cells(row));
         }
         let mut t = b.build();
         t.with(Style::psql());
@@ -224,7 +225,7 @@ fn render(r: &Report) -> String {
     if !r.units.is_empty() {
         out.push_str("\n单位名次区间 (unit rank bands: 5% / 50% / 95%)\n");
         let mut b = Builder::default();
-        b.push_record([
+        b.push_record(cells([
             "kind",
             "id",
             "name",
@@ -234,9 +235,9 @@ fn render(r: &Report) -> String {
             "95%",
             "P(best)",
             "expected award",
-        ]);
+        ]));
         for u in &r.units {
-            b.push_record([
+            b.push_record(cells([
                 u.kind.clone(),
                 u.id.clone(),
                 short_label(&u.label).to_string(),
@@ -246,7 +247,7 @@ fn render(r: &Report) -> String {
                 opt(u.rank_95, "-"),
                 format!("{:.0}%", u.p_best * 100.0),
                 format!("{:.0}", u.expected_award),
-            ]);
+            ]));
         }
         let mut t = b.build();
         t.with(Style::psql());

@@ -5,6 +5,7 @@ use super::pipeline::{load_rules, load_scenario};
 use super::{Format, Options};
 use crate::casetest::{run_all, CaseResult, Coverage};
 use crate::exit::Exit;
+use crate::report::table::cells;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
@@ -97,7 +98,7 @@ fn render(results: &[CaseResult], coverage: &Coverage, quiet: bool) -> String {
     let mut b = Builder::default();
     let mut head = vec!["kind".to_string()];
     head.extend(whats.iter().map(|w| w.to_string()));
-    b.push_record(head);
+    b.push_record(cells(head));
     let mut kinds: Vec<&str> = Vec::new();
     for i in &coverage.items {
         if !kinds.contains(&i.kind.as_str()) {
@@ -123,7 +124,7 @@ fn render(results: &[CaseResult], coverage: &Coverage, quiet: bool) -> String {
                 });
             row.push(cell.unwrap_or_default());
         }
-        b.push_record(row);
+        b.push_record(cells(row));
     }
     let mut t = b.build();
     t.with(Style::psql());

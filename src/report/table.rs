@@ -41,6 +41,52 @@ fn share(c: usize, n: usize) -> String {
     }
 }
 
+/// A table row with every character that terminals draw one column wide, or two in Chinese
+/// terminals (East Asian "ambiguous" width: arrows, the middle dot, dashes, curly quotes),
+/// spelt in characters of one width everywhere, so that tables stay aligned in both.
+pub fn cells<I, S>(row: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    row.into_iter().map(|c| one_width(c.into())).collect()
+}
+
+fn one_width(text: String) -> String {
+    // Most cells: ids, numbers, words.
+    if text.is_ascii() || !text.chars().any(|c| unambiguous(c).is_some()) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        match unambiguous(c) {
+            Some(s) => out.push_str(s),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// The spelling of an ambiguous-width character in tables.
+fn unambiguous(c: char) -> Option<&'static str> {
+    Some(match c {
+        '→' => "->",
+        '←' => "<-",
+        '▶' | '►' => ">",
+        '≥' => ">=",
+        '≤' => "<=",
+        '×' => "x",
+        '±' => "+/-",
+        '−' | '–' | '—' => "-",
+        '…' => "...",
+        '“' | '”' => "\"",
+        '‘' | '’' => "'",
+        // As in names (阿卜杜·热合曼): the full-width middle dot, two columns everywhere.
+        '·' | '•' => "・",
+        _ => return None,
+    })
+}
+
 /// The leading phrase of a label: `验收合格，工作队撤离 (passed; …)` → `验收合格`.
 fn brief(label: &str) -> &str {
     let s = short_label(label);
@@ -80,24 +126,24 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
 
     out.push_str(&heading(flavor, "结果 (outcomes)"));
     let mut b = Builder::default();
-    b.push_record(["outcome", "label", "count", "share"]);
+    b.push_record(cells(["outcome", "label", "count", "share"]));
     for (id, label, c) in outcome_counts(p) {
-        b.push_record([id, label, c.to_string(), share(c, n)]);
+        b.push_record(cells([id, label, c.to_string(), share(c, n)]));
     }
     out.push_str(&render(b, flavor, 2));
     out.push_str("\n\n");
 
     out.push_str(&heading(flavor, "等次 (grades)"));
     let mut b = Builder::default();
-    b.push_record(["grade", "label", "range", "count", "share"]);
+    b.push_record(cells(["grade", "label", "range", "count", "share"]));
     for ((id, label, c), g) in grade_counts(p).into_iter().zip(&p.kind.grades) {
-        b.push_record([
+        b.push_record(cells([
             id,
             label,
             g.interval.to_string(),
             c.to_string(),
             share(c, n),
-        ]);
+        ]));
     }
     out.push_str(&render(b, flavor, 3));
     out.push_str("\n\n");
@@ -118,11 +164,11 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
         let mut b = Builder::default();
         let mut head = vec![col.clone(), "count".into()];
         head.extend(p.kind.outcomes.iter().map(|o| o.id.clone()));
-        b.push_record(head);
+        b.push_record(cells(head));
         for (g, counts) in groups {
             let mut row = vec![g, counts.iter().sum::<usize>().to_string()];
             row.extend(counts.iter().map(|c| c.to_string()));
-            b.push_record(row);
+            b.push_record(cells(row));
         }
         out.push_str(&render(b, flavor, 1));
         out.push_str("\n\n");
@@ -133,13 +179,13 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
     if !totals.is_empty() {
         out.push_str(&heading(flavor, "项目合计 (programme totals)"));
         let mut b = Builder::default();
-        b.push_record(["item", "total", "unit"]);
+        b.push_record(cells(["item", "total", "unit"]));
         for (_, label, sum, unit) in totals {
-            b.push_record([
+            b.push_record(cells([
                 label,
                 crate::rules::compile::fmt_num(sum),
                 unit.unwrap_or_default(),
-            ]);
+            ]));
         }
         out.push_str(&render(b, flavor, 1));
         out.push_str("\n\n");
@@ -154,24 +200,24 @@ pub fn units_summary(v: &RunView, flavor: Flavor) -> String {
     }
     let mut out = heading(flavor, "考核单位 (assessed units)");
     let mut b = Builder::default();
-    b.push_record(["kind", "count", "outcomes", "fund (yuan)"]);
+    b.push_record(cells(["kind", "count", "outcomes", "fund (yuan)"]));
     for u in &v.units {
         let outcomes = outcome_counts(u)
             .into_iter()
             .map(|(_, label, c)| format!("{} {c}", brief(&label)))
             .collect::<Vec<_>>()
-            .join(" · ");
+            .join(", ");
         let fund = u
             .unit
             .and_then(|x| x.fund.as_ref())
             .map(|f| format!("{} of {} to {}", f.paid, f.budget, f.recipients))
             .unwrap_or_default();
-        b.push_record([
+        b.push_record(cells([
             u.kind.label.clone(),
             u.frame.len().to_string(),
             outcomes,
             fund,
-        ]);
+        ]));
     }
     out.push_str(&render(b, flavor, 1));
     out.push_str("\n\n");
@@ -255,6 +301,9 @@ fn paged(
     flavor: Flavor,
     page: usize,
 ) -> io::Result<()> {
+    // Measured as shown.
+    let row = |r: usize| cells(row(r));
+    let head = &cells(head.to_vec())[..];
     let style = |b: Builder| {
         let mut t = b.build();
         match flavor {
@@ -355,8 +404,16 @@ fn padded(text: &str, width: usize, right: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{paged, Flavor};
+    use super::{cells, paged, Flavor};
     use proptest::prelude::*;
+
+    #[test]
+    fn cells_spell_ambiguous_width_characters_in_one_width() {
+        assert_eq!(
+            cells(["pass → good", "阿卜杜·热合曼", "“好”—…", "V01"]),
+            ["pass -> good", "阿卜杜・热合曼", "\"好\"-...", "V01"]
+        );
+    }
 
     proptest! {
         /// A long table laid out a page at a time reads exactly as one table of every row:
