@@ -490,6 +490,28 @@ fn out_refuses_the_folder_of_a_table_outside_the_data() {
     assert!(out.join("villages.csv").is_file());
 }
 
+/// A folder written with `--csv-only` verifies as written, without the flag again.
+#[test]
+fn verify_confirms_a_csv_only_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    assert_eq!(
+        bangfu(&["run", "--quiet", "--csv-only", "--out", o])
+            .status
+            .code(),
+        Some(0)
+    );
+    let v = bangfu(&["run", "--verify", o]);
+    assert_eq!(v.status.code(), Some(0), "{}", stderr(&v));
+    assert!(stdout(&v).contains("all 7 result files"), "{}", stdout(&v));
+    // Still checked: a changed file is named.
+    edit(&out.join("towns.csv"), "Z01,", "Z01x,");
+    let v = bangfu(&["run", "--verify", o]);
+    assert_eq!(v.status.code(), Some(1), "{}", stderr(&v));
+    assert!(stderr(&v).contains("`towns.csv` differs"), "{}", stderr(&v));
+}
+
 #[test]
 fn a_runaway_script_is_stopped_and_named() {
     let tmp = tempfile::tempdir().unwrap();

@@ -188,19 +188,21 @@ pub fn run(
     csv_only: bool,
     verify: Option<&std::path::Path>,
 ) -> Exit {
-    // Verifying re-runs the scenario the results were made with.
-    let recorded: Option<String> = verify
+    // Verifying re-runs the scenario the results were made with, and writes (in memory) the
+    // files they were written with: a folder written with `--csv-only` lists no results.json.
+    let recorded: Option<serde_json::Value> = verify
         .and_then(|d| std::fs::read(d.join("manifest.json")).ok())
-        .and_then(|b| {
-            serde_json::from_slice::<serde_json::Value>(&b)
-                .ok()
-                .and_then(|m| {
-                    m.pointer("/scenario/name")
-                        .and_then(|x| x.as_str())
-                        .map(String::from)
-                })
-        });
-    let scenario = scenario.or(recorded.as_deref());
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let recorded_scenario: Option<String> = recorded.as_ref().and_then(|m| {
+        m.pointer("/scenario/name")
+            .and_then(|x| x.as_str())
+            .map(String::from)
+    });
+    let scenario = scenario.or(recorded_scenario.as_deref());
+    let csv_only = match recorded.as_ref().and_then(|m| m.pointer("/outputs")) {
+        Some(serde_json::Value::Array(names)) => !names.iter().any(|n| n == "results.json"),
+        _ => csv_only,
+    };
     let timing = std::env::var_os("BANGFU_TIMING").is_some();
     let t0 = std::time::Instant::now();
     // A spinner with the current stage, on a terminal only: long runs show they are alive.
