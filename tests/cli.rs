@@ -540,6 +540,44 @@ fn usage_errors_exit_2() {
     assert_eq!(bangfu(&["run", "--threads", "0"]).status.code(), Some(2));
 }
 
+/// A flag its command would ignore is refused with exit 2 and says why; the output asked
+/// for never silently goes missing.
+#[test]
+fn flags_a_command_would_ignore_are_refused() {
+    let refused: &[&[&str]] = &[
+        &["run", "--csv-only"],
+        &["explain", "V01", "--format", "csv"],
+        &["compare", "--format", "md"],
+        &["test", "--format", "csv"],
+        &["check", "--format", "md"],
+        &["sensitivity", "--format", "csv", "--draws", "5"],
+        &["init", "x", "--format", "json"],
+        &["compare", "--out", "x"],
+        &["explain", "V01", "--out", "x"],
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut seen = Vec::new();
+    for args in refused {
+        let o = common::bangfu_in(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "{args:?}");
+        seen.push(format!("{args:?}\n{}", stderr(&o)));
+    }
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
+        "nothing is written"
+    );
+    insta::assert_snapshot!("flags_a_command_would_ignore", seen.join("\n"));
+    // What the commands do take still works.
+    for args in [
+        &["explain", "V01", "--format", "json"][..],
+        &["compare", "pass_line_75", "--format", "json"],
+        &["run", "--format", "md"],
+    ] {
+        assert_eq!(bangfu(args).status.code(), Some(0), "{args:?}");
+    }
+}
+
 #[test]
 fn check_validates_the_data_as_run_would() {
     let tmp = tempfile::tempdir().unwrap();

@@ -197,6 +197,10 @@ pub fn run_cli(cli: Cli) -> Exit {
             return Exit::Usage;
         }
     }
+    if let Err(e) = flags_apply(&cli) {
+        crate::errln!("error: {e}");
+        return Exit::Usage;
+    }
     use std::io::IsTerminal;
     let color = match cli.color {
         Color::Always => true,
@@ -230,6 +234,54 @@ pub fn run_cli(cli: Cli) -> Exit {
         Command::Compare { names } => compare::run(&opts, &names),
         Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
     }
+}
+
+/// A flag the command would ignore is refused: output a user asked for never goes missing.
+fn flags_apply(cli: &Cli) -> Result<(), String> {
+    let (name, formats, writes) = match &cli.command {
+        Command::Run {
+            csv_only, verify, ..
+        } => {
+            if *csv_only && cli.out.is_none() && verify.is_none() {
+                return Err(
+                    "`--csv-only` chooses the files `--out` writes; add `--out DIR`".into(),
+                );
+            }
+            (
+                "run",
+                &[Format::Table, Format::Json, Format::Csv, Format::Md][..],
+                true,
+            )
+        }
+        Command::Sensitivity { .. } => ("sensitivity", &[Format::Table, Format::Json][..], true),
+        Command::Check => ("check", &[Format::Table, Format::Json][..], false),
+        Command::Test => ("test", &[Format::Table, Format::Json][..], false),
+        Command::Compare { .. } => ("compare", &[Format::Table, Format::Json][..], false),
+        Command::Explain { .. } => ("explain", &[Format::Table, Format::Json][..], false),
+        Command::Init { .. } => ("init", &[Format::Table][..], false),
+    };
+    let spell = |f: &Format| {
+        f.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    };
+    if !formats.contains(&cli.format) {
+        let list: Vec<String> = formats.iter().map(|f| format!("`{}`", spell(f))).collect();
+        return Err(format!(
+            "`{name}` has no `--format {}`; it prints {}",
+            spell(&cli.format),
+            match list.len() {
+                1 => "its messages only".to_string(),
+                _ => list.join(" or "),
+            }
+        ));
+    }
+    if cli.out.is_some() && !writes {
+        return Err(format!(
+            "`{name}` writes no files; `--out` is for `run` and `sensitivity` (print JSON with `--format json` instead)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
