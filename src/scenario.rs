@@ -583,11 +583,22 @@ pub fn apply_scenario_data(
             for e in errs {
                 // The first name in backticks is the column or condition the scenario wrote.
                 let needle = e.message.split('`').nth(1).unwrap_or("").to_string();
-                let line = src
-                    .text
-                    .lines()
-                    .position(|l| !needle.is_empty() && l.contains(&needle))
-                    .map_or(0, |i| i + 1);
+                let lines: Vec<&str> = src.text.lines().collect();
+                // Within the scenario's `data:` section first: a column may share its name
+                // with a key above it (`name`).
+                let data_at = lines
+                    .iter()
+                    .position(|l| l.trim_start().starts_with("data:"))
+                    .unwrap_or(0);
+                let found = |from: usize| {
+                    lines
+                        .iter()
+                        .enumerate()
+                        .skip(from)
+                        .find(|(_, l)| !needle.is_empty() && l.contains(&needle))
+                        .map(|(i, _)| i + 1)
+                };
+                let line = found(data_at).or_else(|| found(0)).unwrap_or(0);
                 diags.push(Diagnostic::error(e.message.clone(), file_loc(src, line)));
             }
         }
@@ -623,6 +634,9 @@ pub fn apply_data(
                             .collect::<Vec<_>>()
                             .into();
                     }
+                    if let Some(e) = out_of_range(kind, frame, c, &format!("scaled by {factor}")) {
+                        errors.push(DataError::file(file.to_string(), e));
+                    }
                 }
                 None => errors.push(DataError::file(
                     file.to_string(),
@@ -639,6 +653,9 @@ pub fn apply_data(
                         column.values = vec![*value; column.values.len()].into();
                         column.missing.clear();
                     }
+                    if let Some(e) = out_of_range(kind, frame, c, &format!("set to {value}")) {
+                        errors.push(DataError::file(file.to_string(), e));
+                    }
                 }
                 None => errors.push(DataError::file(
                     file.to_string(),
@@ -647,6 +664,36 @@ pub fn apply_data(
             }
         }
         if let Some(sub) = &ch.subset {
+            // Every id named is in the data: a mistyped one would shrink the subset silently.
+            let unknown: Vec<&str> = sub
+                .ids
+                .iter()
+                .filter(|x| frame.find(x).is_none())
+                .map(String::as_str)
+                .collect();
+            if let Some(first) = unknown.first() {
+                errors.push(DataError::file(
+                    file.to_string(),
+                    format!(
+                        "`{first}` in the ids of subset `{}` is not a {} in the data{}",
+                        sub.name,
+                        kind.label,
+                        match unknown.get(1..).unwrap_or_default() {
+                            [] => String::new(),
+                            [one] => format!(" (nor is `{one}`)"),
+                            more => format!(" (nor are `{}`)", more.join("`, `")),
+                        }
+                    ),
+                ));
+            }
+            for f in &sub.filter {
+                if let Some(e) = undeclared_category(kind, f) {
+                    errors.push(DataError::file(
+                        file.to_string(),
+                        format!("`{f}` in subset `{}`: {e}", sub.name),
+                    ));
+                }
+            }
             let keep: Vec<usize> = (0..frame.len())
                 .filter(|&r| {
                     let id_ok = sub.ids.is_empty() || sub.ids.iter().any(|x| x == frame.id(r));
@@ -661,9 +708,20 @@ pub fn apply_data(
                 if let Err(e) = text_filter(kind, frame, 0, f) {
                     errors.push(DataError::file(
                         file.to_string(),
-                        format!("subset `{}`: {e}", sub.name),
+                        format!("`{f}` in subset `{}`: {e}", sub.name),
                     ));
                 }
+            }
+            if keep.is_empty() && errors.is_empty() {
+                errors.push(DataError::file(
+                    file.to_string(),
+                    format!(
+                        "subset `{}` selects none of the {} {}: nothing would be assessed",
+                        sub.name,
+                        frame.len(),
+                        kind.label
+                    ),
+                ));
             }
             let mut baseline = std::mem::take(&mut frame.baseline);
             frame.permute(&keep);
@@ -681,6 +739,47 @@ pub fn apply_data(
     }
 }
 
+/// Why the values of column `c`, once a scenario has `changed` them, are not what the column
+/// accepts, if they are not: the same range the data is checked against.
+fn out_of_range(kind: &Kind, frame: &Frame, c: usize, changed: &str) -> Option<String> {
+    let spec = kind.columns.get(c)?;
+    let column = frame.cols.get(c)?;
+    let bad = |v: f64| spec.min.is_some_and(|m| v < m) || spec.max.is_some_and(|m| v > m);
+    let r = (0..frame.len()).find(|&r| column.values.get(r).is_some_and(bad))?;
+    let v = column.values.get(r)?;
+    let fmt = crate::rules::compile::fmt_num;
+    let range = match (spec.min, spec.max) {
+        (Some(a), Some(b)) => format!("from {} to {}", fmt(a), fmt(b)),
+        (Some(a), None) => format!("at least {}", fmt(a)),
+        (None, Some(b)) => format!("at most {}", fmt(b)),
+        (None, None) => String::new(),
+    };
+    Some(format!(
+        "`{}` {changed} gives {} for {}, outside the column's range ({range})",
+        spec.name,
+        fmt(v),
+        frame.id(r)
+    ))
+}
+
+/// Why a subset's `column == value` can never hold, when the column's categories are declared
+/// and the value is not one of them.
+fn undeclared_category(kind: &Kind, f: &str) -> Option<String> {
+    let (col, want) = f.split_once("!=").or_else(|| f.split_once("=="))?;
+    let (col, want) = (col.trim(), want.trim().trim_matches(['"', '\'']));
+    let spec = kind.columns.get(kind.column(col)?)?;
+    let cats = spec.categories.as_ref()?;
+    (!cats.iter().any(|c| c == want)).then(|| {
+        format!(
+            "`{want}` is not a category of `{col}` ({})",
+            cats.iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 /// `column == value` / `!=` on a text or category column of row `r`.
 fn text_filter(kind: &Kind, frame: &Frame, r: usize, f: &str) -> Result<bool, String> {
     let (col, neg, want) = if let Some((a, b)) = f.split_once("!=") {
@@ -688,9 +787,7 @@ fn text_filter(kind: &Kind, frame: &Frame, r: usize, f: &str) -> Result<bool, St
     } else if let Some((a, b)) = f.split_once("==") {
         (a.trim(), false, b.trim())
     } else {
-        return Err(format!(
-            "`{f}` should be `COLUMN == VALUE` or `COLUMN != VALUE`"
-        ));
+        return Err("a condition is `COLUMN == VALUE` or `COLUMN != VALUE`".into());
     };
     let want = want.trim_matches(['"', '\'']);
     let got = if let Some((_, vals)) = frame.groups.iter().find(|(n, _)| n == col) {

@@ -173,3 +173,68 @@ fn a_scenario_is_validated_like_the_rule_set() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A scenario's data changes that would change what is assessed silently are refused, each
+/// located on its own line: an id not in the data, a category the column does not have, a
+/// subset left empty, and values pushed outside a column's range. `compare` reports them too.
+#[test]
+fn data_changes_that_would_mislead_are_located_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "ids",
+            "name: ids\ndata:\n  subset:\n    name: picked\n    ids: [V01, V999, V998]\n",
+            "`V999` in the ids of subset `picked`",
+            5,
+        ),
+        (
+            "category",
+            "name: category\ndata:\n  subset:\n    name: c\n    where: [village_type == nonexist]\n",
+            "`nonexist` is not a category of `village_type`",
+            5,
+        ),
+        (
+            "empty",
+            "name: empty\ndata:\n  subset:\n    name: none_left\n    where: [town_id == Z99]\n",
+            "subset `none_left` selects none of the 78",
+            4,
+        ),
+        (
+            "scaled",
+            "name: scaled\ndata:\n  scale:\n    investment_wan: -1\n",
+            "`investment_wan` scaled by -1 gives -53 for V01, outside the column's range (at least 0)",
+            4,
+        ),
+        (
+            "set",
+            "name: set\ndata:\n  set:\n    medical_insurance_rate: 1.5\n",
+            "`medical_insurance_rate` set to 1.5 gives 1.5 for V01, outside the column's range (from 0 to 1)",
+            4,
+        ),
+    ];
+    let dir = tmp.path().to_str().unwrap();
+    for (name, text, message, line) in cases {
+        std::fs::write(tmp.path().join(format!("{name}.yaml")), text).unwrap();
+        let o = bangfu(&["run", "--scenarios", dir, "--scenario", name]);
+        assert_eq!(o.status.code(), Some(3), "{name}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(message), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{name}.yaml:{line}")),
+            "{name}: {err}"
+        );
+        let c = bangfu(&["compare", "--scenarios", dir, name]);
+        assert_eq!(c.status.code(), Some(3), "{name}");
+        assert!(
+            String::from_utf8_lossy(&c.stderr).contains(message),
+            "{name}"
+        );
+    }
+    // The sample's own subset still applies.
+    assert_eq!(
+        bangfu(&["run", "--scenario", "unstable_villages", "--quiet"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
