@@ -92,6 +92,8 @@ pub struct ScriptHost {
     function_files: Vec<(String, String)>,
     /// The helper scripts' text, to tell whether two hosts run the same code.
     helper_text: Vec<Arc<str>>,
+    /// The text of helper scripts that did not compile (their error already reported).
+    broken: Vec<Arc<str>>,
 }
 
 impl fmt::Debug for ScriptHost {
@@ -164,6 +166,7 @@ impl ScriptHost {
         let mut functions = Vec::new();
         let mut function_files = Vec::new();
         let helper_text = scripts.iter().map(|s| Arc::clone(&s.text)).collect();
+        let mut broken = Vec::new();
         for src in scripts {
             match engine.compile(&*src.text) {
                 Ok(ast) => {
@@ -191,6 +194,7 @@ impl ScriptHost {
                         format!("rhai syntax error: {}", clean(&e.0.to_string())),
                         located(src, pos),
                     ));
+                    broken.push(Arc::clone(&src.text));
                 }
             }
         }
@@ -201,6 +205,7 @@ impl ScriptHost {
             functions,
             function_files,
             helper_text,
+            broken,
         }
     }
 
@@ -223,6 +228,19 @@ impl ScriptHost {
     /// Whether a helper function `name` taking `arity` arguments exists.
     pub fn has_function(&self, name: &str, arity: usize) -> bool {
         self.functions.iter().any(|(n, a)| n == name && *a == arity)
+    }
+
+    /// Whether a helper script that did not compile seems to define function `name`: a call to
+    /// it is then not reported as a missing function, only the script's syntax error.
+    pub fn maybe_in_broken_script(&self, name: &str) -> bool {
+        self.broken.iter().any(|text| {
+            text.match_indices("fn ").any(|(i, _)| {
+                text.get(i + 3..)
+                    .map(str::trim_start)
+                    .and_then(|rest| rest.strip_prefix(name))
+                    .is_some_and(|rest| rest.trim_start().starts_with('('))
+            })
+        })
     }
 
     /// Helper function names, for suggestions.

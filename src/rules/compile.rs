@@ -1204,6 +1204,10 @@ impl KindCompiler<'_> {
                     return None;
                 };
                 if !self.host.has_function(f, 1) {
+                    if self.host.maybe_in_broken_script(f) {
+                        // The script's syntax error is the problem to report.
+                        return None;
+                    }
                     let help = did_you_mean(f, self.host.function_names().collect::<Vec<_>>())
                         .map(|s| format!("did you mean `{s}`?"))
                         .unwrap_or_else(|| {
