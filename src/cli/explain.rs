@@ -47,6 +47,23 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
     };
     let hits = find(&rules, &frame, &units, id, kind);
     let found = match hits.as_slice() {
+        [] if kind.is_some() && !find(&rules, &frame, &units, id, None).is_empty() => {
+            // The id is there, as another kind.
+            let kinds: Vec<String> = find(&rules, &frame, &units, id, None)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            crate::errln!(
+                "error: `{id}` is not a `{}` but a `{}`",
+                kind.unwrap_or_default(),
+                kinds.join("` and a `")
+            );
+            crate::errln!(
+                "  help: pass `--kind {}`, or leave `--kind` out",
+                kinds.first().map_or("", String::as_str)
+            );
+            return Exit::Usage;
+        }
         [] => {
             // Suggest ids of the kind asked for, when one was.
             let primary_ids = frame
@@ -62,7 +79,8 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
             let all: Vec<&str> = primary_ids.chain(unit_ids).collect();
             let near = closest(id, all, 5);
             crate::errln!(
-                "error: no village or unit with id `{id}` in `{}`",
+                "error: no {} with id `{id}` in `{}`",
+                kind.map_or("village or unit".to_string(), |k| format!("`{k}`")),
                 opts.data.display()
             );
             if !near.is_empty() {

@@ -71,10 +71,13 @@ pub fn load_rules(opts: &Options) -> Result<RuleSet, Exit> {
         Ok((rs, _warnings)) => Ok(rs),
         Err(diags) => {
             print_diags(&diags, opts.color);
-            crate::errln!(
-                "the rule set in `{}` is invalid; run `bangfu check` for details",
-                opts.rules.display()
-            );
+            // Without a folder there is nothing more for `check` to say.
+            if opts.rules.is_dir() {
+                crate::errln!(
+                    "the rule set in `{}` is invalid; run `bangfu check` for details",
+                    opts.rules.display()
+                );
+            }
             Err(Exit::InvalidRules)
         }
     }

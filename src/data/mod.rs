@@ -110,10 +110,18 @@ impl DataSet {
     /// Open a data set folder, reading `dataset.yaml` if there is one.
     pub fn open(dir: &Path) -> Result<DataSet, DataError> {
         if !dir.is_dir() {
-            return Err(DataError::file(
+            let mut e = DataError::file(
                 dir.display().to_string(),
-                "the data set folder does not exist".into(),
-            ));
+                if dir.is_file() {
+                    "this is a file; `--data` takes the data set's folder".into()
+                } else {
+                    "the data set folder does not exist".into()
+                },
+            );
+            e.expected = Some(
+                "a folder with one CSV per table (`villages.csv`, …), as `data/sample/`".into(),
+            );
+            return Err(e);
         }
         let manifest = dir.join("dataset.yaml");
         let mut ds = DataSet {

@@ -38,11 +38,41 @@ fn read_bytes(tf: &TableFile) -> Result<Vec<u8>, DataError> {
     if is_workbook(tf) {
         return super::xlsx::sheet_as_csv(&tf.path, tf.sheet.as_deref()).map(String::into_bytes);
     }
-    read_file(&tf.path).map(classic_line_ends).map_err(|e| {
+    let bytes = read_file(&tf.path).map_err(|e| {
         let mut err = DataError::file(tf.display(), format!("cannot read the file: {e}"));
         err.expected = Some("a readable CSV file".into());
         err
-    })
+    })?;
+    if let Some(e) = not_csv_text(tf, &bytes) {
+        return Err(e);
+    }
+    Ok(classic_line_ends(bytes))
+}
+
+/// Why `bytes` are not a table's text, when they begin as another kind of file does: a
+/// workbook, or text in an encoding tables are not read in.
+fn not_csv_text(tf: &TableFile, bytes: &[u8]) -> Option<DataError> {
+    const SAVE: &str = "save it as UTF-8 or GBK (in Excel: CSV UTF-8)";
+    let kinds: [(&[u8], &str, &str); 4] = [
+        (
+            b"PK\x03\x04",
+            "this is a workbook (or another zip file), not CSV text",
+            "rename it to `.xlsx` (workbooks are read as they are), or save it from Excel as CSV",
+        ),
+        (
+            b"\xD0\xCF\x11\xE0",
+            "this is an Excel 97-2003 workbook (.xls), not CSV text",
+            "save it from Excel as `.xlsx` or as CSV",
+        ),
+        (b"\xFF\xFE", "this is UTF-16 text", SAVE),
+        (b"\xFE\xFF", "this is UTF-16 text", SAVE),
+    ];
+    let (_, what, help) = kinds
+        .iter()
+        .find(|(magic, _, _)| bytes.starts_with(magic))?;
+    let mut e = DataError::file(tf.display(), (*what).into());
+    e.help = Some((*help).into());
+    Some(e)
 }
 
 /// A file whose lines all end with a lone carriage return (as classic Mac OS and Excel's
@@ -101,8 +131,19 @@ fn decode_bytes(tf: &TableFile, bytes: &[u8]) -> Result<String, DataError> {
             .nth(1)
             .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
             .and_then(|n| n.parse().ok());
-        e.help =
-            Some("save the file as UTF-8 or GBK, or declare `encoding:` in dataset.yaml".into());
+        e.help = Some(match tf.encoding {
+            super::Encoding::Auto => {
+                "save the file as UTF-8 or GBK, or declare `encoding:` in dataset.yaml".into()
+            }
+            declared => format!(
+                "dataset.yaml declares this file {}: save it in that encoding, or change `encoding:`",
+                match declared {
+                    super::Encoding::Utf8 => "UTF-8",
+                    super::Encoding::Gbk => "GBK",
+                    _ => "GB18030",
+                }
+            ),
+        });
         e
     })?;
     Ok(text.into_owned())
@@ -128,6 +169,29 @@ fn header_layout(
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
+    // One header cell holding another separator: every column would be reported missing.
+    if let [only] = names.as_slice() {
+        let sep = [(';', "semicolons"), ('\t', "tabs"), ('|', "bars")]
+            .into_iter()
+            .find(|(c, _)| only.contains(*c) && *only != kind.id_column);
+        if let Some((c, words)) = sep {
+            let shown: String = only.chars().take(60).collect();
+            let mut e = DataError::file(
+                file.to_string(),
+                format!(
+                    "the header is one column, `{}{}`: the file's columns are separated by {words}, not commas",
+                    shown.escape_debug(),
+                    if shown.len() < only.len() { "…" } else { "" }
+                ),
+            );
+            e.row = Some(1);
+            e.help = Some(format!(
+                "save the table as comma-separated CSV (in Excel: CSV UTF-8), or replace each `{}` with `,`",
+                c.escape_debug()
+            ));
+            return Err(vec![e]);
+        }
+    }
     let mut errors = Vec::new();
     for (i, n) in names.iter().enumerate() {
         if n.is_empty() {
@@ -1216,7 +1280,13 @@ fn parse_cell(raw: &str, spec: &ColumnSpec, dict: &mut Vec<String>) -> Cell {
                 return Cell::Bad("NaN and infinity are not values".into(), expected(spec));
             }
             // Whole below 9e15: the same through an integer (no library call per cell).
-            if spec.ty == ValueType::Integer && (x.abs() > 9.0e15 || x as i64 as f64 != x) {
+            if spec.ty == ValueType::Integer && x.abs() > 9.0e15 {
+                return Cell::Bad(
+                    "too large to count exactly (beyond 9,000,000,000,000,000)".into(),
+                    expected(spec),
+                );
+            }
+            if spec.ty == ValueType::Integer && x as i64 as f64 != x {
                 return Cell::Bad("not a whole number".into(), expected(spec));
             }
             x

@@ -85,13 +85,21 @@ pub struct RawRuleSet {
 pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     if !dir.is_dir() {
-        return Err(vec![Diagnostic::error(
-            format!("rule set folder `{}` does not exist", dir.display()),
-            Location::default(),
-        )
-        .with_help(
-            "pass `--rules DIR` with a folder holding `ruleset.yaml` and `kinds/*.yaml`",
-        )]);
+        let what = if dir.is_file() {
+            format!(
+                "`{}` is a file; the rules are a folder holding `ruleset.yaml` and `kinds/*.yaml`",
+                dir.display()
+            )
+        } else {
+            format!("rule set folder `{}` does not exist", dir.display())
+        };
+        let help = match dir.ancestors().skip(1).find(|p| p.join("ruleset.yaml").is_file()) {
+            Some(p) if dir.is_file() => format!("pass `--rules {}`", p.display()),
+            _ => "pass `--rules DIR` with a folder holding `ruleset.yaml` and `kinds/*.yaml` (the default, `rules/`, is relative to the working folder)".into(),
+        };
+        return Err(vec![
+            Diagnostic::error(what, Location::default()).with_help(help)
+        ]);
     }
     let header_path = dir.join("ruleset.yaml");
     let mut hasher = Sha256::new();
