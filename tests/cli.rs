@@ -897,6 +897,29 @@ fn rows_are_file_lines_with_crlf_and_classic_mac_line_ends_too() {
     }
 }
 
+/// A `dataset.yaml` that only names the data set leaves its tables to be found by their file
+/// names, as without one.
+#[test]
+fn a_dataset_yaml_naming_no_tables_finds_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    let yaml = std::fs::read_to_string(data.join("dataset.yaml")).unwrap();
+    let name_line = yaml.lines().find(|l| l.starts_with("name:")).unwrap();
+    std::fs::write(data.join("dataset.yaml"), format!("{name_line}\n")).unwrap();
+    let sample = root().join("data/sample");
+    let summary = |d: &Path| {
+        let o = bangfu(&["run", "--data", d.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (
+            v["summary"].clone(),
+            v["villages"].clone(),
+            v["units"].clone(),
+        )
+    };
+    assert_eq!(summary(&data), summary(&sample));
+}
+
 /// Every table of the sample saved with lone carriage returns (classic Mac OS) gives the same
 /// results as the sample itself.
 #[test]

@@ -170,36 +170,85 @@ impl DataSet {
                 .into_iter()
                 .map(|(k, v)| (k, conv(v)))
                 .collect();
-        } else {
-            // Without a manifest, every `NAME.csv` is table NAME; `baseline.csv` is the
-            // baseline of the primary table.
-            if let Ok(rd) = std::fs::read_dir(dir) {
-                for e in rd.filter_map(Result::ok) {
-                    let p = e.path();
-                    let (Some(stem), Some(ext)) = (
-                        p.file_stem().and_then(|s| s.to_str()),
-                        p.extension().and_then(|s| s.to_str()),
-                    ) else {
-                        continue;
-                    };
-                    if ext != "csv" && ext != "xlsx" {
-                        continue;
-                    }
-                    let tf = TableFile {
-                        path: p.clone(),
-                        encoding: Encoding::Auto,
-                        sheet: None,
-                        read_hash: None,
-                    };
-                    if stem == "baseline" {
-                        ds.baseline.insert(String::new(), tf);
-                    } else {
-                        ds.tables.insert(stem.to_string(), tf);
-                    }
-                }
+            // A `dataset.yaml` naming no tables (only a name, a period or an encoding) leaves
+            // them to be found as without one.
+            if ds.tables.is_empty() {
+                ds.discover(default_enc)?;
             }
+        } else {
+            ds.discover(Encoding::Auto)?;
         }
         Ok(ds)
+    }
+
+    /// The tables of a folder whose `dataset.yaml` names none (or that has none): every
+    /// `NAME.csv` or `NAME.xlsx` is table NAME, and `baseline.csv` the primary table's baseline
+    /// unless one is named. Two files for one table are refused rather than one chosen silently.
+    fn discover(&mut self, encoding: Encoding) -> Result<(), DataError> {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return Ok(());
+        };
+        let mut found: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        for e in rd.filter_map(Result::ok) {
+            let p = e.path();
+            let (Some(stem), Some(ext)) = (
+                p.file_stem().and_then(|s| s.to_str()),
+                p.extension().and_then(|s| s.to_str()),
+            ) else {
+                continue;
+            };
+            if ext == "csv" || ext == "xlsx" {
+                found.entry(stem.to_string()).or_default().push(p.clone());
+            }
+        }
+        for (stem, mut paths) in found {
+            let named = if stem == "baseline" {
+                !self.baseline.is_empty()
+            } else {
+                self.tables.contains_key(&stem)
+            };
+            if named {
+                continue;
+            }
+            paths.sort();
+            let [path] = paths.as_slice() else {
+                let names: Vec<String> = paths
+                    .iter()
+                    .filter_map(|p| p.file_name())
+                    .map(|n| format!("`{}`", n.to_string_lossy()))
+                    .collect();
+                let mut e = DataError::file(
+                    self.dir.display().to_string(),
+                    format!("two files for the table `{stem}`: {}", names.join(" and ")),
+                );
+                e.help = Some(format!(
+                    "keep one, or name the one to read in dataset.yaml (`tables: {{ {stem}: {} }}`)",
+                    names.last().map_or("", |n| n.trim_matches('`'))
+                ));
+                return Err(e);
+            };
+            let tf = TableFile {
+                path: path.clone(),
+                encoding,
+                sheet: None,
+                read_hash: None,
+            };
+            if stem == "baseline" {
+                self.baseline.insert(String::new(), tf);
+            } else {
+                self.tables.insert(stem, tf);
+            }
+        }
+        Ok(())
+    }
+
+    /// What a missing table `name` needs: a file, or where `dataset.yaml` lists the tables.
+    fn where_table_goes(&self, name: &str) -> String {
+        if self.dir.join("dataset.yaml").is_file() && !self.tables.is_empty() {
+            format!("an entry `{name}: FILE` under `tables:` in dataset.yaml, which lists the tables to read")
+        } else {
+            format!("a file `{name}.csv` (or an entry under `tables:` in dataset.yaml)")
+        }
     }
 
     /// The file of table `name`.
@@ -209,9 +258,7 @@ impl DataSet {
                 self.dir.display().to_string(),
                 format!("no table `{name}` in the data set"),
             );
-            e.expected = Some(format!(
-                "a file `{name}.csv` (or an entry under `tables:` in dataset.yaml)"
-            ));
+            e.expected = Some(self.where_table_goes(name));
             e
         })
     }
@@ -282,10 +329,7 @@ impl DataSet {
                             kind.table, kind.label
                         ),
                     );
-                    e.expected = Some(format!(
-                        "a file `{}.csv` (or an entry under `tables:` in dataset.yaml)",
-                        kind.table
-                    ));
+                    e.expected = Some(self.where_table_goes(&kind.table));
                     e
                 }])
             }
