@@ -136,15 +136,34 @@ impl DataSet {
             let text = std::fs::read_to_string(&manifest)
                 .map_err(|e| DataError::file(name.clone(), format!("cannot read: {e}")))?;
             let raw: RawDataSet = serde_yaml::from_str(&text).map_err(|e| {
-                let mut err = DataError::file(
-                    name.clone(),
-                    e.to_string()
-                        .split(" at line ")
-                        .next()
-                        .unwrap_or("")
-                        .to_string(),
-                );
+                let msg = e
+                    .to_string()
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let mut err = DataError::file(name.clone(), msg.clone());
                 err.row = e.location().map(|l| l.line() as u64);
+                // A duplicate key is reported where its mapping starts: name the second one.
+                let key = msg
+                    .split("duplicate entry with key \"")
+                    .nth(1)
+                    .and_then(|k| k.strip_suffix('"'))
+                    .or_else(|| {
+                        msg.split("duplicate field `")
+                            .nth(1)
+                            .and_then(|k| k.strip_suffix('`'))
+                    });
+                if let (Some(key), Some(l)) = (key, e.location()) {
+                    if let Some((a, b)) =
+                        crate::rules::load::duplicate_key_lines(&text, l.line(), l.column(), key)
+                    {
+                        err.row = Some(b as u64);
+                        err.help = Some(format!(
+                            "each key may appear once; the first `{key}` is on line {a}"
+                        ));
+                    }
+                }
                 err
             })?;
             ds.name = raw.name;

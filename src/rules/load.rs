@@ -262,11 +262,23 @@ fn parse_yaml(source: Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> Option<Ya
 
 /// A serde_yaml error as a located diagnostic.
 fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
-    let (line, col) = e
+    let (mut line, mut col) = e
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
     let msg = clean_yaml_message(&e.to_string());
+    // A duplicate key is reported where its mapping starts; point at the second one.
+    let mut first = None;
+    if let Some(key) = msg
+        .split("duplicate entry with key \"")
+        .nth(1)
+        .and_then(|k| k.strip_suffix('"'))
+    {
+        if let Some((a, b)) = duplicate_key_lines(&source.text, line, col, key) {
+            first = Some((key.to_string(), a));
+            (line, col) = (b, col.max(1));
+        }
+    }
     let mut d = Diagnostic::error(
         msg.clone(),
         Location {
@@ -284,10 +296,57 @@ fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
         .unwrap_or("");
     if msg.contains("tab") || line_text.contains('\t') {
         d = d.with_help("indent with spaces; YAML does not allow tabs for indentation");
+    } else if let Some((key, at)) = first {
+        d = d.with_help(format!(
+            "each key may appear once in a mapping; the first `{key}` is on line {at}"
+        ));
     } else if msg.contains("duplicate") {
         d = d.with_help("each key may appear once in a mapping");
     }
     d
+}
+
+/// The lines of the first two `key:` entries of the block mapping whose first key starts at
+/// `line`, `col` (1-based), as the YAML parser reports a duplicate key.
+pub(crate) fn duplicate_key_lines(
+    text: &str,
+    line: usize,
+    col: usize,
+    key: &str,
+) -> Option<(usize, usize)> {
+    let indent = col.checked_sub(1)?;
+    let mut found = Vec::new();
+    for (i, l) in text.lines().enumerate().skip(line.checked_sub(1)?) {
+        let body = if i + 1 == line {
+            l.get(indent..)?
+        } else {
+            let trimmed = l.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let lead = l.len() - trimmed.len();
+            if lead < indent {
+                break;
+            }
+            if lead > indent {
+                continue;
+            }
+            trimmed
+        };
+        let is_key = [key.to_string(), format!("\"{key}\""), format!("'{key}'")]
+            .iter()
+            .any(|k| {
+                body.strip_prefix(k.as_str())
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            });
+        if is_key {
+            found.push(i + 1);
+            if let [a, b] = found.as_slice() {
+                return Some((*a, *b));
+            }
+        }
+    }
+    None
 }
 
 /// Drop serde_yaml's trailing " at line L column C" (the location is shown separately).
