@@ -131,6 +131,17 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                         .map(|i| (!k.outcomes.get(i).is_some_and(|o| o.passing), i))
                 };
                 let worse = standing(sv.kind, &to.outcome) > standing(bv.kind, &from.outcome);
+                // For a ranked kind whose decision moved with its rank rather than its score.
+                let by_rank = || {
+                    let (was, now) = (bv.rank(r), sv.rank(s));
+                    (was > 0 && now > 0 && was != now).then(|| {
+                        format!(
+                            "ranked {now} of {}, was {was} of {}; ",
+                            sv.frame.len(),
+                            bv.frame.len()
+                        )
+                    })
+                };
                 let reason = if worse || from.outcome == to.outcome {
                     let mut why = reasons(&sc.rules, sv, s);
                     for n in sv.notes(s) {
@@ -140,7 +151,12 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                         why.push_str(n);
                     }
                     if why.is_empty() {
-                        why = format!("total {} → {}", fmt(from.total), fmt(to.total));
+                        why = format!(
+                            "{}total {} → {}",
+                            by_rank().unwrap_or_default(),
+                            fmt(from.total),
+                            fmt(to.total)
+                        );
                     }
                     why
                 } else if !sv.notes(s).is_empty() {
@@ -148,7 +164,12 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                 } else {
                     let was = reasons(&base.rules, &bv, r);
                     if was.is_empty() {
-                        format!("total {} → {}", fmt(from.total), fmt(to.total))
+                        format!(
+                            "{}total {} → {}",
+                            by_rank().unwrap_or_default(),
+                            fmt(from.total),
+                            fmt(to.total)
+                        )
                     } else {
                         format!(
                             "no longer: {was} (total {} → {})",

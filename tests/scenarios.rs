@@ -238,3 +238,47 @@ fn data_changes_that_would_mislead_are_located_errors() {
         Some(0)
     );
 }
+
+/// A unit whose outcome moved with its rank, not its score, is given its ranks as the reason:
+/// each town's rank in the baseline and in the scenario, as `run` gives them.
+#[test]
+fn a_change_of_rank_is_the_reason_given() {
+    let towns = |args: &[&str]| -> HashMap<String, (u64, usize)> {
+        let v = json(&bangfu(args));
+        let list = v["units"]["town"].as_array().unwrap().clone();
+        let n = list.len();
+        list.iter()
+            .map(|t| {
+                (
+                    t["id"].as_str().unwrap().to_string(),
+                    (t["rank"].as_u64().unwrap(), n),
+                )
+            })
+            .collect()
+    };
+    let base = towns(&["run", "--format", "json"]);
+    let now = towns(&["run", "--scenario", "unstable_villages", "--format", "json"]);
+    let c = json(&bangfu(&[
+        "compare",
+        "unstable_villages",
+        "--format",
+        "json",
+    ]));
+    let mut checked = 0;
+    for ch in c["changes"].as_array().unwrap() {
+        let id = ch["entity"].as_str().unwrap();
+        let reason = ch["reason"].as_str().unwrap();
+        if ch["kind"] != "town" || !reason.contains(", was ") {
+            continue;
+        }
+        let ((was, bn), (is, sn)) = (base[id], now[id]);
+        assert_ne!(was, is, "{id}");
+        assert!(
+            reason.starts_with(&format!("ranked {is} of {sn}, was {was} of {bn}; total ")),
+            "{id}: {reason}"
+        );
+        checked += 1;
+    }
+    // Z01 lost its commendation though its total rose: its rank is why.
+    assert!(checked >= 3, "{checked}");
+}

@@ -214,7 +214,7 @@ fn render(r: &Report) -> String {
             .filter(|v| borderline.contains(v.id.as_str()))
         {
             let mut row = vec![v.id.clone(), v.label.clone(), v.nominal.clone()];
-            row.extend(v.p.iter().map(|(_, p)| format!("{:.0}%", p * 100.0)));
+            row.extend(v.p.iter().map(|(_, p)| percent(*p)));
             b.push_record(cells(row));
         }
         let mut t = b.build();
@@ -245,7 +245,7 @@ fn render(r: &Report) -> String {
                 opt(u.rank_5, "-"),
                 opt(u.rank_50, "-"),
                 opt(u.rank_95, "-"),
-                format!("{:.0}%", u.p_best * 100.0),
+                percent(u.p_best),
                 format!("{:.0}", u.expected_award),
             ]));
         }
@@ -255,4 +255,31 @@ fn render(r: &Report) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A probability in whole percent, without rounding a rare event away: above 0 but under
+/// 0.5% shows as `<1%`, and below 1 but over 99.5% as `>99%`.
+fn percent(p: f64) -> String {
+    if p > 0.0 && p < 0.005 {
+        "<1%".into()
+    } else if p < 1.0 && p > 0.995 {
+        ">99%".into()
+    } else {
+        format!("{}%", (p * 100.0).round())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn rare_events_are_not_rounded_away() {
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.003), "<1%");
+        assert_eq!(percent(0.005), "1%");
+        assert_eq!(percent(0.42), "42%");
+        assert_eq!(percent(0.996), ">99%");
+        assert_eq!(percent(1.0), "100%");
+    }
 }

@@ -191,8 +191,12 @@ pub fn write_reasons(rules: &RuleSet, v: &KindView, r: usize, out: &mut String) 
         for c in cmps {
             let total_cmp = matches!(c.left, Operand::Var(Var::Total));
             if !total_cmp && !v_holds(rules, v, r, c) {
-                items.push(|o| {
-                    let _ = write!(o, "`{}` does not hold", c.text);
+                let miss = missed_by(rules, v, r, c);
+                items.push(|o| match &miss {
+                    Some(m) => o.push_str(m),
+                    None => {
+                        let _ = write!(o, "`{}` does not hold", c.text);
+                    }
                 });
             }
             if let (Operand::Var(Var::Total), Some((op, Operand::Num(x)))) = (&c.left, &c.op) {
@@ -238,6 +242,56 @@ fn negated(op: crate::rules::model::Op) -> &'static str {
         Eq => "!=",
         Ne => "==",
     }
+}
+
+/// How entity `r` misses comparison `c`, in words: `village_passed is 0, needs >= 1`. None
+/// for a comparison without an operator, or one negated as a whole.
+fn missed_by(
+    rules: &RuleSet,
+    v: &KindView,
+    r: usize,
+    c: &crate::rules::model::Cmp,
+) -> Option<String> {
+    use crate::engine::entity::Val;
+    use crate::rules::model::{Op, Operand};
+    let (op, right) = c.op.as_ref().filter(|_| !c.negate)?;
+    let Operand::Var(var) = &c.left else {
+        return None;
+    };
+    let spelled = |op: &Op| match op {
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+        Op::Eq => "==",
+        Op::Ne => "!=",
+    };
+    // The left side as written: the text before its operator.
+    let left = c.text.split(spelled(op)).next()?.trim();
+    let ctx = crate::engine::entity::KindCtx::new(
+        v.kind,
+        v.frame,
+        &rules.params,
+        &rules.scripts,
+        rules.precision,
+    );
+    let view = crate::engine::entity::View::of_result(&ctx, v.result, r);
+    let fmt = crate::rules::compile::fmt_num;
+    let value = match view.get(*var) {
+        Val::Num(x) => fmt(x),
+        Val::Bool(b) => b.to_string(),
+        Val::Str(s) => s.to_string(),
+    };
+    let want = match right {
+        Operand::Num(x) => fmt(*x),
+        Operand::Str(s) => s.clone(),
+        Operand::Bool(b) => b.to_string(),
+        Operand::Var(_) => c.text.split(spelled(op)).nth(1)?.trim().to_string(),
+    };
+    Some(match op {
+        Op::Eq => format!("{left} is {value}, not {want}"),
+        _ => format!("{left} is {value}, needs {} {want}", spelled(op)),
+    })
 }
 
 /// Whether a plain comparison holds for entity `r` of a finished kind.
