@@ -617,6 +617,29 @@ pub fn explain(
         )
     };
     let unit_trace = unit.map(|u| unit_trace(rules, kind, frame, r, u, village_ids));
+    let mut shortfalls = shortfalls;
+    // A unit held back by what its villages did, with nothing of its own to change: the way
+    // forward is through its villages.
+    if chosen != best_outcome(kind)
+        && counterfactuals.is_empty()
+        && shortfalls.is_empty()
+        && vetoes.is_empty()
+    {
+        let read = best_reads(kind);
+        if let Some(t) = &unit_trace {
+            for a in t.aggregates.iter().filter(|a| read.contains(&a.indicator)) {
+                let shown: Vec<&str> = a.villages.iter().take(8).map(String::as_str).collect();
+                shortfalls.push(format!(
+                    "`{}` ({}) comes from its villages ({}{}): `bangfu explain {}` shows what a village needs",
+                    a.indicator,
+                    fmt_num(a.value),
+                    shown.join(", "),
+                    if a.villages.len() > shown.len() { ", …" } else { "" },
+                    shown.first().copied().unwrap_or("ID")
+                ));
+            }
+        }
+    }
     Explanation {
         id: frame.id(r).to_string(),
         label: frame.label(r).to_string(),
@@ -921,8 +944,58 @@ fn counterfactuals(
                 ));
             }
         }
+        if let Some(g) = grade_needed(kind) {
+            let line = g.interval.lo;
+            if total < line {
+                shortfalls.push(format!(
+                    "the total needs {} more points ({} → {}) for the grade {}",
+                    fmt_num(round_dp(line - total, rules.precision)),
+                    fmt_num(total),
+                    fmt_num(line),
+                    g.label
+                ));
+            }
+        }
     }
     (out, shortfalls)
+}
+
+/// The indicators whose points or values the best outcome's condition compares.
+fn best_reads(kind: &Kind) -> Vec<String> {
+    let Some(Condition::All(cmps)) = kind
+        .outcomes
+        .get(best_outcome(kind))
+        .and_then(|o| o.condition.as_ref())
+    else {
+        return Vec::new();
+    };
+    let of = |o: &Operand| match o {
+        Operand::Var(Var::Value(i) | Var::Points(i)) => {
+            kind.indicators.get(*i).map(|x| x.id.clone())
+        }
+        _ => None,
+    };
+    cmps.iter()
+        .flat_map(|c| [of(&c.left), c.op.as_ref().and_then(|(_, r)| of(r))])
+        .flatten()
+        .collect()
+}
+
+/// The grade the best outcome asks for, when its condition holds a plain `grade == G`.
+fn grade_needed(kind: &Kind) -> Option<&crate::rules::model::Grade> {
+    let Some(Condition::All(cmps)) = kind
+        .outcomes
+        .get(best_outcome(kind))
+        .and_then(|o| o.condition.as_ref())
+    else {
+        return None;
+    };
+    cmps.iter().find_map(|c| match (&c.left, &c.op) {
+        (Operand::Var(Var::Grade), Some((Op::Eq, Operand::Str(g)))) if !c.negate => {
+            kind.grades.iter().find(|x| &x.id == g)
+        }
+        _ => None,
+    })
 }
 
 /// The total the best outcome asks for, when its condition is a plain `total >= X`.

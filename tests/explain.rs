@@ -133,3 +133,50 @@ fn an_unknown_id_suggests_the_closest() {
         "{err}"
     );
 }
+
+/// Every unit of the sample that misses its kind's best outcome is told what stands in the
+/// way: a change of one input, a veto, a shortfall (a grade's line or a minimum), or, when
+/// its outcome follows its villages, which villages to look at; or its notes say what
+/// lowered it. Never nothing.
+#[test]
+fn every_unit_short_of_the_best_outcome_is_told_why() {
+    let run = common::json(&bangfu(&["run", "--format", "json"]));
+    let mut told = 0;
+    for (kind, units) in run["units"].as_object().unwrap() {
+        for u in units.as_array().unwrap() {
+            let id = u["id"].as_str().unwrap();
+            let e = common::json(&bangfu(&[
+                "explain", id, "--kind", kind, "--format", "json",
+            ]));
+            if e["counterfactuals"].as_array().is_none_or(|c| c.is_empty())
+                && e["vetoes"].as_array().is_none_or(|v| v.is_empty())
+                && e["shortfalls"].as_array().is_none_or(|s| s.is_empty())
+                && u["notes"].as_array().is_none_or(|n| n.is_empty())
+            {
+                // Nothing said: only right when it has the best outcome already.
+                let best = bangfu(&["explain", id, "--kind", kind]);
+                let text = String::from_utf8_lossy(&best.stdout).into_owned();
+                assert!(
+                    !text.contains("no single input change reaches the best outcome"),
+                    "{kind} {id}: nothing said\n{text}"
+                );
+            }
+            for s in e["shortfalls"].as_array().into_iter().flatten() {
+                let s = s.as_str().unwrap();
+                if let Some(rest) = s.strip_suffix("shows what a village needs") {
+                    // The villages named are those its aggregates covered.
+                    let covered: Vec<&str> = e["unit"]["aggregates"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .flat_map(|a| a["villages"].as_array().unwrap())
+                        .map(|v| v.as_str().unwrap())
+                        .collect();
+                    assert!(covered.iter().any(|v| rest.contains(v)), "{id}: {s}");
+                    told += 1;
+                }
+            }
+        }
+    }
+    assert!(told > 0, "no unit was sent to its villages");
+}
