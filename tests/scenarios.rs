@@ -282,3 +282,47 @@ fn a_change_of_rank_is_the_reason_given() {
     // Z01 lost its commendation though its total rose: its rank is why.
     assert!(checked >= 3, "{checked}");
 }
+
+/// A scenario that leaves an outcome unreachable is warned of when it is run or compared (the
+/// results still come, exit 0); the sample's scenarios, which do not, run without a word on
+/// stderr.
+#[test]
+fn a_scenario_that_makes_an_outcome_unreachable_is_warned_of() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("too_high.yaml"),
+        "name: too_high\nparameters:\n  pass_line: 150\n",
+    )
+    .unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    for args in [
+        &["run", "--scenarios", dir, "--scenario", "too_high"][..],
+        &["compare", "--scenarios", dir, "too_high"],
+    ] {
+        let o = bangfu(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("outcome `exit` can never be reached")
+                && err.contains("scenario `too_high` gives the warning above"),
+            "{args:?}: {err}"
+        );
+        assert!(!o.stdout.is_empty(), "{args:?}");
+    }
+    for e in std::fs::read_dir(common::root().join("scenarios")).unwrap() {
+        let name = e
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let o = bangfu(&["run", "--scenario", &name]);
+        assert_eq!(o.status.code(), Some(0), "{name}");
+        assert!(
+            o.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

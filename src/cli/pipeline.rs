@@ -37,13 +37,36 @@ pub fn load_rules_for(opts: &Options, sc: Option<&Scenario>) -> Result<RuleSet, 
         );
         Exit::InvalidRules
     })?;
-    crate::rules::load_files(&files)
-        .map(|(r, _)| r)
-        .map_err(|d| {
-            print_diags(&d, opts.color);
-            crate::errln!("with scenario `{}`, the rule set is invalid", sc.name);
-            Exit::InvalidRules
-        })
+    let (rules, warnings) = crate::rules::load_files(&files).map_err(|d| {
+        print_diags(&d, opts.color);
+        crate::errln!("with scenario `{}`, the rule set is invalid", sc.name);
+        Exit::InvalidRules
+    })?;
+    // An outcome the scenario leaves unreachable (a pass line of 150) is shown, when the rules
+    // themselves reach it: every result would otherwise just read as failing. `check`'s other
+    // warnings (a parameter a scenario's override leaves unused) are not the scenario's point.
+    let warnings: Vec<_> = warnings
+        .into_iter()
+        .filter(|d| d.message.contains("can never be reached"))
+        .collect();
+    if !warnings.is_empty() && !opts.quiet {
+        let known: Vec<String> = crate::rules::load(&opts.rules)
+            .map(|(_, w)| w.into_iter().map(|d| d.message).collect())
+            .unwrap_or_default();
+        let new: Vec<_> = warnings
+            .into_iter()
+            .filter(|d| !known.contains(&d.message))
+            .collect();
+        if !new.is_empty() {
+            print_diags(&new, opts.color);
+            crate::errln!(
+                "scenario `{}` gives the warning{} above, which the rule set alone does not",
+                sc.name,
+                crate::diag::plural(new.len())
+            );
+        }
+    }
+    Ok(rules)
 }
 
 /// Apply a scenario's data changes to a loaded primary frame.
