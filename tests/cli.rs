@@ -554,6 +554,7 @@ fn flags_a_command_would_ignore_are_refused() {
         &["init", "x", "--format", "json"],
         &["compare", "--out", "x"],
         &["explain", "V01", "--out", "x"],
+        &["run", "--quiet", "--format", "json"],
     ];
     let tmp = tempfile::tempdir().unwrap();
     let mut seen = Vec::new();

@@ -276,6 +276,13 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
             }
         ));
     }
+    // `test --quiet` shows the failures; elsewhere `--quiet` prints nothing but errors.
+    if cli.quiet && cli.format != Format::Table && !matches!(cli.command, Command::Test) {
+        return Err(format!(
+            "`--quiet` prints nothing but errors, so `--format {}` would print nothing; leave out one of them",
+            spell(&cli.format)
+        ));
+    }
     if cli.out.is_some() && !writes {
         return Err(format!(
             "`{name}` writes no files; `--out` is for `run` and `sensitivity` (print JSON with `--format json` instead)"
