@@ -960,15 +960,21 @@ fn counterfactuals(
     (out, shortfalls)
 }
 
-/// The indicators whose points or values the best outcome's condition compares.
-fn best_reads(kind: &Kind) -> Vec<String> {
-    let Some(Condition::All(cmps)) = kind
+/// The comparisons of the best outcome's condition, when it is a list of them (`all:`).
+fn best_comparisons(kind: &Kind) -> &[crate::rules::model::Cmp] {
+    match kind
         .outcomes
         .get(best_outcome(kind))
         .and_then(|o| o.condition.as_ref())
-    else {
-        return Vec::new();
-    };
+    {
+        Some(Condition::All(cmps)) => cmps,
+        _ => &[],
+    }
+}
+
+/// The indicators whose points or values the best outcome's condition compares.
+fn best_reads(kind: &Kind) -> Vec<String> {
+    let cmps = best_comparisons(kind);
     let of = |o: &Operand| match o {
         Operand::Var(Var::Value(i) | Var::Points(i)) => {
             kind.indicators.get(*i).map(|x| x.id.clone())
@@ -983,32 +989,22 @@ fn best_reads(kind: &Kind) -> Vec<String> {
 
 /// The grade the best outcome asks for, when its condition holds a plain `grade == G`.
 fn grade_needed(kind: &Kind) -> Option<&crate::rules::model::Grade> {
-    let Some(Condition::All(cmps)) = kind
-        .outcomes
-        .get(best_outcome(kind))
-        .and_then(|o| o.condition.as_ref())
-    else {
-        return None;
-    };
-    cmps.iter().find_map(|c| match (&c.left, &c.op) {
-        (Operand::Var(Var::Grade), Some((Op::Eq, Operand::Str(g)))) if !c.negate => {
-            kind.grades.iter().find(|x| &x.id == g)
-        }
-        _ => None,
-    })
+    best_comparisons(kind)
+        .iter()
+        .find_map(|c| match (&c.left, &c.op) {
+            (Operand::Var(Var::Grade), Some((Op::Eq, Operand::Str(g)))) if !c.negate => {
+                kind.grades.iter().find(|x| &x.id == g)
+            }
+            _ => None,
+        })
 }
 
 /// The total the best outcome asks for, when its condition is a plain `total >= X`.
 fn pass_line(kind: &Kind) -> Option<f64> {
-    let Some(Condition::All(cmps)) = kind
-        .outcomes
-        .get(best_outcome(kind))
-        .and_then(|o| o.condition.as_ref())
-    else {
-        return None;
-    };
-    cmps.iter().find_map(|c| match (&c.left, &c.op) {
-        (Operand::Var(Var::Total), Some((Op::Ge | Op::Gt, Operand::Num(x)))) => Some(*x),
-        _ => None,
-    })
+    best_comparisons(kind)
+        .iter()
+        .find_map(|c| match (&c.left, &c.op) {
+            (Operand::Var(Var::Total), Some((Op::Ge | Op::Gt, Operand::Num(x)))) => Some(*x),
+            _ => None,
+        })
 }

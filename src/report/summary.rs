@@ -258,45 +258,38 @@ fn missed_by(
     let Operand::Var(var) = &c.left else {
         return None;
     };
-    let spelled = |op: &Op| match op {
-        Op::Lt => "<",
-        Op::Le => "<=",
-        Op::Gt => ">",
-        Op::Ge => ">=",
-        Op::Eq => "==",
-        Op::Ne => "!=",
-    };
     // The left side as written: the text before its operator.
-    let left = c.text.split(spelled(op)).next()?.trim();
-    let ctx = crate::engine::entity::KindCtx::new(
-        v.kind,
-        v.frame,
-        &rules.params,
-        &rules.scripts,
-        rules.precision,
-    );
-    let view = crate::engine::entity::View::of_result(&ctx, v.result, r);
+    let left = c.text.split(op.as_str()).next()?.trim();
     let fmt = crate::rules::compile::fmt_num;
-    let value = match view.get(*var) {
+    let value = with_view(rules, v, r, |view| match view.get(*var) {
         Val::Num(x) => fmt(x),
         Val::Bool(b) => b.to_string(),
         Val::Str(s) => s.to_string(),
-    };
+    });
     let want = match right {
         Operand::Num(x) => fmt(*x),
         Operand::Str(s) => s.clone(),
         Operand::Bool(b) => b.to_string(),
-        Operand::Var(_) => c.text.split(spelled(op)).nth(1)?.trim().to_string(),
+        Operand::Var(_) => c.text.split(op.as_str()).nth(1)?.trim().to_string(),
     };
     Some(match op {
         Op::Eq => format!("{left} is {value}, not {want}"),
-        _ => format!("{left} is {value}, needs {} {want}", spelled(op)),
+        _ => format!("{left} is {value}, needs {} {want}", op.as_str()),
     })
 }
 
 /// Whether a plain comparison holds for entity `r` of a finished kind.
 fn v_holds(rules: &RuleSet, v: &KindView, r: usize, c: &crate::rules::model::Cmp) -> bool {
-    let res = v.result;
+    with_view(rules, v, r, |view| view.compare(c))
+}
+
+/// `f` of entity `r` of a finished kind, as its outcome conditions saw it (before its outcome).
+fn with_view<T>(
+    rules: &RuleSet,
+    v: &KindView,
+    r: usize,
+    f: impl FnOnce(&crate::engine::entity::View) -> T,
+) -> T {
     let ctx = crate::engine::entity::KindCtx::new(
         v.kind,
         v.frame,
@@ -306,7 +299,7 @@ fn v_holds(rules: &RuleSet, v: &KindView, r: usize, c: &crate::rules::model::Cmp
     );
     let view = crate::engine::entity::View {
         outcome: None,
-        ..crate::engine::entity::View::of_result(&ctx, res, r)
+        ..crate::engine::entity::View::of_result(&ctx, v.result, r)
     };
-    view.compare(c)
+    f(&view)
 }
