@@ -490,6 +490,62 @@ fn out_refuses_the_folder_of_a_table_outside_the_data() {
     assert!(out.join("villages.csv").is_file());
 }
 
+/// A run into a folder with an earlier run's results removes the earlier results it does not
+/// write again (a `--csv-only` run after a full one), so the folder never mixes two runs; a
+/// file bangfu did not write stays, and `sensitivity`, which writes no manifest, removes
+/// nothing.
+#[test]
+fn a_run_replaces_every_earlier_result_in_its_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        bangfu(&["run", "--quiet", "--out", o]).status.code(),
+        Some(0)
+    );
+    std::fs::write(out.join("notes.txt"), "kept").unwrap();
+    let full = names();
+    assert!(full.contains(&"results.json".to_string()), "{full:?}");
+    let s = bangfu(&["sensitivity", "--draws", "5", "--quiet", "--out", o]);
+    assert_eq!(s.status.code(), Some(0), "{}", stderr(&s));
+    assert!(names()
+        .iter()
+        .all(|n| full.contains(n) || n.starts_with("sensitivity")));
+    assert!(names().len() > full.len());
+    let c = bangfu(&[
+        "run",
+        "--quiet",
+        "--csv-only",
+        "--scenario",
+        "pass_line_75",
+        "--out",
+        o,
+    ]);
+    assert_eq!(c.status.code(), Some(0), "{}", stderr(&c));
+    let after = names();
+    for gone in ["results.json", "results.xlsx", "report.html"] {
+        assert!(!after.contains(&gone.to_string()), "{gone} left: {after:?}");
+    }
+    for kept in [
+        "notes.txt",
+        "villages.csv",
+        "manifest.json",
+        "sensitivity.json",
+    ] {
+        assert!(after.contains(&kept.to_string()), "{kept} gone: {after:?}");
+    }
+    let v = bangfu(&["run", "--verify", o]);
+    assert_eq!(v.status.code(), Some(0), "{}", stderr(&v));
+}
+
 /// A folder written with `--csv-only` verifies as written, without the flag again.
 #[test]
 fn verify_confirms_a_csv_only_folder() {

@@ -100,11 +100,35 @@ impl Staging {
         Ok(())
     }
 
-    /// Move every file written into place.
+    /// Move every file written into place. Results that the manifest being replaced lists and
+    /// this commit does not write (results.json after a `--csv-only` run, say) are removed:
+    /// a folder never mixes the files of two runs.
     pub fn commit(mut self) -> Result<(), String> {
-        for (tmp, dest) in std::mem::take(&mut self.staged) {
+        let staged = std::mem::take(&mut self.staged);
+        let manifest = self.target.join("manifest.json");
+        let writes = |name: &str| {
+            staged
+                .iter()
+                .any(|(_, dest)| dest.file_name() == Some(name.as_ref()))
+        };
+        let stale: Vec<String> = if writes("manifest.json") {
+            earlier_outputs(&manifest)
+                .into_iter()
+                .filter(|n| !writes(n))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (tmp, dest) in staged {
             std::fs::rename(&tmp, &dest)
                 .map_err(|e| format!("cannot move `{}` into place: {e}", dest.display()))?;
+        }
+        for name in stale {
+            let path = self.target.join(&name);
+            if path.is_file() {
+                std::fs::remove_file(&path)
+                    .map_err(|e| format!("cannot remove the earlier `{}`: {e}", path.display()))?;
+            }
         }
         self.made.clear();
         Ok(())
@@ -121,6 +145,27 @@ impl Drop for Staging {
             }
         }
     }
+}
+
+/// The files an earlier run's manifest lists as its results: plain names in its folder only.
+fn earlier_outputs(manifest: &Path) -> Vec<String> {
+    let Some(v) = std::fs::read(manifest)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    else {
+        return Vec::new();
+    };
+    v.get("outputs")
+        .and_then(|o| o.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str())
+        .filter(|n| {
+            let p = Path::new(n);
+            p.file_name() == Some(p.as_os_str()) && !n.starts_with('.')
+        })
+        .map(String::from)
+        .collect()
 }
 
 /// The absolute form of `dir`, whose tail may not exist yet: the nearest existing ancestor is
