@@ -740,14 +740,34 @@ pub fn apply_data(
 }
 
 /// Why the values of column `c`, once a scenario has `changed` them, are not what the column
-/// accepts, if they are not: the same range the data is checked against.
+/// accepts, if they are not: a number (not NaN or infinity), `0` or `1` for a yes/no column,
+/// and the same range the data is checked against.
 fn out_of_range(kind: &Kind, frame: &Frame, c: usize, changed: &str) -> Option<String> {
     let spec = kind.columns.get(c)?;
     let column = frame.cols.get(c)?;
-    let bad = |v: f64| spec.min.is_some_and(|m| v < m) || spec.max.is_some_and(|m| v > m);
-    let r = (0..frame.len()).find(|&r| column.values.get(r).is_some_and(bad))?;
-    let v = column.values.get(r)?;
     let fmt = crate::rules::compile::fmt_num;
+    let first = |bad: &dyn Fn(f64) -> bool| {
+        (0..frame.len()).find_map(|r| column.values.get(r).filter(|v| bad(*v)).map(|v| (r, v)))
+    };
+    if let Some((r, v)) = first(&|v: f64| !v.is_finite()) {
+        return Some(format!(
+            "`{}` {changed} gives {v} for {}: a value must be a number",
+            spec.name,
+            frame.id(r)
+        ));
+    }
+    if spec.ty == ValueType::Bool {
+        return first(&|v: f64| v != 0.0 && v != 1.0).map(|(r, v)| {
+            format!(
+                "`{}` {changed} gives {} for {}: a yes/no column takes 1 (true) or 0 (false)",
+                spec.name,
+                fmt(v),
+                frame.id(r)
+            )
+        });
+    }
+    let bad = |v: f64| spec.min.is_some_and(|m| v < m) || spec.max.is_some_and(|m| v > m);
+    let (r, v) = first(&bad)?;
     let range = match (spec.min, spec.max) {
         (Some(a), Some(b)) => format!("from {} to {}", fmt(a), fmt(b)),
         (Some(a), None) => format!("at least {}", fmt(a)),

@@ -206,6 +206,24 @@ fn data_changes_that_would_mislead_are_located_errors() {
             4,
         ),
         (
+            "nan",
+            "name: nan\ndata:\n  set:\n    investment_wan: .nan\n",
+            "`investment_wan` set to NaN gives NaN for V01: a value must be a number",
+            4,
+        ),
+        (
+            "infinite",
+            "name: infinite\ndata:\n  scale:\n    collective_income_wan: .inf\n",
+            "`collective_income_wan` scaled by inf gives inf for V01: a value must be a number",
+            4,
+        ),
+        (
+            "yes_no",
+            "name: yes_no\ndata:\n  set:\n    committees_complete: 5\n",
+            "`committees_complete` set to 5 gives 5 for V01: a yes/no column takes 1 (true) or 0 (false)",
+            4,
+        ),
+        (
             "set",
             "name: set\ndata:\n  set:\n    medical_insurance_rate: 1.5\n",
             "`medical_insurance_rate` set to 1.5 gives 1.5 for V01, outside the column's range (from 0 to 1)",
