@@ -308,6 +308,9 @@ pub fn run_all(
         let shown = path.display().to_string();
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        if let Some((msg, line, help)) = crate::rules::load::repeated_key(&text) {
+            return Err(format!("{shown}:{line}: {msg}\n  help: {help}"));
+        }
         let file: TestFile = serde_yaml::from_str(&text).map_err(|e| {
             let at = e
                 .location()

@@ -202,6 +202,11 @@ pub fn load(dir: &Path, name: &str) -> Result<Scenario, Vec<Diagnostic>> {
             name: path.display().to_string(),
             text: text.clone().into(),
         });
+        if let Some((msg, line, help)) = crate::rules::load::repeated_key(&text) {
+            return Err(vec![
+                Diagnostic::error(msg, file_loc(&src, line)).with_help(help)
+            ]);
+        }
         let raw: RawScenario = serde_yaml::from_str(&text).map_err(|e| {
             let line = e.location().map(|l| l.line()).unwrap_or(0);
             let msg = e.to_string();

@@ -306,6 +306,26 @@ fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
     d
 }
 
+/// A key given twice in the YAML `text`, which a typed reading would take the last of
+/// silently: the message, the line of the second, and a help naming the line of the first.
+pub(crate) fn repeated_key(text: &str) -> Option<(String, usize, String)> {
+    let e = serde_yaml::from_str::<serde_yaml::Value>(text).err()?;
+    let msg = clean_yaml_message(&e.to_string());
+    let key = msg
+        .split("duplicate entry with key \"")
+        .nth(1)?
+        .strip_suffix('"')?
+        .to_string();
+    let at = e.location()?;
+    let (first, second) =
+        duplicate_key_lines(text, at.line(), at.column(), &key).unwrap_or((at.line(), at.line()));
+    Some((
+        format!("`{key}` is given twice"),
+        second,
+        format!("each key may appear once in a mapping; the first `{key}` is on line {first}"),
+    ))
+}
+
 /// The lines of the first two `key:` entries of the block mapping whose first key starts at
 /// `line`, `col` (1-based), as the YAML parser reports a duplicate key.
 pub(crate) fn duplicate_key_lines(
