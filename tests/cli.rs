@@ -611,6 +611,11 @@ fn flags_a_command_would_ignore_are_refused() {
         &["compare", "--out", "x"],
         &["explain", "V01", "--out", "x"],
         &["run", "--quiet", "--format", "json"],
+        &["run", "--verify", "x", "--out", "y"],
+        &["init", "x", "--rules", "r"],
+        &["test", "--data", "d"],
+        &["check", "--scenarios", "s"],
+        &["explain", "V18", "--quiet"],
     ];
     let tmp = tempfile::tempdir().unwrap();
     let mut seen = Vec::new();

@@ -238,6 +238,35 @@ pub fn run_cli(cli: Cli) -> Exit {
 
 /// A flag the command would ignore is refused: output a user asked for never goes missing.
 fn flags_apply(cli: &Cli) -> Result<(), String> {
+    // The folders each command reads (rules, data, scenarios).
+    let reads = match &cli.command {
+        Command::Init { .. } => (false, false, false),
+        Command::Check => (true, true, false),
+        Command::Test => (true, false, true),
+        Command::Explain { .. } => (true, true, false),
+        _ => (true, true, true),
+    };
+    let given = [
+        (cli.rules.is_some() && !reads.0, "--rules"),
+        (cli.data.is_some() && !reads.1, "--data"),
+        (cli.scenarios.is_some() && !reads.2, "--scenarios"),
+    ];
+    if let Some((_, flag)) = given.iter().find(|(ignored, _)| *ignored) {
+        let name = match &cli.command {
+            Command::Check => "check",
+            Command::Explain { .. } => "explain",
+            _ => "this command",
+        };
+        return Err(match &cli.command {
+            Command::Init { .. } => format!(
+                "`init` writes a new rule set and data set into its folder and reads none; `{flag}` does not apply"
+            ),
+            Command::Test => format!(
+                "`test` runs each case on its own data (the file's `base:` and the case's rows); `{flag}` does not apply"
+            ),
+            _ => format!("`{name}` does not read `{flag}`"),
+        });
+    }
     let (name, formats, writes) = match &cli.command {
         Command::Run {
             csv_only, verify, ..
@@ -245,6 +274,11 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
             if *csv_only && cli.out.is_none() && verify.is_none() {
                 return Err(
                     "`--csv-only` chooses the files `--out` writes; add `--out DIR`".into(),
+                );
+            }
+            if verify.is_some() && (cli.out.is_some() || *csv_only || cli.format != Format::Table) {
+                return Err(
+                    "`--verify` re-creates the files of the folder it is given, as they were written, and writes nothing; leave out `--out`, `--csv-only` and `--format`".into(),
                 );
             }
             (
@@ -275,6 +309,11 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
                 _ => list.join(" or "),
             }
         ));
+    }
+    if cli.quiet && matches!(cli.command, Command::Explain { .. }) {
+        return Err(
+            "`explain` prints its trace and nothing else; `--quiet` would leave nothing".into(),
+        );
     }
     // `test --quiet` shows the failures; elsewhere `--quiet` prints nothing but errors.
     if cli.quiet && cli.format != Format::Table && !matches!(cli.command, Command::Test) {

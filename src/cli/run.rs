@@ -198,7 +198,6 @@ pub fn run(
             .and_then(|x| x.as_str())
             .map(String::from)
     });
-    let scenario = scenario.or(recorded_scenario.as_deref());
     let csv_only = match recorded.as_ref().and_then(|m| m.pointer("/outputs")) {
         Some(serde_json::Value::Array(names)) => !names.iter().any(|n| n == "results.json"),
         _ => csv_only,
@@ -239,9 +238,19 @@ pub fn run(
             }
         }
     };
+    let from_manifest = scenario.is_none() && recorded_scenario.is_some();
+    let scenario = scenario.or(recorded_scenario.as_deref());
     let sc = match scenario.map(|s| load_scenario(opts, s)).transpose() {
         Ok(s) => s,
-        Err(e) => return e,
+        Err(e) => {
+            if from_manifest {
+                crate::errln!(
+                    "  help: the results were made with scenario `{}`; pass `--scenario FILE` with its file, or `--scenarios DIR` with its folder",
+                    scenario.unwrap_or_default()
+                );
+            }
+            return e;
+        }
     };
     let rules = match load_rules_for(opts, sc.as_ref()) {
         Ok(r) => r,
