@@ -66,4 +66,15 @@ fn run_out_writes_a_self_contained_report() {
             "{id} missing"
         );
     }
+    // Every unit of every kind is listed, ranked or not (city leaders are neither ranked nor
+    // rewarded).
+    for (kind, units) in results["units"].as_object().unwrap() {
+        for u in units.as_array().unwrap() {
+            let id = u["id"].as_str().unwrap();
+            assert!(
+                html.contains(&format!("<td class=\"id\">{id}</td>")),
+                "{kind} {id} missing"
+            );
+        }
+    }
 }

@@ -139,7 +139,11 @@ const SECTIONS: [(&str, &str, &str); 7] = [
     ),
     ("distribution", "总分分布", "Distribution of totals"),
     ("profile", "各项得分画像", "Dimension profile"),
-    ("units", "考核单位排名与奖励", "Unit rankings and awards"),
+    (
+        "units",
+        "考核单位",
+        "Assessed units: outcomes, ranks and awards",
+    ),
     ("continuing", "继续帮扶的村", "Villages that continue"),
 ];
 
@@ -382,17 +386,12 @@ fn profile_section(v: &RunView) -> String {
 
 fn units_section(v: &RunView) -> String {
     let mut out = section_head("units");
-    let shown: Vec<&KindView> = v
-        .units
-        .iter()
-        .filter(|u| u.ranked() || u.kind.fund.is_some())
-        .collect();
-    if shown.is_empty() {
-        out.push_str(
-            "<p class=\"note\">没有排名或奖励的单位 (no unit kind ranks or rewards).</p>\n",
-        );
+    // Every unit kind: one that neither ranks nor rewards (city leaders) still has outcomes
+    // the committee reads.
+    if v.units.is_empty() {
+        out.push_str("<p class=\"note\">没有考核单位 (the rules assess no units).</p>\n");
     }
-    for u in shown {
+    for u in &v.units {
         out.push_str(&unit_table(v, u));
     }
     out
