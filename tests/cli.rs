@@ -348,6 +348,24 @@ fn bad_data_in_several_tables_is_reported_together() {
     }
 }
 
+/// A member of a team that does not exist is reported with the other links, not only once
+/// they are mended.
+#[test]
+fn a_member_of_an_unknown_team_is_reported_with_the_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    edit(&data.join("members.csv"), "M002,WT01,", "M002,WT999,");
+    edit(
+        &data.join("villages.csv"),
+        "V02,东王家夼村,Z01,weak_leadership,D07,",
+        "V02,东王家夼村,Z01,weak_leadership,D99,",
+    );
+    let o = bangfu(&["run", "--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    let err = scrub(&stderr(&o), tmp.path());
+    insta::assert_snapshot!("member_of_an_unknown_team", err);
+}
+
 #[test]
 fn results_are_identical_across_threads_and_row_order() {
     let tmp = tempfile::tempdir().unwrap();

@@ -215,7 +215,57 @@ pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<L
             Err(e) => problems.add(e)?,
         }
     }
+    if pframe.subset.is_none() {
+        problems.0.extend(cascade_problems(rules, &done));
+    }
     problems.or(done)
+}
+
+/// Rows of a cascade's target kind naming a unit its source kind does not have (a member of a
+/// team that does not exist), found with the links so that they are reported with them.
+fn cascade_problems(rules: &RuleSet, done: &[Linked]) -> Vec<DataError> {
+    const SHOWN: usize = 50;
+    let mut out = Vec::new();
+    let mut more = 0usize;
+    for src in done {
+        let Some(skind) = rules.units.get(src.kind) else {
+            continue;
+        };
+        let Some(c) = &skind.cascade else {
+            continue;
+        };
+        let Some(t) = done
+            .iter()
+            .find(|d| rules.units.get(d.kind).is_some_and(|k| k.name == c.to))
+        else {
+            continue;
+        };
+        let Some((_, ids)) = t.frame.groups.iter().find(|(n, _)| *n == c.via) else {
+            continue;
+        };
+        for (r, id) in ids.iter().enumerate() {
+            if src.frame.find(id).is_some() {
+                continue;
+            }
+            if out.len() == SHOWN {
+                more += 1;
+                continue;
+            }
+            out.push(DataError::cell(
+                &t.frame.file,
+                t.frame.rows.get(r).copied().unwrap_or(0),
+                &c.via,
+                id,
+                &format!("no such {}", skind.label),
+                format!("an id from `{}`", src.frame.file),
+            ));
+        }
+    }
+    if let (true, Some(last)) = (more > 0, out.last()) {
+        let file = last.file.clone();
+        out.push(DataError::file(file, format!("… and {more} more")));
+    }
+    out
 }
 
 /// The problems of every unit kind's own table, for a run whose villages could not be read:
