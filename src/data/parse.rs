@@ -67,6 +67,18 @@ fn not_csv_text(tf: &TableFile, bytes: &[u8]) -> Option<DataError> {
         (b"\xFF\xFE", "this is UTF-16 text", SAVE),
         (b"\xFE\xFF", "this is UTF-16 text", SAVE),
     ];
+    // UTF-16 without a byte-order mark: ASCII text with a zero byte after (or before) each.
+    let head = bytes.get(..bytes.len().min(64)).unwrap_or(bytes);
+    let zeros_at = |odd: usize| {
+        head.len() >= 8
+            && head.iter().skip(odd).step_by(2).all(|b| *b == 0)
+            && head.iter().skip(1 - odd).step_by(2).all(|b| *b != 0)
+    };
+    if zeros_at(1) || zeros_at(0) {
+        let mut e = DataError::file(tf.display(), "this is UTF-16 text".into());
+        e.help = Some(SAVE.into());
+        return Some(e);
+    }
     let (_, what, help) = kinds
         .iter()
         .find(|(magic, _, _)| bytes.starts_with(magic))?;
