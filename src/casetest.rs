@@ -323,6 +323,7 @@ pub fn run_all(
                     .next()
                     .unwrap_or(&msg)
                     .replace("unknown field", "unknown key")
+                    .replace("expected f64", "expected a number")
             )
         })?;
         for case in &file.cases {

@@ -214,7 +214,8 @@ pub fn load(dir: &Path, name: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 .split(" at line ")
                 .next()
                 .unwrap_or(&msg)
-                .replace("unknown field", "unknown key");
+                .replace("unknown field", "unknown key")
+                .replace("expected f64", "expected a number");
             vec![Diagnostic::error(msg, file_loc(&src, line))]
         })?;
         next = raw.base.clone();

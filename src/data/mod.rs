@@ -164,6 +164,10 @@ impl DataSet {
                         ));
                     }
                 }
+                // A YAML file has lines, not rows: `dataset.yaml:13`.
+                if let Some(line) = err.row.take() {
+                    err.file = format!("{}:{line}", err.file);
+                }
                 err
             })?;
             ds.name = raw.name;
