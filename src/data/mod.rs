@@ -141,7 +141,7 @@ impl DataSet {
                     .split(" at line ")
                     .next()
                     .unwrap_or("")
-                    .to_string();
+                    .replace("unknown field", "unknown key");
                 let mut err = DataError::file(name.clone(), msg.clone());
                 err.row = e.location().map(|l| l.line() as u64);
                 // A duplicate key is reported where its mapping starts: name the second one.
