@@ -113,8 +113,11 @@ impl Diagnostic {
             .map(|p| format!(" (at `{p}`)"))
             .unwrap_or_default();
         let Some(file) = loc.file.as_ref().filter(|_| loc.line > 0) else {
-            if !place.is_empty() || !path_note.is_empty() {
-                head.push_str(&format!("\n  --> {place}{path_note}"));
+            match (&loc.path, place.is_empty()) {
+                // No file: the path is the whole place (`kinds/village.yaml:270:14`).
+                (Some(p), true) => head.push_str(&format!("\n  --> {p}")),
+                _ if !place.is_empty() => head.push_str(&format!("\n  --> {place}{path_note}")),
+                _ => {}
             }
             if let Some(h) = &self.help {
                 head.push_str(&format!("\n  help: {h}"));

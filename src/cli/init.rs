@@ -52,6 +52,11 @@ const FILES: &[(&str, &str)] = &[
 
 /// Run the `init` command.
 pub fn run(opts: &Options, dir: &Path) -> Exit {
+    if dir.exists() && !dir.is_dir() {
+        crate::errln!("error: `{}` is a file, not a folder", dir.display());
+        crate::errln!("  help: choose a new folder; `init` never overwrites files");
+        return Exit::Usage;
+    }
     if dir.exists()
         && std::fs::read_dir(dir)
             .map(|mut d| d.next().is_some())
