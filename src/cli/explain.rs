@@ -48,7 +48,7 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
     let hits = find(&rules, &frame, &units, id, kind);
     let found = match hits.as_slice() {
         [] if kind.is_some() && !find(&rules, &frame, &units, id, None).is_empty() => {
-            // The id is there, as another kind.
+            // The id is there, as another kind (found again only on this way out).
             let kinds: Vec<String> = find(&rules, &frame, &units, id, None)
                 .into_iter()
                 .map(|(k, _)| k)

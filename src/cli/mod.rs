@@ -238,25 +238,33 @@ pub fn run_cli(cli: Cli) -> Exit {
 
 /// A flag the command would ignore is refused: output a user asked for never goes missing.
 fn flags_apply(cli: &Cli) -> Result<(), String> {
-    // The folders each command reads (rules, data, scenarios).
-    let reads = match &cli.command {
-        Command::Init { .. } => (false, false, false),
-        Command::Check => (true, true, false),
-        Command::Test => (true, false, true),
-        Command::Explain { .. } => (true, true, false),
-        _ => (true, true, true),
+    const TABLE_OR_JSON: &[Format] = &[Format::Table, Format::Json];
+    // What each command prints, whether it writes files, and which of `--rules`, `--data` and
+    // `--scenarios` it reads.
+    let (name, formats, writes, reads) = match &cli.command {
+        Command::Run { .. } => (
+            "run",
+            &[Format::Table, Format::Json, Format::Csv, Format::Md][..],
+            true,
+            [true; 3],
+        ),
+        Command::Sensitivity { .. } => ("sensitivity", TABLE_OR_JSON, true, [true; 3]),
+        Command::Compare { .. } => ("compare", TABLE_OR_JSON, false, [true; 3]),
+        Command::Check => ("check", TABLE_OR_JSON, false, [true, true, false]),
+        Command::Test => ("test", TABLE_OR_JSON, false, [true, false, true]),
+        Command::Explain { .. } => ("explain", TABLE_OR_JSON, false, [true, true, false]),
+        Command::Init { .. } => ("init", &[Format::Table][..], false, [false; 3]),
     };
     let given = [
-        (cli.rules.is_some() && !reads.0, "--rules"),
-        (cli.data.is_some() && !reads.1, "--data"),
-        (cli.scenarios.is_some() && !reads.2, "--scenarios"),
+        (cli.rules.is_some(), "--rules"),
+        (cli.data.is_some(), "--data"),
+        (cli.scenarios.is_some(), "--scenarios"),
     ];
-    if let Some((_, flag)) = given.iter().find(|(ignored, _)| *ignored) {
-        let name = match &cli.command {
-            Command::Check => "check",
-            Command::Explain { .. } => "explain",
-            _ => "this command",
-        };
+    if let Some(((_, flag), _)) = given
+        .iter()
+        .zip(reads)
+        .find(|((is_given, _), read)| *is_given && !read)
+    {
         return Err(match &cli.command {
             Command::Init { .. } => format!(
                 "`init` writes a new rule set and data set into its folder and reads none; `{flag}` does not apply"
@@ -267,33 +275,19 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
             _ => format!("`{name}` does not read `{flag}`"),
         });
     }
-    let (name, formats, writes) = match &cli.command {
-        Command::Run {
-            csv_only, verify, ..
-        } => {
-            if *csv_only && cli.out.is_none() && verify.is_none() {
-                return Err(
-                    "`--csv-only` chooses the files `--out` writes; add `--out DIR`".into(),
-                );
-            }
-            if verify.is_some() && (cli.out.is_some() || *csv_only || cli.format != Format::Table) {
-                return Err(
-                    "`--verify` re-creates the files of the folder it is given, as they were written, and writes nothing; leave out `--out`, `--csv-only` and `--format`".into(),
-                );
-            }
-            (
-                "run",
-                &[Format::Table, Format::Json, Format::Csv, Format::Md][..],
-                true,
-            )
+    if let Command::Run {
+        csv_only, verify, ..
+    } = &cli.command
+    {
+        if *csv_only && cli.out.is_none() && verify.is_none() {
+            return Err("`--csv-only` chooses the files `--out` writes; add `--out DIR`".into());
         }
-        Command::Sensitivity { .. } => ("sensitivity", &[Format::Table, Format::Json][..], true),
-        Command::Check => ("check", &[Format::Table, Format::Json][..], false),
-        Command::Test => ("test", &[Format::Table, Format::Json][..], false),
-        Command::Compare { .. } => ("compare", &[Format::Table, Format::Json][..], false),
-        Command::Explain { .. } => ("explain", &[Format::Table, Format::Json][..], false),
-        Command::Init { .. } => ("init", &[Format::Table][..], false),
-    };
+        if verify.is_some() && (cli.out.is_some() || *csv_only || cli.format != Format::Table) {
+            return Err(
+                "`--verify` re-creates the files of the folder it is given, as they were written, and writes nothing; leave out `--out`, `--csv-only` and `--format`".into(),
+            );
+        }
+    }
     let spell = |f: &Format| {
         f.to_possible_value()
             .map(|v| v.get_name().to_string())

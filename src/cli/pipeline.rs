@@ -24,11 +24,11 @@ pub fn load_rules_for(opts: &Options, sc: Option<&Scenario>) -> Result<RuleSet, 
     let Some(sc) = sc else {
         return load_rules(opts);
     };
-    let files = crate::rules::load::read_files(&opts.rules).map_err(|d| {
+    let base = crate::rules::load::read_files(&opts.rules).map_err(|d| {
         print_diags(&d, opts.color);
         Exit::InvalidRules
     })?;
-    let files = crate::scenario::apply(&files, sc).map_err(|d| {
+    let files = crate::scenario::apply(&base, sc).map_err(|d| {
         print_diags(&d, opts.color);
         crate::errln!(
             "scenario `{}` does not apply to the rule set in `{}`",
@@ -50,7 +50,8 @@ pub fn load_rules_for(opts: &Options, sc: Option<&Scenario>) -> Result<RuleSet, 
         .filter(|d| d.message.contains("can never be reached"))
         .collect();
     if !warnings.is_empty() && !opts.quiet {
-        let known: Vec<String> = crate::rules::load(&opts.rules)
+        // The rule files already read, compiled without the scenario.
+        let known: Vec<String> = crate::rules::load_files(&base)
             .map(|(_, w)| w.into_iter().map(|d| d.message).collect())
             .unwrap_or_default();
         let new: Vec<_> = warnings

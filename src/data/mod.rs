@@ -145,24 +145,11 @@ impl DataSet {
                 let mut err = DataError::file(name.clone(), msg.clone());
                 err.row = e.location().map(|l| l.line() as u64);
                 // A duplicate key is reported where its mapping starts: name the second one.
-                let key = msg
-                    .split("duplicate entry with key \"")
-                    .nth(1)
-                    .and_then(|k| k.strip_suffix('"'))
-                    .or_else(|| {
-                        msg.split("duplicate field `")
-                            .nth(1)
-                            .and_then(|k| k.strip_suffix('`'))
-                    });
-                if let (Some(key), Some(l)) = (key, e.location()) {
-                    if let Some((a, b)) =
-                        crate::rules::load::duplicate_key_lines(&text, l.line(), l.column(), key)
-                    {
-                        err.row = Some(b as u64);
-                        err.help = Some(format!(
-                            "each key may appear once; the first `{key}` is on line {a}"
-                        ));
-                    }
+                if let Some((key, a, b)) = crate::rules::load::duplicate_at(&text, &msg, &e) {
+                    err.row = Some(b as u64);
+                    err.help = Some(format!(
+                        "each key may appear once; the first `{key}` is on line {a}"
+                    ));
                 }
                 // A YAML file has lines, not rows: `dataset.yaml:13`.
                 if let Some(line) = err.row.take() {

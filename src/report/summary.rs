@@ -190,8 +190,15 @@ pub fn write_reasons(rules: &RuleSet, v: &KindView, r: usize, out: &mut String) 
         let total = v.result.total.get(r).copied().unwrap_or(0.0);
         for c in cmps {
             let total_cmp = matches!(c.left, Operand::Var(Var::Total));
-            if !total_cmp && !v_holds(rules, v, r, c) {
-                let miss = missed_by(rules, v, r, c);
+            // A comparison that does not hold, in words (one view of the entity for both).
+            let missed = (!total_cmp)
+                .then(|| {
+                    with_view(rules, v, r, |view| {
+                        (!view.compare(c)).then(|| missed_by(view, c))
+                    })
+                })
+                .flatten();
+            if let Some(miss) = missed {
                 items.push(|o| match &miss {
                     Some(m) => o.push_str(m),
                     None => {
@@ -244,14 +251,9 @@ fn negated(op: crate::rules::model::Op) -> &'static str {
     }
 }
 
-/// How entity `r` misses comparison `c`, in words: `village_passed is 0, needs >= 1`. None
+/// How the entity in `view` misses comparison `c`, in words: `village_passed is 0, needs >= 1`. None
 /// for a comparison without an operator, or one negated as a whole.
-fn missed_by(
-    rules: &RuleSet,
-    v: &KindView,
-    r: usize,
-    c: &crate::rules::model::Cmp,
-) -> Option<String> {
+fn missed_by(view: &crate::engine::entity::View, c: &crate::rules::model::Cmp) -> Option<String> {
     use crate::engine::entity::Val;
     use crate::rules::model::{Op, Operand};
     let (op, right) = c.op.as_ref().filter(|_| !c.negate)?;
@@ -261,11 +263,11 @@ fn missed_by(
     // The left side as written: the text before its operator.
     let left = c.text.split(op.as_str()).next()?.trim();
     let fmt = crate::rules::compile::fmt_num;
-    let value = with_view(rules, v, r, |view| match view.get(*var) {
+    let value = match view.get(*var) {
         Val::Num(x) => fmt(x),
         Val::Bool(b) => b.to_string(),
         Val::Str(s) => s.to_string(),
-    });
+    };
     let want = match right {
         Operand::Num(x) => fmt(*x),
         Operand::Str(s) => s.clone(),
@@ -276,11 +278,6 @@ fn missed_by(
         Op::Eq => format!("{left} is {value}, not {want}"),
         _ => format!("{left} is {value}, needs {} {want}", op.as_str()),
     })
-}
-
-/// Whether a plain comparison holds for entity `r` of a finished kind.
-fn v_holds(rules: &RuleSet, v: &KindView, r: usize, c: &crate::rules::model::Cmp) -> bool {
-    with_view(rules, v, r, |view| view.compare(c))
 }
 
 /// `f` of entity `r` of a finished kind, as its outcome conditions saw it (before its outcome).

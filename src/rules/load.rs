@@ -269,15 +269,9 @@ fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
     let msg = clean_yaml_message(&e.to_string());
     // A duplicate key is reported where its mapping starts; point at the second one.
     let mut first = None;
-    if let Some(key) = msg
-        .split("duplicate entry with key \"")
-        .nth(1)
-        .and_then(|k| k.strip_suffix('"'))
-    {
-        if let Some((a, b)) = duplicate_key_lines(&source.text, line, col, key) {
-            first = Some((key.to_string(), a));
-            (line, col) = (b, col.max(1));
-        }
+    if let Some((key, a, b)) = duplicate_at(&source.text, &msg, e) {
+        first = Some((key, a));
+        (line, col) = (b, col.max(1));
     }
     let mut d = Diagnostic::error(
         msg.clone(),
@@ -311,14 +305,15 @@ fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
 pub(crate) fn repeated_key(text: &str) -> Option<(String, usize, String)> {
     let e = serde_yaml::from_str::<serde_yaml::Value>(text).err()?;
     let msg = clean_yaml_message(&e.to_string());
-    let key = msg
-        .split("duplicate entry with key \"")
-        .nth(1)?
-        .strip_suffix('"')?
-        .to_string();
-    let at = e.location()?;
-    let (first, second) =
-        duplicate_key_lines(text, at.line(), at.column(), &key).unwrap_or((at.line(), at.line()));
+    let (key, first, second) = duplicate_at(text, &msg, &e).or_else(|| {
+        // A repeated key whose two lines could not be told: where its mapping starts.
+        let key = msg
+            .split("duplicate entry with key \"")
+            .nth(1)?
+            .strip_suffix('"')?;
+        let at = e.location()?;
+        Some((key.to_string(), at.line(), at.line()))
+    })?;
     Some((
         format!("`{key}` is given twice"),
         second,
@@ -326,14 +321,31 @@ pub(crate) fn repeated_key(text: &str) -> Option<(String, usize, String)> {
     ))
 }
 
+/// The key a YAML error `msg` (`e` cleaned) reports as given twice, a map's (`duplicate entry
+/// with key "K"`) or a struct's (`duplicate field `K``), with the lines of its first and
+/// second occurrence in `text`.
+pub(crate) fn duplicate_at(
+    text: &str,
+    msg: &str,
+    e: &serde_yaml::Error,
+) -> Option<(String, usize, usize)> {
+    let key = msg
+        .split("duplicate entry with key \"")
+        .nth(1)
+        .and_then(|k| k.strip_suffix('"'))
+        .or_else(|| {
+            msg.split("duplicate field `")
+                .nth(1)
+                .and_then(|k| k.strip_suffix('`'))
+        })?;
+    let at = e.location()?;
+    let (first, second) = duplicate_key_lines(text, at.line(), at.column(), key)?;
+    Some((key.to_string(), first, second))
+}
+
 /// The lines of the first two `key:` entries of the block mapping whose first key starts at
 /// `line`, `col` (1-based), as the YAML parser reports a duplicate key.
-pub(crate) fn duplicate_key_lines(
-    text: &str,
-    line: usize,
-    col: usize,
-    key: &str,
-) -> Option<(usize, usize)> {
+fn duplicate_key_lines(text: &str, line: usize, col: usize, key: &str) -> Option<(usize, usize)> {
     let indent = col.checked_sub(1)?;
     let mut found = Vec::new();
     for (i, l) in text.lines().enumerate().skip(line.checked_sub(1)?) {
