@@ -67,6 +67,10 @@ pub struct Expect {
     pub grade: Option<String>,
     #[serde(default)]
     pub total: Option<f64>,
+    /// For a kind with bonus or deduction groups: the total before them.
+    #[serde(default)]
+    pub total_before_adjustments: Option<f64>,
+    /// Dimension and adjustment-group scores by id.
     #[serde(default)]
     pub dimensions: IndexMap<String, f64>,
     #[serde(default)]
@@ -87,6 +91,7 @@ impl Expect {
             outcome: self.outcome.clone(),
             grade: self.grade.clone(),
             total: self.total,
+            total_before_adjustments: self.total_before_adjustments,
             dimensions: self.dimensions.clone(),
             points: self.points.clone(),
             gates: self.gates.clone(),
@@ -106,6 +111,10 @@ pub struct EntityExpect {
     pub grade: Option<String>,
     #[serde(default)]
     pub total: Option<f64>,
+    /// For a kind with bonus or deduction groups: the total before them.
+    #[serde(default)]
+    pub total_before_adjustments: Option<f64>,
+    /// Dimension and adjustment-group scores by id.
     #[serde(default)]
     pub dimensions: IndexMap<String, f64>,
     #[serde(default)]
@@ -124,6 +133,7 @@ impl EntityExpect {
         self.outcome.is_none()
             && self.grade.is_none()
             && self.total.is_none()
+            && self.total_before_adjustments.is_none()
             && self.dimensions.is_empty()
             && self.points.is_empty()
             && self.gates.is_none()
@@ -687,6 +697,23 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
                     .collect::<Vec<_>>()
                     .join(", ");
                 push("total".into(), format!("{t}"), format!("{total}"), dims);
+            }
+        }
+        if let Some(want) = e.total_before_adjustments {
+            match v.base_total(r, rules.precision) {
+                Some(got) if (got - want).abs() > tol => push(
+                    "total before adjustments".into(),
+                    format!("{want}"),
+                    format!("{got}"),
+                    String::new(),
+                ),
+                Some(_) => {}
+                None => push(
+                    "total before adjustments".into(),
+                    "a kind with bonus or deduction groups".into(),
+                    format!("kind `{}` has none", v.kind.name),
+                    String::new(),
+                ),
             }
         }
         for (d, want) in &e.dimensions {

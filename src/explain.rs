@@ -24,6 +24,9 @@ pub struct Explanation {
     pub kind_label: String,
     pub total: f64,
     pub max_total: f64,
+    /// How the total came from the dimensions, for a kind with bonus or deduction groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjustments: Option<AdjustTrace>,
     pub grade: Option<GradeTrace>,
     pub outcome: OutcomeTrace,
     pub dimensions: Vec<DimensionTrace>,
@@ -54,9 +57,12 @@ pub struct IndicatorTrace {
     pub unit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// The `zero` gate that set its points to 0, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zeroed_by: Option<String>,
 }
 
-/// A dimension's sum against its minimum.
+/// A dimension's sum against its minimum; for an adjustment group, its items' sum and cap.
 #[derive(Debug, Clone, Serialize)]
 pub struct DimensionTrace {
     pub id: String,
@@ -65,6 +71,25 @@ pub struct DimensionTrace {
     pub max: f64,
     pub min: Option<f64>,
     pub below_min: bool,
+    /// `add` or `deduct` for an adjustment group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect: Option<&'static str>,
+    /// For an adjustment group: its items' points before the cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<f64>,
+}
+
+/// The steps from the dimensions to the total: the total before adjustments, the total after
+/// bonus and deductions, and the bound that held it (floor or ceiling), if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdjustTrace {
+    pub before: f64,
+    pub adjusted: f64,
+    pub floor: f64,
+    pub ceiling: Option<f64>,
+    /// `floor` or `ceiling` when the total was held there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_at: Option<&'static str>,
 }
 
 /// A gate, fired or not.
@@ -398,8 +423,8 @@ fn method_text(rules: &RuleSet, ind: &Indicator, value: f64) -> String {
     }
 }
 
-fn effect_text(kind: &Kind, e: Effect) -> String {
-    match e {
+fn effect_text(kind: &Kind, gate: &Gate) -> String {
+    match gate.effect {
         Effect::Fail(None) => "fail: cannot pass".into(),
         Effect::Fail(Some(g)) => format!(
             "fail: cannot pass; grade {}",
@@ -413,7 +438,25 @@ fn effect_text(kind: &Kind, e: Effect) -> String {
             "outcome {}",
             kind.outcomes.get(o).map(|o| o.id.as_str()).unwrap_or("")
         ),
+        Effect::Zero => format!(
+            "points 0 for {}",
+            gate.zero
+                .iter()
+                .filter_map(|&i| kind.indicators.get(i))
+                .map(|x| x.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
+}
+
+/// The `zero` gate that fired and names indicator `i`, if any.
+fn zeroed_by(kind: &Kind, fired: &[bool], i: usize) -> Option<String> {
+    kind.gates
+        .iter()
+        .zip(fired)
+        .find(|(g, f)| **f && g.effect == Effect::Zero && g.zero.contains(&i))
+        .map(|(g, _)| g.id.clone())
 }
 
 /// Explain entity `r` of `kind`.
@@ -451,11 +494,13 @@ pub fn explain(
                 max: ind.points,
                 unit: ind.unit.clone(),
                 reference: ind.reference.clone(),
+                zeroed_by: zeroed_by(kind, res.gates_of(r), i),
             }
         })
         .collect();
     let dims = res.dims_of(r);
     let below = res.below_min_of(r);
+    let p = rules.precision;
     let dimensions: Vec<DimensionTrace> = kind
         .dims
         .iter()
@@ -467,8 +512,49 @@ pub fn explain(
             max: dim.max,
             min: dim.min,
             below_min: below.get(d).copied().unwrap_or(false),
+            effect: match dim.role {
+                DimRole::Score => None,
+                DimRole::Add => Some("add"),
+                DimRole::Deduct => Some("deduct"),
+            },
+            items: dim.is_adjustment().then(|| {
+                let sum: f64 = kind
+                    .indicators
+                    .iter()
+                    .zip(points.iter())
+                    .filter(|(x, _)| x.dim == d)
+                    .map(|(_, pts)| pts)
+                    .sum();
+                round_dp(sum, p)
+            }),
         })
         .collect();
+    let adjustments = kind.has_adjustments().then(|| {
+        let before = crate::engine::entity::base_total(kind, res.dims_row(r), p);
+        let change: f64 = dimensions
+            .iter()
+            .map(|d| match d.effect {
+                Some("add") => d.score,
+                Some(_) => -d.score,
+                None => 0.0,
+            })
+            .sum();
+        let adjusted = round_dp(before + change, p);
+        let total = res.total.get(r).copied().unwrap_or(0.0);
+        AdjustTrace {
+            before,
+            adjusted,
+            floor: kind.floor,
+            ceiling: kind.ceiling,
+            held_at: if total > adjusted {
+                Some("floor")
+            } else if total < adjusted {
+                Some("ceiling")
+            } else {
+                None
+            },
+        }
+    });
     let fired = res.gates_of(r);
     let gates: Vec<GateTrace> = kind
         .gates
@@ -481,7 +567,7 @@ pub fn explain(
                 label: gate.label.clone(),
                 condition,
                 fired: fired.get(g).copied().unwrap_or(false),
-                effect: effect_text(kind, gate.effect),
+                effect: effect_text(kind, gate),
                 message: gate.message.clone(),
                 enabled: gate.enabled,
             }
@@ -647,6 +733,7 @@ pub fn explain(
         kind_label: kind.label.clone(),
         total,
         max_total: kind.max_total,
+        adjustments,
         grade,
         outcome,
         dimensions,

@@ -420,6 +420,8 @@ fn remove_by_id(v: &mut Value, list: &str, id: &str) -> bool {
 const ID_LISTS: &[&str] = &[
     "dimensions",
     "indicators",
+    "adjustments",
+    "items",
     "gates",
     "grades",
     "outcomes",

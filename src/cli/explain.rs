@@ -163,7 +163,10 @@ pub fn render(e: &Explanation, precision: u32) -> String {
                 i.input.clone(),
                 value,
                 i.method.clone(),
-                format!("{} / {}", f(i.points), fmt_num(i.max)),
+                match &i.zeroed_by {
+                    Some(g) => format!("{} / {} (0 by {g})", f(i.points), fmt_num(i.max)),
+                    None => format!("{} / {}", f(i.points), fmt_num(i.max)),
+                },
             ]));
         }
     }
@@ -172,19 +175,57 @@ pub fn render(e: &Explanation, precision: u32) -> String {
     let mut b = Builder::default();
     b.push_record(cells(["dimension", "score", "minimum", "note"]));
     for d in &e.dimensions {
+        let (sign, note) = match (d.effect, d.items) {
+            (Some(effect), Some(items)) => {
+                let verb = if effect == "add" { "adds" } else { "takes off" };
+                let note = if items > d.score {
+                    format!(
+                        "items {}, capped at {}: {verb} {}",
+                        f(items),
+                        fmt_num(d.max),
+                        f(d.score)
+                    )
+                } else {
+                    format!("{verb} {}", f(d.score))
+                };
+                let sign = match effect {
+                    _ if d.score == 0.0 => "",
+                    "add" => "+",
+                    _ => "-",
+                };
+                (sign, note)
+            }
+            _ if d.below_min => ("", "below minimum: cannot pass".to_string()),
+            _ => ("", String::new()),
+        };
         b.push_record(cells([
             d.label.clone(),
-            format!("{} / {}", f(d.score), fmt_num(d.max)),
+            format!("{sign}{} / {}", f(d.score), fmt_num(d.max)),
             d.min.map(fmt_num).unwrap_or_else(|| "-".into()),
-            if d.below_min {
-                "below minimum: cannot pass".into()
-            } else {
-                String::new()
-            },
+            note,
         ]));
     }
     out.push_str(&table(b, 1));
     out.push('\n');
+    if let Some(a) = &e.adjustments {
+        // dimensions -> total before adjustments -> bonus -> deductions -> floor and ceiling.
+        let mut line = format!("\n总分 (total): {} before adjustments", f(a.before));
+        for d in e.dimensions.iter().filter(|d| d.effect.is_some()) {
+            let sign = if d.effect == Some("add") { '+' } else { '-' };
+            line.push_str(&format!(" {sign} {} {}", f(d.score), short_label(&d.label)));
+        }
+        line.push_str(&format!(" = {}", f(a.adjusted)));
+        match a.held_at {
+            Some("floor") => line.push_str(&format!(", held at the floor {}", fmt_num(a.floor))),
+            Some(_) => line.push_str(&format!(
+                ", held at the ceiling {}",
+                a.ceiling.map(fmt_num).unwrap_or_default()
+            )),
+            None => {}
+        }
+        line.push_str(&format!(" -> total {}\n", f(e.total)));
+        out.push_str(&line);
+    }
     if !e.gates.is_empty() {
         out.push_str("\n否决与封顶 (gates)\n");
         for g in &e.gates {

@@ -593,7 +593,8 @@ fn score_row(
         }
     }
 
-    // 3. Dimensions and total.
+    // 3. Zeroing, then dimensions, adjustments and total.
+    apply_zeroing(ctx, row, out.values, out.points, scope)?;
     *out.total = sum_dims(kind, out.points, out.dims, p);
     Ok(())
 }
@@ -645,10 +646,11 @@ fn out_of_range(ind: &Indicator, v: f64) -> bool {
 /// Whether every indicator of `kind` can be scored a block of entities at a time: inputs read
 /// from the data and points by a fixed method, with no script and no category lookup.
 pub fn scores_by_block(kind: &Kind) -> bool {
-    kind.indicators.iter().all(|ind| {
-        !matches!(ind.input, Input::Expr(_))
-            && !matches!(ind.method, Method::Script(_) | Method::Lookup(_))
-    })
+    !has_zeroing(kind)
+        && kind.indicators.iter().all(|ind| {
+            !matches!(ind.input, Input::Expr(_))
+                && !matches!(ind.method, Method::Script(_) | Method::Lookup(_))
+        })
 }
 
 /// Steps 1–2 for rows `start..start + len` of a kind that [`scores_by_block`], one indicator
@@ -743,7 +745,9 @@ pub fn indicator_points(
 }
 
 /// Dimension scores from indicator points, and the total: sums in declaration order (never a
-/// parallel sum), each rounded.
+/// parallel sum), each rounded. The order is fixed: the scored dimensions give the total before
+/// adjustments; each bonus group (at most its cap) is added, each deduction group (at most its
+/// cap) taken away; then the total is clamped to the kind's floor and ceiling.
 pub fn sum_dims(kind: &Kind, points: &[f64], dims: &mut [f64], p: u32) -> f64 {
     for d in dims.iter_mut() {
         *d = 0.0;
@@ -754,11 +758,79 @@ pub fn sum_dims(kind: &Kind, points: &[f64], dims: &mut [f64], p: u32) -> f64 {
         }
     }
     let mut total = 0.0;
-    for d in dims.iter_mut() {
+    let mut adjust = 0.0;
+    for (d, dim) in dims.iter_mut().zip(&kind.dims) {
         *d = round_dp(*d, p);
-        total += *d;
+        match dim.role {
+            DimRole::Score => total += *d,
+            DimRole::Add => {
+                *d = d.min(dim.max);
+                adjust += *d;
+            }
+            DimRole::Deduct => {
+                *d = d.min(dim.max);
+                adjust -= *d;
+            }
+        }
     }
-    round_dp(total, p)
+    let base = round_dp(total, p);
+    if !kind.has_adjustments() {
+        return base;
+    }
+    let mut total = round_dp(base + adjust, p).max(kind.floor);
+    if let Some(c) = kind.ceiling {
+        total = total.min(c);
+    }
+    total
+}
+
+/// The total before adjustments: the scored dimensions' sum, from the rounded dimension scores.
+pub fn base_total(kind: &Kind, dims: Row, p: u32) -> f64 {
+    let sum: f64 = kind
+        .dims
+        .iter()
+        .zip(dims.iter())
+        .filter(|(d, _)| d.role == DimRole::Score)
+        .map(|(_, x)| x)
+        .sum();
+    round_dp(sum, p)
+}
+
+/// Whether any enabled gate of `kind` sets points to 0.
+pub fn has_zeroing(kind: &Kind) -> bool {
+    kind.gates
+        .iter()
+        .any(|g| g.enabled && g.effect == Effect::Zero)
+}
+
+/// Set to 0 the points of the indicators that an enabled `zero` gate names, when its
+/// condition (over inputs and parameters only) holds.
+pub fn apply_zeroing(
+    ctx: &KindCtx,
+    row: usize,
+    values: &[f64],
+    points: &mut [f64],
+    scope: &mut Scope<'static>,
+) -> Result<(), EntityError> {
+    for gate in ctx
+        .kind
+        .gates
+        .iter()
+        .filter(|g| g.enabled && g.effect == Effect::Zero)
+    {
+        let view = View::inputs(ctx, row, values);
+        if view
+            .test(&gate.condition, scope)
+            .map_err(EntityError::Script)?
+        {
+            for &i in &gate.zero {
+                if let Some(slot) = points.get_mut(i) {
+                    *slot = 0.0;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Steps 4–6 from an entity's scores: minimums, gates, grade and outcome.
@@ -831,6 +903,8 @@ pub fn decide_row(
                 Effect::ForceOutcome(o) => {
                     forced.get_or_insert(o);
                 }
+                // Applied while scoring; here it is only recorded as fired.
+                Effect::Zero => {}
             }
         }
     }

@@ -3,12 +3,14 @@
 //! thread count.
 
 use super::entity::{
-    decide_row, evaluate_row, indicator_points, score_block, scores_by_block, sum_dims, DecideOut,
-    EntityError, KindCtx, KnownGates, ScoreOut, Scores,
+    decide_row, evaluate_row, has_zeroing, indicator_points, score_block, scores_by_block,
+    sum_dims, DecideOut, EntityError, KindCtx, KnownGates, ScoreOut, Scores,
 };
 use super::fixed::{scale_for, Dest, Fixed, Row};
 use crate::data::{DataError, Frame};
-use crate::rules::model::{Condition, ExprId, Input, Kind, Method, Operand, Param, RuleSet, Var};
+use crate::rules::model::{
+    Condition, DimRole, ExprId, Input, Kind, Method, Operand, Param, RuleSet, Var,
+};
 use crate::script::{ScriptError, ScriptHost};
 use rayon::prelude::*;
 use rhai::Scope;
@@ -197,7 +199,12 @@ fn reusable(rules: &RuleSet, kind: &Kind, frame: &Frame, prior: &Prior) -> Optio
         && pr.values.len() == n * k
         && prior.kind.indicators.len() == k
         && prior.precision == rules.precision;
-    if !same_shape {
+    // Zeroing and adjustments change totals in ways the reuse below does not follow.
+    if !same_shape
+        || has_zeroing(prior.kind)
+        || has_zeroing(kind)
+        || !same_totalling(prior.kind, kind)
+    {
         return None;
     }
     // A script is reused only if it is the same code and every variable it reads is an input
@@ -310,6 +317,18 @@ fn known_gates<'a>(
         count,
         reuse,
     })
+}
+
+/// Whether two kinds turn dimension scores into a total the same way: the same dimensions in
+/// the same roles, the same adjustment caps, floor and ceiling.
+fn same_totalling(a: &Kind, b: &Kind) -> bool {
+    a.floor == b.floor
+        && a.ceiling == b.ceiling
+        && a.dims.len() == b.dims.len()
+        && a.dims
+            .iter()
+            .zip(&b.dims)
+            .all(|(x, y)| x.role == y.role && (x.role == DimRole::Score || x.max == y.max))
 }
 
 /// Whether two rule sets' parameters have the same names and values.

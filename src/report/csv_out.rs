@@ -221,6 +221,10 @@ fn header(k: &KindView) -> Vec<u8> {
     let mut cols: Vec<String> = vec!["id".into(), "label".into()];
     cols.extend(k.frame.groups.iter().map(|(n, _)| n.clone()));
     cols.extend(k.kind.dims.iter().map(|d| d.id.clone()));
+    if k.kind.has_adjustments() {
+        // Only kinds with adjustments: the others' files keep their columns.
+        cols.push("total_before_adjustments".into());
+    }
     cols.extend(
         [
             "total",
@@ -332,6 +336,10 @@ fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, b
             push_text(buf, vals.get(r).unwrap_or(""), plain);
         }
         push_scores(buf, &k.result.dims, r, k.result.d, precision);
+        if let Some(base) = k.base_total(r, precision) {
+            buf.push(b',');
+            push_fixed(buf, base, precision);
+        }
         buf.push(b',');
         push_fixed(
             buf,

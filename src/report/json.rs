@@ -36,14 +36,19 @@ pub fn manifest(v: &RunView) -> Value {
     })
 }
 
-fn entity(k: &KindView, r: usize) -> Value {
-    let dims: Map<String, Value> = k
-        .kind
-        .dims
-        .iter()
-        .zip(k.result.dims_row(r).iter())
-        .map(|(d, s)| (d.id.clone(), json!(s)))
-        .collect();
+fn entity(k: &KindView, r: usize, precision: u32) -> Value {
+    let scored = k.scored_dims();
+    let dims_of = |skip: usize, take: usize| -> Map<String, Value> {
+        k.kind
+            .dims
+            .iter()
+            .zip(k.result.dims_row(r).iter())
+            .skip(skip)
+            .take(take)
+            .map(|(d, s)| (d.id.clone(), json!(s)))
+            .collect()
+    };
+    let dims = dims_of(0, scored);
     let points: Map<String, Value> = k
         .kind
         .indicators
@@ -58,6 +63,13 @@ fn entity(k: &KindView, r: usize) -> Value {
         o.insert(name.clone(), json!(vals.get(r)));
     }
     o.insert("dimensions".into(), Value::Object(dims));
+    if let Some(base) = k.base_total(r, precision) {
+        o.insert("total_before_adjustments".into(), json!(base));
+        o.insert(
+            "adjustments".into(),
+            Value::Object(dims_of(scored, usize::MAX)),
+        );
+    }
     o.insert("total".into(), json!(k.result.total.get(r)));
     o.insert("grade".into(), json!(k.grade_id(r)));
     o.insert("outcome".into(), json!(k.outcome_id(r)));
@@ -99,7 +111,7 @@ fn jn(buf: &mut Vec<u8>, x: f64) {
 }
 
 /// One primary entity written straight to bytes: a million villages take no JSON tree.
-fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, buf: &mut Vec<u8>) {
+fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, precision: u32, buf: &mut Vec<u8>) {
     buf.extend_from_slice(b"{\"id\":");
     js(buf, k.frame.id(r));
     buf.extend_from_slice(b",\"label\":");
@@ -110,14 +122,30 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, buf: &mut Vec<u8>)
         js(buf, vals.get(r).unwrap_or(""));
     }
     buf.extend_from_slice(b",\"dimensions\":{");
-    for (i, (x, key)) in k.result.dims_of(r).iter().zip(&keys.dims).enumerate() {
+    let dims = k.result.dims_of(r);
+    let scored = keys.scored;
+    for (i, (x, key)) in dims.iter().zip(&keys.dims).take(scored).enumerate() {
         if i > 0 {
             buf.push(b',');
         }
         buf.extend_from_slice(key);
         jn(buf, *x);
     }
-    buf.extend_from_slice(b"},\"total\":");
+    buf.push(b'}');
+    if let Some(base) = k.base_total(r, precision) {
+        buf.extend_from_slice(b",\"total_before_adjustments\":");
+        jn(buf, base);
+        buf.extend_from_slice(b",\"adjustments\":{");
+        for (i, (x, key)) in dims.iter().zip(&keys.dims).skip(scored).enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(key);
+            jn(buf, *x);
+        }
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b",\"total\":");
     jn(buf, k.result.total.get(r).copied().unwrap_or(0.0));
     buf.extend_from_slice(b",\"grade\":");
     js(buf, k.grade_id(r));
@@ -147,6 +175,8 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, buf: &mut Vec<u8>)
 /// JSON object keys (`"id":`), escaped once per kind.
 struct FastKeys {
     groups: Vec<Vec<u8>>,
+    /// How many of `dims` are scored dimensions (the rest are adjustment groups).
+    scored: usize,
     dims: Vec<Vec<u8>>,
     indicators: Vec<Vec<u8>>,
 }
@@ -160,6 +190,7 @@ impl FastKeys {
         };
         FastKeys {
             groups: k.frame.groups.iter().map(|(n, _)| key(n)).collect(),
+            scored: k.scored_dims(),
             dims: k.kind.dims.iter().map(|d| key(&d.id)).collect(),
             indicators: k.kind.indicators.iter().map(|i| key(&i.id)).collect(),
         }
@@ -167,7 +198,7 @@ impl FastKeys {
 }
 
 /// Write `[ … ]` of every entity, one per line, formatted in parallel blocks.
-fn write_entities(k: &KindView, w: &mut dyn Write) -> io::Result<()> {
+fn write_entities(k: &KindView, precision: u32, w: &mut dyn Write) -> io::Result<()> {
     let n = k.frame.len();
     let keys = FastKeys::new(k);
     w.write_all(b"[")?;
@@ -184,9 +215,9 @@ fn write_entities(k: &KindView, w: &mut dyn Write) -> io::Result<()> {
                     buf.extend_from_slice(if r == 0 { b"\n    " } else { b",\n    " });
                     match k.unit {
                         Some(_) => {
-                            let _ = serde_json::to_writer(&mut buf, &entity(k, r));
+                            let _ = serde_json::to_writer(&mut buf, &entity(k, r, precision));
                         }
-                        None => write_entity_fast(k, r, &keys, &mut buf),
+                        None => write_entity_fast(k, r, &keys, precision, &mut buf),
                     }
                 }
                 buf
@@ -215,13 +246,13 @@ pub fn write_results(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(b"{\n  \"manifest\": ")?;
     w.write_all(pretty(&manifest(v)).as_bytes())?;
     write!(w, ",\n  {}: ", Value::String(p.kind.table.clone()))?;
-    write_entities(p, w)?;
+    write_entities(p, v.rules.precision, w)?;
     w.write_all(b",\n  \"units\": {")?;
     for (i, u) in v.units.iter().enumerate() {
         let sep: &[u8] = if i == 0 { b"\n    " } else { b",\n    " };
         w.write_all(sep)?;
         write!(w, "{}: ", Value::String(u.kind.name.clone()))?;
-        write_entities(u, w)?;
+        write_entities(u, v.rules.precision, w)?;
     }
     w.write_all(if v.units.is_empty() { b"}" } else { b"\n  }" })?;
     w.write_all(b",\n  \"summary\": ")?;

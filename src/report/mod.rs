@@ -133,6 +133,22 @@ impl<'a> KindView<'a> {
             .chain(missing.then_some("missing_evidence"))
     }
 
+    /// The scored dimensions (before any bonus or deduction group).
+    pub fn scored_dims(&self) -> usize {
+        self.kind
+            .dims
+            .iter()
+            .take_while(|d| !d.is_adjustment())
+            .count()
+    }
+
+    /// The total before adjustments of entity `r`, for a kind whose total has adjustments.
+    pub fn base_total(&self, r: usize, precision: u32) -> Option<f64> {
+        self.kind.has_adjustments().then(|| {
+            crate::engine::entity::base_total(self.kind, self.result.dims_row(r), precision)
+        })
+    }
+
     /// Ids of the dimensions under their minimum for entity `r`.
     pub fn below_min(&self, r: usize) -> Vec<&str> {
         self.below_min_ids(r).collect()
@@ -160,4 +176,28 @@ pub fn short_label(label: &str) -> &str {
 /// A score with the rule set's precision.
 pub fn fmt_score(x: f64, precision: u32) -> String {
     format!("{:.*}", precision as usize, x)
+}
+
+/// A dimension's score as people read it: a deduction group's points with a minus sign.
+pub fn fmt_dim_score(d: &crate::rules::model::Dimension, x: f64, precision: u32) -> String {
+    if d.role == crate::rules::model::DimRole::Deduct && x != 0.0 {
+        format!("-{}", fmt_score(x, precision))
+    } else {
+        fmt_score(x, precision)
+    }
+}
+
+/// A dimension's heading as people read it: `党建/30`, `加分项/+5`, `扣分项/-30`.
+pub fn dim_heading(d: &crate::rules::model::Dimension) -> String {
+    use crate::rules::model::DimRole;
+    let sign = match d.role {
+        DimRole::Score => "",
+        DimRole::Add => "+",
+        DimRole::Deduct => "-",
+    };
+    format!(
+        "{}/{sign}{}",
+        short_label(&d.label),
+        crate::rules::compile::fmt_num(d.max)
+    )
 }

@@ -150,11 +150,12 @@ pub fn write_reasons(rules: &RuleSet, v: &KindView, r: usize, out: &mut String) 
     let p = rules.precision;
     let outcome = v.result.outcome.get(r).copied().unwrap_or(0) as usize;
     let passing = kind.outcomes.get(outcome).is_some_and(|o| o.passing);
-    // Not failed, yet no passing rule held: the comparisons of the first that missed are named.
+    // Not failed, yet no passing rule held: the comparisons of the lowest bar that was missed
+    // (the last passing rule) are named.
     let missed = if passing {
         None
     } else {
-        kind.outcomes.iter().find(|o| o.passing)
+        kind.outcomes.iter().rev().find(|o| o.passing)
     };
     let mut items = Items {
         out,

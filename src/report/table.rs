@@ -236,13 +236,13 @@ pub fn write_entities(
     let prec = v.rules.precision;
     w.write_all(heading(flavor, &format!("{}: {}", k.kind.label, k.frame.len())).as_bytes())?;
     let mut head: Vec<String> = vec!["id".into(), "name".into()];
-    head.extend(k.kind.dims.iter().map(|d| {
-        format!(
-            "{}/{}",
-            short_label(&d.label),
-            crate::rules::compile::fmt_num(d.max)
-        )
-    }));
+    let scored = k.scored_dims();
+    let adjusted = k.kind.has_adjustments();
+    head.extend(k.kind.dims.iter().take(scored).map(super::dim_heading));
+    if adjusted {
+        head.push("subtotal".into());
+        head.extend(k.kind.dims.iter().skip(scored).map(super::dim_heading));
+    }
     head.extend(["total", "grade"].map(String::from));
     let unit = k.unit.is_some();
     let ranked = k.ranked();
@@ -257,7 +257,14 @@ pub fn write_entities(
     head.push(if unit { "notes" } else { "reason" }.into());
     let row = |r: usize| {
         let mut row: Vec<String> = vec![k.frame.id(r).into(), k.frame.label(r).into()];
-        row.extend(k.result.dims_of(r).iter().map(|x| fmt_score(*x, prec)));
+        let dims = k.result.dims_of(r);
+        let cell =
+            |(d, x): (&crate::rules::model::Dimension, &f64)| super::fmt_dim_score(d, *x, prec);
+        row.extend(k.kind.dims.iter().zip(dims.iter()).take(scored).map(cell));
+        if let Some(base) = k.base_total(r, prec) {
+            row.push(fmt_score(base, prec));
+            row.extend(k.kind.dims.iter().zip(dims.iter()).skip(scored).map(cell));
+        }
         row.push(fmt_score(
             k.result.total.get(r).copied().unwrap_or(0.0),
             prec,
@@ -280,7 +287,7 @@ pub fn write_entities(
         row.push(why);
         row
     };
-    let d = k.kind.dims.len();
+    let d = k.kind.dims.len() + usize::from(adjusted);
     paged(w, &head, k.frame.len(), row, 2..3 + d, flavor, PAGE)?;
     w.write_all(b"\n")
 }

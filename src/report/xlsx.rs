@@ -77,6 +77,9 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
     let mut head: Vec<Cell> = vec![text("id"), text("名称 (name)")];
     head.extend(k.frame.groups.iter().map(|(n, _)| text(n.clone())));
     head.extend(k.kind.dims.iter().map(|d| text(d.label.clone())));
+    if k.kind.has_adjustments() {
+        head.push(text("加减分前合计 (total before adjustments)"));
+    }
     head.extend(
         [
             "总分 (total)",
@@ -113,6 +116,9 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
                 .map(|(_, vals)| text(vals.get(r).unwrap_or_default().to_string())),
         );
         row.extend(k.result.dims_of(r).iter().map(|x| Cell::Num(*x)));
+        if let Some(base) = k.base_total(r, v.rules.precision) {
+            row.push(Cell::Num(base));
+        }
         row.push(Cell::Num(k.result.total.get(r).copied().unwrap_or(0.0)));
         row.push(text(short_label(k.grade_label(r))));
         row.push(text(short_label(k.outcome_label(r))));

@@ -112,6 +112,7 @@ pub fn compile_with_needs(
             remap,
             primary: if is_primary { None } else { primary.as_mut() },
             is_primary,
+            ind_paths: Vec::new(),
         };
         match kc.kind(rk) {
             Some(k) if is_primary => primary = Some(k),
@@ -349,6 +350,9 @@ pub(super) struct KindCompiler<'a> {
     /// they may add columns).
     pub(super) primary: Option<&'a mut Kind>,
     pub(super) is_primary: bool,
+    /// Each indicator's path in the file: `indicators.3`, or `adjustments.0.items.2` for an
+    /// adjustment item (indicators first, then the items group by group).
+    pub(super) ind_paths: Vec<String>,
 }
 
 /// What a name may refer to at a given point of the evaluation.
@@ -373,6 +377,11 @@ impl KindCompiler<'_> {
 
     pub(super) fn value_loc(&self, path: &str) -> Location {
         self.file.value_loc(&self.remap.original(path))
+    }
+
+    /// The path of indicator `i` (indicators, then adjustment items) in the file.
+    pub(super) fn ind_path(&self, i: usize) -> String {
+        self.ind_paths.get(i).cloned().unwrap_or_default()
     }
 
     pub(super) fn err(&mut self, msg: impl Into<String>, path: &str) {
@@ -409,7 +418,7 @@ impl KindCompiler<'_> {
         }
     }
 
-    fn opt_num(&mut self, r: &Option<NumRef>, path: &str) -> Option<Option<f64>> {
+    pub(super) fn opt_num(&mut self, r: &Option<NumRef>, path: &str) -> Option<Option<f64>> {
         match r {
             None => Some(None),
             Some(r) => self.num(r, path).map(Some),
@@ -452,12 +461,30 @@ impl KindCompiler<'_> {
         }
 
         let mut dims = self.dimensions(rk);
+        let scored_dims = dims.len();
+        dims.extend(self.adjustment_groups(rk));
         let grades = self.grades(rk);
         let grade_ids: Vec<String> = grades.iter().map(|g| g.id.clone()).collect();
-        let ind_sigs: Vec<(String, ValueType)> = rk
-            .indicators
+        // Indicators, then the adjustment items group by group: one list, one index space.
+        let all_raw: Vec<(&RawIndicator, Option<usize>)> =
+            rk.indicators
+                .iter()
+                .map(|ri| (ri, None))
+                .chain(
+                    rk.adjustments.iter().enumerate().flat_map(|(g, ra)| {
+                        ra.items.iter().map(move |ri| (ri, Some(scored_dims + g)))
+                    }),
+                )
+                .collect();
+        self.ind_paths = (0..rk.indicators.len())
+            .map(|i| format!("indicators.{i}"))
+            .chain(rk.adjustments.iter().enumerate().flat_map(|(g, ra)| {
+                (0..ra.items.len()).map(move |j| format!("adjustments.{g}.items.{j}"))
+            }))
+            .collect();
+        let ind_sigs: Vec<(String, ValueType)> = all_raw
             .iter()
-            .map(|i| (i.id.clone(), i.ty.unwrap_or(default_type(i.scoring.method))))
+            .map(|(i, _)| (i.id.clone(), i.ty.unwrap_or(default_type(i.scoring.method))))
             .collect();
         let gate_ids: Vec<String> = rk.gates.iter().map(|g| g.id.clone()).collect();
         let names = Names {
@@ -469,23 +496,38 @@ impl KindCompiler<'_> {
 
         let mut indicators = Vec::new();
         let mut seen = HashSet::new();
-        for (i, ri) in rk.indicators.iter().enumerate() {
+        for (i, (ri, group)) in all_raw.iter().enumerate() {
             if !seen.insert(ri.id.clone()) {
+                let what = if group.is_some() {
+                    "adjustment item"
+                } else {
+                    "indicator"
+                };
                 self.err(
-                    format!("indicator id `{}` is used twice", ri.id),
-                    &format!("indicators.{i}.id"),
+                    format!("{what} id `{}` is used twice", ri.id),
+                    &format!("{}.id", self.ind_path(i)),
                 );
                 continue;
             }
-            if let Some(ind) = self.indicator(i, ri, &names) {
+            if let Some(ind) = self.indicator(i, ri, *group, &names) {
                 indicators.push(ind);
             }
         }
         // Points must add up to each dimension's maximum.
         // Skip sums when an indicator could not be read or compiled: its error is the real one.
-        let skip_sums = !self.remap.is_empty() || indicators.len() != rk.indicators.len();
+        let skip_sums = !self.remap.is_empty() || indicators.len() != all_raw.len();
+        let settled = if skip_sums {
+            Vec::new()
+        } else {
+            self.settle_caps(rk, scored_dims, &dims, &indicators)
+        };
         let mut derived = Vec::new();
-        for (d, dim) in dims.iter().enumerate().filter(|_| !skip_sums) {
+        for (d, dim) in dims
+            .iter()
+            .enumerate()
+            .take(scored_dims)
+            .filter(|_| !skip_sums)
+        {
             let sum: f64 = indicators
                 .iter()
                 .filter(|x| x.dim == d)
@@ -507,9 +549,23 @@ impl KindCompiler<'_> {
                 );
             }
         }
-        let max_total: f64 = dims.iter().map(|d| d.max).sum();
+        let (floor, ceiling) = self.total_bounds(rk, &dims);
+        let mut max_total: f64 = dims
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.role != DimRole::Deduct)
+            .map(|(i, d)| {
+                settled
+                    .iter()
+                    .find(|(s, _)| *s == i)
+                    .map_or(d.max, |(_, m)| *m)
+            })
+            .sum();
+        if let Some(c) = ceiling {
+            max_total = max_total.min(c);
+        }
         if !self.derive_maximums {
-            self.check_grade_cover(rk, &grades, max_total);
+            self.check_grade_cover(rk, &grades, floor, max_total);
         }
 
         let outcomes = self.outcomes(rk, &names);
@@ -528,7 +584,7 @@ impl KindCompiler<'_> {
                 gates.push(g);
             }
         }
-        self.check_outcomes_reachable(rk, &outcomes, &gates, max_total);
+        self.check_outcomes_reachable(rk, &outcomes, &gates, floor, max_total);
         let text_columns = rk.group_by.clone();
         let link = self.link(rk);
         let rank = self.rank(rk, &names);
@@ -558,7 +614,7 @@ impl KindCompiler<'_> {
         if errors > before {
             return None;
         }
-        for (d, sum) in derived {
+        for (d, sum) in derived.into_iter().chain(settled) {
             if let Some(dim) = dims.get_mut(d) {
                 dim.max = sum;
             }
@@ -586,6 +642,8 @@ impl KindCompiler<'_> {
             needs_baseline,
             names: names_map,
             max_total,
+            floor,
+            ceiling,
         })
     }
 
@@ -641,6 +699,7 @@ impl KindCompiler<'_> {
                 max: d.max,
                 min,
                 min_param,
+                role: DimRole::Score,
             });
         }
         dims
@@ -675,7 +734,7 @@ impl KindCompiler<'_> {
         grades
     }
 
-    fn check_grade_cover(&mut self, rk: &RawKind, grades: &[Grade], max_total: f64) {
+    fn check_grade_cover(&mut self, rk: &RawKind, grades: &[Grade], floor: f64, max_total: f64) {
         if grades.is_empty() {
             if !rk.grades.is_empty() {
                 return;
@@ -712,10 +771,11 @@ impl KindCompiler<'_> {
             }
         }
         if let (Some(lo), Some(hi)) = (asc.first(), asc.last()) {
-            if !lo.interval.contains(0.0) && lo.interval.lo > 0.0 {
+            if !lo.interval.contains(floor) && lo.interval.lo > floor {
                 self.err(
                     format!(
-                        "no grade covers totals from 0 to {}",
+                        "no grade covers totals from {} to {}",
+                        fmt_num(floor),
                         fmt_num(lo.interval.lo)
                     ),
                     &path_of(&lo.id),
@@ -734,31 +794,74 @@ impl KindCompiler<'_> {
         }
     }
 
-    fn indicator(&mut self, i: usize, ri: &RawIndicator, names: &Names) -> Option<Indicator> {
-        let base = format!("indicators.{i}");
+    fn indicator(
+        &mut self,
+        i: usize,
+        ri: &RawIndicator,
+        group: Option<usize>,
+        names: &Names,
+    ) -> Option<Indicator> {
+        let base = self.ind_path(i);
         if !is_identifier(&ri.id) {
             self.err(
                 format!("indicator id `{}` is not a plain name", ri.id),
                 &format!("{base}.id"),
             );
         }
-        let dim = match names.dims.iter().position(|d| d.id == ri.dimension) {
-            Some(d) => Some(d),
-            None => {
-                let help = did_you_mean(&ri.dimension, names.dims.iter().map(|d| d.id.as_str()))
-                    .map(|s| format!("did you mean `{s}`?"));
-                let loc = self.value_loc(&format!("{base}.dimension"));
+        let scored = names.dims.iter().filter(|d| !d.is_adjustment());
+        let dim = match (group, &ri.dimension) {
+            (Some(g), None) => Some(g),
+            (Some(_), Some(_)) => {
+                let loc = self.loc(&format!("{base}.dimension"));
                 self.diags.push(
-                    Diagnostic::error(format!("unknown dimension `{}`", ri.dimension), loc)
-                        .with_help_opt(help),
+                    Diagnostic::error(
+                        format!("adjustment item `{}` takes no `dimension`", ri.id),
+                        loc,
+                    )
+                    .with_help("an item belongs to the group it is listed in; remove `dimension`"),
                 );
                 None
             }
+            (None, None) => {
+                self.err(
+                    format!("indicator `{}` needs a `dimension`", ri.id),
+                    &format!("{base}.id"),
+                );
+                None
+            }
+            (None, Some(name)) => match scored.clone().position(|d| &d.id == name) {
+                Some(d) => Some(d),
+                None => {
+                    let help = did_you_mean(name, scored.map(|d| d.id.as_str()))
+                        .map(|s| format!("did you mean `{s}`?"));
+                    let loc = self.value_loc(&format!("{base}.dimension"));
+                    self.diags.push(
+                        Diagnostic::error(format!("unknown dimension `{name}`"), loc)
+                            .with_help_opt(help),
+                    );
+                    None
+                }
+            },
         };
+        if group.is_some() && ri.scoring.method == MethodName::Deduct {
+            let loc = self.value_loc(&format!("{base}.scoring.method"));
+            self.diags.push(
+                Diagnostic::error(
+                    format!("adjustment item `{}` cannot use method `deduct`", ri.id),
+                    loc,
+                )
+                .with_help(
+                    "an item's points are what it adds or takes away: for \"2 points off per case, \
+                     at most 10\" write `method: bonus`, `per: 2`, `points: 10` in a group with \
+                     `effect: deduct`",
+                ),
+            );
+            return None;
+        }
         let sc = &ri.scoring;
         let ty = ri.ty.unwrap_or(default_type(sc.method));
         let origin = self.loc(&format!("{base}.id"));
-        let input = self.input(i, ri, ty, names)?;
+        let input = self.input(&base, ri, ty, names)?;
         let points = self.num(&sc.points, &format!("{base}.scoring.points"));
         if let Some(p) = points {
             if p < 0.0 {
@@ -796,12 +899,12 @@ impl KindCompiler<'_> {
 
     fn input(
         &mut self,
-        i: usize,
+        ind_base: &str,
         ri: &RawIndicator,
         ty: ValueType,
         names: &Names,
     ) -> Option<Input> {
-        let base = format!("indicators.{i}.input");
+        let base = format!("{ind_base}.input");
         let inp = &ri.input;
         let given = [
             inp.column.is_some(),
@@ -819,7 +922,7 @@ impl KindCompiler<'_> {
             return None;
         }
         if let Some(agg) = &inp.aggregate {
-            return self.aggregate_input(i, ri, agg);
+            return self.aggregate_input(&base, ri, agg);
         }
         let loc = self.loc(&base);
         if let Some(col) = &inp.column {
@@ -962,7 +1065,8 @@ impl KindCompiler<'_> {
         names: &Names,
     ) -> Option<Method> {
         let sc = &ri.scoring;
-        let base = format!("indicators.{i}.scoring");
+        let ind_base = self.ind_path(i);
+        let base = format!("{ind_base}.scoring");
         let m = sc.method;
         // Fields each method reads; anything else given is a mistake worth reporting.
         let allowed: &[&str] = match m {
@@ -1012,7 +1116,7 @@ impl KindCompiler<'_> {
                         m.as_str(),
                         type_name(ty)
                     ),
-                    &format!("indicators.{i}.type"),
+                    &format!("{ind_base}.type"),
                 );
                 false
             } else {
@@ -1193,7 +1297,7 @@ impl KindCompiler<'_> {
                             "method `boolean` needs a true/false input, but `type` is {}",
                             type_name(ty)
                         ),
-                        &format!("indicators.{i}.type"),
+                        &format!("{ind_base}.type"),
                     );
                 }
                 Method::Boolean
@@ -1246,7 +1350,7 @@ impl KindCompiler<'_> {
                             "method `lookup` needs a category input, but `type` is {}",
                             type_name(ty)
                         ),
-                        &format!("indicators.{i}.type"),
+                        &format!("{ind_base}.type"),
                     );
                 }
                 let Some(table) = &sc.table else {
@@ -1302,8 +1406,10 @@ impl KindCompiler<'_> {
             },
         };
         let what = format!("the condition of gate `{}`", rg.id);
+        let zeroing = rg.effect == EffectName::Zero;
         let scope = Scope {
-            max_stage: 2,
+            // A `zero` gate is decided while scoring, from the inputs alone.
+            max_stage: if zeroing { 1 } else { 2 },
             indicator,
         };
         let condition = self.condition(&base, &rg.when, &rg.all, &rg.any, what, scope, names)?;
@@ -1314,7 +1420,33 @@ impl KindCompiler<'_> {
             );
             return None;
         };
+        if rg.zero.is_some() && !zeroing {
+            self.err(
+                format!(
+                    "`zero` is used only by effect `zero`, not `{}`",
+                    effect_name(rg.effect)
+                ),
+                &format!("{base}.zero"),
+            );
+        }
+        let mut zero = Vec::new();
         let effect = match rg.effect {
+            EffectName::Zero => {
+                for (field, given) in [
+                    ("grade", rg.grade.is_some()),
+                    ("outcome", rg.outcome.is_some()),
+                ] {
+                    if given {
+                        self.err(
+                            format!("effect `zero` takes no `{field}`: it changes points, not the decision"),
+                            &format!("{base}.{field}"),
+                        );
+                    }
+                }
+                let targets = rg.zero.clone().unwrap_or_default();
+                zero = self.zero_targets(&base, &targets, names.dims, indicators, indicator)?;
+                Effect::Zero
+            }
             EffectName::Fail => {
                 if rg.outcome.is_some() {
                     self.err(
@@ -1389,6 +1521,7 @@ impl KindCompiler<'_> {
             id: rg.id.clone(),
             label: rg.label.clone(),
             indicator,
+            zero,
             condition,
             message: rg.message.clone(),
             effect,
@@ -1634,7 +1767,8 @@ impl KindCompiler<'_> {
         };
         let too_early = match scope.max_stage {
             0 => "inputs are computed before any score",
-            1 | 2 => "gates are checked before the grade and before other gates",
+            1 => "a `zero` gate is decided from the inputs, before any points are summed",
+            2 => "gates are checked before the grade and before other gates",
             _ => "",
         };
         match name {
@@ -1717,6 +1851,16 @@ impl KindCompiler<'_> {
             Ok(c) => Ok(Some(Var::Column(c))),
             Err(d) => Err(d.message),
         }
+    }
+}
+
+/// An effect's name as written in rule files.
+fn effect_name(e: EffectName) -> &'static str {
+    match e {
+        EffectName::Fail => "fail",
+        EffectName::CapGrade => "cap_grade",
+        EffectName::ForceOutcome => "force_outcome",
+        EffectName::Zero => "zero",
     }
 }
 
@@ -1858,6 +2002,7 @@ impl KindCompiler<'_> {
         rk: &RawKind,
         outcomes: &[Outcome],
         gates: &[Gate],
+        floor: f64,
         max_total: f64,
     ) {
         let dims_max: Vec<f64> = rk.dimensions.iter().map(|d| d.max).collect();
@@ -1869,7 +2014,7 @@ impl KindCompiler<'_> {
                 hi_open: false,
             };
             match v {
-                Var::Total => closed(0.0, max_total),
+                Var::Total => closed(floor, max_total),
                 Var::Dim(d) => closed(0.0, dims_max.get(d).copied().unwrap_or(f64::INFINITY)),
                 _ => Range::all(),
             }

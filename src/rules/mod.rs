@@ -1,5 +1,6 @@
 //! The rule set: files → [`raw`] → [`compile`]d [`RuleSet`], plus the checks `bangfu check` runs.
 
+mod adjust;
 pub mod compile;
 pub mod cond;
 pub mod interval;

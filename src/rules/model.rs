@@ -89,8 +89,12 @@ pub struct Kind {
     pub needs_baseline: bool,
     /// Every name usable in conditions and expressions, for suggestions and docs.
     pub names: HashMap<String, Var>,
-    /// The sum of every dimension's maximum.
+    /// The highest total the points allow: the dimensions' maximums plus every bonus group's,
+    /// within the ceiling.
     pub max_total: f64,
+    /// The total's bounds after the adjustments (floor 0 unless declared).
+    pub floor: f64,
+    pub ceiling: Option<f64>,
     /// Text columns loaded as they are: `group_by` plus the columns units link through.
     pub text_columns: Vec<String>,
     /// For units: the link to the primary entities.
@@ -278,15 +282,43 @@ pub struct ColumnSpec {
     pub origin: Location,
 }
 
-/// A dimension: a group of indicators.
+/// A dimension: a group of indicators. Adjustment groups (bonus and deduction items) are
+/// dimensions too, after the scored ones, so that every score has one place to live.
 #[derive(Debug, Clone)]
 pub struct Dimension {
     pub id: String,
     pub label: String,
+    /// The most it can score; for an adjustment group, its cap.
     pub max: f64,
     pub min: Option<f64>,
     /// The parameter the minimum came from, if any.
     pub min_param: Option<String>,
+    pub role: DimRole,
+}
+
+/// What a dimension's score does to the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DimRole {
+    /// Part of the total before adjustments.
+    Score,
+    /// A bonus group: added after the scored dimensions, at most its `max`.
+    Add,
+    /// A deduction group: taken away after the bonus, at most its `max`.
+    Deduct,
+}
+
+impl Dimension {
+    /// Whether this is a bonus or deduction group rather than a scored dimension.
+    pub fn is_adjustment(&self) -> bool {
+        self.role != DimRole::Score
+    }
+}
+
+impl Kind {
+    /// Whether the total has bonus or deduction groups, or bounds of its own.
+    pub fn has_adjustments(&self) -> bool {
+        self.dims.iter().any(Dimension::is_adjustment) || self.ceiling.is_some()
+    }
 }
 
 /// One measured item.
@@ -381,6 +413,8 @@ pub struct Gate {
     pub id: String,
     pub label: String,
     pub indicator: Option<usize>,
+    /// For [`Effect::Zero`]: the indicators whose points it sets to 0.
+    pub zero: Vec<usize>,
     pub condition: Condition,
     pub message: String,
     pub effect: Effect,
@@ -397,6 +431,8 @@ pub enum Effect {
     CapGrade(usize),
     /// The outcome is this one.
     ForceOutcome(usize),
+    /// The points of the gate's `zero` indicators are 0 (decided while scoring, from inputs).
+    Zero,
 }
 
 /// A grade band.

@@ -146,6 +146,12 @@ pub struct RawKind {
     pub dimensions: Vec<RawDimension>,
     #[serde(default)]
     pub indicators: Vec<RawIndicator>,
+    /// Bonus and deduction items applied to the total after the dimensions (加分项, 扣分项).
+    #[serde(default)]
+    pub adjustments: Vec<RawAdjustment>,
+    /// The total's floor and ceiling, applied after the adjustments.
+    #[serde(default)]
+    pub total: Option<RawTotalBounds>,
     #[serde(default)]
     pub gates: Vec<RawGate>,
     #[serde(default)]
@@ -344,11 +350,50 @@ pub struct RawDimension {
     pub description: Option<String>,
 }
 
+/// A group of bonus or deduction items: each item's points, summed, at most `cap`, are added
+/// to or taken from the total after the dimensions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawAdjustment {
+    pub id: String,
+    pub label: String,
+    pub effect: AdjustEffect,
+    /// The most the group adds or takes away (加分最多 5 分); default: the sum of its items.
+    #[serde(default)]
+    pub cap: Option<NumRef>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// The items, written as indicators without a `dimension`.
+    pub items: Vec<RawIndicator>,
+}
+
+/// Whether an adjustment group adds to the total or takes from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdjustEffect {
+    Add,
+    Deduct,
+}
+
+/// The bounds the total is clamped to after the adjustments.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawTotalBounds {
+    /// Default 0: deductions never make a total negative.
+    #[serde(default)]
+    pub floor: Option<NumRef>,
+    /// Default: none (the highest total the points allow).
+    #[serde(default)]
+    pub ceiling: Option<NumRef>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawIndicator {
     pub id: String,
     pub label: String,
-    pub dimension: String,
+    /// Required for an indicator; absent for an adjustment item (its group places it).
+    #[serde(default)]
+    pub dimension: Option<String>,
     #[serde(default)]
     pub unit: Option<String>,
     #[serde(default)]
@@ -542,6 +587,9 @@ pub struct RawGate {
     pub grade: Option<String>,
     #[serde(default)]
     pub outcome: Option<String>,
+    /// For `effect: zero`: the indicators, dimensions or adjustment groups whose points become 0.
+    #[serde(default)]
+    pub zero: Option<Vec<String>>,
     #[serde(default)]
     pub enabled: Option<bool>,
     #[serde(default)]
@@ -554,6 +602,7 @@ pub enum EffectName {
     Fail,
     CapGrade,
     ForceOutcome,
+    Zero,
 }
 
 #[derive(Debug, Clone, Deserialize)]

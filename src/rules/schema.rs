@@ -34,6 +34,14 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
             }
         })
         .collect();
+    // An adjustment item is written as an indicator: the same keys below it.
+    let shape: Vec<&str> = match shape.as_slice() {
+        ["adjustments", "#", "items", "#", rest @ ..] => ["indicators", "#"]
+            .into_iter()
+            .chain(rest.iter().copied())
+            .collect(),
+        _ => shape,
+    };
     match (root, shape.as_slice()) {
         (Root::Header, []) => fields::<RawHeader>(),
         (Root::Header, ["parameters", "*"]) => PARAM_FIELDS,
@@ -49,6 +57,8 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
         (Root::Kind, ["indicators", "#", "scoring"]) => fields::<RawScoring>(),
         (Root::Kind, ["indicators", "#", "scoring", "bands", "#"]) => fields::<RawBand>(),
         (Root::Kind, ["gates", "#"]) => fields::<RawGate>(),
+        (Root::Kind, ["adjustments", "#"]) => fields::<RawAdjustment>(),
+        (Root::Kind, ["total"]) => fields::<RawTotalBounds>(),
         (Root::Kind, ["grades", "#"]) => fields::<RawGrade>(),
         (Root::Kind, ["outcomes", "#"]) => fields::<RawOutcome>(),
         (Root::Kind, ["indicators", "#", "input", "aggregate"]) => fields::<RawAggregate>(),

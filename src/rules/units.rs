@@ -59,11 +59,11 @@ impl KindCompiler<'_> {
     /// An input aggregated over the unit's villages, stored as a computed column.
     pub(super) fn aggregate_input(
         &mut self,
-        i: usize,
+        input_base: &str,
         ri: &RawIndicator,
         agg: &RawAggregate,
     ) -> Option<Input> {
-        let base = format!("indicators.{i}.input.aggregate");
+        let base = format!("{input_base}.aggregate");
         if self.is_primary {
             self.err(
                 "an aggregate is for units: the primary kind has no entities under it",
