@@ -99,6 +99,9 @@ pub struct GateTrace {
     pub label: String,
     pub condition: String,
     pub fired: bool,
+    /// A required condition (from `conditions:`): `fired` means it does not hold.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require: bool,
     pub effect: String,
     pub message: String,
     pub enabled: bool,
@@ -567,6 +570,7 @@ pub fn explain(
                 label: gate.label.clone(),
                 condition,
                 fired: fired.get(g).copied().unwrap_or(false),
+                require: gate.require,
                 effect: effect_text(kind, gate),
                 message: gate.message.clone(),
                 enabled: gate.enabled,
@@ -596,7 +600,11 @@ pub fn explain(
     let mut reasons_failed: Vec<String> = Vec::new();
     for (g, gate) in kind.gates.iter().enumerate() {
         if fired.get(g).copied().unwrap_or(false) && matches!(gate.effect, Effect::Fail(_)) {
-            reasons_failed.push(format!("gate `{}` fired", gate.id));
+            reasons_failed.push(if gate.require {
+                format!("condition `{}` is not met", gate.id)
+            } else {
+                format!("gate `{}` fired", gate.id)
+            });
         }
     }
     for d in dimensions.iter().filter(|d| d.below_min) {
@@ -680,12 +688,20 @@ pub fn explain(
     let mut vetoes = Vec::new();
     for (g, gate) in kind.gates.iter().enumerate() {
         if fired.get(g).copied().unwrap_or(false) && matches!(gate.effect, Effect::Fail(_)) {
-            vetoes.push(format!(
-                "veto `{}` ({}) holds: no score can pass while it does — {}",
-                gate.id,
-                crate::report::short_label(&gate.label),
-                gate.message
-            ));
+            vetoes.push(if gate.require {
+                format!(
+                    "condition `{}` ({}) is not met: it must hold to pass",
+                    gate.id,
+                    crate::report::short_label(&gate.label),
+                )
+            } else {
+                format!(
+                    "veto `{}` ({}) holds: no score can pass while it does — {}",
+                    gate.id,
+                    crate::report::short_label(&gate.label),
+                    gate.message
+                )
+            });
         }
     }
     let (counterfactuals, shortfalls) = if chosen == best_outcome(kind) {

@@ -136,77 +136,92 @@ pub fn render(e: &Explanation, precision: u32) -> String {
     let f = |x: f64| format!("{:.*}", precision as usize, x);
     let mut out = String::new();
     out.push_str(&format!("{} {} — {}\n", e.id, e.label, e.kind_label));
+    let scored = !e.dimensions.is_empty();
     out.push_str(&format!(
-        "outcome: {} ({})   grade: {}   total: {} / {}\n\n",
+        "outcome: {} ({})",
         e.outcome.id,
-        short_label(&e.outcome.label),
-        e.grade
-            .as_ref()
-            .map(|g| short_label(&g.label).to_string())
-            .unwrap_or_else(|| "-".into()),
-        f(e.total),
-        fmt_num(e.max_total)
+        short_label(&e.outcome.label)
     ));
+    // A kind decided by conditions alone has neither a total nor grades to show.
+    if scored || e.grade.is_some() {
+        out.push_str(&format!(
+            "   grade: {}",
+            e.grade
+                .as_ref()
+                .map(|g| short_label(&g.label).to_string())
+                .unwrap_or_else(|| "-".into())
+        ));
+    }
+    if scored {
+        out.push_str(&format!(
+            "   total: {} / {}",
+            f(e.total),
+            fmt_num(e.max_total)
+        ));
+    }
+    out.push_str("\n\n");
 
-    out.push_str("指标 (indicators)\n");
-    let mut b = Builder::default();
-    b.push_record(cells(["indicator", "input", "value", "method", "points"]));
-    for d in &e.dimensions {
-        for i in e.indicators.iter().filter(|i| i.dimension == d.id) {
-            let value = match &i.unit {
-                _ if i.method.starts_with("boolean") => (i.value != 0.0).to_string(),
-                Some(u) => format!("{} {u}", fmt_num(i.value)),
-                None => fmt_num(i.value),
+    if scored {
+        out.push_str("指标 (indicators)\n");
+        let mut b = Builder::default();
+        b.push_record(cells(["indicator", "input", "value", "method", "points"]));
+        for d in &e.dimensions {
+            for i in e.indicators.iter().filter(|i| i.dimension == d.id) {
+                let value = match &i.unit {
+                    _ if i.method.starts_with("boolean") => (i.value != 0.0).to_string(),
+                    Some(u) => format!("{} {u}", fmt_num(i.value)),
+                    None => fmt_num(i.value),
+                };
+                b.push_record(cells([
+                    format!("{} {}", i.id, short_label(&i.label)),
+                    i.input.clone(),
+                    value,
+                    i.method.clone(),
+                    match &i.zeroed_by {
+                        Some(g) => format!("{} / {} (0 by {g})", f(i.points), fmt_num(i.max)),
+                        None => format!("{} / {}", f(i.points), fmt_num(i.max)),
+                    },
+                ]));
+            }
+        }
+        out.push_str(&table(b, 4));
+        out.push_str("\n\n维度 (dimensions)\n");
+        let mut b = Builder::default();
+        b.push_record(cells(["dimension", "score", "minimum", "note"]));
+        for d in &e.dimensions {
+            let (sign, note) = match (d.effect, d.items) {
+                (Some(effect), Some(items)) => {
+                    let verb = if effect == "add" { "adds" } else { "takes off" };
+                    let note = if items > d.score {
+                        format!(
+                            "items {}, capped at {}: {verb} {}",
+                            f(items),
+                            fmt_num(d.max),
+                            f(d.score)
+                        )
+                    } else {
+                        format!("{verb} {}", f(d.score))
+                    };
+                    let sign = match effect {
+                        _ if d.score == 0.0 => "",
+                        "add" => "+",
+                        _ => "-",
+                    };
+                    (sign, note)
+                }
+                _ if d.below_min => ("", "below minimum: cannot pass".to_string()),
+                _ => ("", String::new()),
             };
             b.push_record(cells([
-                format!("{} {}", i.id, short_label(&i.label)),
-                i.input.clone(),
-                value,
-                i.method.clone(),
-                match &i.zeroed_by {
-                    Some(g) => format!("{} / {} (0 by {g})", f(i.points), fmt_num(i.max)),
-                    None => format!("{} / {}", f(i.points), fmt_num(i.max)),
-                },
+                d.label.clone(),
+                format!("{sign}{} / {}", f(d.score), fmt_num(d.max)),
+                d.min.map(fmt_num).unwrap_or_else(|| "-".into()),
+                note,
             ]));
         }
+        out.push_str(&table(b, 1));
+        out.push('\n');
     }
-    out.push_str(&table(b, 4));
-    out.push_str("\n\n维度 (dimensions)\n");
-    let mut b = Builder::default();
-    b.push_record(cells(["dimension", "score", "minimum", "note"]));
-    for d in &e.dimensions {
-        let (sign, note) = match (d.effect, d.items) {
-            (Some(effect), Some(items)) => {
-                let verb = if effect == "add" { "adds" } else { "takes off" };
-                let note = if items > d.score {
-                    format!(
-                        "items {}, capped at {}: {verb} {}",
-                        f(items),
-                        fmt_num(d.max),
-                        f(d.score)
-                    )
-                } else {
-                    format!("{verb} {}", f(d.score))
-                };
-                let sign = match effect {
-                    _ if d.score == 0.0 => "",
-                    "add" => "+",
-                    _ => "-",
-                };
-                (sign, note)
-            }
-            _ if d.below_min => ("", "below minimum: cannot pass".to_string()),
-            _ => ("", String::new()),
-        };
-        b.push_record(cells([
-            d.label.clone(),
-            format!("{sign}{} / {}", f(d.score), fmt_num(d.max)),
-            d.min.map(fmt_num).unwrap_or_else(|| "-".into()),
-            note,
-        ]));
-    }
-    out.push_str(&table(b, 1));
-    out.push('\n');
     if let Some(a) = &e.adjustments {
         // dimensions -> total before adjustments -> bonus -> deductions -> floor and ceiling.
         let mut line = format!("\n总分 (total): {} before adjustments", f(a.before));
@@ -226,9 +241,23 @@ pub fn render(e: &Explanation, precision: u32) -> String {
         line.push_str(&format!(" -> total {}\n", f(e.total)));
         out.push_str(&line);
     }
-    if !e.gates.is_empty() {
+    let conditions: Vec<_> = e.gates.iter().filter(|g| g.require).collect();
+    if !conditions.is_empty() {
+        out.push_str(if scored { "\n" } else { "" });
+        out.push_str("条件 (conditions, all must hold)\n");
+        for g in conditions {
+            let state = if g.fired { "NOT MET" } else { "met" };
+            out.push_str(&format!(
+                "  {} {} — {state}: {}\n",
+                g.id,
+                short_label(&g.label),
+                g.condition
+            ));
+        }
+    }
+    if e.gates.iter().any(|g| !g.require) {
         out.push_str("\n否决与封顶 (gates)\n");
-        for g in &e.gates {
+        for g in e.gates.iter().filter(|g| !g.require) {
             let state = if !g.enabled {
                 "off"
             } else if g.fired {

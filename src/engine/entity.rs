@@ -880,12 +880,17 @@ pub fn decide_row(
         let from_batch = batched
             .filter(|(mask, _)| g < 64 && mask & (1u64 << g) != 0)
             .map(|(_, fired)| fired & (1u64 << g) != 0);
-        let fired = match reused(g).or(from_batch) {
-            Some(f) => f,
-            None => {
+        // A required condition fires when it does not hold; a result carried over is a
+        // firing already.
+        let fired = match (reused(g), from_batch) {
+            (Some(f), _) => f,
+            (None, Some(holds)) => holds != gate.require,
+            (None, None) => {
                 let view = View::scored(ctx, row, sc, out.gates, false, None);
-                view.test(&gate.condition, scope)
-                    .map_err(EntityError::Script)?
+                let holds = view
+                    .test(&gate.condition, scope)
+                    .map_err(EntityError::Script)?;
+                holds != gate.require
             }
         };
         if let Some(slot) = out.gates.get_mut(g) {

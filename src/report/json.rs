@@ -70,10 +70,13 @@ fn entity(k: &KindView, r: usize, precision: u32) -> Value {
             Value::Object(dims_of(scored, usize::MAX)),
         );
     }
-    o.insert("total".into(), json!(k.result.total.get(r)));
-    o.insert("grade".into(), json!(k.grade_id(r)));
+    o.insert("total".into(), total_value(k, r));
+    o.insert("grade".into(), grade_value(k, r));
     o.insert("outcome".into(), json!(k.outcome_id(r)));
     o.insert("gates".into(), json!(k.fired(r)));
+    if k.kind.has_conditions() {
+        o.insert("unmet_conditions".into(), unmet_conditions(k, r));
+    }
     o.insert("below_min".into(), json!(k.below_min(r)));
     o.insert("indicators".into(), Value::Object(points));
     if let Some(u) = k.unit {
@@ -95,6 +98,35 @@ fn entity(k: &KindView, r: usize, precision: u32) -> Value {
         o.insert("notes".into(), json!(k.notes(r)));
     }
     Value::Object(o)
+}
+
+/// The total, or `null` for a kind decided by conditions alone.
+fn total_value(k: &KindView, r: usize) -> Value {
+    match k.result.total.get(r) {
+        Some(t) if k.kind.scored() => json!(t),
+        _ => Value::Null,
+    }
+}
+
+/// The grade's id, or `null` for a kind without grades (or an entity no grade covers).
+fn grade_value(k: &KindView, r: usize) -> Value {
+    match k.grade_id(r) {
+        "" => Value::Null,
+        g => json!(g),
+    }
+}
+
+/// The required conditions entity `r` does not meet, in rule order, with their labels.
+fn unmet_conditions(k: &KindView, r: usize) -> Value {
+    Value::Array(
+        k.kind
+            .gates
+            .iter()
+            .zip(k.result.gates_of(r))
+            .filter(|(g, f)| g.require && **f)
+            .map(|(g, _)| json!({"id": g.id, "label": g.label}))
+            .collect(),
+    )
 }
 
 /// Entities per parallel formatting block.
@@ -146,13 +178,17 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, precision: u32, bu
         buf.push(b'}');
     }
     buf.extend_from_slice(b",\"total\":");
-    jn(buf, k.result.total.get(r).copied().unwrap_or(0.0));
+    let _ = serde_json::to_writer(&mut *buf, &total_value(k, r));
     buf.extend_from_slice(b",\"grade\":");
-    js(buf, k.grade_id(r));
+    let _ = serde_json::to_writer(&mut *buf, &grade_value(k, r));
     buf.extend_from_slice(b",\"outcome\":");
     js(buf, k.outcome_id(r));
     buf.extend_from_slice(b",\"gates\":");
     let _ = serde_json::to_writer(&mut *buf, &k.fired(r));
+    if k.kind.has_conditions() {
+        buf.extend_from_slice(b",\"unmet_conditions\":");
+        let _ = serde_json::to_writer(&mut *buf, &unmet_conditions(k, r));
+    }
     buf.extend_from_slice(b",\"below_min\":");
     let _ = serde_json::to_writer(&mut *buf, &k.below_min(r));
     buf.extend_from_slice(b",\"indicators\":{");

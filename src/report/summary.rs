@@ -166,7 +166,12 @@ pub fn write_reasons(rules: &RuleSet, v: &KindView, r: usize, out: &mut String) 
     // Only what blocks passing is a reason; grade caps are not.
     for (fired, gate) in v.result.gates_of(r).iter().zip(&kind.gates) {
         if *fired && matches!(gate.effect, Effect::Fail(_) | Effect::ForceOutcome(_)) {
-            items.push(|o| o.push_str(super::short_label(&gate.label)));
+            items.push(|o| {
+                if gate.require {
+                    o.push_str("not met: ");
+                }
+                o.push_str(super::short_label(&gate.label));
+            });
         }
     }
     if v.result.missing_fail.get(r).copied().unwrap_or(false) {

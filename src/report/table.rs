@@ -133,20 +133,22 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
     out.push_str(&render(b, flavor, 2));
     out.push_str("\n\n");
 
-    out.push_str(&heading(flavor, "等次 (grades)"));
-    let mut b = Builder::default();
-    b.push_record(cells(["grade", "label", "range", "count", "share"]));
-    for ((id, label, c), g) in grade_counts(p).into_iter().zip(&p.kind.grades) {
-        b.push_record(cells([
-            id,
-            label,
-            g.interval.to_string(),
-            c.to_string(),
-            share(c, n),
-        ]));
+    if p.kind.graded() {
+        out.push_str(&heading(flavor, "等次 (grades)"));
+        let mut b = Builder::default();
+        b.push_record(cells(["grade", "label", "range", "count", "share"]));
+        for ((id, label, c), g) in grade_counts(p).into_iter().zip(&p.kind.grades) {
+            b.push_record(cells([
+                id,
+                label,
+                g.interval.to_string(),
+                c.to_string(),
+                share(c, n),
+            ]));
+        }
+        out.push_str(&render(b, flavor, 3));
+        out.push_str("\n\n");
     }
-    out.push_str(&render(b, flavor, 3));
-    out.push_str("\n\n");
 
     for col in &p.kind.group_by {
         let groups = by_group(p, col);
@@ -236,14 +238,21 @@ pub fn write_entities(
     let prec = v.rules.precision;
     w.write_all(heading(flavor, &format!("{}: {}", k.kind.label, k.frame.len())).as_bytes())?;
     let mut head: Vec<String> = vec!["id".into(), "name".into()];
-    let scored = k.scored_dims();
+    let scored_dims = k.scored_dims();
     let adjusted = k.kind.has_adjustments();
-    head.extend(k.kind.dims.iter().take(scored).map(super::dim_heading));
+    head.extend(k.kind.dims.iter().take(scored_dims).map(super::dim_heading));
     if adjusted {
         head.push("subtotal".into());
-        head.extend(k.kind.dims.iter().skip(scored).map(super::dim_heading));
+        head.extend(k.kind.dims.iter().skip(scored_dims).map(super::dim_heading));
     }
-    head.extend(["total", "grade"].map(String::from));
+    // A kind decided by conditions alone has no total; one without grades, no grade.
+    let (scored, graded) = (k.kind.scored(), k.kind.graded());
+    if scored {
+        head.push("total".into());
+    }
+    if graded {
+        head.push("grade".into());
+    }
     let unit = k.unit.is_some();
     let ranked = k.ranked();
     let funded = k.kind.fund.is_some();
@@ -260,16 +269,34 @@ pub fn write_entities(
         let dims = k.result.dims_of(r);
         let cell =
             |(d, x): (&crate::rules::model::Dimension, &f64)| super::fmt_dim_score(d, *x, prec);
-        row.extend(k.kind.dims.iter().zip(dims.iter()).take(scored).map(cell));
+        row.extend(
+            k.kind
+                .dims
+                .iter()
+                .zip(dims.iter())
+                .take(scored_dims)
+                .map(cell),
+        );
         if let Some(base) = k.base_total(r, prec) {
             row.push(fmt_score(base, prec));
-            row.extend(k.kind.dims.iter().zip(dims.iter()).skip(scored).map(cell));
+            row.extend(
+                k.kind
+                    .dims
+                    .iter()
+                    .zip(dims.iter())
+                    .skip(scored_dims)
+                    .map(cell),
+            );
         }
-        row.push(fmt_score(
-            k.result.total.get(r).copied().unwrap_or(0.0),
-            prec,
-        ));
-        row.push(short_label(k.grade_label(r)).to_string());
+        if scored {
+            row.push(fmt_score(
+                k.result.total.get(r).copied().unwrap_or(0.0),
+                prec,
+            ));
+        }
+        if graded {
+            row.push(short_label(k.grade_label(r)).to_string());
+        }
         if ranked {
             row.push(k.rank(r).to_string());
         }
@@ -287,8 +314,8 @@ pub fn write_entities(
         row.push(why);
         row
     };
-    let d = k.kind.dims.len() + usize::from(adjusted);
-    paged(w, &head, k.frame.len(), row, 2..3 + d, flavor, PAGE)?;
+    let d = k.kind.dims.len() + usize::from(adjusted) + usize::from(scored);
+    paged(w, &head, k.frame.len(), row, 2..2 + d, flavor, PAGE)?;
     w.write_all(b"\n")
 }
 

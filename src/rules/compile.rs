@@ -486,7 +486,12 @@ impl KindCompiler<'_> {
             .iter()
             .map(|(i, _)| (i.id.clone(), i.ty.unwrap_or(default_type(i.scoring.method))))
             .collect();
-        let gate_ids: Vec<String> = rk.gates.iter().map(|g| g.id.clone()).collect();
+        let gate_ids: Vec<String> = rk
+            .gates
+            .iter()
+            .map(|g| g.id.clone())
+            .chain(rk.conditions.iter().map(|c| c.id.clone()))
+            .collect();
         let names = Names {
             dims: &dims,
             indicators: &ind_sigs,
@@ -584,6 +589,21 @@ impl KindCompiler<'_> {
                 gates.push(g);
             }
         }
+        for (i, rc) in rk.conditions.iter().enumerate() {
+            if !gseen.insert(rc.id.clone()) {
+                self.err(
+                    format!(
+                        "condition id `{}` is also a gate's or another condition's",
+                        rc.id
+                    ),
+                    &format!("conditions.{i}.id"),
+                );
+                continue;
+            }
+            if let Some(g) = self.required(i, rc, &names) {
+                gates.push(g);
+            }
+        }
         self.check_outcomes_reachable(rk, &outcomes, &gates, floor, max_total);
         let text_columns = rk.group_by.clone();
         let link = self.link(rk);
@@ -650,9 +670,6 @@ impl KindCompiler<'_> {
     fn dimensions(&mut self, rk: &RawKind) -> Vec<Dimension> {
         let mut dims = Vec::new();
         let mut seen = HashSet::new();
-        if rk.dimensions.is_empty() {
-            self.err(format!("kind `{}` has no dimensions", rk.kind), "kind");
-        }
         for (i, d) in rk.dimensions.iter().enumerate() {
             if !seen.insert(d.id.clone()) {
                 self.err(
@@ -735,11 +752,8 @@ impl KindCompiler<'_> {
     }
 
     fn check_grade_cover(&mut self, rk: &RawKind, grades: &[Grade], floor: f64, max_total: f64) {
+        // Grades are optional: a kind without them is decided by its outcomes alone.
         if grades.is_empty() {
-            if !rk.grades.is_empty() {
-                return;
-            }
-            self.err(format!("kind `{}` has no grades", rk.kind), "kind");
             return;
         }
         let path_of = |id: &str| {
@@ -1522,6 +1536,7 @@ impl KindCompiler<'_> {
             label: rg.label.clone(),
             indicator,
             zero,
+            require: false,
             condition,
             message: rg.message.clone(),
             effect,
@@ -1571,10 +1586,16 @@ impl KindCompiler<'_> {
                     &format!("{base}.id"),
                 );
             }
-            if !last && cond.is_none() {
-                self.err(
-                    format!("outcome `{}` has no condition, so the outcomes after it can never be reached", ro.id),
-                    &format!("{base}.id"),
+            // A passing outcome without a condition holds for every entity that has not failed
+            // (an exit list: exit unless a condition is unmet); it must say so.
+            if !last && cond.is_none() && ro.passing != Some(true) {
+                let loc = self.loc(&format!("{base}.id"));
+                self.diags.push(
+                    Diagnostic::error(
+                        format!("outcome `{}` has no condition, so the outcomes after it can never be reached", ro.id),
+                        loc,
+                    )
+                    .with_help("give it a condition, or `passing: true` to have it hold for every entity that has not failed"),
                 );
             }
             out.push(Outcome {
@@ -1589,7 +1610,7 @@ impl KindCompiler<'_> {
 
     /// Compile `when` / `all` / `any`; `Some(None)` when none is given, `None` on error.
     #[allow(clippy::too_many_arguments)]
-    fn condition(
+    pub(super) fn condition(
         &mut self,
         base: &str,
         when: &Option<String>,

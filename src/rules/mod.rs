@@ -7,6 +7,7 @@ pub mod interval;
 pub mod load;
 pub mod model;
 pub mod raw;
+mod require;
 pub mod schema;
 mod units;
 pub mod yaml_index;

@@ -315,6 +315,22 @@ impl Dimension {
 }
 
 impl Kind {
+    /// Whether the kind scores points (has dimensions); a kind decided by conditions alone
+    /// has no total.
+    pub fn scored(&self) -> bool {
+        !self.dims.is_empty()
+    }
+
+    /// Whether the kind has grades.
+    pub fn graded(&self) -> bool {
+        !self.grades.is_empty()
+    }
+
+    /// Whether the kind has required conditions.
+    pub fn has_conditions(&self) -> bool {
+        self.gates.iter().any(|g| g.require)
+    }
+
     /// Whether the total has bonus or deduction groups, or bounds of its own.
     pub fn has_adjustments(&self) -> bool {
         self.dims.iter().any(Dimension::is_adjustment) || self.ceiling.is_some()
@@ -415,6 +431,9 @@ pub struct Gate {
     pub indicator: Option<usize>,
     /// For [`Effect::Zero`]: the indicators whose points it sets to 0.
     pub zero: Vec<usize>,
+    /// A required condition (from `conditions:`): the gate fires when its condition does not
+    /// hold, and fails the entity.
+    pub require: bool,
     pub condition: Condition,
     pub message: String,
     pub effect: Effect,

@@ -154,6 +154,10 @@ pub struct RawKind {
     pub total: Option<RawTotalBounds>,
     #[serde(default)]
     pub gates: Vec<RawGate>,
+    /// Conditions that must all hold for a passing outcome (an exit list); one that does not
+    /// hold fails the entity and is named in its results.
+    #[serde(default)]
+    pub conditions: Vec<RawCondition>,
     #[serde(default)]
     pub grades: Vec<RawGrade>,
     #[serde(default)]
@@ -592,6 +596,26 @@ pub struct RawGate {
     pub zero: Option<Vec<String>>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// A condition that must hold: `when`, `all` or `any`, as for a gate.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawCondition {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub all: Option<Vec<String>>,
+    #[serde(default)]
+    pub any: Option<Vec<String>>,
+    /// Shown when the condition does not hold (default: the label).
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default)]
     pub reference: Option<String>,
 }
