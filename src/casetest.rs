@@ -253,7 +253,7 @@ fn write_case(dir: &Path, rules: &RuleSet, file: &TestFile, case: &Case) -> std:
         rules.primary.table, rules.primary.table
     );
     if !case.baseline.is_empty() && !case.villages.is_empty() {
-        return Err(std::io::Error::other("a case's `baseline:` goes with one village (`village:` or the base row); give several villages a baseline in the file's `baseline:`"));
+        return Err(std::io::Error::other(format!("a case's `baseline:` goes with one {one} (`village:` or the base row); give several {many} a baseline in the file's `baseline:`", one = rules.primary.noun(), many = rules.primary.nouns())));
     }
     if rules.primary.needs_baseline || !file.baseline.is_empty() {
         let base_rows: Vec<IndexMap<String, Value>> = rows
@@ -583,10 +583,11 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
             diffs.push(Diff {
                 entity: String::new(),
                 what: "case".into(),
-                expected: "one village for top-level expectations".into(),
+                expected: format!("one {} for top-level expectations", primary.kind.noun()),
                 got: format!(
-                    "{} villages; put expectations under `villages:`",
-                    primary.frame.len()
+                    "{} {}; put expectations under `villages:`",
+                    primary.frame.len(),
+                    primary.kind.nouns()
                 ),
                 trace: String::new(),
             });
@@ -775,11 +776,12 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
             }
         }
         if let Some(rank) = e.rank {
-            if rank != v.rank(r) {
+            if Some(rank) != v.rank(r) {
                 push(
                     "rank".into(),
                     rank.to_string(),
-                    v.rank(r).to_string(),
+                    v.rank(r)
+                        .map_or_else(|| "not ranked".to_string(), |x| x.to_string()),
                     v.kind
                         .rank
                         .iter()

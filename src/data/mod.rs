@@ -119,7 +119,7 @@ impl DataSet {
                 },
             );
             e.expected = Some(
-                "a folder with one CSV per table (`villages.csv`, …), as `data/sample/`".into(),
+                "a folder with one CSV per table (`TABLE.csv`), as `data/sample/`".into(),
             );
             return Err(e);
         }
