@@ -638,7 +638,11 @@ pub fn explain(
                     fmt_num(a.value),
                     rules.primary.nouns(),
                     shown.join(", "),
-                    if a.covered.len() > shown.len() { ", …" } else { "" },
+                    if a.covered.len() > shown.len() {
+                        ", …"
+                    } else {
+                        ""
+                    },
                     shown.first().copied().unwrap_or("ID"),
                     rules.primary.noun()
                 ));

@@ -14,7 +14,6 @@ use common::{bangfu_in, copy_dir, root, stderr, stdout};
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -33,7 +32,11 @@ fn assert_neutral(what: &str, text: &str) {
     let lower = text.to_lowercase();
     for word in ["village", "村"] {
         if let Some(at) = lower.find(word) {
-            let start = lower[..at].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+            let start = lower[..at]
+                .char_indices()
+                .rev()
+                .nth(60)
+                .map_or(0, |(i, _)| i);
             let context: String = lower[start..].chars().take(140).collect();
             panic!("{what} says `{word}`: …{context}…");
         }
@@ -134,7 +137,13 @@ fn a_work_team_rule_set_never_speaks_of_villages() {
     neutral(&["sensitivity", "--draws", "40", "--format", "json"], 0);
     let sdir = out.path().join("sensitivity");
     neutral(
-        &["sensitivity", "--draws", "40", "--out", sdir.to_str().unwrap()],
+        &[
+            "sensitivity",
+            "--draws",
+            "40",
+            "--out",
+            sdir.to_str().unwrap(),
+        ],
         0,
     );
     assert_eq!(
@@ -225,8 +234,16 @@ fn renamed(name: &str, link_column: &str) -> tempfile::TempDir {
         assert!(text.contains(from), "{path} has no `{from}`");
         std::fs::write(&p, text.replace(from, to)).unwrap();
     };
-    edit("rules/kinds/team.yaml", "table: teams", &format!("table: {name}"));
-    edit("rules/kinds/office.yaml", "kind: office", &format!("kind: {name}"));
+    edit(
+        "rules/kinds/team.yaml",
+        "table: teams",
+        &format!("table: {name}"),
+    );
+    edit(
+        "rules/kinds/office.yaml",
+        "kind: office",
+        &format!("kind: {name}"),
+    );
     for f in [
         "rules/kinds/team.yaml",
         "rules/kinds/office.yaml",
@@ -263,10 +280,21 @@ fn primary_list<'a>(doc: &'a Value, what: &str) -> &'a Vec<Value> {
 fn every_fixed_key_works_as_a_table_and_kind_name() {
     let names = [
         // results.json and its summary
-        "layout", "primary", "manifest", "units", "summary", "grades", "totals", "funds",
+        "layout",
+        "primary",
+        "manifest",
+        "units",
+        "summary",
+        "grades",
+        "totals",
+        "funds",
         // where a list named like one of them goes instead
         "entities", // sensitivity.json
-        "draws", "seed", "parameters", "borderline", "influence",
+        "draws",
+        "seed",
+        "parameters",
+        "borderline",
+        "influence",
     ];
     for name in names {
         // `notes` and `rank` are keys of a unit's result: the link column is then written
@@ -317,10 +345,7 @@ fn every_fixed_key_works_as_a_table_and_kind_name() {
 
 #[test]
 fn the_primary_list_keeps_its_table_name_unless_it_is_taken() {
-    let doc = strict(
-        "teams",
-        &bangfu(&["run", "--format", "json"]).stdout,
-    );
+    let doc = strict("teams", &bangfu(&["run", "--format", "json"]).stdout);
     assert_eq!(
         doc["primary"],
         serde_json::json!({"kind": "team", "table": "teams", "key": "teams"})
@@ -350,7 +375,13 @@ fn every_json_document_states_its_layout_first() {
         (vec!["test", "--format", "json"], 1),
         (vec!["sensitivity", "--draws", "10", "--format", "json"], 0),
         (
-            vec!["sensitivity", "--draws", "10", "--out", sdir.to_str().unwrap()],
+            vec![
+                "sensitivity",
+                "--draws",
+                "10",
+                "--out",
+                sdir.to_str().unwrap(),
+            ],
             0,
         ),
     ];
@@ -364,11 +395,18 @@ fn every_json_document_states_its_layout_first() {
         };
         let doc = strict(&args.join(" "), &bytes);
         let first = doc.as_object().unwrap().iter().next().unwrap();
-        assert_eq!((first.0.as_str(), first.1), ("layout", &Value::from(2)), "{args:?}");
+        assert_eq!(
+            (first.0.as_str(), first.1),
+            ("layout", &Value::from(2)),
+            "{args:?}"
+        );
     }
     // A unit kind that is not ranked has no rank: `null`, not 0.
     let o = bangfu(&["explain", "O1", "--format", "json"]);
     let e = strict("explain", &o.stdout);
     assert_eq!(e["unit"]["rank"], 2);
-    assert_eq!(e["unit"]["aggregates"][0]["covered"], serde_json::json!(["T1", "T2"]));
+    assert_eq!(
+        e["unit"]["aggregates"][0]["covered"],
+        serde_json::json!(["T1", "T2"])
+    );
 }

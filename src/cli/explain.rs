@@ -123,7 +123,8 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
     };
     match opts.format {
         Format::Json => {
-            let doc = crate::report::json::with_layout(serde_json::to_value(&e).unwrap_or_default());
+            let doc =
+                crate::report::json::with_layout(serde_json::to_value(&e).unwrap_or_default());
             crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
         }
         _ => crate::outln!("{}", render(&e, &rules.primary, rules.precision)),

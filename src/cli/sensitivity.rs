@@ -4,9 +4,9 @@ use super::pipeline::{adjust_data, load_data, load_rules_for, load_scenario};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::short_label;
-use crate::rules::model::Kind;
 use crate::report::table::cells;
 use crate::report::write::{write_all, Emit};
+use crate::rules::model::Kind;
 use crate::sensitivity::{run as analyse, Report};
 use std::io::{IsTerminal, Write};
 use tabled::builder::Builder;
@@ -79,8 +79,7 @@ pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> E
                 "sensitivity.json".into(),
                 Box::new(move |w: &mut dyn Write| {
                     w.write_all(
-                        (serde_json::to_string_pretty(&r.to_json(primary))
-                            .unwrap_or_default()
+                        (serde_json::to_string_pretty(&r.to_json(primary)).unwrap_or_default()
                             + "\n")
                             .as_bytes(),
                     )

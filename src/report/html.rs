@@ -134,8 +134,14 @@ fn h2(id: &str, zh: &str, en: &str) -> String {
 fn sections(p: &Kind) -> [(&'static str, String, String); 7] {
     let (groups, continuing) = if p.name == "village" {
         (
-            ("分类型、分镇街区结果".to_string(), "Outcomes by village type and town".to_string()),
-            ("继续帮扶的村".to_string(), "Villages that continue".to_string()),
+            (
+                "分类型、分镇街区结果".to_string(),
+                "Outcomes by village type and town".to_string(),
+            ),
+            (
+                "继续帮扶的村".to_string(),
+                "Villages that continue".to_string(),
+            ),
         )
     } else {
         let many = p.nouns();

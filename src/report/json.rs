@@ -38,16 +38,31 @@ pub fn primary_block(kind: &crate::rules::model::Kind, key: &str) -> Value {
 /// The keys of an entity object. A text column named like one of them (or like a unit's
 /// count field) is written under `columns` rather than beside them.
 const ENTITY_KEYS: [&str; 14] = [
-    "id", "label", "columns", "dimensions", "total", "grade", "outcome", "gates", "below_min",
-    "indicators", "inputs", "rank", "award", "notes",
+    "id",
+    "label",
+    "columns",
+    "dimensions",
+    "total",
+    "grade",
+    "outcome",
+    "gates",
+    "below_min",
+    "indicators",
+    "inputs",
+    "rank",
+    "award",
+    "notes",
 ];
 
-/// Which of a kind's text columns must go under `columns`: those named like a fixed key.
+/// Which of a kind's text columns must go under `columns`: those named like a fixed key, or
+/// for a unit like its count field.
 fn nested_columns(k: &KindView, count_field: &str) -> Vec<bool> {
     k.frame
         .groups
         .iter()
-        .map(|(name, _)| ENTITY_KEYS.contains(&name.as_str()) || name == count_field)
+        .map(|(name, _)| {
+            ENTITY_KEYS.contains(&name.as_str()) || (k.unit.is_some() && name == count_field)
+        })
         .collect()
 }
 

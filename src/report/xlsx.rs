@@ -117,7 +117,10 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
         let mut why = reasons(v.rules, k, r);
         if k.unit.is_some() {
             row.push(text(why.clone()));
-            row.push(k.rank(r).map_or_else(|| text(""), |x| Cell::Num(f64::from(x))));
+            row.push(
+                k.rank(r)
+                    .map_or_else(|| text(""), |x| Cell::Num(f64::from(x))),
+            );
             row.push(Cell::Num(k.award(r) as f64));
             row.push(Cell::Num(
                 k.unit

@@ -875,7 +875,7 @@ impl KindCompiler<'_> {
         if let Some(ch) = &inp.change {
             if !self.is_primary {
                 let (one, _) = self.primary_words();
-                self.err(&format!("a change since the baseline is for the primary kind; aggregate a {one} `change` indicator instead"), &format!("{base}.change"));
+                self.err(format!("a change since the baseline is for the primary kind; aggregate a {one} `change` indicator instead"), &format!("{base}.change"));
                 return None;
             }
             let col = self.column(

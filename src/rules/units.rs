@@ -59,7 +59,7 @@ impl KindCompiler<'_> {
             }
             _ => {
                 let (one, _) = self.primary_words();
-                self.err(&format!("`link` needs one of `column` (a {one} column holding the unit id) or `table` (a link table)"), "link");
+                self.err(format!("`link` needs one of `column` (a {one} column holding the unit id) or `table` (a link table)"), "link");
                 None
             }
         }
@@ -121,9 +121,7 @@ impl KindCompiler<'_> {
             }
             (Some(_), false) => {
                 problems.push((
-                    format!(
-                        "`{fname}` counts {many} and takes no `of`; filter them with `where`"
-                    ),
+                    format!("`{fname}` counts {many} and takes no `of`; filter them with `where`"),
                     format!("{base}.of"),
                 ));
                 None
