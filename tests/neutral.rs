@@ -410,3 +410,37 @@ fn every_json_document_states_its_layout_first() {
         serde_json::json!(["T1", "T2"])
     );
 }
+
+#[test]
+fn a_test_file_gives_teams_under_entity_keys() {
+    // The teams' own tests use `entity:`; a mistyped key is answered with the neutral keys.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&teams(), dir.path());
+    let file = dir.path().join("rules/tests/teams.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("    entity: { days_on_post: 12 }"));
+    std::fs::write(&file, text.replacen("    entity: ", "    entitty: ", 1)).unwrap();
+    let o = bangfu_in(dir.path(), &["test"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "error: rules/tests/teams.yaml:12:5: cases[1]: unknown key `entitty`, expected one of \
+         `name`, `scenario`, `entity`, `baseline`, `entities`, `tables`, `tolerance`, `expect`"
+    );
+
+    // Top-level expectations on a case with several teams point to `entities:`.
+    let several = "description: several\nbase: { team_id: T01, name: 队, office_id: O1, tasks_done: 10, days_on_post: 25 }\n\
+        cases:\n  - name: two teams\n    entities: [{ team_id: A }, { team_id: B }]\n    expect: { outcome: done }\n  \
+        - name: per team\n    entities: [{ team_id: A }, { team_id: B, tasks_done: 0 }]\n    \
+        expect: { entities: { A: { outcome: done }, B: { outcome: redo, total: 30 } } }\n";
+    std::fs::write(&file, several).unwrap();
+    let o = bangfu_in(dir.path(), &["test"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_neutral("test with several teams", &out);
+    assert!(
+        out.contains("expected one team for top-level expectations, got 2 teams; put expectations under `entities:`"),
+        "{out}"
+    );
+    assert!(out.contains("  ok      per team"), "{out}");
+}
