@@ -444,3 +444,56 @@ fn a_test_file_gives_teams_under_entity_keys() {
     );
     assert!(out.contains("  ok      per team"), "{out}");
 }
+
+#[test]
+fn a_link_table_names_its_team_column_in_neutral_words() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&teams(), dir.path());
+    let office = dir.path().join("rules/kinds/office.yaml");
+    let text = std::fs::read_to_string(&office).unwrap();
+    let linked = |link: &str| {
+        std::fs::write(
+            &office,
+            text.replace("link: { column: office_id }", &format!("link: {link}")),
+        )
+        .unwrap();
+    };
+    linked("{ table: assignments, unit_column: office_id, primary_column: team_id }");
+    std::fs::write(
+        dir.path().join("data/sample/assignments.csv"),
+        "office_id,team_id\nO1,T1\nO1,T2\nO2,T3\nO2,T4\nO2,T5\nO2,T9\n",
+    )
+    .unwrap();
+    let o = bangfu_in(dir.path(), &["run"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_neutral("a link to an unknown team", &stderr(&o));
+    assert!(
+        stderr(&o).contains("assignments.csv, row 7, column `team_id`: no such team (found `T9`)"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Without the unknown team, the link table gives the same results as the link column.
+    std::fs::write(
+        dir.path().join("data/sample/assignments.csv"),
+        "office_id,team_id\nO1,T1\nO1,T2\nO2,T3\nO2,T4\nO2,T5\n",
+    )
+    .unwrap();
+    let by_table = strict(
+        "link table",
+        &bangfu_in(dir.path(), &["run", "--format", "json"]).stdout,
+    );
+    let by_column = strict("link column", &bangfu(&["run", "--format", "json"]).stdout);
+    assert_eq!(by_table["units"], by_column["units"]);
+
+    linked("{ column: office_id, primary_column: team_id }");
+    let o = bangfu_in(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_neutral("a link with both", &(stdout(&o) + &stderr(&o)));
+    assert!(
+        (stdout(&o) + &stderr(&o))
+            .contains("`unit_column` and `primary_column` go with `table`, not `column`"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -30,8 +30,12 @@ impl KindCompiler<'_> {
         match (&raw.column, &raw.table) {
             (Some(col), None) => {
                 if raw.unit_column.is_some() || raw.village_column.is_some() {
+                    let key = match self.primary.as_deref() {
+                        Some(p) if p.name != "village" => "primary_column",
+                        _ => "village_column",
+                    };
                     self.err(
-                        "`unit_column` and `village_column` go with `table`, not `column`",
+                        format!("`unit_column` and `{key}` go with `table`, not `column`"),
                         "link",
                     );
                 }
