@@ -39,14 +39,14 @@ pub struct Case {
     pub name: String,
     #[serde(default)]
     pub scenario: Option<String>,
-    /// One village: changes over the base row.
-    #[serde(default)]
+    /// One village: changes over the base row. `entity:` says the same for any primary kind.
+    #[serde(default, alias = "entity")]
     pub village: Option<IndexMap<String, Value>>,
     /// Its baseline: changes over the base baseline row.
     #[serde(default)]
     pub baseline: IndexMap<String, Value>,
-    /// Several villages, each over the base row.
-    #[serde(default)]
+    /// Several villages, each over the base row (`entities:` for any primary kind).
+    #[serde(default, alias = "entities")]
     pub villages: Vec<IndexMap<String, Value>>,
     /// Unit tables for this case (replacing the file's).
     #[serde(default)]
@@ -77,7 +77,8 @@ pub struct Expect {
     pub points: IndexMap<String, f64>,
     #[serde(default)]
     pub gates: Option<Vec<String>>,
-    #[serde(default)]
+    /// Primary entity id → expectations (`entities:` for any primary kind).
+    #[serde(default, alias = "entities")]
     pub villages: IndexMap<String, EntityExpect>,
     /// Unit kind → unit id → expectations.
     #[serde(default)]
@@ -263,7 +264,8 @@ fn write_case(dir: &Path, rules: &RuleSet, file: &TestFile, case: &Case) -> std:
         rules.primary.table, rules.primary.table
     );
     if !case.baseline.is_empty() && !case.villages.is_empty() {
-        return Err(std::io::Error::other("a case's `baseline:` goes with one village (`village:` or the base row); give several villages a baseline in the file's `baseline:`"));
+        let key = entity_keys(&rules.primary).0;
+        return Err(std::io::Error::other(format!("a case's `baseline:` goes with one {one} (`{key}:` or the base row); give several {many} a baseline in the file's `baseline:`", one = rules.primary.noun(), many = rules.primary.nouns())));
     }
     if rules.primary.needs_baseline || !file.baseline.is_empty() {
         let base_rows: Vec<IndexMap<String, Value>> = rows
@@ -301,6 +303,36 @@ fn write_case(dir: &Path, rules: &RuleSet, file: &TestFile, case: &Case) -> std:
     std::fs::write(dir.join("dataset.yaml"), manifest)
 }
 
+/// The keys a test file gives primary entities under, `(one, several)`: `village` and
+/// `villages` in the village kind's words, `entity` and `entities` (which any rule set may
+/// use) for another primary kind.
+fn entity_keys(primary: &Kind) -> (&'static str, &'static str) {
+    if primary.name == "village" {
+        ("village", "villages")
+    } else {
+        ("entity", "entities")
+    }
+}
+
+/// A test file's parse error as shown: only the spelling of the entity keys that suits the
+/// primary kind is offered among the expected keys.
+fn parse_message(msg: &str, primary: &Kind) -> String {
+    let other = if entity_keys(primary).0 == "village" {
+        ["entity", "entities"]
+    } else {
+        ["village", "villages"]
+    };
+    let mut msg = msg
+        .replace("unknown field", "unknown key")
+        .replace("expected f64", "expected a number");
+    if msg.contains("expected one of") {
+        for key in other {
+            msg = msg.replace(&format!("`{key}`, "), "");
+        }
+    }
+    msg
+}
+
 /// How a case's rule set is obtained (the baseline, or with a scenario).
 pub type RulesFor<'a> = dyn Fn(Option<&str>) -> Result<RuleSet, String> + Sync + 'a;
 
@@ -329,11 +361,10 @@ pub fn run_all(
             let msg = e.to_string();
             format!(
                 "{shown}{at}: {}",
-                msg.split(" at line ")
-                    .next()
-                    .unwrap_or(&msg)
-                    .replace("unknown field", "unknown key")
-                    .replace("expected f64", "expected a number")
+                parse_message(
+                    msg.split(" at line ").next().unwrap_or(&msg),
+                    &rules.primary
+                )
             )
         })?;
         for case in &file.cases {
@@ -593,10 +624,12 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
             diffs.push(Diff {
                 entity: String::new(),
                 what: "case".into(),
-                expected: "one village for top-level expectations".into(),
+                expected: format!("one {} for top-level expectations", primary.kind.noun()),
                 got: format!(
-                    "{} villages; put expectations under `villages:`",
-                    primary.frame.len()
+                    "{} {}; put expectations under `{}:`",
+                    primary.frame.len(),
+                    primary.kind.nouns(),
+                    entity_keys(primary.kind).1
                 ),
                 trace: String::new(),
             });
@@ -802,11 +835,12 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
             }
         }
         if let Some(rank) = e.rank {
-            if rank != v.rank(r) {
+            if Some(rank) != v.rank(r) {
                 push(
                     "rank".into(),
                     rank.to_string(),
-                    v.rank(r).to_string(),
+                    v.rank(r)
+                        .map_or_else(|| "not ranked".to_string(), |x| x.to_string()),
                     v.kind
                         .rank
                         .iter()

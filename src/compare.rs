@@ -133,8 +133,8 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                 let worse = standing(sv.kind, &to.outcome) > standing(bv.kind, &from.outcome);
                 // For a ranked kind whose decision moved with its rank rather than its score.
                 let by_rank = || {
-                    let (was, now) = (bv.rank(r), sv.rank(s));
-                    (was > 0 && now > 0 && was != now).then(|| {
+                    let (was, now) = (bv.rank(r)?, sv.rank(s)?);
+                    (was != now).then(|| {
                         format!(
                             "ranked {now} of {}, was {was} of {}; ",
                             sv.frame.len(),

@@ -158,14 +158,15 @@ pub struct Counterfactual {
 /// What only units have: aggregates over villages, rank, notes, award.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitTrace {
-    pub rank: u32,
+    /// 1 = best; `None` (JSON `null`) for a kind that is not ranked.
+    pub rank: Option<u32>,
     pub rank_keys: Vec<String>,
     pub award: i64,
     pub notes: Vec<String>,
     pub aggregates: Vec<AggregateTrace>,
 }
 
-/// One aggregate and the villages it covered.
+/// One aggregate and the primary entities it covered.
 #[derive(Debug, Clone, Serialize)]
 pub struct AggregateTrace {
     pub indicator: String,
@@ -173,7 +174,8 @@ pub struct AggregateTrace {
     pub of: String,
     pub filter: Vec<String>,
     pub value: f64,
-    pub villages: Vec<String>,
+    /// The ids of the primary entities linked to the unit.
+    pub covered: Vec<String>,
 }
 
 /// Where an id was found.
@@ -313,10 +315,11 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
         Input::Column(c) => match kind.columns.get(*c).map(|s| &s.source) {
             Some(ColumnSource::Aggregate(a)) => {
                 // `share of its villages where …`, `mean of `total` over its villages`.
+                let many = rules.primary.nouns();
                 let of = if a.of_text.is_empty() {
-                    "its villages".to_string()
+                    format!("its {many}")
                 } else {
-                    format!("`{}` over its villages", a.of_text)
+                    format!("`{}` over its {many}", a.of_text)
                 };
                 let filter = if a.filter.is_empty() {
                     String::new()
@@ -730,14 +733,20 @@ pub fn explain(
         let read = best_reads(kind);
         if let Some(t) = &unit_trace {
             for a in t.aggregates.iter().filter(|a| read.contains(&a.indicator)) {
-                let shown: Vec<&str> = a.villages.iter().take(8).map(String::as_str).collect();
+                let shown: Vec<&str> = a.covered.iter().take(8).map(String::as_str).collect();
                 shortfalls.push(format!(
-                    "`{}` ({}) comes from its villages ({}{}): `bangfu explain {}` shows what a village needs",
+                    "`{}` ({}) comes from its {} ({}{}): `bangfu explain {}` shows what a {} needs",
                     a.indicator,
                     fmt_num(a.value),
+                    rules.primary.nouns(),
                     shown.join(", "),
-                    if a.villages.len() > shown.len() { ", …" } else { "" },
-                    shown.first().copied().unwrap_or("ID")
+                    if a.covered.len() > shown.len() {
+                        ", …"
+                    } else {
+                        ""
+                    },
+                    shown.first().copied().unwrap_or("ID"),
+                    rules.primary.noun()
                 ));
             }
         }
@@ -792,13 +801,13 @@ fn unit_trace(
                 of: a.of_text.clone(),
                 filter: a.filter.iter().map(|c| c.text.clone()).collect(),
                 value,
-                villages: covered.iter().map(|id| id.to_string()).collect(),
+                covered: covered.iter().map(|id| id.to_string()).collect(),
             })
         })
         .collect();
     let _ = rules;
     UnitTrace {
-        rank: u.rank.get(r).copied().unwrap_or(0),
+        rank: u.rank.get(r).copied().filter(|&x| x > 0),
         rank_keys: kind
             .rank
             .iter()

@@ -14,22 +14,67 @@ use crate::engine::units::{
 };
 use crate::engine::{evaluate_kind_with, EvalError, KindResult};
 use crate::rules::load::RuleFiles;
-use crate::rules::model::Uncertain;
+use crate::rules::model::{Kind, Uncertain};
 use crate::rules::RuleSet;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_yaml::Value;
 
-/// The whole analysis.
+/// The whole analysis. Written as JSON by [`Report::to_json`], which names the primary list
+/// after its table.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub draws: usize,
     pub seed: u64,
     pub parameters: Vec<ParamSummary>,
-    pub villages: Vec<EntitySens>,
+    /// The primary entities' outcome chances.
+    pub entities: Vec<EntitySens>,
     pub borderline: Vec<String>,
     pub units: Vec<UnitSens>,
     pub influence: Vec<Influence>,
+}
+
+/// The keys of the sensitivity document besides the primary list.
+const DOCUMENT_KEYS: [&str; 8] = [
+    "layout",
+    "primary",
+    "draws",
+    "seed",
+    "parameters",
+    "borderline",
+    "units",
+    "influence",
+];
+
+impl Report {
+    /// The key of the primary list: the primary table's name unless the document uses it.
+    pub fn primary_key(primary: &Kind) -> &str {
+        crate::report::json::primary_key(&primary.table, &DOCUMENT_KEYS)
+    }
+
+    /// The JSON document (`--format json`, `sensitivity.json`): the layout, where the primary
+    /// list is, then the analysis.
+    pub fn to_json(&self, primary: &Kind) -> serde_json::Value {
+        let key = Report::primary_key(primary);
+        let mut o = serde_json::Map::new();
+        let mut put = |k: &str, v: serde_json::Value| {
+            o.insert(k.to_string(), v);
+        };
+        put("layout", serde_json::json!(crate::report::json::LAYOUT));
+        put("primary", crate::report::json::primary_block(primary, key));
+        put("draws", serde_json::json!(self.draws));
+        put("seed", serde_json::json!(self.seed));
+        put("parameters", to_value(&self.parameters));
+        put(key, to_value(&self.entities));
+        put("borderline", to_value(&self.borderline));
+        put("units", to_value(&self.units));
+        put("influence", to_value(&self.influence));
+        serde_json::Value::Object(o)
+    }
+}
+
+fn to_value<T: Serialize>(x: &T) -> serde_json::Value {
+    serde_json::to_value(x).unwrap_or_default()
 }
 
 /// An uncertain parameter as drawn.
@@ -347,7 +392,7 @@ pub fn run(
         }
     }
     let kind = &nominal.primary;
-    let villages: Vec<EntitySens> = (0..n)
+    let entities: Vec<EntitySens> = (0..n)
         .map(|i| EntitySens {
             id: frame.id(i).to_string(),
             label: frame.label(i).to_string(),
@@ -375,7 +420,7 @@ pub fn run(
         .get(best_primary as usize)
         .map(|o| o.id.clone())
         .unwrap_or_default();
-    let borderline: Vec<String> = villages
+    let borderline: Vec<String> = entities
         .iter()
         .filter(|v| {
             v.p.iter()
@@ -453,7 +498,7 @@ pub fn run(
                     .map_or("uniform".into(), |m| format!("triangular, mode {m}")),
             })
             .collect(),
-        villages,
+        entities,
         borderline,
         units,
         influence,

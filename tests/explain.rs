@@ -169,7 +169,7 @@ fn every_unit_short_of_the_best_outcome_is_told_why() {
                         .as_array()
                         .unwrap()
                         .iter()
-                        .flat_map(|a| a["villages"].as_array().unwrap())
+                        .flat_map(|a| a["covered"].as_array().unwrap())
                         .map(|v| v.as_str().unwrap())
                         .collect();
                     assert!(covered.iter().any(|v| rest.contains(v)), "{id}: {s}");

@@ -385,9 +385,11 @@ fn the_sample_assesses_every_unit_kind() {
     for kind in ["department", "town", "team", "member", "leader"] {
         let us = units(&v, kind);
         assert!(!us.is_empty(), "{kind}");
-        // Ranks, where declared, are 1..n without ties.
-        let mut ranks: Vec<u64> = us.iter().map(|u| u["rank"].as_u64().unwrap()).collect();
-        if ranks.iter().any(|r| *r > 0) {
+        // Ranks, where declared, are 1..n without ties; a kind without ranking has `null`.
+        if kind == "leader" {
+            assert!(us.iter().all(|u| u["rank"].is_null()), "{kind}");
+        } else {
+            let mut ranks: Vec<u64> = us.iter().map(|u| u["rank"].as_u64().unwrap()).collect();
             ranks.sort_unstable();
             assert_eq!(ranks, (1..=us.len() as u64).collect::<Vec<_>>(), "{kind}");
         }

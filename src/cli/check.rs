@@ -134,7 +134,9 @@ pub fn run(opts: &Options) -> Exit {
                     .map(|e| serde_json::json!({"severity": "error", "data": e})),
             )
             .collect();
-        let doc = serde_json::json!({"ok": errors == 0, "problems": list});
+        let doc = crate::report::json::with_layout(
+            serde_json::json!({"ok": errors == 0, "problems": list}),
+        );
         crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         if !diags.is_empty() {

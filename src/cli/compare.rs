@@ -154,7 +154,9 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
     }
     if opts.format == Format::Json {
         let scenarios: Vec<serde_json::Value> = runs.iter().map(Summary::json).collect();
-        let doc = json!({"scenarios": scenarios, "changes": changes, "awards": awards});
+        let doc = crate::report::json::with_layout(
+            json!({"scenarios": scenarios, "changes": changes, "awards": awards}),
+        );
         crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         return Exit::Ok;
     }

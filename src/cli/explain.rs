@@ -8,6 +8,7 @@ use crate::explain::{explain, find, Explanation, Found};
 use crate::report::short_label;
 use crate::report::table::cells;
 use crate::rules::compile::fmt_num;
+use crate::rules::model::Kind;
 use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style};
 
@@ -80,7 +81,10 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
             let near = closest(id, all, 5);
             crate::errln!(
                 "error: no {} with id `{id}` in `{}`",
-                kind.map_or("village or unit".to_string(), |k| format!("`{k}`")),
+                kind.map_or_else(
+                    || format!("{} or unit", rules.primary.noun()),
+                    |k| format!("`{k}`")
+                ),
                 opts.data.display()
             );
             if !near.is_empty() {
@@ -118,8 +122,12 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
         }
     };
     match opts.format {
-        Format::Json => crate::outln!("{}", serde_json::to_string_pretty(&e).unwrap_or_default()),
-        _ => crate::outln!("{}", render(&e, rules.precision)),
+        Format::Json => {
+            let doc =
+                crate::report::json::with_layout(serde_json::to_value(&e).unwrap_or_default());
+            crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
+        }
+        _ => crate::outln!("{}", render(&e, &rules.primary, rules.precision)),
     }
     Exit::Ok
 }
@@ -132,7 +140,7 @@ fn table(b: Builder, right_from: usize) -> String {
 }
 
 /// The explanation as a committee member reads it.
-pub fn render(e: &Explanation, precision: u32) -> String {
+pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
     let f = |x: f64| format!("{:.*}", precision as usize, x);
     let mut out = String::new();
     out.push_str(&format!("{} {} — {}\n", e.id, e.label, e.kind_label));
@@ -299,10 +307,10 @@ pub fn render(e: &Explanation, precision: u32) -> String {
     }
     if let Some(u) = &e.unit {
         out.push_str("\n单位 (unit)\n");
-        if u.rank > 0 {
+        if let Some(rank) = u.rank {
             out.push_str(&format!(
                 "  rank {} by {}\n",
-                u.rank,
+                rank,
                 u.rank_keys.join(", then ")
             ));
         }
@@ -310,7 +318,7 @@ pub fn render(e: &Explanation, precision: u32) -> String {
             out.push_str(&format!("  award: {} yuan\n", u.award));
         }
         for a in &u.aggregates {
-            let villages: Vec<&str> = a.villages.iter().map(String::as_str).collect();
+            let covered: Vec<&str> = a.covered.iter().map(String::as_str).collect();
             let filter = if a.filter.is_empty() {
                 String::new()
             } else {
@@ -318,16 +326,20 @@ pub fn render(e: &Explanation, precision: u32) -> String {
             };
             // `share of villages where …` or `mean of total`, over the villages it covers.
             let what = if a.of.is_empty() {
-                format!("{} of villages", a.function)
+                format!("{} of {}", a.function, primary.nouns())
             } else {
                 format!("{} of `{}`", a.function, a.of)
             };
             out.push_str(&format!(
-                "  {}: {what}{filter}, over {} village{} ({}) = {}\n",
+                "  {}: {what}{filter}, over {} {} ({}) = {}\n",
                 a.indicator,
-                villages.len(),
-                crate::diag::plural(villages.len()),
-                villages.join(", "),
+                covered.len(),
+                if covered.len() == 1 {
+                    primary.noun()
+                } else {
+                    primary.nouns()
+                },
+                covered.join(", "),
                 fmt_num(a.value)
             ));
         }

@@ -227,7 +227,7 @@ pub fn run(
         if let Some(s) = &spinner {
             let next = match what {
                 "rules and data loaded" => "scoring…",
-                "villages scored" => "scoring the units…",
+                "primary kind scored" => "scoring the units…",
                 "scored" | "inputs hashed" => "writing the results…",
                 _ => "",
             };
@@ -270,7 +270,7 @@ pub fn run(
         Ok(r) => r,
         Err(e) => return e,
     };
-    lap("villages scored");
+    lap("primary kind scored");
     // Only what units and reports still read is kept from the village columns.
     frame.release_columns(&super::pipeline::columns_read_after_scoring(&rules));
     let frame = frame;

@@ -6,6 +6,7 @@ use crate::exit::Exit;
 use crate::report::short_label;
 use crate::report::table::cells;
 use crate::report::write::{write_all, Emit};
+use crate::rules::model::Kind;
 use crate::sensitivity::{run as analyse, Report};
 use std::io::{IsTerminal, Write};
 use tabled::builder::Builder;
@@ -72,18 +73,21 @@ pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> E
     }
     if let Some(dir) = &opts.out {
         let r = &report;
+        let primary = &rules.primary;
         let files: Vec<(String, Emit)> = vec![
             (
                 "sensitivity.json".into(),
                 Box::new(move |w: &mut dyn Write| {
                     w.write_all(
-                        (serde_json::to_string_pretty(r).unwrap_or_default() + "\n").as_bytes(),
+                        (serde_json::to_string_pretty(&r.to_json(primary)).unwrap_or_default()
+                            + "\n")
+                            .as_bytes(),
                     )
                 }),
             ),
             (
-                "sensitivity_villages.csv".into(),
-                Box::new(move |w: &mut dyn Write| villages_csv(r, w)),
+                format!("sensitivity_{}.csv", Report::primary_key(primary)),
+                Box::new(move |w: &mut dyn Write| entities_csv(r, w)),
             ),
             (
                 "sensitivity_units.csv".into(),
@@ -101,23 +105,23 @@ pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> E
     match opts.format {
         Format::Json => crate::outln!(
             "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
+            serde_json::to_string_pretty(&report.to_json(&rules.primary)).unwrap_or_default()
         ),
-        _ => crate::outln!("{}", render(&report)),
+        _ => crate::outln!("{}", render(&report, &rules.primary)),
     }
     Exit::Ok
 }
 
-fn villages_csv(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
+fn entities_csv(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
     // A UTF-8 BOM, as for the run's CSV files: Excel on Chinese Windows then reads the labels.
     w.write_all(b"\xEF\xBB\xBF")?;
     let mut c = csv::Writer::from_writer(Vec::new());
     let mut head = vec!["id".to_string(), "label".into(), "nominal".into()];
-    if let Some(v) = r.villages.first() {
+    if let Some(v) = r.entities.first() {
         head.extend(v.p.iter().map(|(o, _)| format!("p_{o}")));
     }
     let _ = c.write_record(&head);
-    for v in &r.villages {
+    for v in &r.entities {
         let mut row = vec![v.id.clone(), v.label.clone(), v.nominal.clone()];
         row.extend(v.p.iter().map(|(_, p)| format!("{p:.4}")));
         let _ = c.write_record(&row);
@@ -162,7 +166,7 @@ fn opt(rank: Option<u32>, none: &str) -> String {
     rank.map_or_else(|| none.to_string(), |r| r.to_string())
 }
 
-fn render(r: &Report) -> String {
+fn render(r: &Report, primary: &Kind) -> String {
     let mut out = format!(
         "不确定性分析 (sensitivity): {} draws, seed {}\n\n参数 (uncertain parameters)\n",
         r.draws, r.seed
@@ -196,20 +200,22 @@ fn render(r: &Report) -> String {
     t.with(Style::psql());
     out.push_str(&t.to_string());
     out.push_str(&format!(
-        "\n\n临界村 (borderline villages: best outcome with probability between 5% and 95%): {}\n",
+        "\n\n临界{} (borderline {}: best outcome with probability between 5% and 95%): {}\n",
+        primary.zh_noun(),
+        primary.nouns(),
         r.borderline.len()
     ));
     if !r.borderline.is_empty() {
         let mut b = Builder::default();
         let mut head = vec!["id".to_string(), "name".into(), "nominal".into()];
-        if let Some(v) = r.villages.first() {
+        if let Some(v) = r.entities.first() {
             head.extend(v.p.iter().map(|(o, _)| format!("P({o})")));
         }
         b.push_record(cells(head));
         let borderline: std::collections::HashSet<&str> =
             r.borderline.iter().map(String::as_str).collect();
         for v in r
-            .villages
+            .entities
             .iter()
             .filter(|v| borderline.contains(v.id.as_str()))
         {

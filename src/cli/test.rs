@@ -45,7 +45,9 @@ pub fn run(opts: &Options) -> Exit {
     };
     let failed = results.iter().filter(|r| !r.passed).count();
     if opts.format == Format::Json {
-        let doc = serde_json::json!({"passed": results.len() - failed, "failed": failed, "cases": results, "coverage": coverage});
+        let doc = crate::report::json::with_layout(
+            serde_json::json!({"passed": results.len() - failed, "failed": failed, "cases": results, "coverage": coverage}),
+        );
         crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         crate::outln!("{}", render(&results, &coverage, opts.quiet));

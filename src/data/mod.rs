@@ -118,9 +118,8 @@ impl DataSet {
                     "the data set folder does not exist".into()
                 },
             );
-            e.expected = Some(
-                "a folder with one CSV per table (`villages.csv`, …), as `data/sample/`".into(),
-            );
+            e.expected =
+                Some("a folder with one CSV per table (`TABLE.csv`), as `data/sample/`".into());
             return Err(e);
         }
         let manifest = dir.join("dataset.yaml");

@@ -210,7 +210,7 @@ pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<L
                 Some((c.via.as_str(), &src.frame))
             })
             .collect();
-        match link_unit(ds, kind, i, pframe, &members_of) {
+        match link_unit(ds, &rules.primary, kind, i, pframe, &members_of) {
             Ok(linked) => done.push(linked),
             Err(e) => problems.add(e)?,
         }
@@ -409,13 +409,14 @@ fn data_err(errors: Vec<DataError>) -> EvalError {
 
 fn link_unit(
     ds: &DataSet,
+    primary: &Kind,
     kind: &Kind,
     index: usize,
     pframe: &Frame,
     members_of: &[(&str, &Frame)],
 ) -> Result<Linked, EvalError> {
     // The table and the links are both checked before either's problems are reported.
-    let (own, links) = (ds.load_unit(kind), links(ds, kind, pframe));
+    let (own, links) = (ds.load_unit(kind), links(ds, primary, kind, pframe));
     let (mut own, (links, site)) = match (own, links) {
         (Ok(own), Ok(links)) => (own, links),
         (own, links) => {
@@ -718,6 +719,7 @@ struct LinkSite {
 
 fn links<'a>(
     ds: &DataSet,
+    primary: &Kind,
     kind: &Kind,
     pframe: &'a Frame,
 ) -> Result<(Vec<LinkRow<'a>>, LinkSite), EvalError> {
@@ -772,10 +774,10 @@ fn links<'a>(
                             row,
                             village_column,
                             &village,
-                            "no such village",
+                            &format!("no such {}", primary.noun()),
                             format!("an id from `{}`", pframe.file),
                         );
-                        e.help = Some("a link must name an assessed village".into());
+                        e.help = Some(format!("a link must name an assessed {}", primary.noun()));
                         errors.push(e);
                     }
                 }
@@ -1016,10 +1018,14 @@ fn fill_aggregates(
                                 frame.rows.get(u).copied().unwrap_or(0),
                                 &kind.id_column,
                                 frame.id(u),
-                                &format!("no village to take the {:?}{what} over", agg.func)
-                                    .to_lowercase(),
+                                &format!(
+                                    "no {} to take the {}{what} over",
+                                    pctx.kind.noun(),
+                                    format!("{:?}", agg.func).to_lowercase()
+                                ),
                                 format!(
-                                    "at least one linked village{}",
+                                    "at least one linked {}{}",
+                                    pctx.kind.noun(),
                                     if agg.filter.is_empty() {
                                         ""
                                     } else {
@@ -1027,7 +1033,7 @@ fn fill_aggregates(
                                     }
                                 ),
                             );
-                            e.help = Some(format!("link a village to `{}`, or set `missing: zero` or `missing: fail` on the indicator", frame.id(u)));
+                            e.help = Some(format!("link a {} to `{}`, or set `missing: zero` or `missing: fail` on the indicator", pctx.kind.noun(), frame.id(u)));
                             errors.push(e);
                         }
                     }

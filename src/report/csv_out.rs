@@ -217,7 +217,8 @@ fn push_joined<'a>(buf: &mut Vec<u8>, ids: impl Iterator<Item = &'a str>) {
     }
 }
 
-fn header(k: &KindView) -> Vec<u8> {
+/// The header row; `count_field` names a unit's count of linked primary entities.
+fn header(k: &KindView, count_field: &str) -> Vec<u8> {
     let mut cols: Vec<String> = vec!["id".into(), "label".into()];
     cols.extend(k.frame.groups.iter().map(|(n, _)| n.clone()));
     cols.extend(k.kind.dims.iter().map(|d| d.id.clone()));
@@ -240,7 +241,7 @@ fn header(k: &KindView) -> Vec<u8> {
     );
     cols.extend(k.kind.indicators.iter().map(|i| format!("points.{}", i.id)));
     if k.unit.is_some() {
-        cols.extend(["rank", "award", "village_count", "notes"].map(String::from));
+        cols.extend(["rank", "award", count_field, "notes"].map(String::from));
     }
     let mut buf = Vec::new();
     for (i, c) in cols.iter().enumerate() {
@@ -360,7 +361,12 @@ fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, b
         push_scores(buf, &k.result.points, r, k.result.k, precision);
         if let Some(u) = k.unit {
             let count = u.villages.get(r).map_or(0, <[usize]>::len);
-            for n in [i64::from(k.rank(r)), k.award(r), count as i64] {
+            // An unranked kind's rank is an empty cell, as `null` is in the JSON.
+            buf.push(b',');
+            if let Some(rank) = k.rank(r) {
+                push_int(buf, i64::from(rank));
+            }
+            for n in [k.award(r), count as i64] {
                 buf.push(b',');
                 push_int(buf, n);
             }
@@ -382,7 +388,7 @@ pub fn write_kind_csv(
     if bom {
         w.write_all(b"\xEF\xBB\xBF")?;
     }
-    w.write_all(&header(k))?;
+    w.write_all(&header(k, &rules.primary.count_field()))?;
     let n = k.frame.len();
     let blocks: Vec<(usize, usize)> = (0..n)
         .step_by(BLOCK)

@@ -21,7 +21,7 @@ const CHART_W: f64 = 940.0;
 pub fn write_report(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
     let sections = [
         title_section(v),
-        contents(),
+        contents(v),
         totals_section(v),
         outcomes_section(v),
         groups_section(v),
@@ -128,35 +128,62 @@ fn h2(id: &str, zh: &str, en: &str) -> String {
     )
 }
 
-/// `(anchor, Chinese, English)` of every section after the title.
-const SECTIONS: [(&str, &str, &str); 7] = [
-    ("totals", "项目合计", "Programme totals"),
-    ("outcomes", "验收结果与等次", "Outcomes and grades"),
-    (
-        "groups",
-        "分类型、分镇街区结果",
-        "Outcomes by village type and town",
-    ),
-    ("distribution", "总分分布", "Distribution of totals"),
-    ("profile", "各项得分画像", "Dimension profile"),
-    (
-        "units",
-        "考核单位",
-        "Assessed units: outcomes, ranks and awards",
-    ),
-    ("continuing", "继续帮扶的村", "Villages that continue"),
-];
+/// `(anchor, Chinese, English)` of every section after the title, in the primary kind's
+/// words. The village kind keeps the headings written for it (its group columns are village
+/// type and town, and a village that does not pass continues to be helped).
+fn sections(p: &Kind) -> [(&'static str, String, String); 7] {
+    let (groups, continuing) = if p.name == "village" {
+        (
+            (
+                "分类型、分镇街区结果".to_string(),
+                "Outcomes by village type and town".to_string(),
+            ),
+            (
+                "继续帮扶的村".to_string(),
+                "Villages that continue".to_string(),
+            ),
+        )
+    } else {
+        let many = p.nouns();
+        let mut title = many.chars();
+        let many_title: String = title
+            .next()
+            .map(|c| c.to_uppercase().chain(title).collect())
+            .unwrap_or_default();
+        (
+            ("分组结果".to_string(), "Outcomes by group".to_string()),
+            (
+                format!("未达到通过结果的{}", p.zh_noun()),
+                format!("{many_title} short of a passing outcome"),
+            ),
+        )
+    };
+    let fixed = |a: &'static str, zh: &str, en: &str| (a, zh.to_string(), en.to_string());
+    [
+        fixed("totals", "项目合计", "Programme totals"),
+        fixed("outcomes", "验收结果与等次", "Outcomes and grades"),
+        ("groups", groups.0, groups.1),
+        fixed("distribution", "总分分布", "Distribution of totals"),
+        fixed("profile", "各项得分画像", "Dimension profile"),
+        fixed(
+            "units",
+            "考核单位",
+            "Assessed units: outcomes, ranks and awards",
+        ),
+        ("continuing", continuing.0, continuing.1),
+    ]
+}
 
-fn section_head(anchor: &str) -> String {
-    SECTIONS
+fn section_head(v: &RunView, anchor: &str) -> String {
+    sections(v.primary.kind)
         .iter()
         .find(|(a, _, _)| *a == anchor)
         .map(|(a, zh, en)| h2(a, zh, en))
         .unwrap_or_default()
 }
 
-fn contents() -> String {
-    let links: String = SECTIONS
+fn contents(v: &RunView) -> String {
+    let links: String = sections(v.primary.kind)
         .iter()
         .map(|(a, zh, en)| format!("<a href=\"#{a}\">{} ({})</a>", escape(zh), escape(en)))
         .collect();
@@ -205,7 +232,7 @@ fn footer(v: &RunView) -> String {
 // ── sections ───────────────────────────────────────────────────────────────────────────────
 
 fn totals_section(v: &RunView) -> String {
-    let mut out = section_head("totals");
+    let mut out = section_head(v, "totals");
     let totals = programme_totals(v.rules, &v.primary);
     if totals.is_empty() {
         out.push_str("<p class=\"note\">规则未定义项目合计 (the rules declare no totals).</p>\n");
@@ -230,7 +257,7 @@ fn totals_section(v: &RunView) -> String {
 fn outcomes_section(v: &RunView) -> String {
     let p = &v.primary;
     let n = p.frame.len();
-    let mut out = section_head("outcomes");
+    let mut out = section_head(v, "outcomes");
     let oc = outcome_colors(p.kind);
     let outcomes: Vec<Seg> = outcome_counts(p)
         .into_iter()
@@ -289,7 +316,7 @@ fn outcomes_section(v: &RunView) -> String {
 
 fn groups_section(v: &RunView) -> String {
     let p = &v.primary;
-    let mut out = section_head("groups");
+    let mut out = section_head(v, "groups");
     let colors = outcome_colors(p.kind);
     let names: Vec<String> = p.kind.outcomes.iter().map(|o| o.label.clone()).collect();
     let items: Vec<(String, Color)> = names.iter().cloned().zip(colors.clone()).collect();
@@ -334,7 +361,7 @@ fn groups_section(v: &RunView) -> String {
 
 fn distribution_section(v: &RunView) -> String {
     let p = &v.primary;
-    let mut out = section_head("distribution");
+    let mut out = section_head(v, "distribution");
     let h = histogram(
         &p.result.total,
         &p.result.outcome,
@@ -361,13 +388,14 @@ fn distribution_section(v: &RunView) -> String {
         fmt_num(BIN_WIDTH)
     ));
     out.push_str(&legend(&items, &extra));
-    out.push_str(&histogram_svg(&h, &colors, line));
+    let axis = format!("{}数 (count)", p.kind.zh_noun());
+    out.push_str(&histogram_svg(&h, &colors, line, &axis));
     out
 }
 
 fn profile_section(v: &RunView) -> String {
     let p = &v.primary;
-    let mut out = section_head("profile");
+    let mut out = section_head(v, "profile");
     let (fail_name, fail_n) = outcome_group(p, false);
     let (pass_name, pass_n) = outcome_group(p, true);
     let series = [
@@ -385,7 +413,7 @@ fn profile_section(v: &RunView) -> String {
 }
 
 fn units_section(v: &RunView) -> String {
-    let mut out = section_head("units");
+    let mut out = section_head(v, "units");
     // Every unit kind: one that neither ranks nor rewards (city leaders) still has outcomes
     // the committee reads.
     if v.units.is_empty() {
@@ -430,7 +458,7 @@ fn unit_table(v: &RunView, u: &KindView) -> String {
             "<tr{}><td class=\"n\">{}</td><td class=\"id\">{}</td><td>{}</td><td class=\"n\">{}</td>\
              <td>{}</td><td class=\"{}\" title=\"{}\">{}</td>",
             if award > 0 { " class=\"award\"" } else { "" },
-            if rank > 0 { rank.to_string() } else { "–".into() },
+            rank.map_or_else(|| "–".into(), |x| x.to_string()),
             escape(u.frame.id(r)),
             escape(name_of(u, r)),
             fmt_score(u.result.total.get(r).copied().unwrap_or(0.0), prec),
@@ -458,15 +486,20 @@ fn unit_table(v: &RunView, u: &KindView) -> String {
 fn continuing_section(v: &RunView) -> String {
     let p = &v.primary;
     let prec = v.rules.precision;
-    let mut out = section_head("continuing");
+    let mut out = section_head(v, "continuing");
     let rows: Vec<usize> = (0..p.frame.len()).filter(|&r| !passing(p, r)).collect();
     if rows.is_empty() {
-        out.push_str("<p class=\"note\">所有村均已通过 (every village passed).</p>\n");
+        out.push_str(&format!(
+            "<p class=\"note\">所有{}均已通过 (every {} passed).</p>\n",
+            escape(p.kind.zh_noun()),
+            escape(&p.kind.noun())
+        ));
         return out;
     }
     out.push_str(&format!(
-        "<p class=\"note\">{} 个村未达到通过结果 ({} did not reach a passing outcome).</p>\n",
+        "<p class=\"note\">{} 个{}未达到通过结果 ({} did not reach a passing outcome).</p>\n",
         rows.len(),
+        escape(p.kind.zh_noun()),
         rows.len()
     ));
     let groups: Vec<&String> = p
@@ -603,7 +636,7 @@ fn rank_order(u: &KindView) -> Vec<usize> {
     let mut rows: Vec<usize> = (0..u.frame.len()).collect();
     rows.sort_by_key(|&r| {
         let rank = u.rank(r);
-        (rank == 0, rank, std::cmp::Reverse(u.award(r)), r)
+        (rank.is_none(), rank, std::cmp::Reverse(u.award(r)), r)
     });
     rows
 }
@@ -945,7 +978,8 @@ fn hist_x(h: &Histogram, v: f64) -> f64 {
 }
 
 /// The histogram as bars stacked by outcome, with the pass line as a dashed vertical line.
-fn histogram_svg(h: &Histogram, colors: &[Color], pass: Option<f64>) -> String {
+/// `count_axis` labels the vertical axis (`村数 (count)`).
+fn histogram_svg(h: &Histogram, colors: &[Color], pass: Option<f64>, count_axis: &str) -> String {
     let plot_h = HIST_H - HIST_TOP - HIST_BOTTOM;
     let base = HIST_TOP + plot_h;
     let max = h
@@ -1025,7 +1059,7 @@ fn histogram_svg(h: &Histogram, colors: &[Color], pass: Option<f64>) -> String {
             "transform=\"rotate(-90 14 {:.1})\"",
             HIST_TOP + plot_h / 2.0
         ),
-        "村数 (count)",
+        count_axis,
     );
     if let Some(line) = pass {
         let x = hist_x(h, line);
@@ -1159,14 +1193,14 @@ mod tests {
     #[test]
     fn the_histogram_draws_the_pass_line_on_its_bin_edge() {
         let h = histogram(&[70.0], &[0], 1, 100.0, 5.0);
-        let svg = histogram_svg(&h, &[PASS_SERIES], Some(70.0));
+        let svg = histogram_svg(&h, &[PASS_SERIES], Some(70.0), "村数 (count)");
         let x = hist_x(&h, 70.0);
         assert!(svg.contains(&format!("<line class=\"pass-line\" x1=\"{x:.1}\"")));
         // The bar of [70, 75) starts just right of the line.
         assert!(svg.contains(&format!("<rect x=\"{:.1}\"", x + 1.0)));
         assert!(svg.contains("[70, 75): 1"));
         assert!(svg.contains("合格线 (pass line) 70"));
-        assert!(!histogram_svg(&h, &[PASS_SERIES], None).contains("pass-line"));
+        assert!(!histogram_svg(&h, &[PASS_SERIES], None, "村数 (count)").contains("pass-line"));
     }
 
     #[test]

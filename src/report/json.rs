@@ -6,6 +6,66 @@ use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 
+/// The version of the JSON layout, the first key of every JSON document bangfu prints or
+/// writes. Raised whenever a key is renamed, moved or changes meaning (`docs/results.md`).
+pub const LAYOUT: u32 = 2;
+
+/// The keys `results.json` and its `summary` use for themselves. A primary table named like
+/// one of them is listed under [`FALLBACK_KEY`] instead, so that no key appears twice.
+const DOCUMENT_KEYS: [&str; 8] = [
+    "layout", "primary", "manifest", "units", "summary", "grades", "totals", "funds",
+];
+
+/// Where the primary list goes when its table's name is taken by a fixed key.
+const FALLBACK_KEY: &str = "entities";
+
+/// The key of the primary list in a document whose own keys are `fixed`: the table's name,
+/// as long as the document does not use that name for something else.
+pub fn primary_key<'a>(table: &'a str, fixed: &[&str]) -> &'a str {
+    if fixed.contains(&table) {
+        FALLBACK_KEY
+    } else {
+        table
+    }
+}
+
+/// `"primary": {"kind", "table", "key"}`: which kind the primary list holds and under which
+/// key, for a reader that does not know the rule set.
+pub fn primary_block(kind: &crate::rules::model::Kind, key: &str) -> Value {
+    json!({"kind": kind.name, "table": kind.table, "key": key})
+}
+
+/// The keys of an entity object. A text column named like one of them (or like a unit's
+/// count field) is written under `columns` rather than beside them.
+const ENTITY_KEYS: [&str; 14] = [
+    "id",
+    "label",
+    "columns",
+    "dimensions",
+    "total",
+    "grade",
+    "outcome",
+    "gates",
+    "below_min",
+    "indicators",
+    "inputs",
+    "rank",
+    "award",
+    "notes",
+];
+
+/// Which of a kind's text columns must go under `columns`: those named like a fixed key, or
+/// for a unit like its count field.
+fn nested_columns(k: &KindView, count_field: &str) -> Vec<bool> {
+    k.frame
+        .groups
+        .iter()
+        .map(|(name, _)| {
+            ENTITY_KEYS.contains(&name.as_str()) || (k.unit.is_some() && name == count_field)
+        })
+        .collect()
+}
+
 /// The manifest: what produced these results, enough to reproduce them.
 pub fn manifest(v: &RunView) -> Value {
     let rules = v.rules;
@@ -36,7 +96,7 @@ pub fn manifest(v: &RunView) -> Value {
     })
 }
 
-fn entity(k: &KindView, r: usize, precision: u32) -> Value {
+fn entity(k: &KindView, r: usize, precision: u32, count_field: &str, nested: &[bool]) -> Value {
     let scored = k.scored_dims();
     let dims_of = |skip: usize, take: usize| -> Map<String, Value> {
         k.kind
@@ -59,8 +119,13 @@ fn entity(k: &KindView, r: usize, precision: u32) -> Value {
     let mut o = Map::new();
     o.insert("id".into(), json!(k.frame.id(r)));
     o.insert("label".into(), json!(k.frame.label(r)));
-    for (name, vals) in &k.frame.groups {
-        o.insert(name.clone(), json!(vals.get(r)));
+    let mut columns = Map::new();
+    for ((name, vals), &inner) in k.frame.groups.iter().zip(nested) {
+        let into = if inner { &mut columns } else { &mut o };
+        into.insert(name.clone(), json!(vals.get(r)));
+    }
+    if !columns.is_empty() {
+        o.insert("columns".into(), Value::Object(columns));
     }
     o.insert("dimensions".into(), Value::Object(dims));
     if let Some(base) = k.base_total(r, precision) {
@@ -92,7 +157,7 @@ fn entity(k: &KindView, r: usize, precision: u32) -> Value {
         o.insert("rank".into(), json!(k.rank(r)));
         o.insert("award".into(), json!(k.award(r)));
         o.insert(
-            "village_count".into(),
+            count_field.into(),
             json!(u.villages.get(r).map_or(0, <[usize]>::len)),
         );
         o.insert("notes".into(), json!(k.notes(r)));
@@ -148,10 +213,22 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, precision: u32, bu
     js(buf, k.frame.id(r));
     buf.extend_from_slice(b",\"label\":");
     js(buf, k.frame.label(r));
-    for ((_, vals), key) in k.frame.groups.iter().zip(&keys.groups) {
+    let columns = k.frame.groups.iter().zip(&keys.groups).zip(&keys.nested);
+    for (((_, vals), key), _) in columns.clone().filter(|(_, inner)| !**inner) {
         buf.push(b',');
         buf.extend_from_slice(key);
         js(buf, vals.get(r).unwrap_or(""));
+    }
+    if keys.nested.contains(&true) {
+        buf.extend_from_slice(b",\"columns\":{");
+        for (i, (((_, vals), key), _)) in columns.filter(|(_, inner)| **inner).enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(key);
+            js(buf, vals.get(r).unwrap_or(""));
+        }
+        buf.push(b'}');
     }
     buf.extend_from_slice(b",\"dimensions\":{");
     let dims = k.result.dims_of(r);
@@ -213,12 +290,14 @@ struct FastKeys {
     groups: Vec<Vec<u8>>,
     /// How many of `dims` are scored dimensions (the rest are adjustment groups).
     scored: usize,
+    /// Per text column: whether it goes under `columns`.
+    nested: Vec<bool>,
     dims: Vec<Vec<u8>>,
     indicators: Vec<Vec<u8>>,
 }
 
 impl FastKeys {
-    fn new(k: &KindView) -> FastKeys {
+    fn new(k: &KindView, count_field: &str) -> FastKeys {
         let key = |s: &str| {
             let mut b = serde_json::to_vec(s).unwrap_or_default();
             b.push(b':');
@@ -227,6 +306,7 @@ impl FastKeys {
         FastKeys {
             groups: k.frame.groups.iter().map(|(n, _)| key(n)).collect(),
             scored: k.scored_dims(),
+            nested: nested_columns(k, count_field),
             dims: k.kind.dims.iter().map(|d| key(&d.id)).collect(),
             indicators: k.kind.indicators.iter().map(|i| key(&i.id)).collect(),
         }
@@ -234,9 +314,14 @@ impl FastKeys {
 }
 
 /// Write `[ … ]` of every entity, one per line, formatted in parallel blocks.
-fn write_entities(k: &KindView, precision: u32, w: &mut dyn Write) -> io::Result<()> {
+fn write_entities(
+    k: &KindView,
+    precision: u32,
+    count_field: &str,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let n = k.frame.len();
-    let keys = FastKeys::new(k);
+    let keys = FastKeys::new(k, count_field);
     w.write_all(b"[")?;
     let blocks: Vec<(usize, usize)> = (0..n)
         .step_by(BLOCK)
@@ -251,7 +336,10 @@ fn write_entities(k: &KindView, precision: u32, w: &mut dyn Write) -> io::Result
                     buf.extend_from_slice(if r == 0 { b"\n    " } else { b",\n    " });
                     match k.unit {
                         Some(_) => {
-                            let _ = serde_json::to_writer(&mut buf, &entity(k, r, precision));
+                            let _ = serde_json::to_writer(
+                                &mut buf,
+                                &entity(k, r, precision, count_field, &keys.nested),
+                            );
                         }
                         None => write_entity_fast(k, r, &keys, precision, &mut buf),
                     }
@@ -279,16 +367,20 @@ pub fn write_results(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
             .unwrap_or_default()
             .replace('\n', "\n  ")
     };
-    w.write_all(b"{\n  \"manifest\": ")?;
+    let key = primary_key(&p.kind.table, &DOCUMENT_KEYS);
+    let count_field = p.kind.count_field();
+    write!(w, "{{\n  \"layout\": {LAYOUT},\n  \"primary\": ")?;
+    w.write_all(serde_json::to_string(&primary_block(p.kind, key))?.as_bytes())?;
+    w.write_all(b",\n  \"manifest\": ")?;
     w.write_all(pretty(&manifest(v)).as_bytes())?;
-    write!(w, ",\n  {}: ", Value::String(p.kind.table.clone()))?;
-    write_entities(p, v.rules.precision, w)?;
+    write!(w, ",\n  {}: ", Value::String(key.to_string()))?;
+    write_entities(p, v.rules.precision, &count_field, w)?;
     w.write_all(b",\n  \"units\": {")?;
     for (i, u) in v.units.iter().enumerate() {
         let sep: &[u8] = if i == 0 { b"\n    " } else { b",\n    " };
         w.write_all(sep)?;
         write!(w, "{}: ", Value::String(u.kind.name.clone()))?;
-        write_entities(u, v.rules.precision, w)?;
+        write_entities(u, v.rules.precision, &count_field, w)?;
     }
     w.write_all(if v.units.is_empty() { b"}" } else { b"\n  }" })?;
     w.write_all(b",\n  \"summary\": ")?;
@@ -303,9 +395,9 @@ pub fn summary(v: &RunView) -> Value {
         .into_iter()
         .map(|(id, _, sum, _)| (id, json!(sum)))
         .collect();
-    let key = p.kind.table.clone();
+    let key = primary_key(&p.kind.table, &DOCUMENT_KEYS);
     let mut summary = Map::new();
-    summary.insert(key.clone(), counts(outcome_counts(p)));
+    summary.insert(key.to_string(), counts(outcome_counts(p)));
     summary.insert("grades".into(), counts(grade_counts(p)));
     summary.insert("totals".into(), Value::Object(totals));
     let units: Map<String, Value> = v
@@ -327,6 +419,19 @@ pub fn summary(v: &RunView) -> Value {
         .collect();
     summary.insert("funds".into(), Value::Object(funds));
     Value::Object(summary)
+}
+
+/// `doc` with `"layout"` as its first key: every JSON document a command prints states it.
+pub fn with_layout(doc: Value) -> Value {
+    let mut o = Map::new();
+    o.insert("layout".into(), json!(LAYOUT));
+    match doc {
+        Value::Object(rest) => o.extend(rest),
+        other => {
+            o.insert("value".into(), other);
+        }
+    }
+    Value::Object(o)
 }
 
 /// Pretty JSON with a final newline.

@@ -52,9 +52,13 @@ impl<'a> KindView<'a> {
         })
     }
 
-    /// Rank of entity `r` (0 when not ranked).
-    pub fn rank(&self, r: usize) -> u32 {
-        self.unit.and_then(|u| u.rank.get(r)).copied().unwrap_or(0)
+    /// Rank of entity `r`, 1 = best; `None` for a kind that is not ranked (the engine then
+    /// leaves every rank at 0).
+    pub fn rank(&self, r: usize) -> Option<u32> {
+        self.unit
+            .and_then(|u| u.rank.get(r))
+            .copied()
+            .filter(|&x| x > 0)
     }
 
     /// Award of entity `r` in yuan.

@@ -298,7 +298,7 @@ pub fn write_entities(
             row.push(short_label(k.grade_label(r)).to_string());
         }
         if ranked {
-            row.push(k.rank(r).to_string());
+            row.push(k.rank(r).map(|x| x.to_string()).unwrap_or_default());
         }
         row.push(brief(k.outcome_label(r)).to_string());
         if funded {

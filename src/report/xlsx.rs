@@ -90,15 +90,13 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
         .map(text),
     );
     if k.unit.is_some() {
-        head.extend(
-            [
-                "名次 (rank)",
-                "奖励 (award, yuan)",
-                "村数 (villages)",
-                "说明 (notes)",
-            ]
-            .map(text),
-        );
+        let p = &v.rules.primary;
+        head.extend([
+            text("名次 (rank)"),
+            text("奖励 (award, yuan)"),
+            text(format!("{}数 ({})", p.zh_noun(), p.nouns())),
+            text("说明 (notes)"),
+        ]);
     }
     head.extend(
         k.kind
@@ -125,7 +123,10 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
         let mut why = reasons(v.rules, k, r);
         if k.unit.is_some() {
             row.push(text(why.clone()));
-            row.push(Cell::Num(f64::from(k.rank(r))));
+            row.push(
+                k.rank(r)
+                    .map_or_else(|| text(""), |x| Cell::Num(f64::from(x))),
+            );
             row.push(Cell::Num(k.award(r) as f64));
             row.push(Cell::Num(
                 k.unit

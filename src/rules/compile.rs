@@ -991,7 +991,8 @@ impl KindCompiler<'_> {
         }
         if let Some(ch) = &inp.change {
             if !self.is_primary {
-                self.err("a change since the baseline is for the primary kind; aggregate a village `change` indicator instead", &format!("{base}.change"));
+                let (one, _) = self.primary_words();
+                self.err(format!("a change since the baseline is for the primary kind; aggregate a {one} `change` indicator instead"), &format!("{base}.change"));
                 return None;
             }
             let col = self.column(

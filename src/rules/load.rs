@@ -174,12 +174,21 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
     let kinds_dir = dir.join("kinds");
     let kind_paths = list(&kinds_dir, "yaml");
     if kind_paths.is_empty() {
+        // Name the file after the primary kind that `ruleset.yaml` declares, if it says.
+        let primary = header_src
+            .as_ref()
+            .and_then(|h| serde_yaml::from_str::<serde_yaml::Value>(&h.text).ok())
+            .and_then(|v| v.get("primary")?.as_str().map(str::to_string))
+            .unwrap_or_else(|| "village".to_string());
+        let many = super::model::plural_noun(&primary.replace('_', " "));
         diags.push(
             Diagnostic::error(
                 format!("no entity kinds in `{}`", kinds_dir.display()),
                 Location::default(),
             )
-            .with_help("add `kinds/village.yaml` describing the villages and their criteria"),
+            .with_help(format!(
+                "add `kinds/{primary}.yaml` describing the {many} and their criteria"
+            )),
         );
     }
     let kind_srcs: Vec<_> = kind_paths

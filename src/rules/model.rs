@@ -126,6 +126,54 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// The kind as an English noun for messages: its name, `_` read as a space (`team`,
+    /// `monthly sheet`).
+    pub fn noun(&self) -> String {
+        self.name.replace('_', " ")
+    }
+
+    /// The plural of [`Kind::noun`]: `teams`, `households`, `cities`.
+    pub fn nouns(&self) -> String {
+        plural_noun(&self.noun())
+    }
+
+    /// The kind as a Chinese word for headings: the Chinese part of its label (`工作队` of
+    /// `工作队 (work team)`). The village kind keeps the short `村` that its headings have
+    /// always used (`临界村`, `村数`), rather than its label's `后进村`.
+    pub fn zh_noun(&self) -> &str {
+        if self.name == "village" {
+            return "村";
+        }
+        match self.label.find(" (") {
+            Some(i) if i > 0 => self.label.get(..i).unwrap_or(&self.label),
+            _ => &self.label,
+        }
+    }
+
+    /// The name of a unit's result field counting the primary entities it is linked to:
+    /// `village_count` when the primary kind is `village`, `team_count` for `team`.
+    pub fn count_field(&self) -> String {
+        format!("{}_count", self.name)
+    }
+}
+
+/// A regular English plural; kind names are short nouns, so the common endings suffice.
+pub(crate) fn plural_noun(one: &str) -> String {
+    let vowel_before_y = one
+        .chars()
+        .rev()
+        .nth(1)
+        .is_some_and(|c| "aeiou".contains(c));
+    if let Some(stem) = one.strip_suffix('y').filter(|_| !vowel_before_y) {
+        format!("{stem}ies")
+    } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| one.ends_with(e)) {
+        format!("{one}es")
+    } else {
+        format!("{one}s")
+    }
+}
+
 impl ColumnSpec {
     /// A column of the entity's table, as first asked for at `origin`: required, unbounded.
     pub fn data(name: &str, ty: ValueType, origin: Location) -> ColumnSpec {
@@ -559,6 +607,28 @@ impl Var {
             Var::Gate(_) | Var::AnyGate | Var::Failed => 3,
             Var::Grade => 4,
             Var::Outcome => 5,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural_noun;
+
+    #[test]
+    fn plurals_of_kind_names() {
+        for (one, many) in [
+            ("village", "villages"),
+            ("team", "teams"),
+            ("monthly sheet", "monthly sheets"),
+            ("city", "cities"),
+            ("survey", "surveys"),
+            ("household", "households"),
+            ("box", "boxes"),
+            ("branch", "branches"),
+            ("bus", "buses"),
+        ] {
+            assert_eq!(plural_noun(one), many, "{one}");
         }
     }
 }

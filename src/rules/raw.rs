@@ -195,7 +195,8 @@ pub struct RawLink {
     #[serde(default)]
     pub unit_column: Option<String>,
     /// In `table`: the column with the village id (default: the primary `id_column`).
-    #[serde(default)]
+    /// `primary_column` says the same for any primary kind.
+    #[serde(default, alias = "primary_column")]
     pub village_column: Option<String>,
 }
 

@@ -9,6 +9,14 @@ use super::raw::{FundSplit, RawAggregate, RawIndicator, RawKind};
 use crate::diag::{did_you_mean, Diagnostic, Location};
 
 impl KindCompiler<'_> {
+    /// The primary kind in words for messages: `(village, villages)`, `(team, teams)`.
+    pub(super) fn primary_words(&self) -> (String, String) {
+        self.primary.as_deref().map_or_else(
+            || ("primary entity".to_string(), "primary entities".to_string()),
+            |p| (p.noun(), p.nouns()),
+        )
+    }
+
     /// The link to the primary entities.
     pub(super) fn link(&mut self, rk: &RawKind) -> Option<Link> {
         let raw = rk.link.as_ref()?;
@@ -22,8 +30,12 @@ impl KindCompiler<'_> {
         match (&raw.column, &raw.table) {
             (Some(col), None) => {
                 if raw.unit_column.is_some() || raw.village_column.is_some() {
+                    let key = match self.primary.as_deref() {
+                        Some(p) if p.name != "village" => "primary_column",
+                        _ => "village_column",
+                    };
                     self.err(
-                        "`unit_column` and `village_column` go with `table`, not `column`",
+                        format!("`unit_column` and `{key}` go with `table`, not `column`"),
                         "link",
                     );
                 }
@@ -50,7 +62,8 @@ impl KindCompiler<'_> {
                 })
             }
             _ => {
-                self.err("`link` needs one of `column` (a village column holding the unit id) or `table` (a link table)", "link");
+                let (one, _) = self.primary_words();
+                self.err(format!("`link` needs one of `column` (a {one} column holding the unit id) or `table` (a link table)"), "link");
                 None
             }
         }
@@ -96,6 +109,7 @@ impl KindCompiler<'_> {
         };
         let needs_of = matches!(agg.func, AggFn::Mean | AggFn::Min | AggFn::Max | AggFn::Sum);
         let fname = format!("{:?}", agg.func).to_lowercase();
+        let (one, many) = (primary.noun(), primary.nouns());
         let mut problems: Vec<(String, String)> = Vec::new();
         let of = match (&agg.of, needs_of) {
             (Some(text), true) => match primary_var(primary, text) {
@@ -106,14 +120,12 @@ impl KindCompiler<'_> {
                 }
             },
             (None, true) => {
-                problems.push((format!("`{fname}` needs `of`: the village field to aggregate (`total`, a dimension, `points.ID`, a column, …)"), base.clone()));
+                problems.push((format!("`{fname}` needs `of`: the {one} field to aggregate (`total`, a dimension, `points.ID`, a column, …)"), base.clone()));
                 None
             }
             (Some(_), false) => {
                 problems.push((
-                    format!(
-                        "`{fname}` counts villages and takes no `of`; filter them with `where`"
-                    ),
+                    format!("`{fname}` counts {many} and takes no `of`; filter them with `where`"),
                     format!("{base}.of"),
                 ));
                 None
@@ -122,7 +134,7 @@ impl KindCompiler<'_> {
         };
         if agg.func == AggFn::Share && agg.filter.is_none() {
             problems.push((
-                "`share` needs `where`: the conditions a village must meet".into(),
+                format!("`share` needs `where`: the conditions a {one} must meet"),
                 base.clone(),
             ));
         }
