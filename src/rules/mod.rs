@@ -5,6 +5,7 @@ pub mod cond;
 pub mod interval;
 pub mod load;
 pub mod model;
+pub mod params;
 pub mod raw;
 pub mod schema;
 mod units;
