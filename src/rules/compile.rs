@@ -57,7 +57,7 @@ pub fn compile_with_needs(
     // after the parameters', in file order.
     let mut script_diags = Vec::new();
     let mut host = ScriptHost::new(&sources, &mut script_diags);
-    let params = super::params::settle(
+    let super::params::Settled { params, unsettled } = super::params::settle(
         hf,
         &h.parameters,
         &files.param_overrides,
@@ -197,6 +197,10 @@ pub fn compile_with_needs(
             );
             continue;
         };
+        if unsettled.contains(&p.name) {
+            // Its own error says why it has no value.
+            continue;
+        }
         if let Some(f) = &p.formula {
             let reads: Vec<String> = crate::script::identifiers(f)
                 .into_iter()
@@ -208,7 +212,15 @@ pub fn compile_with_needs(
                     }
                     v
                 });
-            let help = if reads.is_empty() {
+            let by_scenario = files
+                .param_overrides
+                .iter()
+                .rev()
+                .find(|o| o.name == p.name)
+                .is_some_and(|o| o.origin.is_some() && matches!(o.value, ParamValue::Formula(_)));
+            let help = if by_scenario {
+                "the scenario gives it this formula: give the scenario its own `uncertainty:` list without it".to_string()
+            } else if reads.is_empty() {
                 "give it a number in `parameters:` to let it vary".to_string()
             } else {
                 format!(

@@ -40,6 +40,15 @@ struct Pending {
     origin: TextOrigin,
     /// The compiled formula and the parameters it reads, by index.
     formula: Option<(crate::rules::model::ExprId, Vec<usize>)>,
+    /// The value comes from an override with a place of its own (a scenario's line).
+    overridden: bool,
+}
+
+/// The parameters, settled, and the names of those whose value could not be settled (their
+/// errors are reported; checks that would only repeat them skip these).
+pub(super) struct Settled {
+    pub params: Vec<Param>,
+    pub unsettled: Vec<String>,
 }
 
 /// Settle every parameter: apply `overrides` (in order, the last one for a name wins), compile
@@ -52,7 +61,7 @@ pub(super) fn settle(
     overrides: &[ParamOverride],
     host: &mut ScriptHost,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<Param> {
+) -> Settled {
     let names: Vec<&str> = declared.keys().map(String::as_str).collect();
     let mut pending: Vec<Pending> = declared
         .iter()
@@ -61,6 +70,7 @@ pub(super) fn settle(
             value: p.value.clone(),
             origin: header_origin(header, name),
             formula: None,
+            overridden: false,
         })
         .collect();
     for o in overrides {
@@ -69,6 +79,7 @@ pub(super) fn settle(
             p.value = o.value.clone();
             if let Some(origin) = &o.origin {
                 p.origin = origin.clone();
+                p.overridden = true;
             }
         }
     }
@@ -100,6 +111,14 @@ pub(super) fn settle(
         .collect();
     let (order, cycles) = dependency_order(&reads);
     for cycle in &cycles {
+        // A cycle a scenario closes is shown where the scenario closes it.
+        let mut cycle = cycle.clone();
+        if let Some(k) = cycle
+            .iter()
+            .position(|&i| pending.get(i).is_some_and(|p| p.overridden))
+        {
+            cycle.rotate_left(k);
+        }
         let path: Vec<&str> = cycle
             .iter()
             .chain(cycle.first())
@@ -120,7 +139,7 @@ pub(super) fn settle(
             )
             .with_help(help),
         );
-        for &i in cycle {
+        for &i in &cycle {
             if let Some(b) = broken.get_mut(i) {
                 *b = true;
             }
@@ -166,7 +185,13 @@ pub(super) fn settle(
         }
     }
 
-    pending
+    let unsettled = pending
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(p, _)| p.name.clone())
+        .collect();
+    let params = pending
         .into_iter()
         .zip(values)
         .zip(declared.values())
@@ -181,7 +206,8 @@ pub(super) fn settle(
             unit: raw.unit.clone(),
             reference: raw.reference.clone(),
         })
-        .collect()
+        .collect();
+    Settled { params, unsettled }
 }
 
 /// Where parameter `name`'s value is written in `ruleset.yaml`.
@@ -240,7 +266,7 @@ fn compile_formula(
             let help = unknown.borrow().as_ref().map(|n| {
                 match did_you_mean(n, names.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => "a formula reads other parameters and helper functions only; data is not known when parameters are computed".to_string(),
+                    None => "write a number, or a formula over other parameters and helper functions (data is not known when parameters are computed)".to_string(),
                 }
             });
             d.with_help_opt(help)
@@ -269,6 +295,22 @@ fn evaluate(
 ) -> Result<f64, Diagnostic> {
     let loc = origin_loc(&p.origin);
     let out = host.eval(expr, scope, &p.name).map_err(|e| {
+        // rhai finds functions only when called: a misspelt one shows here.
+        if let Some(rest) = e.message.strip_prefix("Function not found: ") {
+            let called = rest.split(" (").next().unwrap_or(rest);
+            let help = match did_you_mean(called, host.function_names()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "helper functions are defined in the rule set's `.rhai` scripts".to_string(),
+            };
+            return Diagnostic::error(
+                format!(
+                    "the formula of parameter `{}` calls `{called}`, which is not a function for these arguments",
+                    p.name
+                ),
+                loc.clone(),
+            )
+            .with_help(help);
+        }
         Diagnostic::error(
             format!("the formula of parameter `{}` failed: {}", p.name, e.message),
             loc.clone(),
