@@ -1,7 +1,9 @@
 //! What-if scenarios: named overlays on a rule set (parameters, any field by a stable path,
 //! gates switched off or on, indicators and gates added or removed) and on the data (scale or
 //! set a column, keep a named subset). Overlays apply to the parsed YAML before it is typed,
-//! so a scenario is validated exactly as the rule set is.
+//! so a scenario is validated exactly as the rule set is. Parameter values are the exception:
+//! they travel beside the files and are applied when the parameters are settled, so that the
+//! parameters computed from them follow, and a formula's error points at the scenario.
 
 use crate::data::{DataError, Frame};
 use crate::diag::{closest, did_you_mean, Diagnostic, Location, SourceFile};
