@@ -388,7 +388,8 @@ fn param_origin(src: &Arc<SourceFile>, name: &str) -> TextOrigin {
             let indent = line.chars().count() - trimmed.chars().count();
             let after = trimmed.get(key.len()..).unwrap_or("");
             let value = after.trim_start();
-            let col = indent + key.chars().count() + (after.chars().count() - value.chars().count()) + 1;
+            let col =
+                indent + key.chars().count() + (after.chars().count() - value.chars().count()) + 1;
             found = Some((i + 1, col, value.starts_with(['"', '\''])));
             break;
         }

@@ -95,19 +95,26 @@ pub(super) fn settle(
                 ));
                 *bad = true;
             }
-            ParamValue::Formula(text) => match compile_formula(&p.name, text, &p.origin, &names, host) {
-                Ok(f) => p.formula = Some(f),
-                Err(d) => {
-                    diags.push(d);
-                    *bad = true;
+            ParamValue::Formula(text) => {
+                match compile_formula(&p.name, text, &p.origin, &names, host) {
+                    Ok(f) => p.formula = Some(f),
+                    Err(d) => {
+                        diags.push(d);
+                        *bad = true;
+                    }
                 }
-            },
+            }
         }
     }
 
     let reads: Vec<Vec<usize>> = pending
         .iter()
-        .map(|p| p.formula.as_ref().map(|(_, r)| r.clone()).unwrap_or_default())
+        .map(|p| {
+            p.formula
+                .as_ref()
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default()
+        })
         .collect();
     let (order, cycles) = dependency_order(&reads);
     for cycle in &cycles {
@@ -130,11 +137,15 @@ pub(super) fn settle(
         let help = if cycle.len() == 1 {
             "a formula cannot read the parameter it defines: write a number, or read other parameters".to_string()
         } else {
-            "give one of these parameters a number, so the others can be computed from it".to_string()
+            "give one of these parameters a number, so the others can be computed from it"
+                .to_string()
         };
         diags.push(
             Diagnostic::error(
-                format!("parameters are computed from each other in a cycle: {}", path.join(" -> ")),
+                format!(
+                    "parameters are computed from each other in a cycle: {}",
+                    path.join(" -> ")
+                ),
                 origin_loc(&first.origin),
             )
             .with_help(help),
