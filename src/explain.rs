@@ -272,10 +272,20 @@ fn condition_text(rules: &RuleSet, v: &View, cond: &Condition) -> String {
                     if let Some((_, Operand::Var(x))) = &c.op {
                         vars.push(*x);
                     }
-                    let vals: Vec<String> = vars
+                    let mut vals: Vec<String> = vars
                         .iter()
                         .map(|x| format!("{} = {}", var_name(kind, rules, *x), val_text(v.get(*x))))
                         .collect();
+                    // A plain comparison reads parameters as numbers; the computed ones are
+                    // shown with what they were computed from.
+                    for (name, _, _) in crate::script::identifiers(&c.text) {
+                        if let Some(p) = rules.params.iter().find(|p| p.name == name) {
+                            let shown = computed_param_text(p);
+                            if !shown.is_empty() && !vals.contains(&shown) {
+                                vals.push(shown);
+                            }
+                        }
+                    }
                     if vals.is_empty() {
                         format!("`{}`", c.text)
                     } else {
@@ -292,7 +302,13 @@ fn condition_text(rules: &RuleSet, v: &View, cond: &Condition) -> String {
             let vals: Vec<String> = e
                 .vars
                 .iter()
-                .map(|(n, x)| format!("{n} = {}", val_text(v.get(*x))))
+                .map(|(n, x)| match x {
+                    Var::Param(p) => match rules.params.get(*p) {
+                        Some(p) if p.formula.is_some() => computed_param_text(p),
+                        _ => format!("{n} = {}", val_text(v.get(*x))),
+                    },
+                    _ => format!("{n} = {}", val_text(v.get(*x))),
+                })
                 .collect();
             if vals.is_empty() {
                 format!("`{}`", e.source.trim())
@@ -300,6 +316,14 @@ fn condition_text(rules: &RuleSet, v: &View, cond: &Condition) -> String {
                 format!("`{}` ({})", e.source.trim(), vals.join(", "))
             }
         }
+    }
+}
+
+/// A computed parameter as `name = formula = value`; empty for a plain one.
+fn computed_param_text(p: &crate::rules::model::Param) -> String {
+    match &p.formula {
+        Some(f) => format!("{} = {f} = {}", p.name, val_text(Val::Num(p.value))),
+        None => String::new(),
     }
 }
 

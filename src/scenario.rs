@@ -1,14 +1,19 @@
 //! What-if scenarios: named overlays on a rule set (parameters, any field by a stable path,
 //! gates switched off or on, indicators and gates added or removed) and on the data (scale or
 //! set a column, keep a named subset). Overlays apply to the parsed YAML before it is typed,
-//! so a scenario is validated exactly as the rule set is.
+//! so a scenario is validated exactly as the rule set is. Parameter values are the exception:
+//! they travel beside the files and are applied when the parameters are settled, so that the
+//! parameters computed from them follow, and a formula's error points at the scenario.
 
 use crate::data::{DataError, Frame};
 use crate::diag::{closest, did_you_mean, Diagnostic, Location, SourceFile};
 use crate::rules::load::{RuleFiles, YamlFile};
 use crate::rules::model::{Kind, ValueType};
+use crate::rules::params::ParamOverride;
+use crate::rules::raw::ParamValue;
 use crate::rules::schema;
 use crate::rules::yaml_index::PathIndex;
+use crate::script::TextOrigin;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_yaml::Value;
@@ -28,9 +33,9 @@ pub struct RawScenario {
     /// Another scenario this one builds on.
     #[serde(default)]
     pub base: Option<String>,
-    /// Parameter values.
+    /// Parameter values: numbers, or formulas over other parameters.
     #[serde(default)]
-    pub parameters: IndexMap<String, f64>,
+    pub parameters: IndexMap<String, ParamValue>,
     /// Any rule-set field by its stable path: `village.dimensions.economy.min`.
     #[serde(default)]
     pub set: IndexMap<String, Value>,
@@ -261,8 +266,8 @@ pub fn apply(files: &RuleFiles, sc: &Scenario) -> Result<RuleFiles, Vec<Diagnost
             let params = out
                 .header
                 .value
-                .get_mut("parameters")
-                .and_then(Value::as_mapping_mut);
+                .get("parameters")
+                .and_then(Value::as_mapping);
             let Some(params) = params else {
                 diags.push(err(
                     format!("the rule set has no parameters, so `{name}` cannot be set"),
@@ -270,25 +275,23 @@ pub fn apply(files: &RuleFiles, sc: &Scenario) -> Result<RuleFiles, Vec<Diagnost
                 ));
                 continue;
             };
-            let key = Value::String(name.clone());
-            match params.get_mut(&key) {
-                Some(Value::Mapping(m)) => {
-                    m.insert(Value::String("value".into()), number(*value));
-                }
-                Some(slot) => *slot = number(*value),
-                None => {
-                    let names: Vec<String> = params
-                        .keys()
-                        .filter_map(|k| k.as_str().map(String::from))
-                        .collect();
-                    let help = did_you_mean(name, names.iter().map(String::as_str))
-                        .map(|s| format!("did you mean `{s}`?"));
-                    diags
-                        .push(err(format!("unknown parameter `{name}`"), name).with_help_opt(help));
-                    continue;
-                }
+            if !params.contains_key(Value::String(name.clone())) {
+                let names: Vec<String> = params
+                    .keys()
+                    .filter_map(|k| k.as_str().map(String::from))
+                    .collect();
+                let help = did_you_mean(name, names.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
+                diags.push(err(format!("unknown parameter `{name}`"), name).with_help_opt(help));
+                continue;
             }
-            touched_header = true;
+            // The value is applied, and whatever is computed from it recomputed, when the
+            // parameters are settled: errors in a formula point here, at the scenario.
+            out.param_overrides.push(ParamOverride {
+                name: name.clone(),
+                value: value.clone(),
+                origin: Some(param_origin(src, name)),
+            });
         }
         for (path, value) in &s.set {
             match set_path(&mut out, path, value.clone()) {
@@ -370,11 +373,41 @@ pub fn apply(files: &RuleFiles, sc: &Scenario) -> Result<RuleFiles, Vec<Diagnost
     }
 }
 
-fn number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        Value::Number((x as i64).into())
-    } else {
-        Value::Number(x.into())
+/// Where a scenario writes parameter `name`'s value: under `parameters:`, the line of
+/// `name:` and the column after it.
+fn param_origin(src: &Arc<SourceFile>, name: &str) -> TextOrigin {
+    let key = format!("{name}:");
+    let mut in_params = false;
+    let mut found = None;
+    for (i, line) in src.text.lines().enumerate() {
+        if !line.starts_with([' ', '\t']) && !line.is_empty() && !line.starts_with('#') {
+            in_params = line.starts_with("parameters:");
+        }
+        let trimmed = line.trim_start();
+        if in_params && trimmed.starts_with(&key) {
+            let indent = line.chars().count() - trimmed.chars().count();
+            let after = trimmed.get(key.len()..).unwrap_or("");
+            let value = after.trim_start();
+            let col =
+                indent + key.chars().count() + (after.chars().count() - value.chars().count()) + 1;
+            found = Some((i + 1, col, value.starts_with(['"', '\''])));
+            break;
+        }
+    }
+    let (line, col, quoted) = found.unwrap_or_else(|| {
+        let line = src
+            .text
+            .lines()
+            .position(|l| l.contains(name))
+            .map_or(0, |i| i + 1);
+        (line, usize::from(line > 0), false)
+    });
+    TextOrigin {
+        file: Some(src.clone()),
+        line,
+        col,
+        quoted,
+        path: Some(format!("parameters.{name}")),
     }
 }
 

@@ -15,10 +15,10 @@ use crate::engine::units::{
 use crate::engine::{evaluate_kind_with, EvalError, KindResult};
 use crate::rules::load::RuleFiles;
 use crate::rules::model::{Kind, Uncertain};
+use crate::rules::params::ParamOverride;
 use crate::rules::RuleSet;
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_yaml::Value;
 
 /// The whole analysis. Written as JSON by [`Report::to_json`], which names the primary list
 /// after its table.
@@ -177,24 +177,13 @@ fn with_params(files: &RuleFiles, names: &[&str], values: &[f64]) -> Result<Rule
     let mut f = files.clone();
     // Uncertain weights move indicator points; their dimensions' maximums move with them.
     f.derive_maximums = true;
-    if let Some(params) = f
-        .header
-        .value
-        .get_mut("parameters")
-        .and_then(Value::as_mapping_mut)
-    {
-        for (n, v) in names.iter().zip(values) {
-            let key = Value::String((*n).to_string());
-            let num = Value::Number((*v).into());
-            match params.get_mut(&key) {
-                Some(Value::Mapping(m)) => {
-                    m.insert(Value::String("value".into()), num);
-                }
-                Some(slot) => *slot = num,
-                None => {}
-            }
-        }
-    }
+    // Applied after any scenario's values; what is computed from them is recomputed.
+    f.param_overrides.extend(
+        names
+            .iter()
+            .zip(values)
+            .map(|(n, v)| ParamOverride::number(n, *v)),
+    );
     crate::rules::load_files(&f).map(|(r, _)| r).map_err(|d| {
         d.iter()
             .map(|x| x.to_string())

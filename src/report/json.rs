@@ -74,7 +74,15 @@ pub fn manifest(v: &RunView) -> Value {
         .iter()
         .map(|p| (p.name.clone(), json!(p.value)))
         .collect();
-    json!({
+    // Computed parameters' formulas sit beside `parameters`, which stays a plain map of
+    // numbers for the readers that know only that; the key is there only when a parameter is
+    // computed.
+    let formulas: Map<String, Value> = rules
+        .params
+        .iter()
+        .filter_map(|p| p.formula.as_ref().map(|f| (p.name.clone(), json!(f))))
+        .collect();
+    let mut m = json!({
         "tool_version": env!("CARGO_PKG_VERSION"),
         "rules": {
             "name": rules.name,
@@ -93,7 +101,13 @@ pub fn manifest(v: &RunView) -> Value {
         "precision": rules.precision,
         "outputs": v.outputs,
         "parameters": params,
-    })
+    });
+    if !formulas.is_empty() {
+        if let Some(o) = m.as_object_mut() {
+            o.insert("parameter_formulas".into(), Value::Object(formulas));
+        }
+    }
+    m
 }
 
 fn entity(k: &KindView, r: usize, precision: u32, count_field: &str, nested: &[bool]) -> Value {

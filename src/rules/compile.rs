@@ -44,31 +44,35 @@ pub fn compile_with_needs(
             hf.loc("precision"),
         ));
     }
-    let mut params = Vec::new();
-    for (name, p) in &h.parameters {
+    for name in h.parameters.keys() {
         if !is_identifier(name) {
             diags.push(
                 Diagnostic::error(format!("parameter name `{name}` is not a plain name"), hf.loc(&format!("parameters.{name}")))
                     .with_help("use letters, digits and `_`, starting with a letter, so expressions can read it"),
             );
         }
-        if !p.value.is_finite() {
-            diags.push(Diagnostic::error(
-                format!("parameter `{name}` is not a finite number"),
-                hf.loc(&format!("parameters.{name}.value")),
-            ));
-        }
-        params.push(Param {
-            name: name.clone(),
-            value: p.value,
-            label: p.label.clone(),
-            unit: p.unit.clone(),
-            reference: p.reference.clone(),
-        });
     }
     let sources: Vec<_> = files.scripts.iter().map(|s| s.source.clone()).collect();
-    let mut host = ScriptHost::new(&sources, &mut diags);
-    let mut used_params: HashSet<String> = HashSet::new();
+    // The helper scripts come first, as formulas may call them; their problems are listed
+    // after the parameters', in file order.
+    let mut script_diags = Vec::new();
+    let mut host = ScriptHost::new(&sources, &mut script_diags);
+    let super::params::Settled { params, unsettled } = super::params::settle(
+        hf,
+        &h.parameters,
+        &files.param_overrides,
+        &mut host,
+        &mut diags,
+    );
+    diags.extend(script_diags);
+    // A parameter a formula reads is used, through the parameter computed from it.
+    let mut used_params: HashSet<String> = params
+        .iter()
+        .filter_map(|p| p.formula.as_ref())
+        .flat_map(|f| crate::script::identifiers(f))
+        .map(|(n, _, _)| n)
+        .filter(|n| h.parameters.contains_key(n))
+        .collect();
 
     let primary_name = h.primary.clone().unwrap_or_else(|| "village".to_string());
     // The primary kind compiles first: units aggregate over it and read its names.
@@ -194,6 +198,53 @@ pub fn compile_with_needs(
             );
             continue;
         };
+        if unsettled.contains(&p.name) {
+            // Its own error says why it has no value.
+            continue;
+        }
+        if let Some(f) = &p.formula {
+            let reads: Vec<String> = crate::script::identifiers(f)
+                .into_iter()
+                .map(|(n, _, _)| n)
+                .filter(|n| params.iter().any(|q| &q.name == n))
+                .fold(Vec::new(), |mut v, n| {
+                    if !v.contains(&n) {
+                        v.push(n);
+                    }
+                    v
+                });
+            let by_scenario = files
+                .param_overrides
+                .iter()
+                .rev()
+                .find(|o| o.name == p.name)
+                .is_some_and(|o| o.origin.is_some() && matches!(o.value, ParamValue::Formula(_)));
+            let help = if by_scenario {
+                "the scenario gives it this formula: give the scenario its own `uncertainty:` list without it".to_string()
+            } else if reads.is_empty() {
+                "give it a number in `parameters:` to let it vary".to_string()
+            } else {
+                format!(
+                    "give the uncertainty to what it is computed from: {}",
+                    reads
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            diags.push(
+                Diagnostic::error(
+                    format!(
+                        "parameter `{}` is computed (`{f}`), so it is not free to vary",
+                        p.name
+                    ),
+                    hf.value_loc(&format!("{path}.parameter")),
+                )
+                .with_help(help),
+            );
+            continue;
+        }
         let ok_mode = u.mode.is_none_or(|m| m >= u.min && m <= u.max);
         if !(u.min.is_finite() && u.max.is_finite() && u.min <= u.max && ok_mode) {
             diags.push(Diagnostic::error(

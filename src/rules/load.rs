@@ -70,6 +70,9 @@ pub struct RuleFiles {
     /// Each dimension's maximum is the sum of its indicators' points rather than a check on
     /// it: set for sensitivity draws, where uncertain weights move the points.
     pub derive_maximums: bool,
+    /// Parameter values given on top of `ruleset.yaml` (a scenario's, a sensitivity draw's),
+    /// applied in order when the parameters are settled.
+    pub param_overrides: Vec<super::params::ParamOverride>,
 }
 
 /// The typed rule set before names are resolved.
@@ -218,6 +221,7 @@ pub fn read_files(dir: &Path) -> Result<RuleFiles, Vec<Diagnostic>> {
             sha256,
             file_hashes,
             derive_maximums: false,
+            param_overrides: Vec::new(),
         }),
         _ => Err(diags),
     }

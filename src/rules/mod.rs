@@ -6,6 +6,7 @@ pub mod cond;
 pub mod interval;
 pub mod load;
 pub mod model;
+pub mod params;
 pub mod raw;
 mod require;
 pub mod schema;

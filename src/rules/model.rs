@@ -55,6 +55,8 @@ impl RuleSet {
 pub struct Param {
     pub name: String,
     pub value: f64,
+    /// The formula the value was computed from, as written (`votes_total / 2`), if any.
+    pub formula: Option<String>,
     pub label: Option<String>,
     pub unit: Option<String>,
     pub reference: Option<String>,

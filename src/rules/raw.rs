@@ -46,7 +46,7 @@ pub struct RawUncertain {
 /// A named number that committees tune and scenarios override.
 #[derive(Debug, Clone)]
 pub struct RawParam {
-    pub value: f64,
+    pub value: ParamValue,
     pub label: Option<String>,
     pub unit: Option<String>,
     pub reference: Option<String>,
@@ -55,7 +55,7 @@ pub struct RawParam {
 
 #[derive(Deserialize)]
 struct RawParamFull {
-    value: f64,
+    value: ParamValue,
     #[serde(default)]
     label: Option<String>,
     #[serde(default)]
@@ -72,16 +72,21 @@ impl<'de> Deserialize<'de> for RawParam {
         impl<'de> Visitor<'de> for V {
             type Value = RawParam;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number, or a map with `value`, `label`, `unit`, `reference`")
+                f.write_str(
+                    "a number, a formula in quotes, or a map with `value`, `label`, `unit`, `reference`",
+                )
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawParam, E> {
-                Ok(RawParam::bare(v))
+                Ok(RawParam::bare(ParamValue::Number(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawParam, E> {
-                Ok(RawParam::bare(v as f64))
+                Ok(RawParam::bare(ParamValue::Number(v as f64)))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawParam, E> {
-                Ok(RawParam::bare(v as f64))
+                Ok(RawParam::bare(ParamValue::Number(v as f64)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawParam, E> {
+                Ok(RawParam::bare(ParamValue::from_text(v)))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawParam, A::Error> {
                 let full = RawParamFull::deserialize(de::value::MapAccessDeserializer::new(map))?;
@@ -99,7 +104,7 @@ impl<'de> Deserialize<'de> for RawParam {
 }
 
 impl RawParam {
-    fn bare(value: f64) -> Self {
+    fn bare(value: ParamValue) -> Self {
         RawParam {
             value,
             label: None,
@@ -107,6 +112,50 @@ impl RawParam {
             reference: None,
             description: None,
         }
+    }
+}
+
+/// A parameter's value as written: a number, or a formula over other parameters
+/// (`"votes_total / 2"`), evaluated once when the rule set loads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Number(f64),
+    Formula(String),
+}
+
+impl ParamValue {
+    /// A quoted value: a number written in quotes (`"70"`) is still a plain number, so that
+    /// it stays free to vary; anything else is a formula.
+    pub fn from_text(text: &str) -> ParamValue {
+        match text.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() => ParamValue::Number(x),
+            _ => ParamValue::Formula(text.to_string()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ParamValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number, or a formula over other parameters in quotes")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ParamValue, E> {
+                Ok(ParamValue::from_text(v))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
