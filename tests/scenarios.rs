@@ -75,7 +75,9 @@ fn shipped_scenarios() -> Vec<String> {
 fn the_rules_reference_lists_every_example_scenario() {
     let doc = std::fs::read_to_string(common::root().join("docs/rules.md")).unwrap();
     let shipped = shipped_scenarios();
-    let words = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    let words = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
     let claim = format!("ships {} examples in", words[shipped.len()]);
     assert!(doc.contains(&claim), "docs/rules.md should say it {claim}");
     for name in &shipped {
