@@ -953,6 +953,30 @@ impl KindCompiler<'_> {
         }
     }
 
+    /// The values an indicator's input may take, from its declared bounds (unbounded where
+    /// none is declared), and what holds them, for messages. A plain column's bounds are the
+    /// column's, as the data is checked against them: those under `columns:` take precedence
+    /// over the indicator's (see [`Self::input`], which merges them before methods compile).
+    fn input_range(&self, ri: &RawIndicator) -> (f64, f64, String) {
+        let column = ri
+            .input
+            .column
+            .as_ref()
+            .and_then(|c| self.columns.iter().find(|spec| &spec.name == c));
+        match column {
+            Some(spec) => (
+                spec.min.unwrap_or(f64::NEG_INFINITY),
+                spec.max.unwrap_or(f64::INFINITY),
+                format!("the column `{}`", spec.name),
+            ),
+            None => (
+                ri.min.unwrap_or(f64::NEG_INFINITY),
+                ri.max.unwrap_or(f64::INFINITY),
+                format!("the input of `{}`", ri.id),
+            ),
+        }
+    }
+
     fn method(
         &mut self,
         i: usize,
@@ -1135,14 +1159,22 @@ impl KindCompiler<'_> {
                         &format!("{base}.points"),
                     );
                 }
-                // Values the input may take but no band covers.
+                // Values the input may take but no band covers. A plain column's range is the
+                // column's: declared under `columns:`, or else the indicator's.
                 if let (Some((_, first)), Some((_, last))) = (bands.first(), bands.last()) {
-                    let lo = ri.min.unwrap_or(f64::NEG_INFINITY);
-                    let hi = ri.max.unwrap_or(f64::INFINITY);
+                    let (lo, hi, what) = self.input_range(ri);
                     if first.interval.lo > lo
                         || (first.interval.lo == lo && !first.interval.lo_incl && lo.is_finite())
                     {
                         let loc = self.loc(&format!("{base}.bands"));
+                        let help = if lo.is_finite() {
+                            format!(
+                                "{what} may be as low as {}: start the first band there",
+                                fmt_num(lo)
+                            )
+                        } else {
+                            "start the first band at the input's `min`, or declare `min`".into()
+                        };
                         self.diags.push(
                             Diagnostic::warning(
                                 format!(
@@ -1151,15 +1183,21 @@ impl KindCompiler<'_> {
                                 ),
                                 loc,
                             )
-                            .with_help(
-                                "start the first band at the input's `min`, or declare `min`",
-                            ),
+                            .with_help(help),
                         );
                     }
                     if last.interval.hi < hi
                         || (last.interval.hi == hi && !last.interval.hi_incl && hi.is_finite())
                     {
                         let loc = self.loc(&format!("{base}.bands"));
+                        let help = if hi.is_finite() {
+                            format!(
+                                "{what} may be as high as {}: end the last band there, or with `inf)`",
+                                fmt_num(hi)
+                            )
+                        } else {
+                            "end the last band with `inf)`, or declare `max`".into()
+                        };
                         self.diags.push(
                             Diagnostic::warning(
                                 format!(
@@ -1168,7 +1206,7 @@ impl KindCompiler<'_> {
                                 ),
                                 loc,
                             )
-                            .with_help("end the last band with `inf)`, or declare `max`"),
+                            .with_help(help),
                         );
                     }
                 }
