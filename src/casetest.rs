@@ -317,14 +317,16 @@ pub fn run_all(
                 .map(|l| format!(":{}:{}", l.line(), l.column()))
                 .unwrap_or_default();
             let msg = e.to_string();
-            format!(
-                "{shown}{at}: {}",
-                msg.split(" at line ")
-                    .next()
-                    .unwrap_or(&msg)
-                    .replace("unknown field", "unknown key")
-                    .replace("expected f64", "expected a number")
-            )
+            let msg = msg
+                .split(" at line ")
+                .next()
+                .unwrap_or(&msg)
+                .replace("unknown field", "unknown key")
+                .replace("expected f64", "expected a number");
+            match crate::rules::load::colon_help_at(&text, &msg, &e) {
+                Some(help) => format!("{shown}{at}: {msg}\n  help: {help}"),
+                None => format!("{shown}{at}: {msg}"),
+            }
         })?;
         for case in &file.cases {
             n += 1;
