@@ -1559,6 +1559,7 @@ impl KindCompiler<'_> {
             match result {
                 Ok(c) => cmps.push(c),
                 Err(e) => {
+                    self.params_named_in(text);
                     err_loc.get_or_insert_with(|| self.value_loc(&path));
                     let loc = err_loc.unwrap_or_default();
                     self.diags
@@ -1634,8 +1635,19 @@ impl KindCompiler<'_> {
                 Some(id)
             }
             Err(d) => {
+                self.params_named_in(text);
                 self.diags.push(d);
                 None
+            }
+        }
+    }
+
+    /// Count the parameters a condition or expression that could not be compiled names as
+    /// used: its error is the problem, not a parameter said besides to be never used.
+    fn params_named_in(&mut self, text: &str) {
+        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if self.params.iter().any(|p| p.name == word) {
+                self.used_params.insert(word.to_string());
             }
         }
     }
