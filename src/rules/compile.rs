@@ -524,6 +524,21 @@ impl KindCompiler<'_> {
                 );
                 continue;
             }
+            // A gate's id is read as the gate wherever a name is read: a column of the same
+            // name could no longer be read at all.
+            if self.columns.iter().any(|c| c.name == rg.id) {
+                let loc = self.value_loc(&format!("gates.{i}.id"));
+                self.diags.push(
+                    Diagnostic::error(
+                        format!(
+                            "gate id `{}` is also the name of a column the rules read: conditions and expressions would read the gate, never the column",
+                            rg.id
+                        ),
+                        loc,
+                    )
+                    .with_help(format!("rename the gate, for example to `{}_veto`", rg.id)),
+                );
+            }
             if let Some(g) = self.gate(i, rg, &names, &indicators, &outcome_ids) {
                 gates.push(g);
             }
@@ -1727,7 +1742,18 @@ impl KindCompiler<'_> {
             return stage_check(Var::Dim(d), too_early);
         }
         if let Some(g) = names.gates.iter().position(|g| g == name) {
-            return stage_check(Var::Gate(g), too_early);
+            // A gate's id hides a column of the same name: say which was read.
+            return stage_check(Var::Gate(g), too_early).map_err(|_| {
+                if self.columns.iter().any(|c| c.name == name) {
+                    format!(
+                        "`{name}` is the id of a gate, so the column `{name}` cannot be read here ({too_early}); rename the gate to read the column"
+                    )
+                } else {
+                    format!(
+                        "`{name}` is the id of a gate, and a gate cannot be read here ({too_early}); if `{name}` is meant as a column, rename the gate"
+                    )
+                }
+            });
         }
         if !is_identifier(name) {
             return Err(format!("`{name}` is not a name"));
