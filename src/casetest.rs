@@ -359,13 +359,17 @@ pub fn run_all(
                 .map(|l| format!(":{}:{}", l.line(), l.column()))
                 .unwrap_or_default();
             let msg = e.to_string();
-            format!(
-                "{shown}{at}: {}",
-                parse_message(
-                    msg.split(" at line ").next().unwrap_or(&msg),
-                    &rules.primary
-                )
-            )
+            let msg = parse_message(
+                msg.split(" at line ").next().unwrap_or(&msg),
+                &rules.primary,
+            );
+            match crate::rules::load::colon_help_at(&text, &msg, &e) {
+                Some(help) => format!(
+                    "{shown}{at}: {msg}
+  help: {help}"
+                ),
+                None => format!("{shown}{at}: {msg}"),
+            }
         })?;
         for case in &file.cases {
             n += 1;

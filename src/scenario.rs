@@ -221,7 +221,12 @@ pub fn load(dir: &Path, name: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 .unwrap_or(&msg)
                 .replace("unknown field", "unknown key")
                 .replace("expected f64", "expected a number");
-            vec![Diagnostic::error(msg, file_loc(&src, line))]
+            let help = crate::rules::load::colon_help_at(&text, &msg, &e);
+            let d = Diagnostic::error(msg, file_loc(&src, line));
+            vec![match help {
+                Some(h) => d.with_help(h),
+                None => d,
+            }]
         })?;
         next = raw.base.clone();
         chain.push((src, raw));

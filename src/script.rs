@@ -259,10 +259,14 @@ impl ScriptHost {
         resolve: &mut dyn FnMut(&str) -> Result<Option<Var>, String>,
     ) -> Result<ExprId, Diagnostic> {
         let ast = self.engine.compile_expression(text).map_err(|e| {
-            Diagnostic::error(
+            let d = Diagnostic::error(
                 format!("rhai syntax error in {what}: {}", clean(&e.0.to_string())),
                 map_pos(origin, e.position()),
-            )
+            );
+            match crate::rules::cond::operator_hint(text) {
+                Some(hint) => d.with_help(hint),
+                None => d,
+            }
         })?;
         let mut vars = Vec::new();
         let mut points_members = Vec::new();

@@ -348,6 +348,118 @@ fn bad_data_in_several_tables_is_reported_together() {
     }
 }
 
+/// The problems an error listing stands for: each listed problem, and the number on each
+/// line that counts problems not listed (`… and 7 more rows: …`).
+fn problems_in_listing(err: &str) -> usize {
+    err.lines()
+        .filter(|l| l.starts_with("error: "))
+        .map(|l| match l.split_once(": … and ") {
+            Some((_, rest)) => rest.split(' ').next().unwrap().parse::<usize>().unwrap(),
+            None => 1,
+        })
+        .sum()
+}
+
+/// The same problem in one column is listed five times and the rest counted, duplicate ids
+/// as any other; the count line counts every problem, listed or not.
+#[test]
+fn a_problem_in_many_rows_is_listed_five_times_and_every_one_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    let csv = data.join("villages.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let inv = header.iter().position(|h| *h == "investment_wan").unwrap();
+    // 12 rows whose investment is not a number.
+    for line in lines.iter_mut().skip(2).take(12) {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[inv] = "n/a";
+        *line = f.join(",");
+    }
+    // 440 more rows with V01's id.
+    let v01 = lines[1].clone();
+    assert!(v01.starts_with("V01,"), "{v01}");
+    lines.extend(std::iter::repeat_n(v01, 440));
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+
+    let d = data.to_str().unwrap();
+    let run = bangfu(&["run", "--data", d]);
+    assert_eq!(run.status.code(), Some(4));
+    let err = scrub(&stderr(&run), tmp.path());
+    assert_eq!(
+        err.matches(": duplicate id (also on row 2)").count(),
+        5,
+        "{err}"
+    );
+    assert_eq!(err.matches(": not a number (found").count(), 5, "{err}");
+    assert_eq!(problems_in_listing(&err), 440 + 12, "{err}");
+    assert!(
+        err.ends_with("invalid data: 452 problems found; nothing was scored\n"),
+        "{err}"
+    );
+    let check = bangfu(&["check", "--data", d]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(scrub(&stderr(&check), tmp.path()).contains(&err));
+    insta::assert_snapshot!("a_problem_in_many_rows", err);
+}
+
+/// Villages missing from the baseline follow the same rule.
+#[test]
+fn villages_missing_from_the_baseline_are_listed_five_times_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    let csv = data.join("baseline.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    // The header and the first 18 villages: 60 are missing.
+    let kept: Vec<&str> = text.lines().take(19).collect();
+    std::fs::write(&csv, kept.join("\n") + "\n").unwrap();
+    let run = bangfu(&["run", "--data", data.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(4));
+    let err = scrub(&stderr(&run), tmp.path());
+    assert_eq!(
+        err.matches("this entity is missing from the baseline (found")
+            .count(),
+        5,
+        "{err}"
+    );
+    assert_eq!(problems_in_listing(&err), 60, "{err}");
+    assert!(err.ends_with("invalid data: 60 problems found; nothing was scored\n"));
+    insta::assert_snapshot!("villages_missing_from_the_baseline", err);
+}
+
+/// A computed input out of range in many villages follows the same rule.
+#[test]
+fn a_computed_input_out_of_range_in_many_villages_is_listed_five_times() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    let csv = data.join("villages.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (identified, resolved) = (col("hist_identified"), col("hist_resolved"));
+    // 20 villages resolved three of one historical problem: a ratio of 3, above its `max` of 1.
+    for line in lines.iter_mut().skip(1).take(20) {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[identified] = "1";
+        f[resolved] = "3";
+        *line = f.join(",");
+    }
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let run = bangfu(&["run", "--data", data.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(4));
+    let err = scrub(&stderr(&run), tmp.path());
+    assert_eq!(
+        err.matches("is out of range (found `3 = 3 / 1`)").count(),
+        5,
+        "{err}"
+    );
+    assert_eq!(problems_in_listing(&err), 20, "{err}");
+    assert!(err.ends_with("invalid data: 20 problems found; nothing was scored\n"));
+    insta::assert_snapshot!("a_computed_input_out_of_range_in_many_villages", err);
+}
+
 /// A member of a team that does not exist is reported with the other links, not only once
 /// they are mended.
 #[test]

@@ -19,9 +19,10 @@ fn compare_changes_are_confirmed_by_running_each_scenario() {
     let cmp = json(&bangfu(&["compare", "--format", "json"]));
     let scenarios = cmp["scenarios"].as_array().unwrap();
     assert_eq!(scenarios[0]["name"], "baseline");
-    assert!(
-        scenarios.len() >= 6,
-        "baseline and the five example scenarios"
+    assert_eq!(
+        scenarios.len(),
+        1 + shipped_scenarios().len(),
+        "the baseline and every example scenario"
     );
     let changes = cmp["changes"].as_array().unwrap();
     assert!(!changes.is_empty());
@@ -56,6 +57,34 @@ fn compare_changes_are_confirmed_by_running_each_scenario() {
             .entry(name.clone())
             .or_insert_with(|| json(&bangfu(&["run", "--scenario", &name, "--format", "json"])));
         assert_eq!(s["counts"]["village"], run["summary"]["villages"], "{name}");
+    }
+}
+
+/// The file names of the example scenarios in `scenarios/`, sorted.
+fn shipped_scenarios() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(common::root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_rules_reference_lists_every_example_scenario() {
+    let doc = std::fs::read_to_string(common::root().join("docs/rules.md")).unwrap();
+    let shipped = shipped_scenarios();
+    let words = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let claim = format!("ships {} examples in", words[shipped.len()]);
+    assert!(doc.contains(&claim), "docs/rules.md should say it {claim}");
+    for name in &shipped {
+        assert!(
+            doc.contains(&format!("| `{name}` |")),
+            "the table of examples in docs/rules.md misses `{name}`"
+        );
     }
 }
 

@@ -31,10 +31,10 @@ fn evaluate_baseline(
     ds: &DataSet,
 ) -> Result<(Evaluated, Vec<Linked>), Exit> {
     let result = crate::engine::evaluate_kind(&rules, &rules.primary, &frame)
-        .map_err(|e| eval_error(opts, &frame, e))?;
-    let linked = link_units(&rules, ds, &frame).map_err(|e| eval_error(opts, &frame, e))?;
-    let units = evaluate_linked(&rules, &frame, &result, &linked)
-        .map_err(|e| eval_error(opts, &frame, e))?;
+        .map_err(|e| eval_error(opts, e))?;
+    let linked = link_units(&rules, ds, &frame).map_err(|e| eval_error(opts, e))?;
+    let units =
+        evaluate_linked(&rules, &frame, &result, &linked).map_err(|e| eval_error(opts, e))?;
     Ok((
         Evaluated {
             name: "baseline".into(),
@@ -61,7 +61,7 @@ fn evaluate_from(
     let frame = std::sync::Arc::clone(&base.frame);
     let prior = Prior::of(&base.rules, &base.rules.primary, &base.result);
     let result = match rescore_kind(&rules, &rules.primary, &frame, &prior) {
-        Some(r) => r.map_err(|e| eval_error(opts, &frame, e))?,
+        Some(r) => r.map_err(|e| eval_error(opts, e))?,
         None => evaluate(opts, &rules, &frame)?,
     };
     let units = if same_links(&base.rules, &rules) {
@@ -71,7 +71,7 @@ fn evaluate_from(
             before: &base.result,
         };
         evaluate_linked_from(&rules, &frame, &result, linked, Some(&pu))
-            .map_err(|e| eval_error(opts, &frame, e))?
+            .map_err(|e| eval_error(opts, e))?
     } else {
         evaluate_units(opts, &rules, ds, &frame, &result)?
     };

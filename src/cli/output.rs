@@ -75,17 +75,15 @@ pub fn print_diags(diags: &[Diagnostic], color: bool) {
     err_text(&out);
 }
 
-/// Print data errors and a count line.
+/// Print data errors, the same problem in many rows listed a few times and then counted, and
+/// a count line that counts every problem, listed or not.
 pub fn print_data_errors(errors: &[DataError], color: bool) {
     let mut out = String::new();
-    for e in errors {
+    for e in crate::data::error::fold_repeats(errors.to_vec()) {
         out.push_str(&paint(&e.to_string(), color));
         out.push('\n');
     }
-    let n = errors
-        .iter()
-        .filter(|e| !e.message.starts_with('…'))
-        .count();
+    let n = crate::data::error::count_problems(errors);
     out.push_str(&format!(
         "invalid data: {n} problem{} found; nothing was scored\n",
         crate::diag::plural(n)

@@ -154,7 +154,7 @@ pub fn inputs<'a>(opts: &'a Options, ds: &'a DataSet) -> Vec<&'a Path> {
 pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindResult, Exit> {
     let keep = read_after_scoring(rules).any(|v| matches!(v, Var::Value(_)));
     crate::engine::evaluate_kind_with(rules, &rules.primary, frame, keep)
-        .map_err(|e| eval_error(opts, frame, e))
+        .map_err(|e| eval_error(opts, e))
 }
 
 /// Every primary variable read after the primary entities are scored: by outcome conditions
@@ -238,22 +238,17 @@ pub fn evaluate_units(
     frame: &Frame,
     result: &KindResult,
 ) -> Result<Vec<crate::engine::units::UnitResult>, Exit> {
-    crate::engine::units::evaluate_units(rules, ds, frame, result)
-        .map_err(|e| eval_error(opts, frame, e))
+    crate::engine::units::evaluate_units(rules, ds, frame, result).map_err(|e| eval_error(opts, e))
 }
 
 /// Print an evaluation error and give its exit code.
-pub fn eval_error(opts: &Options, frame: &Frame, e: EvalError) -> Exit {
+pub fn eval_error(opts: &Options, e: EvalError) -> Exit {
     match e {
         EvalError::Data(errs, count) => {
-            let mut errs = errs;
-            if count > errs.len() {
-                errs.push(DataError::file(
-                    frame.file.clone(),
-                    format!("… and {} more", count - errs.len()),
-                ));
-            }
-            print_data_errors(&errs, opts.color);
+            print_data_errors(
+                &crate::data::error::with_unlisted(errs, count, ""),
+                opts.color,
+            );
             Exit::InvalidData
         }
         EvalError::Script(errs, count) => {
@@ -300,7 +295,10 @@ pub fn validate_data(
     ds: &DataSet,
 ) -> (Vec<DataError>, Vec<crate::script::ScriptError>) {
     let split = |e: EvalError| match e {
-        EvalError::Data(errs, _) => (errs, Vec::new()),
+        EvalError::Data(errs, count) => (
+            crate::data::error::with_unlisted(errs, count, ""),
+            Vec::new(),
+        ),
         EvalError::Script(errs, _) => (Vec::new(), errs),
     };
     match ds.load_primary(&rules.primary) {

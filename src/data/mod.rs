@@ -143,6 +143,7 @@ impl DataSet {
                     .replace("unknown field", "unknown key");
                 let mut err = DataError::file(name.clone(), msg.clone());
                 err.row = e.location().map(|l| l.line() as u64);
+                err.help = crate::rules::load::colon_help_at(&text, &msg, &e);
                 // A duplicate key is reported where its mapping starts: name the second one.
                 if let Some((key, a, b)) = crate::rules::load::duplicate_at(&text, &msg, &e) {
                     err.row = Some(b as u64);

@@ -580,27 +580,11 @@ fn load_with(
         order.par_sort_by(|&a, &b| frame.ids.get(a).cmp(&frame.ids.get(b)).then(a.cmp(&b)));
         frame.permute(&order);
     }
-    let to_check = if increasing { 0 } else { frame.ids.len() };
-    for i in 1..to_check {
-        if frame.ids.get(i) == frame.ids.get(i - 1) {
-            error_count += 1;
-            if errors.len() < MAX_ERRORS {
-                let first = frame.rows.get(i - 1).copied().unwrap_or(0);
-                let row = frame.rows.get(i).copied().unwrap_or(0);
-                let id = frame.id(i).to_string();
-                let mut e = DataError::cell(
-                    &file,
-                    row,
-                    &kind.id_column,
-                    &id,
-                    &format!("duplicate id (also on row {first})"),
-                    "each id once".into(),
-                );
-                e.help = Some("every row needs its own id".into());
-                errors.push(e);
-            }
-        }
-    }
+    let more_duplicates = if increasing {
+        None
+    } else {
+        duplicate_ids(&frame, &kind.id_column, &mut errors, &mut error_count)?
+    };
     if frame.ids.is_empty() && errors.is_empty() {
         let mut e = DataError::file(file.clone(), "the table has a header but no rows".into());
         e.expected = Some("at least one row".into());
@@ -610,50 +594,77 @@ fn load_with(
         Ok(frame)
     } else {
         errors.sort_by(|a, b| a.row.cmp(&b.row).then_with(|| a.column.cmp(&b.column)));
-        let listed = errors.len();
-        let mut errors = fold_repeats(errors);
-        if error_count > listed {
-            errors.push(DataError::file(
-                file,
-                format!("… and {} more problems in this file", error_count - listed),
-            ));
-        }
-        Err(errors)
+        errors.extend(more_duplicates);
+        Err(super::error::with_unlisted(
+            errors,
+            error_count,
+            " problems in this file",
+        ))
     }
 }
 
-/// Rows repeating the same problem in the same column are listed a few times, then counted.
-fn fold_repeats(errors: Vec<DataError>) -> Vec<DataError> {
-    const SHOWN: usize = 5;
-    let mut seen: Vec<((Option<String>, String), usize)> = Vec::new();
-    let mut out = Vec::new();
-    for e in errors {
-        let key = (e.column.clone(), e.message.clone());
-        match seen.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => {
-                *n += 1;
-                if *n <= SHOWN {
-                    out.push(e);
-                }
-            }
-            None => {
-                seen.push((key, 1));
-                out.push(e);
-            }
+/// The invariant every frame keeps: one file row per id. Broken, it is a bug, reported as one.
+fn rows_match_ids(frame: &Frame) -> Result<(), Vec<DataError>> {
+    if frame.rows.len() == frame.ids.len() {
+        return Ok(());
+    }
+    Err(vec![DataError::file(
+        frame.file.clone(),
+        format!(
+            "internal error: {} ids for {} rows; please report this as a bug",
+            frame.ids.len(),
+            frame.rows.len()
+        ),
+    )])
+}
+
+/// Every row whose id an earlier row of `frame` (sorted by id) already has, counted in
+/// `count`: the first few listed in `errors` (while it has room), each naming the first row
+/// of its id, and a line counting the rest, when there are more.
+fn duplicate_ids(
+    frame: &Frame,
+    id_column: &str,
+    errors: &mut Vec<DataError>,
+    count: &mut usize,
+) -> Result<Option<DataError>, Vec<DataError>> {
+    const MESSAGE: &str = "duplicate id";
+    rows_match_ids(frame)?;
+    // Rows of one id sit side by side, in file order. Their rows are gathered first (a few
+    // bytes each), so the rows listed are the first in the file, not the first by id.
+    let mut repeats: Vec<(u64, u64, &str)> = Vec::new();
+    let mut first: Option<(&str, u64)> = None;
+    for (id, &row) in frame.ids.iter().zip(&frame.rows) {
+        match first {
+            Some((seen, at)) if seen == id => repeats.push((row, at, id)),
+            _ => first = Some((id, row)),
         }
     }
-    for ((col, msg), n) in seen {
-        if n > SHOWN {
-            let file = out
-                .first()
-                .map(|e: &DataError| e.file.clone())
-                .unwrap_or_default();
-            let mut e = DataError::file(file, format!("… and {} more rows: {msg}", n - SHOWN));
-            e.column = col;
-            out.push(e);
-        }
+    *count += repeats.len();
+    repeats.sort_unstable();
+    let room = MAX_ERRORS.saturating_sub(errors.len());
+    let listed = repeats.len().min(super::error::SHOWN_PER_PROBLEM).min(room);
+    for &(row, at, id) in repeats.iter().take(listed) {
+        let mut e = DataError::cell(
+            &frame.file,
+            row,
+            id_column,
+            id,
+            MESSAGE,
+            "each id once".into(),
+        );
+        e.note = Some(format!("also on row {at}"));
+        e.help = Some("every row needs its own id".into());
+        errors.push(e);
     }
-    out
+    let rest = repeats.len() - listed;
+    Ok((rest > 0).then(|| {
+        DataError::more_rows(
+            frame.file.clone(),
+            Some(id_column.to_string()),
+            rest,
+            MESSAGE.into(),
+        )
+    }))
 }
 
 /// File rows of records, counted from their byte offsets: a line ends with `\n` whether the
@@ -1416,13 +1427,15 @@ pub fn attach_baseline(
 ) -> Result<(), Vec<DataError>> {
     let specs: Vec<&ColumnSpec> = kind.columns.iter().collect();
     let base = load_with(kind, tf, &specs, false)?;
-    let mut errors = Vec::new();
+    rows_match_ids(frame)?;
+    // The rows of entities missing from the baseline (a few bytes each), listed in file order.
+    let mut missing: Vec<(u64, usize)> = Vec::new();
     let mut cols: Vec<Option<Vec<f64>>> = kind
         .columns
         .iter()
         .map(|c| c.baseline.then(|| Vec::with_capacity(frame.len())))
         .collect();
-    for (r, id) in frame.ids.iter().enumerate() {
+    for ((r, id), &row) in frame.ids.iter().enumerate().zip(&frame.rows) {
         match base.find(id) {
             Some(b) => {
                 for (k, out) in cols.iter_mut().enumerate() {
@@ -1432,27 +1445,42 @@ pub fn attach_baseline(
                 }
             }
             None => {
-                if errors.len() < MAX_ERRORS {
-                    let row = frame.rows.get(r).copied().unwrap_or(0);
-                    let mut e = DataError::cell(
-                        &frame.file,
-                        row,
-                        &kind.id_column,
-                        id,
-                        "this entity is missing from the baseline",
-                        format!("a row for `{id}` in {}", tf.display()),
-                    );
-                    e.help =
-                        Some("every assessed entity needs its start-of-programme values".into());
-                    errors.push(e);
-                }
+                missing.push((row, r));
                 for out in cols.iter_mut().flatten() {
                     out.push(0.0);
                 }
             }
         }
     }
-    if !errors.is_empty() {
+    if !missing.is_empty() {
+        const MESSAGE: &str = "this entity is missing from the baseline";
+        missing.sort_unstable();
+        let listed = missing.len().min(super::error::SHOWN_PER_PROBLEM);
+        let mut errors: Vec<DataError> = missing
+            .iter()
+            .take(listed)
+            .map(|&(row, r)| {
+                let id = frame.id(r);
+                let mut e = DataError::cell(
+                    &frame.file,
+                    row,
+                    &kind.id_column,
+                    id,
+                    MESSAGE,
+                    format!("a row for `{id}` in {}", tf.display()),
+                );
+                e.help = Some("every assessed entity needs its start-of-programme values".into());
+                e
+            })
+            .collect();
+        if missing.len() > listed {
+            errors.push(DataError::more_rows(
+                frame.file.clone(),
+                Some(kind.id_column.clone()),
+                missing.len() - listed,
+                MESSAGE.into(),
+            ));
+        }
         return Err(errors);
     }
     frame.baseline = cols;

@@ -261,11 +261,8 @@ fn cascade_problems(rules: &RuleSet, done: &[Linked]) -> Vec<DataError> {
             ));
         }
     }
-    if let (true, Some(last)) = (more > 0, out.last()) {
-        let file = last.file.clone();
-        out.push(DataError::file(file, format!("… and {more} more")));
-    }
-    out
+    let listed = out.len();
+    crate::data::error::with_unlisted(out, listed + more, "")
 }
 
 /// The problems of every unit kind's own table, for a run whose villages could not be read:
@@ -289,13 +286,8 @@ impl Problems {
     fn add(&mut self, e: EvalError) -> Result<(), EvalError> {
         match e {
             EvalError::Data(errs, count) => {
-                let more = count.saturating_sub(errs.len());
-                let file = errs.last().map(|e| e.file.clone()).unwrap_or_default();
-                self.0.extend(errs);
-                if more > 0 {
-                    self.0
-                        .push(DataError::file(file, format!("… and {more} more")));
-                }
+                self.0
+                    .extend(crate::data::error::with_unlisted(errs, count, ""));
                 Ok(())
             }
             script => Err(script),
@@ -515,9 +507,10 @@ fn table_members(
     }
     if !errors.is_empty() {
         if unknown > 0 {
-            errors.push(DataError::file(
+            errors.push(DataError::unlisted(
                 site.file.clone(),
-                format!("… and {unknown} more links to unknown ids"),
+                unknown,
+                " links to unknown ids",
             ));
         }
         return Err(data_err(errors));

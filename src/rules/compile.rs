@@ -636,6 +636,21 @@ impl KindCompiler<'_> {
                 );
                 continue;
             }
+            // A gate's id is read as the gate wherever a name is read: a column of the same
+            // name could no longer be read at all.
+            if self.columns.iter().any(|c| c.name == rg.id) {
+                let loc = self.value_loc(&format!("gates.{i}.id"));
+                self.diags.push(
+                    Diagnostic::error(
+                        format!(
+                            "gate id `{}` is also the name of a column the rules read: conditions and expressions would read the gate, never the column",
+                            rg.id
+                        ),
+                        loc,
+                    )
+                    .with_help(format!("rename the gate, for example to `{}_veto`", rg.id)),
+                );
+            }
             if let Some(g) = self.gate(i, rg, &names, &indicators, &outcome_ids) {
                 gates.push(g);
             }
@@ -1122,6 +1137,30 @@ impl KindCompiler<'_> {
         }
     }
 
+    /// The values an indicator's input may take, from its declared bounds (unbounded where
+    /// none is declared), and what holds them, for messages. A plain column's bounds are the
+    /// column's, as the data is checked against them: those under `columns:` take precedence
+    /// over the indicator's (see [`Self::input`], which merges them before methods compile).
+    fn input_range(&self, ri: &RawIndicator) -> (f64, f64, String) {
+        let column = ri
+            .input
+            .column
+            .as_ref()
+            .and_then(|c| self.columns.iter().find(|spec| &spec.name == c));
+        match column {
+            Some(spec) => (
+                spec.min.unwrap_or(f64::NEG_INFINITY),
+                spec.max.unwrap_or(f64::INFINITY),
+                format!("the column `{}`", spec.name),
+            ),
+            None => (
+                ri.min.unwrap_or(f64::NEG_INFINITY),
+                ri.max.unwrap_or(f64::INFINITY),
+                format!("the input of `{}`", ri.id),
+            ),
+        }
+    }
+
     fn method(
         &mut self,
         i: usize,
@@ -1305,14 +1344,22 @@ impl KindCompiler<'_> {
                         &format!("{base}.points"),
                     );
                 }
-                // Values the input may take but no band covers.
+                // Values the input may take but no band covers. A plain column's range is the
+                // column's: declared under `columns:`, or else the indicator's.
                 if let (Some((_, first)), Some((_, last))) = (bands.first(), bands.last()) {
-                    let lo = ri.min.unwrap_or(f64::NEG_INFINITY);
-                    let hi = ri.max.unwrap_or(f64::INFINITY);
+                    let (lo, hi, what) = self.input_range(ri);
                     if first.interval.lo > lo
                         || (first.interval.lo == lo && !first.interval.lo_incl && lo.is_finite())
                     {
                         let loc = self.loc(&format!("{base}.bands"));
+                        let help = if lo.is_finite() {
+                            format!(
+                                "{what} may be as low as {}: start the first band there",
+                                fmt_num(lo)
+                            )
+                        } else {
+                            "start the first band at the input's `min`, or declare `min`".into()
+                        };
                         self.diags.push(
                             Diagnostic::warning(
                                 format!(
@@ -1321,15 +1368,21 @@ impl KindCompiler<'_> {
                                 ),
                                 loc,
                             )
-                            .with_help(
-                                "start the first band at the input's `min`, or declare `min`",
-                            ),
+                            .with_help(help),
                         );
                     }
                     if last.interval.hi < hi
                         || (last.interval.hi == hi && !last.interval.hi_incl && hi.is_finite())
                     {
                         let loc = self.loc(&format!("{base}.bands"));
+                        let help = if hi.is_finite() {
+                            format!(
+                                "{what} may be as high as {}: end the last band there, or with `inf)`",
+                                fmt_num(hi)
+                            )
+                        } else {
+                            "end the last band with `inf)`, or declare `max`".into()
+                        };
                         self.diags.push(
                             Diagnostic::warning(
                                 format!(
@@ -1338,7 +1391,7 @@ impl KindCompiler<'_> {
                                 ),
                                 loc,
                             )
-                            .with_help("end the last band with `inf)`, or declare `max`"),
+                            .with_help(help),
                         );
                     }
                 }
@@ -1727,6 +1780,7 @@ impl KindCompiler<'_> {
             match result {
                 Ok(c) => cmps.push(c),
                 Err(e) => {
+                    self.params_named_in(text);
                     err_loc.get_or_insert_with(|| self.value_loc(&path));
                     let loc = err_loc.unwrap_or_default();
                     self.diags
@@ -1802,8 +1856,19 @@ impl KindCompiler<'_> {
                 Some(id)
             }
             Err(d) => {
+                self.params_named_in(text);
                 self.diags.push(d);
                 None
+            }
+        }
+    }
+
+    /// Count the parameters a condition or expression that could not be compiled names as
+    /// used: its error is the problem, not a parameter said besides to be never used.
+    fn params_named_in(&mut self, text: &str) {
+        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if self.params.iter().any(|p| p.name == word) {
+                self.used_params.insert(word.to_string());
             }
         }
     }
@@ -1884,7 +1949,18 @@ impl KindCompiler<'_> {
             return stage_check(Var::Dim(d), too_early);
         }
         if let Some(g) = names.gates.iter().position(|g| g == name) {
-            return stage_check(Var::Gate(g), too_early);
+            // A gate's id hides a column of the same name: say which was read.
+            return stage_check(Var::Gate(g), too_early).map_err(|_| {
+                if self.columns.iter().any(|c| c.name == name) {
+                    format!(
+                        "`{name}` is the id of a gate, so the column `{name}` cannot be read here ({too_early}); rename the gate to read the column"
+                    )
+                } else {
+                    format!(
+                        "`{name}` is the id of a gate, and a gate cannot be read here ({too_early}); if `{name}` is meant as a column, rename the gate"
+                    )
+                }
+            });
         }
         if !is_identifier(name) {
             return Err(format!("`{name}` is not a name"));

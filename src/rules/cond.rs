@@ -143,37 +143,151 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
             } else {
                 Tok::Name(name)
             });
+        } else if let Some(first) = sign(c) {
+            // A run of comparison signs, read whole so that a near miss (`>==`, `=>`) is named
+            // as written rather than cut into pieces.
+            let start = i;
+            let mut ascii = String::from(first);
+            i += 1;
+            while let Some(s) = chars.get(i).and_then(|&d| sign(d)) {
+                ascii.push_str(s);
+                i += 1;
+            }
+            let written: String = chars.get(start..i).unwrap_or_default().iter().collect();
+            out.extend(operator(&written, &ascii)?);
         } else {
-            let two: String = chars
-                .get(i..(i + 2).min(chars.len()))
-                .unwrap_or_default()
-                .iter()
-                .collect();
-            let (op, len) = match two.as_str() {
-                ">=" => (Some(Op::Ge), 2),
-                "<=" => (Some(Op::Le), 2),
-                "==" => (Some(Op::Eq), 2),
-                "!=" => (Some(Op::Ne), 2),
-                _ => match c {
-                    '>' => (Some(Op::Gt), 1),
-                    '<' => (Some(Op::Lt), 1),
-                    '!' => (None, 1),
-                    '=' => return Err("use `==` to compare".into()),
-                    _ => {
-                        return Err(format!(
-                            "unexpected `{c}`: a plain comparison is `name op value`; use `when:` for a rhai expression"
-                        ))
-                    }
-                },
-            };
-            out.push(match op {
-                Some(op) => Tok::Op(op),
-                None => Tok::Not,
-            });
-            i += len;
+            return Err(format!(
+                "unexpected `{c}`: a plain comparison is `name op value`; use `when:` for a rhai expression"
+            ));
         }
     }
     Ok(out)
+}
+
+/// The ASCII a comparison sign stands for: itself, or what a full-width (`＞`, `＝`) or
+/// mathematical (`≥`, `≠`) sign, as Chinese input methods give them, is meant as.
+fn sign(c: char) -> Option<&'static str> {
+    Some(match c {
+        '<' | '＜' => "<",
+        '>' | '＞' => ">",
+        '=' | '＝' => "=",
+        '!' | '！' => "!",
+        '≥' | '≧' => ">=",
+        '≤' | '≦' => "<=",
+        '≠' => "!=",
+        _ => return None,
+    })
+}
+
+/// The tokens of a run of comparison signs `written`, which reads as `ascii`; a near miss of
+/// an operator is an error naming the one meant.
+fn operator(written: &str, ascii: &str) -> Result<Vec<Tok>, String> {
+    let op = match ascii {
+        ">=" => Some(Op::Ge),
+        "<=" => Some(Op::Le),
+        "==" => Some(Op::Eq),
+        "!=" => Some(Op::Ne),
+        ">" => Some(Op::Gt),
+        "<" => Some(Op::Lt),
+        _ => None,
+    };
+    let nots = !ascii.is_empty() && ascii.chars().all(|c| c == '!');
+    if written == ascii {
+        if let Some(op) = op {
+            return Ok(vec![Tok::Op(op)]);
+        }
+        if nots {
+            return Ok(ascii.chars().map(|_| Tok::Not).collect());
+        }
+    }
+    let meant = match op {
+        Some(op) => Some(op.as_str()),
+        None if nots => Some("!"),
+        None => near_miss(ascii),
+    };
+    Err(match meant {
+        Some(meant) => misspelt(written, ascii, meant),
+        None => format!(
+            "`{written}` is not a comparison operator; use one of `>=`, `>`, `<=`, `<`, `==`, `!=`"
+        ),
+    })
+}
+
+/// The operator a run of signs that is none (`>==`, `=>`) most likely means.
+fn near_miss(ascii: &str) -> Option<&'static str> {
+    Some(match ascii {
+        ">==" | "=>" | "=>=" | "==>" => ">=",
+        "<==" | "=<" | "=<=" | "==<" => "<=",
+        "=" | "===" => "==",
+        "!==" | "=!" | "<>" | "=!=" => "!=",
+        _ => return None,
+    })
+}
+
+/// The message for the signs `written` (reading as `ascii`) where `meant` was meant.
+fn misspelt(written: &str, ascii: &str, meant: &str) -> String {
+    if written == ascii {
+        format!("`{written}` is not an operator; use `{meant}`")
+    } else {
+        format!("`{written}` is written with full-width or mathematical signs; use `{meant}`")
+    }
+}
+
+/// A near miss of an operator in a rhai expression that did not compile (`total >== 70`,
+/// `total ＞＝ 70`), said as for a plain comparison; text in quotes is passed over.
+pub fn operator_hint(text: &str) -> Option<String> {
+    let mut quote = None;
+    let mut run = String::new();
+    let mut ascii = String::new();
+    // A space at the end closes the last run.
+    for c in text.chars().chain(std::iter::once(' ')) {
+        match (quote, sign(c)) {
+            (Some(q), _) => {
+                if c == q {
+                    quote = None;
+                }
+            }
+            (None, Some(s)) => {
+                run.push(c);
+                ascii.push_str(s);
+            }
+            (None, None) => {
+                if !run.is_empty() {
+                    let meant = if run == ascii {
+                        near_miss(&ascii)
+                    } else {
+                        // Full-width signs: the operator they spell, or the one it nearly is.
+                        match ascii.as_str() {
+                            ">=" | "<=" | "==" | "!=" | ">" | "<" | "!" => Some(sign_str(&ascii)),
+                            other => near_miss(other),
+                        }
+                    };
+                    if let Some(meant) = meant {
+                        return Some(misspelt(&run, &ascii, meant));
+                    }
+                    run.clear();
+                    ascii.clear();
+                }
+                if c == '"' || c == '\'' || c == '`' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `ascii`, one of the operators, as a `'static` text.
+fn sign_str(ascii: &str) -> &'static str {
+    match ascii {
+        ">=" => ">=",
+        "<=" => "<=",
+        "==" => "==",
+        "!=" => "!=",
+        ">" => ">",
+        "<" => "<",
+        _ => "!",
+    }
 }
 
 /// Whether a variable holds a boolean.
@@ -209,5 +323,94 @@ mod tests {
             .contains("unknown"));
         assert!(parse_cmp("total = 3", &mut res).unwrap_err().contains("=="));
         assert!(parse_cmp("3", &mut res).is_err());
+    }
+
+    #[test]
+    fn a_near_miss_of_an_operator_is_named_with_the_one_meant() {
+        for (written, meant) in [
+            ("=", "=="),
+            (">==", ">="),
+            ("<==", "<="),
+            ("=>", ">="),
+            ("=<", "<="),
+            ("<>", "!="),
+            ("!==", "!="),
+            ("=!", "!="),
+            ("===", "=="),
+        ] {
+            let err = parse_cmp(&format!("total {written} 70"), &mut res).unwrap_err();
+            assert_eq!(
+                err,
+                format!("`{written}` is not an operator; use `{meant}`"),
+                "{written}"
+            );
+        }
+        for (written, meant) in [
+            ("＞＝", ">="),
+            ("＜＝", "<="),
+            ("＝＝", "=="),
+            ("！＝", "!="),
+            ("＞", ">"),
+            ("≥", ">="),
+            ("≧", ">="),
+            ("≤", "<="),
+            ("≠", "!="),
+            ("＝", "=="),
+            ("＞＝＝", ">="),
+        ] {
+            let err = parse_cmp(&format!("total {written} 70"), &mut res).unwrap_err();
+            assert_eq!(
+                err,
+                format!(
+                    "`{written}` is written with full-width or mathematical signs; use `{meant}`"
+                ),
+                "{written}"
+            );
+        }
+        let err = parse_cmp("！failed", &mut res).unwrap_err();
+        assert!(err.ends_with("use `!`"), "{err}");
+        let err = parse_cmp("total >< 70", &mut res).unwrap_err();
+        assert!(
+            err.starts_with("`><` is not a comparison operator"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_near_miss_in_a_rhai_expression_is_named() {
+        assert_eq!(
+            operator_hint("total >== 70 && !failed").unwrap(),
+            "`>==` is not an operator; use `>=`"
+        );
+        assert_eq!(
+            operator_hint("total ＞＝ 70").unwrap(),
+            "`＞＝` is written with full-width or mathematical signs; use `>=`"
+        );
+        assert_eq!(
+            operator_hint("x => 1").unwrap(),
+            "`=>` is not an operator; use `>=`"
+        );
+        assert_eq!(operator_hint("grade == \"a=>b\" && x < 1"), None);
+        assert_eq!(operator_hint("total >= 70 && x != 1 || !y"), None);
+    }
+
+    #[test]
+    fn operators_written_right_still_read() {
+        let ops = [
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+        ];
+        for (text, op) in ops {
+            let c = parse_cmp(&format!("total{text}70"), &mut res).unwrap();
+            assert_eq!(c.op, Some((op, Operand::Num(70.0))), "{text}");
+        }
+        let c = parse_cmp("!failed", &mut res).unwrap();
+        assert!(c.negate);
+        let c = parse_cmp("!!failed", &mut res).unwrap();
+        assert!(!c.negate);
     }
 }

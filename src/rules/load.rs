@@ -309,8 +309,71 @@ fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
         ));
     } else if msg.contains("duplicate") {
         d = d.with_help("each key may appear once in a mapping");
+    } else if let Some(help) = unquoted_colon_help(&source.text, &msg, line, col) {
+        d = d.with_help(help);
     }
     d
+}
+
+/// The help for a YAML error (`msg`, cleaned) at `line`, `col` of `text` that a value holding
+/// `: ` without quotes causes (`label: 说明: 见附件`): YAML reads the text before the `: ` as a
+/// key. In a block it says "mapping values are not allowed in this context"; inside `{ … }`,
+/// "did not find expected ',' or '}'" just after the `: `. Names the key and gives it with its
+/// value quoted, when the line shows them.
+fn unquoted_colon_help(text: &str, msg: &str, line: usize, col: usize) -> Option<String> {
+    const GENERAL: &str =
+        "a value holding `: ` must be in quotes, or YAML reads the text before it as a key";
+    let l = line.checked_sub(1).and_then(|i| text.lines().nth(i));
+    if msg.contains("mapping values are not allowed") {
+        let quoted = l.and_then(|l| {
+            let body = l.trim_start();
+            quote_value(body.strip_prefix("- ").map_or(body, str::trim_start))
+        });
+        Some(quoted.unwrap_or_else(|| GENERAL.to_string()))
+    } else if msg.contains("did not find expected ',' or '}'") {
+        let l = l?;
+        // The entry of the flow mapping the error is in: from the `{` or `,` before it to the
+        // `,` or `}` after it.
+        // The error is reported where the `,` or `}` was looked for: the end of the entry,
+        // or the next `:` in it. Other mistakes there (a missing comma) get no help.
+        let at = l
+            .char_indices()
+            .nth(col.checked_sub(1)?)
+            .map_or(l.len(), |(i, _)| i);
+        let (before, after) = l.split_at(at);
+        let start = before.rfind([',', '{']).map_or(0, |i| i + 1);
+        let end = after.find([',', '}']).map_or(l.len(), |i| at + i);
+        quote_value(l.get(start..end)?.trim())
+    } else {
+        None
+    }
+}
+
+/// [`unquoted_colon_help`] at the place serde_yaml reports `e`.
+pub(crate) fn colon_help_at(text: &str, msg: &str, e: &serde_yaml::Error) -> Option<String> {
+    let at = e.location()?;
+    unquoted_colon_help(text, msg, at.line(), at.column())
+}
+
+/// `key: value` with the value in quotes, for a help, when `entry` is a plain key and a plain
+/// value holding `: `.
+fn quote_value(entry: &str) -> Option<String> {
+    let (key, value) = entry.split_once(": ")?;
+    // A comment after the value is not part of it.
+    let value = value.split(" #").next().unwrap_or(value).trim();
+    let plain_key = !key.is_empty() && !key.contains(['{', '[', '"', '\'', ' ']);
+    let plain_value = value.contains(':') && !value.starts_with(['"', '\'', '{', '[']);
+    if !(plain_key && plain_value) {
+        return None;
+    }
+    let value = if value.contains('"') && !value.contains('\'') {
+        format!("'{value}'")
+    } else {
+        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    };
+    Some(format!(
+        "the value of `{key}` holds `: `, so it must be in quotes: `{key}: {value}`"
+    ))
 }
 
 /// A key given twice in the YAML `text`, which a typed reading would take the last of
@@ -631,4 +694,41 @@ pub fn display_path(path: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOCK: &str = "mapping values are not allowed in this context";
+    const FLOW: &str = "did not find expected ',' or '}'";
+
+    #[test]
+    fn a_value_holding_a_colon_is_given_back_quoted() {
+        let text = "indicators:\n  - id: x\n    label: 说明: 见附件  # note\n";
+        assert_eq!(
+            unquoted_colon_help(text, BLOCK, 3, 18).unwrap(),
+            "the value of `label` holds `: `, so it must be in quotes: `label: \"说明: 见附件\"`"
+        );
+        let text = "- label: a \"b\": c\n";
+        assert!(unquoted_colon_help(text, BLOCK, 1, 14)
+            .unwrap()
+            .ends_with("`label: 'a \"b\": c'`"));
+        let text = "bands:\n  - { range: \"[0, 2)\", label: 空壳村: 无收入 }\n";
+        let col = text.lines().nth(1).unwrap().chars().count();
+        assert!(unquoted_colon_help(text, FLOW, 2, col)
+            .unwrap()
+            .ends_with("`label: \"空壳村: 无收入\"`"));
+    }
+
+    #[test]
+    fn other_yaml_errors_get_no_colon_help() {
+        // A missing comma in a flow mapping is not a colon in a value.
+        let text = "- { range: \"[0, 2)\" points: 0 }\n";
+        assert_eq!(unquoted_colon_help(text, FLOW, 1, 21), None);
+        assert_eq!(unquoted_colon_help("a: b\n", "found a tab", 1, 1), None);
+        // A line that does not show the key still gets the general advice.
+        let help = unquoted_colon_help("a:\n  b: c: d\n", BLOCK, 9, 1).unwrap();
+        assert!(help.contains("must be in quotes"), "{help}");
+    }
 }
