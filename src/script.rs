@@ -136,6 +136,17 @@ fn sandboxed_engine() -> Engine {
     engine.set_max_array_size(10_000);
     engine.set_max_map_size(1_000);
     engine.set_max_modules(0);
+    // The engine's own rounding, for scripts that round as scores are rounded: half away from
+    // zero on the decimal value (`round_to(2.675, 2)` is 2.68).
+    engine.register_fn("round_to", |x: rhai::FLOAT, decimals: rhai::INT| {
+        crate::engine::round::round_dp(x, u32::try_from(decimals.clamp(0, 12)).unwrap_or(0))
+    });
+    engine.register_fn("round_to", |x: rhai::INT, decimals: rhai::INT| {
+        crate::engine::round::round_dp(
+            x as rhai::FLOAT,
+            u32::try_from(decimals.clamp(0, 12)).unwrap_or(0),
+        )
+    });
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
     engine.on_progress(|ops| {
@@ -685,6 +696,17 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scripts_round_as_the_engine_does() {
+        let engine = sandboxed_engine();
+        let x: rhai::FLOAT = engine.eval("round_to(2.675, 2)").unwrap();
+        assert_eq!(x, 2.68);
+        let y: rhai::FLOAT = engine.eval("round_to(-1.005, 2)").unwrap();
+        assert_eq!(y, -1.01);
+        let z: rhai::FLOAT = engine.eval("round_to(7, 1)").unwrap();
+        assert_eq!(z, 7.0);
+    }
 
     #[test]
     fn finds_variables_not_functions_or_strings() {

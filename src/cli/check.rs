@@ -42,12 +42,14 @@ pub fn run(opts: &Options) -> Exit {
                         continue;
                     }
                 };
-                let wanted = std::iter::once(&need.id_column).chain(
-                    need.columns
-                        .iter()
-                        .filter(|c| c.from_data())
-                        .map(|c| &c.name),
-                );
+                let wanted = std::iter::once(&need.id_column)
+                    .chain(&need.key_columns)
+                    .chain(
+                        need.columns
+                            .iter()
+                            .filter(|c| c.from_data())
+                            .map(|c| &c.name),
+                    );
                 for col in wanted {
                     if header.iter().any(|h| h == col) {
                         continue;

@@ -164,6 +164,8 @@ fn decode_bytes(tf: &TableFile, bytes: &[u8]) -> Result<String, DataError> {
 /// Where each needed column sits in the file.
 struct Layout {
     id: usize,
+    /// Further key columns, by name and position: a row's id is its key values joined by `/`.
+    keys: Vec<(String, usize)>,
     label: Option<usize>,
     groups: Vec<(String, usize)>,
     cols: Vec<Option<usize>>,
@@ -238,6 +240,11 @@ fn header_layout(
         pos
     };
     let id = find(&kind.id_column, &mut errors, "the id column".into());
+    let keys: Vec<(String, usize)> = kind
+        .key_columns
+        .iter()
+        .filter_map(|k| find(k, &mut errors, "a key column".into()).map(|i| (k.clone(), i)))
+        .collect();
     // A baseline table needs only the id and the compared columns.
     let label = kind
         .label_column
@@ -276,6 +283,7 @@ fn header_layout(
     match id {
         Some(id) if errors.is_empty() => Ok(Layout {
             id,
+            keys,
             label,
             groups,
             cols,
@@ -583,7 +591,7 @@ fn load_with(
     let more_duplicates = if increasing {
         None
     } else {
-        duplicate_ids(&frame, &kind.id_column, &mut errors, &mut error_count)?
+        duplicate_ids(&frame, &key_name(kind), &mut errors, &mut error_count)?
     };
     if frame.ids.is_empty() && errors.is_empty() {
         let mut e = DataError::file(file.clone(), "the table has a header but no rows".into());
@@ -616,6 +624,15 @@ fn rows_match_ids(frame: &Frame) -> Result<(), Vec<DataError>> {
             frame.rows.len()
         ),
     )])
+}
+
+/// The key columns as messages name them: `village_id`, or `team_id, month`.
+fn key_name(kind: &Kind) -> String {
+    std::iter::once(&kind.id_column)
+        .chain(&kind.key_columns)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every row whose id an earlier row of `frame` (sorted by id) already has, counted in
@@ -1180,7 +1197,25 @@ fn row_head(
         return false;
     }
     let field = |i: usize| -> &str { trimmed(rec.get(i).copied().unwrap_or("")) };
-    let id = field(layout.id);
+    // A kind keyed by several columns: the id is the key values joined by `/`.
+    let joined;
+    let id = if layout.keys.is_empty() || field(layout.id).is_empty() {
+        field(layout.id)
+    } else {
+        let parts: Vec<&str> = std::iter::once(layout.id)
+            .chain(layout.keys.iter().map(|(_, i)| *i))
+            .map(field)
+            .collect();
+        if let Some((name, _)) = layout.keys.iter().find(|(_, i)| field(*i).is_empty()) {
+            let mut e = DataError::cell(file, line, name, "", "empty key", "a value".into());
+            e.value = None;
+            e.message = format!("the key column `{name}` is empty");
+            problems.push(e);
+            return false;
+        }
+        joined = parts.join("/");
+        joined.as_str()
+    };
     if id.is_empty() {
         let mut e = DataError::cell(file, line, "", "", "empty id", "an id".into());
         e.column = None;
@@ -1649,6 +1684,7 @@ mod tests {
         // id, dept, x, ok, kind
         let layout = Layout {
             id: 0,
+            keys: Vec::new(),
             label: None,
             groups: vec![("dept".into(), 1)],
             cols: vec![Some(2), Some(3), Some(4)],

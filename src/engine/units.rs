@@ -970,11 +970,17 @@ fn fill_aggregates(
                 AggFn::Mean => (count > 0).then(|| sum / count as f64),
                 AggFn::Min => (count > 0).then_some(lo),
                 AggFn::Max => (count > 0).then_some(hi),
+                AggFn::Any => Some(if count > 0 { 1.0 } else { 0.0 }),
+                AggFn::All => Some(if covered > 0 && count == covered {
+                    1.0
+                } else {
+                    0.0
+                }),
             };
             let mut flag = false;
             let x = match value {
                 Some(x) => {
-                    let x = round_dp(x, rules.precision);
+                    let x = round_dp(x, agg.precision.unwrap_or(rules.precision));
                     if spec.min.is_some_and(|m| x < m) || spec.max.is_some_and(|m| x > m) {
                         let fmt = crate::rules::compile::fmt_num;
                         errors.push(DataError::cell(

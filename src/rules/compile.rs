@@ -18,6 +18,8 @@ pub struct ColumnNeeds {
     pub kind: String,
     pub table: String,
     pub id_column: String,
+    /// Further key columns, for a kind keyed by several.
+    pub key_columns: Vec<String>,
     pub columns: Vec<ColumnSpec>,
     /// Whether the kind must have its own table (it reads columns or labels from it).
     pub needs_table: bool,
@@ -126,7 +128,8 @@ pub fn compile_with_needs(
                 failed_needs.push(ColumnNeeds {
                     kind: rk.kind.clone(),
                     table: rk.table.clone().unwrap_or_else(|| format!("{}s", rk.kind)),
-                    id_column: rk.id_column.clone(),
+                    id_column: rk.id_column.first().to_string(),
+                    key_columns: rk.id_column.rest().to_vec(),
                     needs_table: is_primary
                         || rk.label_column.is_some()
                         || columns.iter().any(|c| c.from_data()),
@@ -297,6 +300,7 @@ pub fn compile_with_needs(
             kind: k.name.clone(),
             table: k.table.clone(),
             id_column: k.id_column.clone(),
+            key_columns: k.key_columns.clone(),
             columns: k.columns.clone(),
             needs_table: k.link.is_none()
                 || k.label_column.is_some()
@@ -488,6 +492,7 @@ impl KindCompiler<'_> {
                 "kind",
             );
         }
+        self.key_columns(rk);
         // Declared columns first: they fix types for everything that reads them.
         for (name, c) in &rk.columns {
             let path = format!("columns.{name}");
@@ -716,7 +721,8 @@ impl KindCompiler<'_> {
             name: rk.kind.clone(),
             label: rk.label.clone().unwrap_or_else(|| rk.kind.clone()),
             table: rk.table.clone().unwrap_or_else(|| format!("{}s", rk.kind)),
-            id_column: rk.id_column.clone(),
+            id_column: rk.id_column.first().to_string(),
+            key_columns: rk.id_column.rest().to_vec(),
             label_column: rk.label_column.clone(),
             group_by: rk.group_by.clone(),
             columns: std::mem::take(&mut self.columns),

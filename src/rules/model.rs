@@ -77,7 +77,10 @@ pub struct Kind {
     pub name: String,
     pub label: String,
     pub table: String,
+    /// The column naming each row (the first of the key columns).
     pub id_column: String,
+    /// Further key columns: a row's id is its key values joined by `/` (`WT01/03`).
+    pub key_columns: Vec<String>,
     pub label_column: Option<String>,
     pub group_by: Vec<String>,
     /// The typed data columns the rules read, in load order.
@@ -220,6 +223,8 @@ pub struct Aggregate {
     /// The field as written, for explanations.
     pub of_text: String,
     pub filter: Vec<Cmp>,
+    /// Decimals kept (the rule set's `precision` unless the aggregate says otherwise).
+    pub precision: Option<u32>,
 }
 
 /// How a unit is linked to villages.

@@ -182,7 +182,9 @@ pub struct RawKind {
     /// Data table name (default: the kind's name with an `s`).
     #[serde(default)]
     pub table: Option<String>,
-    pub id_column: String,
+    /// The column that names each row, or several whose values together do
+    /// (`[team_id, month]`).
+    pub id_column: KeyColumns,
     #[serde(default)]
     pub label_column: Option<String>,
     /// Text columns shown as breakdowns in the run summary (e.g. village type, town).
@@ -231,6 +233,45 @@ pub struct RawKind {
     pub cascade: Option<RawCascade>,
 }
 
+/// The key of a kind's rows: one column, or several written as a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyColumns(pub Vec<String>);
+
+impl KeyColumns {
+    /// The first key column (the only one for most kinds).
+    pub fn first(&self) -> &str {
+        self.0.first().map_or("", String::as_str)
+    }
+
+    /// The key columns after the first.
+    pub fn rest(&self) -> &[String] {
+        self.0.get(1..).unwrap_or(&[])
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyColumns {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyColumns;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a column name, or a list of column names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyColumns, E> {
+                Ok(KeyColumns(vec![v.to_string()]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<KeyColumns, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                Ok(KeyColumns(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// How a unit is linked to villages: a village column naming the unit, or a link table.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RawLink {
@@ -260,6 +301,10 @@ pub struct RawAggregate {
     /// Plain comparisons a village must meet to be counted (all of them).
     #[serde(default, rename = "where")]
     pub filter: Option<Vec<String>>,
+    /// Decimals kept in the aggregate (default: the rule set's `precision`): a share compared
+    /// with a line such as 3% keeps enough to decide it (1 in 34 is 0.0294, not 0.03).
+    #[serde(default)]
+    pub precision: Option<u32>,
 }
 
 /// Aggregation functions.
@@ -272,6 +317,10 @@ pub enum AggFn {
     Sum,
     Count,
     Share,
+    /// Whether any entity meets `where` (1 or 0).
+    Any,
+    /// Whether every entity meets `where` (1 or 0; 0 when there is none).
+    All,
 }
 
 /// At most `max_share` (0..1) or `max_count` units may have an outcome or a grade.

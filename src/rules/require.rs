@@ -48,3 +48,41 @@ impl KindCompiler<'_> {
         })
     }
 }
+
+impl KindCompiler<'_> {
+    /// A kind's key: one column, or several distinct ones for the primary kind (a unit is
+    /// named by one id, which its links and cascades read).
+    pub(super) fn key_columns(&mut self, rk: &super::raw::RawKind) {
+        let keys = &rk.id_column.0;
+        if keys.is_empty() {
+            self.err("`id_column` names no column", "id_column");
+            return;
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if k.trim().is_empty() {
+                self.err("an empty key column name", &format!("id_column.{i}"));
+            } else if keys.iter().take(i).any(|x| x == k) {
+                self.err(
+                    format!("key column `{k}` is listed twice"),
+                    &format!("id_column.{i}"),
+                );
+            }
+        }
+        if keys.len() > 1 && !self.is_primary {
+            let loc = self.loc("id_column");
+            self.diags.push(
+                crate::diag::Diagnostic::error(
+                    format!(
+                        "unit kind `{}` is keyed by several columns; a unit is named by one id",
+                        rk.kind
+                    ),
+                    loc,
+                )
+                .with_help(
+                    "key the rows of several columns (a team's months) in the primary kind, \
+                     and roll them up to this kind through `link` and aggregates",
+                ),
+            );
+        }
+    }
+}

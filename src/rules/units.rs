@@ -57,7 +57,7 @@ impl KindCompiler<'_> {
                     unit_column: raw
                         .unit_column
                         .clone()
-                        .unwrap_or_else(|| rk.id_column.clone()),
+                        .unwrap_or_else(|| rk.id_column.first().to_string()),
                     village_column,
                 })
             }
@@ -101,6 +101,7 @@ impl KindCompiler<'_> {
                     of: None,
                     of_text: String::new(),
                     filter: Vec::new(),
+                    precision: None,
                 }),
                 baseline: false,
                 origin,
@@ -132,10 +133,16 @@ impl KindCompiler<'_> {
             }
             (None, false) => None,
         };
-        if agg.func == AggFn::Share && agg.filter.is_none() {
+        if matches!(agg.func, AggFn::Share | AggFn::Any | AggFn::All) && agg.filter.is_none() {
             problems.push((
-                format!("`share` needs `where`: the conditions a {one} must meet"),
+                format!("`{fname}` needs `where`: the conditions a {one} must meet"),
                 base.clone(),
+            ));
+        }
+        if agg.precision.is_some_and(|p| p > 9) {
+            problems.push((
+                "an aggregate keeps at most 9 decimals".to_string(),
+                format!("{base}.precision"),
             ));
         }
         let mut filter = Vec::new();
@@ -165,9 +172,15 @@ impl KindCompiler<'_> {
         }
         let name = format!("{}.{}", fname, ri.id);
         let origin = self.loc(&base);
+        // `any` and `all` are yes or no.
+        let ty = if matches!(agg.func, AggFn::Any | AggFn::All) {
+            ValueType::Bool
+        } else {
+            ValueType::Number
+        };
         self.columns.push(ColumnSpec {
             name,
-            ty: ValueType::Number,
+            ty,
             min: ri.min,
             max: ri.max,
             missing: ri.missing.unwrap_or(MissingPolicy::Error),
@@ -178,6 +191,7 @@ impl KindCompiler<'_> {
                 of,
                 of_text,
                 filter,
+                precision: agg.precision,
             }),
             baseline: false,
             origin,
