@@ -261,14 +261,7 @@ impl KindCompiler<'_> {
         grades: &[String],
         outcomes: &[String],
     ) -> (Vec<Quota>, Option<Top>, Option<Fund>) {
-        if self.is_primary
-            && (!rk.quotas.is_empty() || rk.top.is_some() || rk.fund.is_some() || rk.rank.is_some())
-        {
-            self.err(
-                "ranks, quotas, top N and funds are for units, not the primary kind",
-                "kind",
-            );
-        }
+        // On the primary kind these are reported where written (`unused_on_primary`).
         let mut quotas = Vec::new();
         for (i, q) in rk.quotas.iter().enumerate() {
             let path = format!("quotas.{i}");
@@ -522,6 +515,20 @@ pub(super) fn link_cascades(
         let file = file_idx.and_then(|i| files.kinds.get(i));
         let loc = |path: &str| file.map(|f| f.loc(path)).unwrap_or_default();
         let Some((_, member_grades)) = kinds.iter().find(|(n, _)| *n == c.to) else {
+            if raw.kinds.iter().any(|r| r.kind == c.to) {
+                // The kind exists: it is the primary kind, whose grades decide before any unit's.
+                diags.push(
+                    Diagnostic::error(
+                        format!(
+                            "a cascade cannot reach `{}`: it is the primary kind, decided before any unit",
+                            c.to
+                        ),
+                        loc("cascade.to"),
+                    )
+                    .with_help("a cascade carries a unit's grade to the members of another unit kind"),
+                );
+                continue;
+            }
             let help = did_you_mean(&c.to, kinds.iter().map(|(n, _)| n.as_str()))
                 .map(|s| format!("did you mean `{s}`?"));
             diags.push(
