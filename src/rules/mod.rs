@@ -1,6 +1,5 @@
 //! The rule set: files → [`raw`] → [`compile`]d [`RuleSet`], plus the checks `bangfu check` runs.
 
-mod adjust;
 pub mod compile;
 pub mod cond;
 pub mod interval;
@@ -8,7 +7,6 @@ pub mod load;
 pub mod model;
 pub mod params;
 pub mod raw;
-mod require;
 pub mod schema;
 mod units;
 pub mod yaml_index;

@@ -3,9 +3,9 @@
 //! fails the entity, so that results, `explain`, coverage and scenarios treat it as they treat
 //! a veto, and name it in rule order.
 
-use super::compile::{is_identifier, KindCompiler, Names, Scope};
-use super::model::{Effect, Gate};
-use super::raw::RawCondition;
+use super::{is_identifier, KindCompiler, Names, Scope};
+use crate::rules::model::{Effect, Gate};
+use crate::rules::raw::RawCondition;
 
 impl KindCompiler<'_> {
     /// A required condition as a gate that fires when the condition does not hold.
