@@ -8,7 +8,9 @@ pub mod model;
 pub mod params;
 pub mod raw;
 pub mod schema;
+pub mod signs;
 mod units;
+pub mod var;
 pub mod yaml_index;
 
 pub use model::RuleSet;

@@ -7,6 +7,7 @@ use super::model::*;
 use super::raw::*;
 use crate::diag::{did_you_mean, Diagnostic, Location};
 use crate::script::ScriptHost;
+pub use crate::words::fmt_num;
 use cascade::link_cascades;
 use std::collections::{HashMap, HashSet};
 
@@ -193,7 +194,7 @@ pub fn compile_with_needs(
     };
     // Each kind's rhai gates, compiled together: one call per entity evaluates them all.
     for kind in std::iter::once(&primary).chain(&units) {
-        let (gates, exprs) = crate::script::batchable_gates(kind, &host);
+        let (gates, exprs) = kind.batchable_gates(&host);
         if gates.len() >= 2 {
             host.compile_batch(&exprs);
         }
@@ -371,14 +372,5 @@ fn default_type(m: MethodName) -> ValueType {
         MethodName::Boolean => ValueType::Bool,
         MethodName::Lookup => ValueType::Category,
         _ => ValueType::Number,
-    }
-}
-
-/// A number without a needless `.0`.
-pub fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
     }
 }
