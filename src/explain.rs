@@ -10,8 +10,8 @@ use crate::engine::entity::{KindCtx, Val, View};
 use crate::engine::round::round_dp;
 use crate::engine::units::UnitResult;
 use crate::engine::{evaluate_kind, KindResult};
-use crate::rules::compile::fmt_num;
 use crate::rules::model::*;
+use crate::words::fmt_num;
 use rhai::Scope;
 use serde::Serialize;
 
@@ -719,13 +719,13 @@ pub fn explain(
                 format!(
                     "condition `{}` ({}) is not met: it must hold to pass",
                     gate.id,
-                    crate::report::short_label(&gate.label),
+                    crate::words::short_label(&gate.label),
                 )
             } else {
                 format!(
                     "veto `{}` ({}) holds: no score can pass while it does — {}",
                     gate.id,
-                    crate::report::short_label(&gate.label),
+                    crate::words::short_label(&gate.label),
                     gate.message
                 )
             });

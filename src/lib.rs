@@ -21,6 +21,7 @@ pub mod rules;
 pub mod scenario;
 pub mod script;
 pub mod sensitivity;
+pub mod words;
 
 pub use diag::{Diagnostic, Severity};
 

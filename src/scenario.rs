@@ -791,7 +791,7 @@ pub fn apply_data(
 fn out_of_range(kind: &Kind, frame: &Frame, c: usize, changed: &str) -> Option<String> {
     let spec = kind.columns.get(c)?;
     let column = frame.cols.get(c)?;
-    let fmt = crate::rules::compile::fmt_num;
+    let fmt = crate::words::fmt_num;
     let first = |bad: &dyn Fn(f64) -> bool| {
         (0..frame.len()).find_map(|r| column.values.get(r).filter(|v| bad(*v)).map(|v| (r, v)))
     };
@@ -862,7 +862,7 @@ fn text_filter(kind: &Kind, frame: &Frame, r: usize, f: &str) -> Result<bool, St
         let column = frame.cols.get(c).ok_or("missing column")?;
         match kind.columns.get(c).map(|s| s.ty) {
             Some(ValueType::Category) => column.category(r).to_string(),
-            _ => crate::rules::compile::fmt_num(column.values.get(r).unwrap_or(0.0)),
+            _ => crate::words::fmt_num(column.values.get(r).unwrap_or(0.0)),
         }
     } else {
         return Err(format!("`{col}` is not a column the rules read"));

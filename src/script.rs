@@ -2,7 +2,7 @@
 //! expression of the rule set compiled once. Shared read-only across threads (rhai `sync`).
 
 use crate::diag::{Diagnostic, Location, SourceFile};
-use crate::rules::model::{ExprId, Var};
+use crate::rules::var::Var;
 use rhai::{Dynamic, Engine, Module, Scope, AST};
 use std::cell::Cell;
 use std::fmt;
@@ -53,33 +53,13 @@ pub struct Batch {
     pub value_members: Vec<(String, usize)>,
 }
 
+/// Index of an expression compiled in the [`ScriptHost`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExprId(pub usize);
+
 /// A compiled batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchId(usize);
-
-/// The gates of `kind` that can be evaluated together: enabled, written in rhai, and reading
-/// nothing decided after the scores (such as another gate). `(gate indices, expressions)`.
-pub fn batchable_gates(
-    kind: &crate::rules::model::Kind,
-    host: &ScriptHost,
-) -> (Vec<usize>, Vec<ExprId>) {
-    use crate::rules::model::Condition;
-    let mut gates = Vec::new();
-    let mut exprs = Vec::new();
-    for (g, gate) in kind.gates.iter().enumerate().take(64) {
-        let Condition::Script(id) = gate.condition else {
-            continue;
-        };
-        let early = host
-            .expr(id)
-            .is_some_and(|e| e.vars.iter().all(|(_, v)| v.stage() < 3));
-        if gate.enabled && early {
-            gates.push(g);
-            exprs.push(id);
-        }
-    }
-    (gates, exprs)
-}
 
 /// The engine, its helper functions and all compiled expressions.
 pub struct ScriptHost {
@@ -274,7 +254,7 @@ impl ScriptHost {
                 format!("rhai syntax error in {what}: {}", clean(&e.0.to_string())),
                 map_pos(origin, e.position()),
             );
-            match crate::rules::cond::operator_hint(text) {
+            match crate::rules::signs::operator_hint(text) {
                 Some(hint) => d.with_help(hint),
                 None => d,
             }

@@ -7,8 +7,8 @@ use crate::exit::Exit;
 use crate::explain::{explain, find, Explanation, Found};
 use crate::report::short_label;
 use crate::report::table::cells;
-use crate::rules::compile::fmt_num;
 use crate::rules::model::Kind;
+use crate::words::fmt_num;
 use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style};
 

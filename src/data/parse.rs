@@ -1445,7 +1445,7 @@ fn expected(spec: &ColumnSpec) -> String {
             None => "a category".to_string(),
         },
     };
-    let fmt = crate::rules::compile::fmt_num;
+    let fmt = crate::words::fmt_num;
     match (spec.min, spec.max) {
         (Some(lo), Some(hi)) => format!("{base} from {} to {}", fmt(lo), fmt(hi)),
         (Some(lo), None) => format!("{base} of at least {}", fmt(lo)),

@@ -119,7 +119,7 @@ impl<'a> KindCtx<'a> {
             fail_columns,
             known_gates: None,
             gate_batch: {
-                let (gates, exprs) = crate::script::batchable_gates(kind, scripts);
+                let (gates, exprs) = kind.batchable_gates(scripts);
                 scripts.batch_of(&exprs).map(|id| GateBatch {
                     id,
                     mask: gates.iter().fold(0u64, |m, &g| m | (1u64 << g)),
@@ -538,7 +538,7 @@ fn score_row(
             }
         };
         if out_of_range(ind, v) {
-            let fmt = crate::rules::compile::fmt_num;
+            let fmt = crate::words::fmt_num;
             let range = match (ind.min, ind.max) {
                 (Some(a), Some(b)) => format!("a value from {} to {}", fmt(a), fmt(b)),
                 (Some(a), None) => format!("a value of at least {}", fmt(a)),
@@ -555,24 +555,24 @@ fn score_row(
             );
             // Name the cells the value was computed from.
             let name = |c: &usize| kind.columns.get(*c).map(|s| s.name.as_str()).unwrap_or("");
-            let fmtv = |c: &usize| crate::rules::compile::fmt_num(frame.value(*c, row));
+            let fmtv = |c: &usize| crate::words::fmt_num(frame.value(*c, row));
             let (what, from) = match &ind.input {
                 Input::Ratio { num, den, .. } => (
                     format!("the ratio `{}` / `{}`", name(num), name(den)),
                     format!(
                         "{} = {} / {}",
-                        crate::rules::compile::fmt_num(round_dp(v, 6)),
+                        crate::words::fmt_num(round_dp(v, 6)),
                         fmtv(num),
                         fmtv(den)
                     ),
                 ),
                 Input::Change { col: c, .. } => (
                     format!("the change in `{}` since the baseline", name(c)),
-                    crate::rules::compile::fmt_num(round_dp(v, 6)),
+                    crate::words::fmt_num(round_dp(v, 6)),
                 ),
                 _ => (
                     "the expression".to_string(),
-                    crate::rules::compile::fmt_num(round_dp(v, 6)),
+                    crate::words::fmt_num(round_dp(v, 6)),
                 ),
             };
             e.column = None;
@@ -721,11 +721,11 @@ pub fn indicator_points(
             let r = view.run(*id, scope).map_err(EntityError::Script)?;
             let pts = number(&view, *id, r).map_err(EntityError::Script)?;
             if !(0.0..=ind.points).contains(&pts) {
-                let mut err = view.type_error(*id, &crate::rules::compile::fmt_num(pts), "");
+                let mut err = view.type_error(*id, &crate::words::fmt_num(pts), "");
                 err.message = format!(
                     "returned {} points, outside 0..{} for indicator `{}`",
-                    crate::rules::compile::fmt_num(pts),
-                    crate::rules::compile::fmt_num(ind.points),
+                    crate::words::fmt_num(pts),
+                    crate::words::fmt_num(ind.points),
                     ind.id
                 );
                 return Err(EntityError::Script(err));

@@ -1457,7 +1457,7 @@ fn apply_cascade(
 }
 
 fn short(label: &str) -> String {
-    crate::report::short_label(label).to_string()
+    crate::words::short_label(label).to_string()
 }
 
 impl From<ScriptError> for EvalError {

@@ -8,8 +8,8 @@
 
 use super::summary::{by_group, grade_counts, outcome_counts, programme_totals, reasons};
 use super::{fmt_score, short_label, KindView, RunView};
-use crate::rules::compile::fmt_num;
 use crate::rules::model::{Condition, Kind, Link, Op, Operand, Var};
+use crate::words::fmt_num;
 use std::io::{self, Write};
 
 /// Width of one bin of the histogram of totals, in points.

@@ -2,6 +2,7 @@
 //! Reads only the evaluation; never re-scores.
 
 pub mod csv_out;
+mod digits;
 pub mod html;
 pub mod json;
 pub mod summary;
@@ -12,6 +13,8 @@ pub mod xlsx;
 use crate::data::{DataSet, Frame};
 use crate::engine::KindResult;
 use crate::rules::model::{Kind, RuleSet};
+// Every format writes short labels; the helper lives with the other words all stages share.
+pub use crate::words::short_label;
 
 /// Everything a report reads about one run.
 pub struct RunView<'a> {
@@ -169,14 +172,6 @@ impl<'a> KindView<'a> {
     }
 }
 
-/// The first part of a bilingual label: `稳定 (stability)` → `稳定`.
-pub fn short_label(label: &str) -> &str {
-    match label.find(" (") {
-        Some(i) if i > 0 => label.get(..i).unwrap_or(label),
-        _ => label,
-    }
-}
-
 /// A score with the rule set's precision.
 pub fn fmt_score(x: f64, precision: u32) -> String {
     format!("{:.*}", precision as usize, x)
@@ -202,6 +197,6 @@ pub fn dim_heading(d: &crate::rules::model::Dimension) -> String {
     format!(
         "{}/{sign}{}",
         short_label(&d.label),
-        crate::rules::compile::fmt_num(d.max)
+        crate::words::fmt_num(d.max)
     )
 }

@@ -123,7 +123,7 @@ impl Items<'_> {
 /// A score already rounded to `p` decimals, as `fmt_score` writes it.
 fn push_score(out: &mut String, x: f64, p: u32) {
     let mut buf = std::mem::take(out).into_bytes();
-    super::csv_out::push_fixed(&mut buf, x, p);
+    super::digits::push_fixed(&mut buf, x, p);
     // Only ASCII digits were added to valid text.
     *out = String::from_utf8(buf).unwrap_or_default();
 }
@@ -133,7 +133,7 @@ fn push_num(out: &mut String, x: f64) {
     use std::fmt::Write;
     if x.fract() == 0.0 && x.abs() < 1e15 {
         let mut buf = std::mem::take(out).into_bytes();
-        super::csv_out::push_int(&mut buf, x as i64);
+        super::digits::push_int(&mut buf, x as i64);
         // Only ASCII digits and a sign were added to valid text.
         *out = String::from_utf8(buf).unwrap_or_default();
     } else {
@@ -268,7 +268,7 @@ fn missed_by(view: &crate::engine::entity::View, c: &crate::rules::model::Cmp) -
     };
     // The left side as written: the text before its operator.
     let left = c.text.split(op.as_str()).next()?.trim();
-    let fmt = crate::rules::compile::fmt_num;
+    let fmt = crate::words::fmt_num;
     let value = match view.get(*var) {
         Val::Num(x) => fmt(x),
         Val::Bool(b) => b.to_string(),

@@ -185,7 +185,7 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
         for (_, label, sum, unit) in totals {
             b.push_record(cells([
                 label,
-                crate::rules::compile::fmt_num(sum),
+                crate::words::fmt_num(sum),
                 unit.unwrap_or_default(),
             ]));
         }

@@ -2,6 +2,7 @@
 //! YAML-only way to write conditions. They are evaluated natively, without rhai.
 
 use super::model::{Cmp, Op, Operand, Var};
+use super::signs::{misspelt, near_miss, sign};
 
 /// Parse one comparison; `resolve` turns a name into a variable or a parameter value.
 pub fn parse_cmp(
@@ -164,21 +165,6 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
-/// The ASCII a comparison sign stands for: itself, or what a full-width (`＞`, `＝`) or
-/// mathematical (`≥`, `≠`) sign, as Chinese input methods give them, is meant as.
-fn sign(c: char) -> Option<&'static str> {
-    Some(match c {
-        '<' | '＜' => "<",
-        '>' | '＞' => ">",
-        '=' | '＝' => "=",
-        '!' | '！' => "!",
-        '≥' | '≧' => ">=",
-        '≤' | '≦' => "<=",
-        '≠' => "!=",
-        _ => return None,
-    })
-}
-
 /// The tokens of a run of comparison signs `written`, which reads as `ascii`; a near miss of
 /// an operator is an error naming the one meant.
 fn operator(written: &str, ascii: &str) -> Result<Vec<Tok>, String> {
@@ -211,83 +197,6 @@ fn operator(written: &str, ascii: &str) -> Result<Vec<Tok>, String> {
             "`{written}` is not a comparison operator; use one of `>=`, `>`, `<=`, `<`, `==`, `!=`"
         ),
     })
-}
-
-/// The operator a run of signs that is none (`>==`, `=>`) most likely means.
-fn near_miss(ascii: &str) -> Option<&'static str> {
-    Some(match ascii {
-        ">==" | "=>" | "=>=" | "==>" => ">=",
-        "<==" | "=<" | "=<=" | "==<" => "<=",
-        "=" | "===" => "==",
-        "!==" | "=!" | "<>" | "=!=" => "!=",
-        _ => return None,
-    })
-}
-
-/// The message for the signs `written` (reading as `ascii`) where `meant` was meant.
-fn misspelt(written: &str, ascii: &str, meant: &str) -> String {
-    if written == ascii {
-        format!("`{written}` is not an operator; use `{meant}`")
-    } else {
-        format!("`{written}` is written with full-width or mathematical signs; use `{meant}`")
-    }
-}
-
-/// A near miss of an operator in a rhai expression that did not compile (`total >== 70`,
-/// `total ＞＝ 70`), said as for a plain comparison; text in quotes is passed over.
-pub fn operator_hint(text: &str) -> Option<String> {
-    let mut quote = None;
-    let mut run = String::new();
-    let mut ascii = String::new();
-    // A space at the end closes the last run.
-    for c in text.chars().chain(std::iter::once(' ')) {
-        match (quote, sign(c)) {
-            (Some(q), _) => {
-                if c == q {
-                    quote = None;
-                }
-            }
-            (None, Some(s)) => {
-                run.push(c);
-                ascii.push_str(s);
-            }
-            (None, None) => {
-                if !run.is_empty() {
-                    let meant = if run == ascii {
-                        near_miss(&ascii)
-                    } else {
-                        // Full-width signs: the operator they spell, or the one it nearly is.
-                        match ascii.as_str() {
-                            ">=" | "<=" | "==" | "!=" | ">" | "<" | "!" => Some(sign_str(&ascii)),
-                            other => near_miss(other),
-                        }
-                    };
-                    if let Some(meant) = meant {
-                        return Some(misspelt(&run, &ascii, meant));
-                    }
-                    run.clear();
-                    ascii.clear();
-                }
-                if c == '"' || c == '\'' || c == '`' {
-                    quote = Some(c);
-                }
-            }
-        }
-    }
-    None
-}
-
-/// `ascii`, one of the operators, as a `'static` text.
-fn sign_str(ascii: &str) -> &'static str {
-    match ascii {
-        ">=" => ">=",
-        "<=" => "<=",
-        "==" => "==",
-        "!=" => "!=",
-        ">" => ">",
-        "<" => "<",
-        _ => "!",
-    }
 }
 
 /// Whether a variable holds a boolean.
@@ -374,24 +283,6 @@ mod tests {
             err.starts_with("`><` is not a comparison operator"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn a_near_miss_in_a_rhai_expression_is_named() {
-        assert_eq!(
-            operator_hint("total >== 70 && !failed").unwrap(),
-            "`>==` is not an operator; use `>=`"
-        );
-        assert_eq!(
-            operator_hint("total ＞＝ 70").unwrap(),
-            "`＞＝` is written with full-width or mathematical signs; use `>=`"
-        );
-        assert_eq!(
-            operator_hint("x => 1").unwrap(),
-            "`=>` is not an operator; use `>=`"
-        );
-        assert_eq!(operator_hint("grade == \"a=>b\" && x < 1"), None);
-        assert_eq!(operator_hint("total >= 70 && x != 1 || !y"), None);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Files → raw: read the rule-set folder, parse YAML keeping positions, deserialise into the
 //! raw types and report unknown keys (all of them, each with a suggestion).
 
-use super::raw::{RawHeader, RawKind};
+use super::raw::{ParamValue, RawHeader, RawKind};
 use super::schema;
 use super::yaml_index::PathIndex;
 use crate::diag::{did_you_mean, Diagnostic, Location, SourceFile};
+use crate::script::TextOrigin;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -72,7 +73,28 @@ pub struct RuleFiles {
     pub derive_maximums: bool,
     /// Parameter values given on top of `ruleset.yaml` (a scenario's, a sensitivity draw's),
     /// applied in order when the parameters are settled.
-    pub param_overrides: Vec<super::params::ParamOverride>,
+    pub param_overrides: Vec<ParamOverride>,
+}
+
+/// A value given to a parameter on top of the rule set: by a scenario (which may also give a
+/// new formula) or by a sensitivity draw.
+#[derive(Debug, Clone)]
+pub struct ParamOverride {
+    pub name: String,
+    pub value: ParamValue,
+    /// Where the value was written, for messages; a draw has no place of its own.
+    pub origin: Option<TextOrigin>,
+}
+
+impl ParamOverride {
+    /// A drawn or otherwise computed number.
+    pub fn number(name: &str, value: f64) -> Self {
+        ParamOverride {
+            name: name.to_string(),
+            value: ParamValue::Number(value),
+            origin: None,
+        }
+    }
 }
 
 /// The typed rule set before names are resolved.

@@ -1,6 +1,5 @@
 //! The rule set: files → [`raw`] → [`compile`]d [`RuleSet`], plus the checks `bangfu check` runs.
 
-mod adjust;
 pub mod compile;
 pub mod cond;
 pub mod interval;
@@ -8,9 +7,10 @@ pub mod load;
 pub mod model;
 pub mod params;
 pub mod raw;
-mod require;
 pub mod schema;
+pub mod signs;
 mod units;
+pub mod var;
 pub mod yaml_index;
 
 pub use model::RuleSet;

@@ -3,13 +3,11 @@
 
 use super::interval::Interval;
 pub use super::raw::{MethodName, MissingPolicy, ValueType};
+pub use super::var::Var;
 use crate::diag::Location;
+pub use crate::script::ExprId;
 use crate::script::ScriptHost;
 use std::collections::HashMap;
-
-/// Index of an expression compiled in the [`ScriptHost`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExprId(pub usize);
 
 /// A whole compiled rule set.
 #[derive(Debug)]
@@ -110,6 +108,29 @@ pub struct Kind {
     pub top: Option<Top>,
     pub fund: Option<Fund>,
     pub cascade: Option<Cascade>,
+}
+
+impl Kind {
+    /// The gates of this kind that can be evaluated together: enabled, written in rhai, and
+    /// reading nothing decided after the scores (such as another gate).
+    /// `(gate indices, expressions)`.
+    pub fn batchable_gates(&self, host: &ScriptHost) -> (Vec<usize>, Vec<ExprId>) {
+        let mut gates = Vec::new();
+        let mut exprs = Vec::new();
+        for (g, gate) in self.gates.iter().enumerate().take(64) {
+            let Condition::Script(id) = gate.condition else {
+                continue;
+            };
+            let early = host
+                .expr(id)
+                .is_some_and(|e| e.vars.iter().all(|(_, v)| v.stage() < 3));
+            if gate.enabled && early {
+                gates.push(g);
+                exprs.push(id);
+            }
+        }
+        (gates, exprs)
+    }
 }
 
 impl Kind {
@@ -575,47 +596,6 @@ pub enum Operand {
     Num(f64),
     Str(String),
     Bool(bool),
-}
-
-/// A name an expression or condition can read for one entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Var {
-    /// A data column of the entity's table.
-    Column(usize),
-    /// A parameter (a constant per run).
-    Param(usize),
-    /// A dimension's score.
-    Dim(usize),
-    /// The total score.
-    Total,
-    /// The grade id (after caps).
-    Grade,
-    /// Whether the entity cannot pass (a fail gate, a dimension under its minimum, missing evidence).
-    Failed,
-    /// Whether any gate fired.
-    AnyGate,
-    /// Whether this gate fired.
-    Gate(usize),
-    /// An indicator's points.
-    Points(usize),
-    /// An indicator's input value.
-    Value(usize),
-    /// The outcome id (only once decided: for unit aggregates over villages).
-    Outcome,
-}
-
-impl Var {
-    /// The stage at which the variable is known: inputs 0, scores 1, gates 2, grade 3.
-    pub fn stage(self) -> u8 {
-        match self {
-            Var::Column(_) | Var::Param(_) => 0,
-            Var::Value(_) => 1,
-            Var::Dim(_) | Var::Total | Var::Points(_) => 2,
-            Var::Gate(_) | Var::AnyGate | Var::Failed => 3,
-            Var::Grade => 4,
-            Var::Outcome => 5,
-        }
-    }
 }
 
 #[cfg(test)]

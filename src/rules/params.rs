@@ -3,6 +3,8 @@
 //! sensitivity draw gives are applied first, then each formula is evaluated after the
 //! parameters it reads. Whatever reads a parameter later sees only its number.
 
+// A value given on top of the files travels with them; it is named here, where it is applied.
+pub use super::load::ParamOverride;
 use super::load::YamlFile;
 use super::model::{Param, Var};
 use super::raw::{ParamValue, RawParam};
@@ -11,27 +13,6 @@ use crate::script::{Returns, ScriptHost, TextOrigin};
 use indexmap::IndexMap;
 use rhai::Scope;
 use std::cell::RefCell;
-
-/// A value given to a parameter on top of the rule set: by a scenario (which may also give a
-/// new formula) or by a sensitivity draw.
-#[derive(Debug, Clone)]
-pub struct ParamOverride {
-    pub name: String,
-    pub value: ParamValue,
-    /// Where the value was written, for messages; a draw has no place of its own.
-    pub origin: Option<TextOrigin>,
-}
-
-impl ParamOverride {
-    /// A drawn or otherwise computed number.
-    pub fn number(name: &str, value: f64) -> Self {
-        ParamOverride {
-            name: name.to_string(),
-            value: ParamValue::Number(value),
-            origin: None,
-        }
-    }
-}
 
 /// One parameter on its way to a number.
 struct Pending {

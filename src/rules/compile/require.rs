@@ -3,9 +3,9 @@
 //! fails the entity, so that results, `explain`, coverage and scenarios treat it as they treat
 //! a veto, and name it in rule order.
 
-use super::compile::{is_identifier, KindCompiler, Names, Scope};
-use super::model::{Effect, Gate};
-use super::raw::RawCondition;
+use super::{is_identifier, KindCompiler, Names, Scope};
+use crate::rules::model::{Effect, Gate};
+use crate::rules::raw::RawCondition;
 
 impl KindCompiler<'_> {
     /// A required condition as a gate that fires when the condition does not hold.
@@ -52,7 +52,7 @@ impl KindCompiler<'_> {
 impl KindCompiler<'_> {
     /// A kind's key: one column, or several distinct ones for the primary kind (a unit is
     /// named by one id, which its links and cascades read).
-    pub(super) fn key_columns(&mut self, rk: &super::raw::RawKind) {
+    pub(super) fn key_columns(&mut self, rk: &crate::rules::raw::RawKind) {
         let keys = &rk.id_column.0;
         if keys.is_empty() {
             self.err("`id_column` names no column", "id_column");
@@ -90,7 +90,7 @@ impl KindCompiler<'_> {
 impl KindCompiler<'_> {
     /// Population rules and cascades written on the primary kind, where no step reads them:
     /// an error where each is written, never a rule silently left out.
-    pub(super) fn unused_on_primary(&mut self, rk: &super::raw::RawKind) {
+    pub(super) fn unused_on_primary(&mut self, rk: &crate::rules::raw::RawKind) {
         let written = [
             ("rank", rk.rank.is_some()),
             ("quotas", !rk.quotas.is_empty()),

@@ -2,10 +2,10 @@
 //! (加分项, 扣分项) with their caps, the total's floor and ceiling, and the targets of `zero`
 //! gates (a condition that scores an indicator, a dimension or a group 0).
 
-use super::compile::{fmt_num, is_identifier, KindCompiler};
-use super::model::{DimRole, Dimension, Indicator};
-use super::raw::{AdjustEffect, RawKind};
+use super::{fmt_num, is_identifier, KindCompiler};
 use crate::diag::{did_you_mean, Diagnostic};
+use crate::rules::model::{DimRole, Dimension, Indicator};
+use crate::rules::raw::{AdjustEffect, RawKind};
 
 impl KindCompiler<'_> {
     /// The adjustment groups as dimensions after the scored ones. A group's `max` is its cap,
