@@ -7,6 +7,7 @@
 
 use crate::data::Frame;
 use crate::engine::entity::{KindCtx, Val, View};
+use crate::engine::peer::{has_peers, PeerStat};
 use crate::engine::round::round_dp;
 use crate::engine::units::UnitResult;
 use crate::engine::{evaluate_kind, KindResult};
@@ -407,9 +408,43 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
     }
 }
 
-fn method_text(rules: &RuleSet, ind: &Indicator, value: f64) -> String {
+fn method_text(rules: &RuleSet, ind: &Indicator, value: f64, peer: Option<&PeerStat>) -> String {
     let p = fmt_num(ind.points);
+    match (&ind.method, peer) {
+        (Method::Relative { higher }, Some(PeerStat::Best(best))) => {
+            return format!(
+                "relative: {p} x {} among all, {}",
+                if *higher {
+                    "value / best"
+                } else {
+                    "best / value"
+                },
+                format_args!("best {}", fmt_num(round_dp(*best, 6)))
+            )
+        }
+        (Method::Rank { higher, per, floor }, Some(PeerStat::Sorted(sorted))) => {
+            return format!(
+                "rank: {p} for first place, {} less per place, at least {}; place {} of {}",
+                fmt_num(*per),
+                fmt_num(*floor),
+                crate::engine::peer::place(sorted, value, *higher),
+                sorted.len()
+            )
+        }
+        (Method::MinMax { higher }, Some(PeerStat::Range(lo, hi))) => {
+            let (from, to) = if *higher { (lo, hi) } else { (hi, lo) };
+            return format!(
+                "minmax: {} -> {} (the worst and the best of all) maps to 0 -> {p}",
+                fmt_num(round_dp(*from, 6)),
+                fmt_num(round_dp(*to, 6))
+            );
+        }
+        _ => {}
+    }
     match &ind.method {
+        Method::Relative { .. } | Method::Rank { .. } | Method::MinMax { .. } => {
+            format!("{}: {p}, relative to the others", ind.method.name())
+        }
         Method::Threshold {
             target,
             higher,
@@ -519,7 +554,7 @@ pub fn explain(
                     .unwrap_or_default(),
                 input: input_text(rules, kind, frame, r, ind),
                 value: round_dp(value, 6),
-                method: method_text(rules, ind, value),
+                method: method_text(rules, ind, value, ctx.peers.get(i).and_then(Option::as_ref)),
                 points: points.get(i).copied().unwrap_or(0.0),
                 max: ind.points,
                 unit: ind.unit.clone(),
@@ -961,7 +996,9 @@ fn counterfactuals(
     let values = res.values_of(r);
     let points = res.points_of(r);
     let mut out = Vec::new();
-    if no_veto {
+    // Single-input changes are found by scoring the entity alone, which a score relative to
+    // the others cannot be: such a kind gets the shortfalls only.
+    if no_veto && !has_peers(kind) {
         for (i, ind) in kind.indicators.iter().enumerate() {
             let Some((sat, up)) = saturation(ind) else {
                 continue;

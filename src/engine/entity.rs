@@ -50,6 +50,9 @@ pub struct KindCtx<'a> {
     pub known_gates: Option<KnownGates<'a>>,
     /// The rhai gates evaluated together, in one call per entity.
     pub gate_batch: Option<GateBatch>,
+    /// Per indicator: what a peer-relative method knows of the whole kind (empty when none
+    /// scores relative to the others).
+    pub peers: Vec<Option<super::peer::PeerStat>>,
 }
 
 /// Gates evaluated in one rhai call.
@@ -118,6 +121,11 @@ impl<'a> KindCtx<'a> {
             grade_ids,
             fail_columns,
             known_gates: None,
+            peers: if super::peer::has_peers(kind) {
+                super::peer::peer_stats(kind, frame)
+            } else {
+                Vec::new()
+            },
             gate_batch: {
                 let (gates, exprs) = kind.batchable_gates(scripts);
                 scripts.batch_of(&exprs).map(|id| GateBatch {
@@ -602,7 +610,7 @@ fn score_row(
 /// The input of `row` read from the data: a column, the ratio of two, or the change in one
 /// since the baseline. None for an expression.
 #[inline]
-fn data_input(frame: &Frame, row: usize, input: &Input) -> Option<f64> {
+pub(crate) fn data_input(frame: &Frame, row: usize, input: &Input) -> Option<f64> {
     let col = |c: usize| frame.value(c, row);
     Some(match input {
         Input::Column(c) => col(*c),
@@ -647,6 +655,7 @@ fn out_of_range(ind: &Indicator, v: f64) -> bool {
 /// from the data and points by a fixed method, with no script and no category lookup.
 pub fn scores_by_block(kind: &Kind) -> bool {
     !has_zeroing(kind)
+        && !super::peer::has_peers(kind)
         && kind.indicators.iter().all(|ind| {
             !matches!(ind.input, Input::Expr(_))
                 && !matches!(ind.method, Method::Script(_) | Method::Lookup(_))
@@ -738,6 +747,9 @@ pub fn indicator_points(
                 Val::Str(cat) => super::score::lookup_points(table, cat),
                 _ => 0.0,
             }
+        }
+        m if m.is_peer() => {
+            super::peer::peer_points(m, ctx.peers.get(i).and_then(Option::as_ref), v, ind.points)
         }
         m => points_for(m, v, ind.points),
     };

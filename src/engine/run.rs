@@ -181,7 +181,8 @@ pub fn rescore_rows(
     rows: &[bool],
 ) -> Option<Result<KindResult, EvalError>> {
     let changed = reusable(rules, kind, frame, prior)?;
-    if !changed.is_empty() || rows.len() != frame.len() {
+    // A changed row can change every entity's points under a peer-relative method.
+    if !changed.is_empty() || rows.len() != frame.len() || super::peer::has_peers(kind) {
         return None;
     }
     let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);

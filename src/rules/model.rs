@@ -473,6 +473,22 @@ pub enum Method {
     Script(ExprId),
     /// Category name → points; a category not listed scores 0.
     Lookup(Vec<(String, f64)>),
+    /// 以最高值为满分：`value / best × points` (`best / value` when lower is better), best over
+    /// the kind's entities.
+    Relative {
+        higher: bool,
+    },
+    /// 按排名赋分：the first place gets the points, each place lower `per` fewer, never under
+    /// `floor`; tied values share the better place.
+    Rank {
+        higher: bool,
+        per: f64,
+        floor: f64,
+    },
+    /// Where the value lies between the kind's lowest and highest, as a share of the points.
+    MinMax {
+        higher: bool,
+    },
 }
 
 impl Method {
@@ -487,7 +503,19 @@ impl Method {
             Method::Boolean => "boolean",
             Method::Script(_) => "script",
             Method::Lookup(_) => "lookup",
+            Method::Relative { .. } => "relative",
+            Method::Rank { .. } => "rank",
+            Method::MinMax { .. } => "minmax",
         }
+    }
+
+    /// Whether the points depend on the other entities of the kind (computed once every
+    /// entity has its input).
+    pub fn is_peer(&self) -> bool {
+        matches!(
+            self,
+            Method::Relative { .. } | Method::Rank { .. } | Method::MinMax { .. }
+        )
     }
 }
 

@@ -623,6 +623,9 @@ pub struct RawScoring {
     pub function: Option<String>,
     #[serde(default)]
     pub table: Option<IndexMap<String, NumRef>>,
+    /// For `rank`: the fewest points any place gets.
+    #[serde(default)]
+    pub floor: Option<NumRef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -636,6 +639,12 @@ pub enum MethodName {
     Boolean,
     Script,
     Lookup,
+    /// Points in proportion to the best value among the kind's entities.
+    Relative,
+    /// Points by place among the kind's entities.
+    Rank,
+    /// Points by where the value lies between the kind's lowest and highest.
+    Minmax,
 }
 
 impl MethodName {
@@ -650,6 +659,9 @@ impl MethodName {
             MethodName::Boolean => "boolean",
             MethodName::Script => "script",
             MethodName::Lookup => "lookup",
+            MethodName::Relative => "relative",
+            MethodName::Rank => "rank",
+            MethodName::Minmax => "minmax",
         }
     }
 }

@@ -30,6 +30,8 @@ impl KindCompiler<'_> {
             MethodName::Boolean => &[],
             MethodName::Script => &["function"],
             MethodName::Lookup => &["table"],
+            MethodName::Relative | MethodName::Minmax => &["direction"],
+            MethodName::Rank => &["direction", "per", "floor"],
         };
         let present = [
             ("target", sc.target.is_some()),
@@ -41,6 +43,7 @@ impl KindCompiler<'_> {
             ("per", sc.per.is_some()),
             ("function", sc.function.is_some()),
             ("table", sc.table.is_some()),
+            ("floor", sc.floor.is_some()),
         ];
         let mut ok = true;
         for (field, given) in present {
@@ -340,6 +343,48 @@ impl KindCompiler<'_> {
                     pts.push((k.clone(), p));
                 }
                 Method::Lookup(pts)
+            }
+            MethodName::Relative | MethodName::Rank | MethodName::Minmax => {
+                if !numeric_input(self) {
+                    return None;
+                }
+                // The others' inputs must be known without running a script per entity twice.
+                if ri.input.expr.is_some() {
+                    self.err(
+                        format!(
+                            "method `{}` compares each entity with the others: its input must be read from the data (a column, a ratio, a change or an aggregate), not `expr`",
+                            m.as_str()
+                        ),
+                        &format!("{ind_base}.input.expr"),
+                    );
+                    return None;
+                }
+                let higher = sc.direction != Some(Direction::Lower);
+                match m {
+                    MethodName::Relative => Method::Relative { higher },
+                    MethodName::Minmax => Method::MinMax { higher },
+                    _ => {
+                        let per = need(self, &sc.per, "per")?;
+                        let floor = match &sc.floor {
+                            Some(f) => self.num(f, &format!("{base}.floor"))?,
+                            None => 0.0,
+                        };
+                        if per <= 0.0 {
+                            self.err("`per` must be a positive number: the points each place lower loses", &format!("{base}.per"));
+                        }
+                        if floor < 0.0 || floor > points {
+                            self.err(
+                                format!(
+                                    "`floor` {} lies outside 0..{}",
+                                    fmt_num(floor),
+                                    fmt_num(points)
+                                ),
+                                &format!("{base}.floor"),
+                            );
+                        }
+                        Method::Rank { higher, per, floor }
+                    }
+                }
             }
         };
         ok.then_some(method)
