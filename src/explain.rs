@@ -554,7 +554,22 @@ pub fn explain(
                     .unwrap_or_default(),
                 input: input_text(rules, kind, frame, r, ind),
                 value: round_dp(value, 6),
-                method: method_text(rules, ind, value, ctx.peers.get(i).and_then(Option::as_ref)),
+                method: match kind.dims.get(ind.dim).map(|d| d.role) {
+                    // An item of a deduction group: its points are taken off.
+                    Some(DimRole::Deduct) => {
+                        let text = method_text(
+                            rules,
+                            ind,
+                            value,
+                            ctx.peers.get(i).and_then(Option::as_ref),
+                        );
+                        match text.strip_prefix("bonus: ") {
+                            Some(rest) => format!("deduction: {rest}"),
+                            None => format!("taken off: {text}"),
+                        }
+                    }
+                    _ => method_text(rules, ind, value, ctx.peers.get(i).and_then(Option::as_ref)),
+                },
                 points: points.get(i).copied().unwrap_or(0.0),
                 max: ind.points,
                 unit: ind.unit.clone(),
@@ -704,6 +719,9 @@ pub fn explain(
             )
         } else {
             match &rule.condition {
+                None if o + 1 < kind.outcomes.len() => {
+                    "holds: a passing outcome for every entity that has not failed".into()
+                }
                 None => "the fallback: no earlier rule held".into(),
                 Some(c) => {
                     let text = condition_text(rules, &v, c);

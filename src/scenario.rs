@@ -460,6 +460,7 @@ const ID_LISTS: &[&str] = &[
     "indicators",
     "adjustments",
     "items",
+    "conditions",
     "gates",
     "grades",
     "outcomes",

@@ -1206,6 +1206,20 @@ fn row_head(
             .chain(layout.keys.iter().map(|(_, i)| *i))
             .map(field)
             .collect();
+        // `/` joins the key values: inside one, two keys could read as the same id.
+        if let Some(part) = parts.iter().find(|p| p.contains('/')) {
+            let mut e = DataError::cell(
+                file,
+                line,
+                "",
+                part,
+                "a key value may not contain `/`, which joins the key columns",
+                "a value without `/`".into(),
+            );
+            e.column = None;
+            problems.push(e);
+            return false;
+        }
         if let Some((name, _)) = layout.keys.iter().find(|(_, i)| field(*i).is_empty()) {
             let mut e = DataError::cell(file, line, name, "", "empty key", "a value".into());
             e.value = None;

@@ -775,12 +775,13 @@ pub fn sum_dims(kind: &Kind, points: &[f64], dims: &mut [f64], p: u32) -> f64 {
         *d = round_dp(*d, p);
         match dim.role {
             DimRole::Score => total += *d,
+            // A cap from a formula may have more decimals than a score keeps.
             DimRole::Add => {
-                *d = d.min(dim.max);
+                *d = round_dp(d.min(dim.max), p);
                 adjust += *d;
             }
             DimRole::Deduct => {
-                *d = d.min(dim.max);
+                *d = round_dp(d.min(dim.max), p);
                 adjust -= *d;
             }
         }

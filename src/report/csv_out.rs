@@ -188,11 +188,14 @@ fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, b
             push_fixed(buf, base, precision);
         }
         buf.push(b',');
-        push_fixed(
-            buf,
-            k.result.total.get(r).copied().unwrap_or(0.0),
-            precision,
-        );
+        // A kind decided by conditions alone has no total: the cell stays empty.
+        if k.kind.scored() {
+            push_fixed(
+                buf,
+                k.result.total.get(r).copied().unwrap_or(0.0),
+                precision,
+            );
+        }
         buf.push(b',');
         push_short(buf, pair(k.result.grade.get(r), &sp.grades));
         buf.push(b',');

@@ -25,8 +25,17 @@ pub fn write_report(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
         totals_section(v),
         outcomes_section(v),
         groups_section(v),
-        distribution_section(v),
-        profile_section(v),
+        // A kind decided by conditions alone has no totals to chart.
+        if v.primary.kind.scored() {
+            distribution_section(v)
+        } else {
+            String::new()
+        },
+        if v.primary.kind.scored() {
+            profile_section(v)
+        } else {
+            String::new()
+        },
         units_section(v),
         continuing_section(v),
         footer(v),
@@ -131,7 +140,7 @@ fn h2(id: &str, zh: &str, en: &str) -> String {
 /// `(anchor, Chinese, English)` of every section after the title, in the primary kind's
 /// words. The village kind keeps the headings written for it (its group columns are village
 /// type and town, and a village that does not pass continues to be helped).
-fn sections(p: &Kind) -> [(&'static str, String, String); 7] {
+fn sections(p: &Kind) -> Vec<(&'static str, String, String)> {
     let (groups, continuing) = if p.name == "village" {
         (
             (
@@ -159,6 +168,7 @@ fn sections(p: &Kind) -> [(&'static str, String, String); 7] {
         )
     };
     let fixed = |a: &'static str, zh: &str, en: &str| (a, zh.to_string(), en.to_string());
+    let scored = p.scored();
     [
         fixed("totals", "项目合计", "Programme totals"),
         fixed("outcomes", "验收结果与等次", "Outcomes and grades"),
@@ -172,6 +182,9 @@ fn sections(p: &Kind) -> [(&'static str, String, String); 7] {
         ),
         ("continuing", continuing.0, continuing.1),
     ]
+    .into_iter()
+    .filter(|(a, _, _)| scored || !matches!(*a, "distribution" | "profile"))
+    .collect()
 }
 
 fn section_head(v: &RunView, anchor: &str) -> String {
@@ -643,7 +656,8 @@ fn rank_order(u: &KindView) -> Vec<usize> {
 
 /// The total the best outcome asks for, when its condition has a plain `total >= X`.
 fn pass_line(kind: &Kind) -> Option<f64> {
-    let best = kind.outcomes.iter().find(|o| o.passing)?;
+    // The lowest bar that still passes (the last passing rule), as reasons name it.
+    let best = kind.outcomes.iter().rev().find(|o| o.passing)?;
     let Some(Condition::All(cmps)) = best.condition.as_ref() else {
         return None;
     };

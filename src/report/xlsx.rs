@@ -117,7 +117,11 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
         if let Some(base) = k.base_total(r, v.rules.precision) {
             row.push(Cell::Num(base));
         }
-        row.push(Cell::Num(k.result.total.get(r).copied().unwrap_or(0.0)));
+        row.push(if k.kind.scored() {
+            Cell::Num(k.result.total.get(r).copied().unwrap_or(0.0))
+        } else {
+            text("")
+        });
         row.push(text(short_label(k.grade_label(r))));
         row.push(text(short_label(k.outcome_label(r))));
         let mut why = reasons(v.rules, k, r);

@@ -57,6 +57,7 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
         (Root::Kind, ["indicators", "#", "scoring"]) => fields::<RawScoring>(),
         (Root::Kind, ["indicators", "#", "scoring", "bands", "#"]) => fields::<RawBand>(),
         (Root::Kind, ["gates", "#"]) => fields::<RawGate>(),
+        (Root::Kind, ["conditions", "#"]) => fields::<RawCondition>(),
         (Root::Kind, ["adjustments", "#"]) => fields::<RawAdjustment>(),
         (Root::Kind, ["total"]) => fields::<RawTotalBounds>(),
         (Root::Kind, ["grades", "#"]) => fields::<RawGrade>(),

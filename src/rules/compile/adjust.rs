@@ -40,9 +40,9 @@ impl KindCompiler<'_> {
                 );
             }
             let cap = self.opt_num(&ra.cap, &format!("{base}.cap")).flatten();
-            if cap.is_some_and(|c| c <= 0.0) {
+            if cap.is_some_and(|c| c < 0.0) {
                 self.err(
-                    "a group's `cap` must be a positive number",
+                    "a group's `cap` must not be negative (0 switches the group off)",
                     &format!("{base}.cap"),
                 );
             }

@@ -152,6 +152,8 @@ impl KindCompiler<'_> {
                     .map_or(d.max, |(_, m)| *m)
             })
             .sum();
+        // An empty sum is -0: a kind without dimensions has a highest total of 0.
+        max_total += 0.0;
         if let Some(c) = ceiling {
             max_total = max_total.min(c);
         }
@@ -186,6 +188,7 @@ impl KindCompiler<'_> {
                     .with_help(format!("rename the gate, for example to `{}_veto`", rg.id)),
                 );
             }
+            self.id_taken("gate", &rg.id, &format!("gates.{i}.id"), &dims);
             if let Some(g) = self.gate(i, rg, &names, &indicators, &outcome_ids) {
                 gates.push(g);
             }
@@ -201,6 +204,7 @@ impl KindCompiler<'_> {
                 );
                 continue;
             }
+            self.id_taken("condition", &rc.id, &format!("conditions.{i}.id"), &dims);
             if let Some(g) = self.required(i, rc, &names) {
                 gates.push(g);
             }
@@ -411,5 +415,27 @@ impl KindCompiler<'_> {
                 );
             }
         }
+    }
+}
+
+impl KindCompiler<'_> {
+    /// A gate's or condition's id that a parameter or a dimension already has: a name reads the
+    /// parameter, then the dimension, so the gate could never be read by its id.
+    fn id_taken(&mut self, what: &str, id: &str, path: &str, dims: &[Dimension]) {
+        let other = if self.params.iter().any(|p| p.name == id) {
+            "the name of a parameter"
+        } else if dims.iter().any(|d| d.id == id) {
+            "the id of a dimension"
+        } else {
+            return;
+        };
+        let loc = self.value_loc(path);
+        self.diags.push(
+            Diagnostic::error(
+                format!("{what} id `{id}` is also {other}: conditions would read that, never the {what}"),
+                loc,
+            )
+            .with_help(format!("give the {what} another id, for example `{id}_{what}`")),
+        );
     }
 }
