@@ -737,6 +737,7 @@ fn drive_into(
     let mut data_errors = Vec::new();
     let mut script_errors = Vec::new();
     let (mut data_count, mut script_count) = (0, 0);
+    let mut internal = None;
     for (errors, count, _) in parts {
         let scripts = errors
             .iter()
@@ -748,9 +749,16 @@ fn drive_into(
             match e {
                 EntityError::Data(x) if data_errors.len() < MAX_ERRORS => data_errors.push(x),
                 EntityError::Script(x) if script_errors.len() < MAX_ERRORS => script_errors.push(x),
+                EntityError::Internal(what) => {
+                    internal.get_or_insert(what);
+                }
                 _ => {}
             }
         }
+    }
+    // A broken invariant is a bug: it is reported before anything the rules or data caused.
+    if let Some(what) = internal {
+        return Err(EvalError::Internal(what));
     }
     // A script failure stops the run (exit 5) even when data errors were found too.
     if !script_errors.is_empty() {
