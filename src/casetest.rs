@@ -491,6 +491,7 @@ fn eval_msg(e: EvalError) -> String {
             .map(|e| format!("error: {e}"))
             .collect::<Vec<_>>()
             .join("\n"),
+        EvalError::Internal(what) => format!("error: internal error: {what} (a bug in bangfu)"),
     }
 }
 

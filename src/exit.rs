@@ -13,7 +13,7 @@ pub enum Exit {
     InvalidRules = 3,
     /// The data set is invalid.
     InvalidData = 4,
-    /// A script failed while scoring.
+    /// A script failed while scoring, or the engine found one of its own invariants broken.
     ScriptFailed = 5,
 }
 

@@ -276,6 +276,7 @@ fn msg(e: EvalError) -> String {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("\n"),
+        EvalError::Internal(what) => format!("internal error: {what} (a bug in bangfu)"),
     }
 }
 

@@ -285,6 +285,13 @@ pub fn eval_error(opts: &Options, e: EvalError) -> Exit {
             crate::errln!("a script failed; nothing was written");
             Exit::ScriptFailed
         }
+        EvalError::Internal(what) => {
+            crate::errln!("error: internal error: {what}");
+            crate::errln!(
+                "this is a bug in bangfu, not a problem with the rules or the data; nothing was written"
+            );
+            Exit::ScriptFailed
+        }
     }
 }
 
@@ -300,6 +307,16 @@ pub fn validate_data(
             Vec::new(),
         ),
         EvalError::Script(errs, _) => (Vec::new(), errs),
+        // Said as a failure of the engine itself, with `run`'s exit code.
+        EvalError::Internal(what) => (
+            Vec::new(),
+            vec![crate::script::ScriptError {
+                what: "the engine".to_string(),
+                place: "scoring".to_string(),
+                entity: String::new(),
+                message: format!("internal error: {what} (a bug in bangfu)"),
+            }],
+        ),
     };
     match ds.load_primary(&rules.primary) {
         Ok(frame) => match evaluate_kind(rules, &rules.primary, &frame) {

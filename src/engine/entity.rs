@@ -32,6 +32,8 @@ impl Val<'_> {
 pub enum EntityError {
     Data(DataError),
     Script(ScriptError),
+    /// An invariant of the engine broke (a bug): what it was, said in full.
+    Internal(String),
 }
 
 /// Read-only context shared by every entity of a kind in one run.
@@ -553,9 +555,17 @@ fn score_row(
                 (None, Some(b)) => format!("a value of at most {}", fmt(b)),
                 _ => "a finite value".into(),
             };
+            let Some(&line) = frame.rows.get(row) else {
+                return Err(EntityError::Internal(format!(
+                    "entity {row} of kind `{}` has no line in `{}`, which has {} rows",
+                    kind.name,
+                    frame.file,
+                    frame.rows.len()
+                )));
+            };
             let mut e = DataError::cell(
                 &frame.file,
-                frame.rows.get(row).copied().unwrap_or(0),
+                line,
                 &ind.id,
                 &format!("{}", round_dp(v, 6)),
                 "the computed input is out of range",
@@ -692,7 +702,11 @@ pub fn score_block(
             },
             input => {
                 for ((r, slot), bad) in slots.enumerate().zip(redo.iter_mut()) {
-                    let v = data_input(ctx.frame, start + r, input).unwrap_or(0.0);
+                    // An input only a row on its own can compute is left to it.
+                    let Some(v) = data_input(ctx.frame, start + r, input) else {
+                        *bad = true;
+                        continue;
+                    };
                     *bad |= out_of_range(ind, v);
                     *slot = v;
                 }
@@ -720,10 +734,14 @@ pub fn indicator_points(
     values: &[f64],
     scope: &mut Scope<'static>,
 ) -> Result<f64, EntityError> {
-    let Some(ind) = ctx.kind.indicators.get(i) else {
-        return Ok(0.0);
+    let kind = ctx.kind;
+    let Some(ind) = kind.indicators.get(i) else {
+        return Err(EntityError::Internal(format!(
+            "kind `{}` has {} indicators, and indicator {i} was scored",
+            kind.name,
+            kind.indicators.len()
+        )));
     };
-    let v = values.get(i).copied().unwrap_or(0.0);
     let raw = match &ind.method {
         Method::Script(id) => {
             let view = View::inputs(ctx, row, values);
@@ -748,10 +766,28 @@ pub fn indicator_points(
                 _ => 0.0,
             }
         }
-        m if m.is_peer() => {
-            super::peer::peer_points(m, ctx.peers.get(i).and_then(Option::as_ref), v, ind.points)
+        m => {
+            // Every entity scored has all its input values, in indicator order.
+            let Some(&v) = values.get(i) else {
+                return Err(EntityError::Internal(format!(
+                    "indicator `{}` of kind `{}` was scored with {} input values for {} indicators",
+                    ind.id,
+                    kind.name,
+                    values.len(),
+                    kind.indicators.len()
+                )));
+            };
+            if m.is_peer() {
+                super::peer::peer_points(
+                    m,
+                    ctx.peers.get(i).and_then(Option::as_ref),
+                    v,
+                    ind.points,
+                )
+            } else {
+                points_for(m, v, ind.points)
+            }
         }
-        m => points_for(m, v, ind.points),
     };
     Ok(round_dp(raw, ctx.precision))
 }
@@ -764,8 +800,8 @@ pub fn sum_dims(kind: &Kind, points: &[f64], dims: &mut [f64], p: u32) -> f64 {
     for d in dims.iter_mut() {
         *d = 0.0;
     }
-    for (i, ind) in kind.indicators.iter().enumerate() {
-        if let (Some(slot), Some(pts)) = (dims.get_mut(ind.dim), points.get(i)) {
+    for (ind, pts) in kind.indicators.iter().zip(points) {
+        if let Some(slot) = dims.get_mut(ind.dim) {
             *slot += *pts;
         }
     }

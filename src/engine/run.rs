@@ -101,6 +101,10 @@ pub enum EvalError {
     Data(Vec<DataError>, usize),
     /// Scripts failed (exit 5).
     Script(Vec<ScriptError>, usize),
+    /// An invariant of the engine broke: a bug in bangfu, not a problem with the rules or the
+    /// data (exit 5). It names the invariant; a silent default would have put a wrong number
+    /// in someone's score instead.
+    Internal(String),
 }
 
 /// Score and decide every entity of `kind` in `frame`, keeping every input value.
@@ -492,20 +496,52 @@ fn drive_into(
     let mut blocks = Vec::with_capacity(nb);
     for b in 0..nb {
         let start = b * BLOCK;
+        // `cut` gives every column exactly one part per block.
+        let (
+            Some(values),
+            Some(points),
+            Some(dims),
+            Some(total),
+            Some(gates),
+            Some(below_min),
+            Some(failed),
+            Some(missing_fail),
+            Some(grade_raw),
+            Some(grade),
+            Some(outcome),
+        ) = (
+            cuts.0.next(),
+            cuts.1.next(),
+            cuts.2.next(),
+            cuts.3.next(),
+            cuts.4.next(),
+            cuts.5.next(),
+            cuts.6.next(),
+            cuts.7.next(),
+            cuts.8.next(),
+            cuts.9.next(),
+            cuts.10.next(),
+        )
+        else {
+            return Err(EvalError::Internal(format!(
+                "kind `{}`: its result columns were cut into fewer parts than its {nb} blocks",
+                kind.name
+            )));
+        };
         blocks.push(Block {
             start,
             len: BLOCK.min(n - start),
-            values: cuts.0.next().unwrap_or_default(),
-            points: cuts.1.next().unwrap_or(Dest::Exact(&mut [])),
-            dims: cuts.2.next().unwrap_or(Dest::Exact(&mut [])),
-            total: cuts.3.next().unwrap_or_default(),
-            gates: cuts.4.next().unwrap_or_default(),
-            below_min: cuts.5.next().unwrap_or_default(),
-            failed: cuts.6.next().unwrap_or_default(),
-            missing_fail: cuts.7.next().unwrap_or_default(),
-            grade_raw: cuts.8.next().unwrap_or_default(),
-            grade: cuts.9.next().unwrap_or_default(),
-            outcome: cuts.10.next().unwrap_or_default(),
+            values,
+            points,
+            dims,
+            total,
+            gates,
+            below_min,
+            failed,
+            missing_fail,
+            grade_raw,
+            grade,
+            outcome,
         });
     }
     let parts: Vec<(Vec<EntityError>, usize, bool)> = blocks
@@ -702,6 +738,7 @@ fn drive_into(
     let mut data_errors = Vec::new();
     let mut script_errors = Vec::new();
     let (mut data_count, mut script_count) = (0, 0);
+    let mut internal = None;
     for (errors, count, _) in parts {
         let scripts = errors
             .iter()
@@ -713,9 +750,16 @@ fn drive_into(
             match e {
                 EntityError::Data(x) if data_errors.len() < MAX_ERRORS => data_errors.push(x),
                 EntityError::Script(x) if script_errors.len() < MAX_ERRORS => script_errors.push(x),
+                EntityError::Internal(what) => {
+                    internal.get_or_insert(what);
+                }
                 _ => {}
             }
         }
+    }
+    // A broken invariant is a bug: it is reported before anything the rules or data caused.
+    if let Some(what) = internal {
+        return Err(EvalError::Internal(what));
     }
     // A script failure stops the run (exit 5) even when data errors were found too.
     if !script_errors.is_empty() {
@@ -762,4 +806,27 @@ fn drive_into(
         outcome,
     };
     Ok((res, fits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cut, BLOCK};
+
+    /// The driver relies on it: every column is cut into exactly one part per block, each
+    /// holding its rows' items.
+    #[test]
+    fn columns_are_cut_into_one_part_per_block() {
+        for n in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 7] {
+            let blocks = n.div_ceil(BLOCK);
+            for per_row in [0, 1, 3] {
+                let mut v = vec![0u8; n * per_row];
+                let parts = cut(&mut v, per_row, blocks);
+                assert_eq!(parts.len(), blocks, "n {n}, {per_row} per row");
+                for (b, part) in parts.iter().enumerate() {
+                    let rows = BLOCK.min(n - b * BLOCK);
+                    assert_eq!(part.len(), rows * per_row, "n {n}, block {b}");
+                }
+            }
+        }
+    }
 }

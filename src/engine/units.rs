@@ -1199,6 +1199,7 @@ fn entity_err(e: EntityError) -> EvalError {
     match e {
         EntityError::Data(d) => EvalError::Data(vec![d], 1),
         EntityError::Script(s) => EvalError::Script(vec![s], 1),
+        EntityError::Internal(what) => EvalError::Internal(what),
     }
 }
 
