@@ -825,7 +825,12 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
                         format!(
                             "{}: {} ({})",
                             x.id,
-                            if x.fired { "fired" } else { "not fired" },
+                            match (x.require, x.fired) {
+                                (true, true) => "NOT MET",
+                                (true, false) => "met",
+                                (false, true) => "fired",
+                                (false, false) => "not fired",
+                            },
                             x.condition
                         )
                     })

@@ -150,20 +150,42 @@ pub fn run(opts: &Options) -> Exit {
         if errors == 0 && !opts.quiet {
             if let Some(rs) = &rules {
                 let k = &rs.primary;
+                let count = |n: usize, one: &str, many: &str| {
+                    format!("{n} {}", if n == 1 { one } else { many })
+                };
+                let scored = k.dims.iter().filter(|d| !d.is_adjustment()).count();
+                let groups = k.dims.len() - scored;
+                let items = k
+                    .indicators
+                    .iter()
+                    .filter(|i| k.dims.get(i.dim).is_some_and(|d| d.is_adjustment()))
+                    .count();
+                let conditions = k.gates.iter().filter(|g| g.require).count();
+                let mut parts = vec![
+                    count(1 + rs.units.len(), "kind", "kinds"),
+                    format!(
+                        "{} in {}",
+                        count(k.indicators.len() - items, "indicator", "indicators"),
+                        count(scored, "dimension", "dimensions")
+                    ),
+                ];
+                if groups > 0 {
+                    parts.push(format!(
+                        "{} in {}",
+                        count(items, "adjustment item", "adjustment items"),
+                        count(groups, "group", "groups")
+                    ));
+                }
+                parts.push(count(k.gates.len() - conditions, "gate", "gates"));
+                if conditions > 0 {
+                    parts.push(count(conditions, "condition", "conditions"));
+                }
+                parts.push(count(k.outcomes.len(), "outcome", "outcomes"));
                 crate::outln!(
-                    "ok: `{}` {} — {} kind{}, {} indicator{} in {} dimension{}, {} gate{}, {} outcome{} for `{}`",
+                    "ok: `{}` {} — {} for `{}`",
                     rs.name,
                     rs.version,
-                    1 + rs.units.len(),
-                    crate::diag::plural(1 + rs.units.len()),
-                    k.indicators.len(),
-                    crate::diag::plural(k.indicators.len()),
-                    k.dims.len(),
-                    crate::diag::plural(k.dims.len()),
-                    k.gates.len(),
-                    crate::diag::plural(k.gates.len()),
-                    k.outcomes.len(),
-                    crate::diag::plural(k.outcomes.len()),
+                    parts.join(", "),
                     k.name
                 );
             }
