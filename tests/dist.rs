@@ -6,7 +6,12 @@
 //! Ignored in a plain `cargo test`; `.ci/run` builds the archives and runs these with
 //! `BANGFU_DIST=1`. Run by hand: `dist/build.sh && BANGFU_DIST=1 cargo test --test dist -- --ignored`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 #[path = "common/rc1gen.rs"]
@@ -70,7 +75,11 @@ fn unpack(archive: &Path) -> (tempfile::TempDir, PathBuf) {
         .to_string_lossy()
         .replace(".tar.gz", "")
         .replace(".zip", "");
-    assert_eq!(tops, [name.clone()], "one folder, named as the archive");
+    assert_eq!(
+        tops,
+        std::slice::from_ref(&name),
+        "one folder, named as the archive"
+    );
     let dir = tmp.path().join(name);
     (tmp, dir)
 }
@@ -83,7 +92,11 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 walk(base, &p, into);
             } else {
-                let rel = p.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 into.insert(rel, std::fs::read(&p).unwrap());
             }
         }
@@ -117,13 +130,22 @@ fn head() -> String {
 /// a static binary does not.
 fn elf(path: &Path) -> (u16, bool) {
     let b = std::fs::read(path).unwrap();
-    assert_eq!(&b[..4], b"\x7fELF", "`{}` is not an ELF file", path.display());
+    assert_eq!(
+        &b[..4],
+        b"\x7fELF",
+        "`{}` is not an ELF file",
+        path.display()
+    );
     assert_eq!(b[4], 2, "64-bit");
     let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
     let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
     let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
     let machine = u16_at(18);
-    let (phoff, phsize, phnum) = (u64_at(32) as usize, u16_at(54) as usize, u16_at(56) as usize);
+    let (phoff, phsize, phnum) = (
+        u64_at(32) as usize,
+        u16_at(54) as usize,
+        u16_at(56) as usize,
+    );
     const PT_INTERP: u32 = 3;
     let interp = (0..phnum).any(|i| u32_at(phoff + i * phsize) == PT_INTERP);
     (machine, interp)
@@ -142,7 +164,11 @@ fn shipped(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     let got = files(dir);
     for (rel, bytes) in &want {
-        assert!(got.get(rel) == Some(bytes), "`{rel}` missing or different in {}", dir.display());
+        assert!(
+            got.get(rel) == Some(bytes),
+            "`{rel}` missing or different in {}",
+            dir.display()
+        );
     }
     got
 }
@@ -179,16 +205,25 @@ fn same_results_as_this_build(prefix: &[&str], bin: &Path, dir: &Path) {
     let here = Path::new(env!("CARGO_BIN_EXE_bangfu"));
     let want = results(&[], here, dir, &[]);
     let got = results(prefix, bin, dir, &[]);
-    assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
     for (name, bytes) in &want {
-        assert!(&got[name] == bytes, "sample: `{name}` differs from this build's");
+        assert!(
+            &got[name] == bytes,
+            "sample: `{name}` differs from this build's"
+        );
     }
     assert!(want.len() >= 10, "every result file: {:?}", want.keys());
 
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("rc1");
     std::fs::create_dir_all(&data).unwrap();
-    rc1gen::write_csv(&rc1gen::generate(10_000, 20261207), &data.join("villages.csv"));
+    rc1gen::write_csv(
+        &rc1gen::generate(10_000, 20261207),
+        &data.join("villages.csv"),
+    );
     for variant in ["yaml", "rhai"] {
         let rules = root().join("benches/rc1").join(variant);
         let args = [
@@ -199,11 +234,19 @@ fn same_results_as_this_build(prefix: &[&str], bin: &Path, dir: &Path) {
         ];
         let want = results(&[], here, tmp.path(), &args);
         let got = results(prefix, bin, tmp.path(), &args);
-        assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
         for (name, bytes) in &want {
-            assert!(&got[name] == bytes, "RC-1 {variant}: `{name}` differs from this build's");
+            assert!(
+                &got[name] == bytes,
+                "RC-1 {variant}: `{name}` differs from this build's"
+            );
         }
-        let villages = String::from_utf8_lossy(&want["villages.csv"]).lines().count();
+        let villages = String::from_utf8_lossy(&want["villages.csv"])
+            .lines()
+            .count();
         assert_eq!(villages, 10_001, "a header and 10,000 villages");
     }
 }
@@ -235,7 +278,9 @@ fn sha256sums_covers_every_archive() {
     let listed: BTreeMap<&str, &str> = sums
         .lines()
         .map(|l| {
-            let (hash, name) = l.split_once("  ").expect("`HASH  NAME` lines, as sha256sum writes");
+            let (hash, name) = l
+                .split_once("  ")
+                .expect("`HASH  NAME` lines, as sha256sum writes");
             (name, hash)
         })
         .collect();
@@ -253,7 +298,10 @@ fn the_arm64_binary_is_static_and_gives_the_x86_64_results_under_qemu() {
     let (_tmp, dir) = unpack(&archive("linux-arm64"));
     let got = shipped(&dir);
     let notes = String::from_utf8(got["安装说明.txt"].clone()).unwrap();
-    assert!(notes.contains("./bangfu run") && !notes.contains('\r'), "{notes}");
+    assert!(
+        notes.contains("./bangfu run") && !notes.contains('\r'),
+        "{notes}"
+    );
     let bin = dir.join("bangfu");
     const EM_AARCH64: u16 = 183;
     assert_eq!(elf(&bin), (EM_AARCH64, false), "a static ARM64 binary");
@@ -321,9 +369,16 @@ fn the_windows_binary_is_a_console_program_needing_only_windows_own_dlls() {
     let (_tmp, dir) = unpack(&zip);
     let got = shipped(&dir);
     let notes = &got["安装说明.txt"];
-    assert!(notes.starts_with(b"\xEF\xBB\xBF"), "a byte-order mark for Notepad");
+    assert!(
+        notes.starts_with(b"\xEF\xBB\xBF"),
+        "a byte-order mark for Notepad"
+    );
     let text = String::from_utf8_lossy(notes);
-    assert_eq!(text.matches('\n').count(), text.matches("\r\n").count(), "CRLF line ends");
+    assert_eq!(
+        text.matches('\n').count(),
+        text.matches("\r\n").count(),
+        "CRLF line ends"
+    );
     assert!(text.contains("chcp 65001") && text.contains("bangfu.exe run"));
 
     let exe = dir.join("bangfu.exe");
@@ -333,7 +388,11 @@ fn the_windows_binary_is_a_console_program_needing_only_windows_own_dlls() {
     assert_eq!(&b[pe..pe + 4], b"PE\0\0", "a PE file");
     assert_eq!(u16::from_le_bytes([b[pe + 4], b[pe + 5]]), 0x8664, "x86-64");
     let optional = pe + 24;
-    assert_eq!(u16::from_le_bytes([b[optional], b[optional + 1]]), 0x20b, "PE32+");
+    assert_eq!(
+        u16::from_le_bytes([b[optional], b[optional + 1]]),
+        0x20b,
+        "PE32+"
+    );
     const CONSOLE: u16 = 3;
     let subsystem = u16::from_le_bytes([b[optional + 68], b[optional + 69]]);
     assert_eq!(subsystem, CONSOLE, "a console program");

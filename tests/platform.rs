@@ -37,10 +37,7 @@ fn to_crlf(dir: &Path) {
         let p = e.unwrap().path();
         if p.is_dir() {
             to_crlf(&p);
-        } else if p
-            .extension()
-            .is_some_and(|x| x == "yaml" || x == "rhai")
-        {
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "rhai") {
             let text = std::fs::read_to_string(&p).unwrap();
             assert!(!text.contains('\r'));
             std::fs::write(&p, text.replace('\n', "\r\n")).unwrap();
@@ -82,7 +79,10 @@ fn rule_files_saved_with_windows_line_ends_give_the_same_results() {
     let csvs: Vec<_> = lf.keys().filter(|n| n.ends_with(".csv")).collect();
     assert_eq!(csvs.len(), 6, "{csvs:?}");
     for name in csvs {
-        assert!(lf[name] == crlf[name], "`{name}` differs with CRLF rule files");
+        assert!(
+            lf[name] == crlf[name],
+            "`{name}` differs with CRLF rule files"
+        );
     }
     assert_eq!(
         results_without_manifest(&lf["results.json"]),
@@ -133,7 +133,10 @@ fn errors_in_rule_files_with_windows_line_ends_are_located_as_with_unix_ones() {
     assert!(lf.contains("[lf/kinds/village.yaml:144:16]"), "{lf}");
     assert!(lf.contains("[lf/kinds/village.yaml:204:9]"), "{lf}");
     assert!(lf.contains("[lf/scripts/helpers.rhai:10:17]"), "{lf}");
-    assert!(!crlf.contains('\r'), "no carriage return reaches the terminal");
+    assert!(
+        !crlf.contains('\r'),
+        "no carriage return reaches the terminal"
+    );
     assert_eq!(crlf.replace("crlf/", "lf/"), lf);
 }
 
@@ -150,7 +153,10 @@ fn result_files_are_the_same_bytes_wherever_they_are_written() {
             assert!(!bytes.contains(&b'\r'), "`{name}` has a carriage return");
         }
         if name.ends_with(".csv") {
-            assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "`{name}`: a BOM for Excel");
+            assert!(
+                bytes.starts_with(b"\xEF\xBB\xBF"),
+                "`{name}`: a BOM for Excel"
+            );
         }
     }
     // Files are recorded under their path inside the rule set, with `/` on every system.
@@ -179,7 +185,11 @@ fn problems_are_coloured_only_when_asked_or_on_a_terminal() {
     copy_dir(&root().join("rules"), &rules);
     let village = rules.join("kinds/village.yaml");
     let text = std::fs::read_to_string(&village).unwrap();
-    std::fs::write(&village, text.replacen("dimension: economy", "dimension: econmy", 1)).unwrap();
+    std::fs::write(
+        &village,
+        text.replacen("dimension: economy", "dimension: econmy", 1),
+    )
+    .unwrap();
     let check = |color: &str| {
         let o = Command::new(env!("CARGO_BIN_EXE_bangfu"))
             .args(["check", "--rules", "rules", "--color", color])
