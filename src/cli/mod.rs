@@ -36,9 +36,22 @@ const ABOUT: &str =
     "bangfu (帮扶): score backward villages and helping units against a committee's criteria, \
 and decide exit, reward or continued assistance.";
 
+/// What `--version` prints: the version, the target the binary was built for and the commit
+/// it was built from (`unknown` when built outside a git checkout), so a binary copied to an
+/// office machine says which build it is. Result files name the version alone, so the same
+/// inputs give the same files whichever build made them.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("BANGFU_TARGET"),
+    ", commit ",
+    env!("BANGFU_COMMIT"),
+    ")"
+);
+
 /// Command-line arguments.
 #[derive(Debug, Parser)]
-#[command(name = "bangfu", version, about = ABOUT, after_help = "Examples:\n  bangfu run\n  bangfu check --rules rules/\n  bangfu run --format json > results.json\n  bangfu run --out results/\n\nExit codes: 0 ok, 1 check found errors or tests failed, 2 usage, 3 invalid rules, 4 invalid data, 5 a script failed.")]
+#[command(name = "bangfu", version = LONG_VERSION, about = ABOUT, after_help = "Examples:\n  bangfu run\n  bangfu check --rules rules/\n  bangfu run --format json > results.json\n  bangfu run --out results/\n\nExit codes: 0 ok, 1 check found errors or tests failed, 2 usage, 3 invalid rules, 4 invalid data, 5 a script failed.")]
 pub struct Cli {
     /// The rule set folder.
     #[arg(long, global = true, value_name = "DIR")]
@@ -202,11 +215,12 @@ pub fn run_cli(cli: Cli) -> Exit {
         return Exit::Usage;
     }
     use std::io::IsTerminal;
-    let color = match cli.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let color = use_color(
+        &cli.color,
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").is_some(),
+        anstyle_query::windows::enable_ansi_colors,
+    );
     let opts = Options {
         rules: cli.rules.unwrap_or_else(|| default_dir("rules")),
         data_given: cli.data.is_some(),
@@ -233,6 +247,28 @@ pub fn run_cli(cli: Cli) -> Exit {
         } => run::run(&opts, scenario.as_deref(), csv_only, verify.as_deref()),
         Command::Compare { names } => compare::run(&opts, &names),
         Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
+    }
+}
+
+/// Whether problems on stderr are coloured. A Windows console shows colour codes as text
+/// (`←[1;31merror`) until it is switched to ANSI mode: Windows Terminal is already, cmd and
+/// PowerShell in the older console window are not. `console_ansi` makes that switch and says
+/// whether it took (`None` on systems that have no such switch); it is tried only when colour
+/// is wanted, and where it fails the text stays plain.
+fn use_color(
+    choice: &Color,
+    stderr_terminal: bool,
+    no_color: bool,
+    console_ansi: impl FnOnce() -> Option<bool>,
+) -> bool {
+    match choice {
+        Color::Never => false,
+        Color::Always => {
+            // Asked for outright: switched on where possible, written either way.
+            let _ = console_ansi();
+            true
+        }
+        Color::Auto => stderr_terminal && !no_color && console_ansi() != Some(false),
     }
 }
 
@@ -330,5 +366,79 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    use super::{use_color, Color};
+    use std::cell::Cell;
+
+    /// A console switch that records whether it was tried and answers `answer`.
+    fn switch(tried: &Cell<bool>, answer: Option<bool>) -> impl FnOnce() -> Option<bool> + '_ {
+        move || {
+            tried.set(true);
+            answer
+        }
+    }
+
+    #[test]
+    fn a_windows_console_that_refuses_ansi_mode_gets_plain_text() {
+        let tried = Cell::new(false);
+        assert!(!use_color(
+            &Color::Auto,
+            true,
+            false,
+            switch(&tried, Some(false))
+        ));
+        assert!(tried.get());
+    }
+
+    #[test]
+    fn a_windows_console_switched_to_ansi_mode_gets_colour() {
+        let tried = Cell::new(false);
+        assert!(use_color(
+            &Color::Auto,
+            true,
+            false,
+            switch(&tried, Some(true))
+        ));
+        assert!(tried.get());
+    }
+
+    #[test]
+    fn a_terminal_without_a_console_switch_gets_colour() {
+        let tried = Cell::new(false);
+        assert!(use_color(&Color::Auto, true, false, switch(&tried, None)));
+    }
+
+    #[test]
+    fn the_console_is_left_alone_when_no_colour_is_wanted() {
+        for (choice, terminal, no_color) in [
+            (Color::Auto, false, false),
+            (Color::Auto, true, true),
+            (Color::Never, true, false),
+        ] {
+            let tried = Cell::new(false);
+            assert!(!use_color(
+                &choice,
+                terminal,
+                no_color,
+                switch(&tried, Some(true))
+            ));
+            assert!(
+                !tried.get(),
+                "{choice:?} terminal={terminal} NO_COLOR={no_color}"
+            );
+        }
+    }
+
+    #[test]
+    fn colour_asked_for_is_written_even_where_the_console_refuses_ansi_mode() {
+        let tried = Cell::new(false);
+        assert!(use_color(
+            &Color::Always,
+            false,
+            true,
+            switch(&tried, Some(false))
+        ));
+        assert!(tried.get());
     }
 }
