@@ -415,7 +415,14 @@ impl KindCompiler<'_> {
         })
     }
 
-    fn find_id(&mut self, id: &str, ids: &[String], what: &str, path: &str) -> Option<usize> {
+    /// The position of `id` in `ids`, or a located "unknown WHAT" error with a suggestion.
+    pub(super) fn find_id(
+        &mut self,
+        id: &str,
+        ids: &[String],
+        what: &str,
+        path: &str,
+    ) -> Option<usize> {
         match ids.iter().position(|x| x == id) {
             Some(k) => Some(k),
             None => {

@@ -86,19 +86,12 @@ impl KindCompiler<'_> {
                 // An optional `grade` also caps the grade of a failed entity.
                 match &rg.grade {
                     None => Effect::Fail(None),
-                    Some(g) => match names.grades.iter().position(|x| x == g) {
-                        Some(k) => Effect::Fail(Some(k)),
-                        None => {
-                            let help = did_you_mean(g, names.grades.iter().map(String::as_str))
-                                .map(|s| format!("did you mean `{s}`?"));
-                            let loc = self.value_loc(&format!("{base}.grade"));
-                            self.diags.push(
-                                Diagnostic::error(format!("unknown grade `{g}`"), loc)
-                                    .with_help_opt(help),
-                            );
-                            return None;
-                        }
-                    },
+                    Some(g) => Effect::Fail(Some(self.find_id(
+                        g,
+                        names.grades,
+                        "grade",
+                        &format!("{base}.grade"),
+                    )?)),
                 }
             }
             EffectName::CapGrade => {
@@ -109,19 +102,12 @@ impl KindCompiler<'_> {
                     );
                     return None;
                 };
-                match names.grades.iter().position(|x| x == g) {
-                    Some(k) => Effect::CapGrade(k),
-                    None => {
-                        let help = did_you_mean(g, names.grades.iter().map(String::as_str))
-                            .map(|s| format!("did you mean `{s}`?"));
-                        let loc = self.value_loc(&format!("{base}.grade"));
-                        self.diags.push(
-                            Diagnostic::error(format!("unknown grade `{g}`"), loc)
-                                .with_help_opt(help),
-                        );
-                        return None;
-                    }
-                }
+                Effect::CapGrade(self.find_id(
+                    g,
+                    names.grades,
+                    "grade",
+                    &format!("{base}.grade"),
+                )?)
             }
             EffectName::ForceOutcome => {
                 let Some(o) = &rg.outcome else {
@@ -131,19 +117,12 @@ impl KindCompiler<'_> {
                     );
                     return None;
                 };
-                match outcomes.iter().position(|x| x == o) {
-                    Some(k) => Effect::ForceOutcome(k),
-                    None => {
-                        let help = did_you_mean(o, outcomes.iter().map(String::as_str))
-                            .map(|s| format!("did you mean `{s}`?"));
-                        let loc = self.value_loc(&format!("{base}.outcome"));
-                        self.diags.push(
-                            Diagnostic::error(format!("unknown outcome `{o}`"), loc)
-                                .with_help_opt(help),
-                        );
-                        return None;
-                    }
-                }
+                Effect::ForceOutcome(self.find_id(
+                    o,
+                    outcomes,
+                    "outcome",
+                    &format!("{base}.outcome"),
+                )?)
             }
         };
         Some(Gate {
