@@ -433,15 +433,16 @@ fn evaluate_case<'a>(
     with_units: bool,
 ) -> Result<CaseRun<'a>, String> {
     let ds = DataSet::open(dir).map_err(|e| e.to_string())?;
-    let frame = ds.load_primary(&rules.primary).map_err(|e| {
-        e.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
-    let result = evaluate_kind(rules, &rules.primary, &frame).map_err(eval_msg)?;
+    let frame = ds
+        .load_primary(&rules.primary)
+        .map_err(|e| case_data_msg(e, dir))?;
+    let in_case = |e: EvalError| match e {
+        EvalError::Data(errs, _) => case_data_msg(errs, dir),
+        other => eval_msg(other),
+    };
+    let result = evaluate_kind(rules, &rules.primary, &frame).map_err(in_case)?;
     let units = if with_units {
-        evaluate_units(rules, &ds, &frame, &result).map_err(eval_msg)?
+        evaluate_units(rules, &ds, &frame, &result).map_err(in_case)?
     } else {
         Vec::new()
     };
@@ -477,6 +478,46 @@ impl CaseRun<'_> {
         )
         .collect()
     }
+}
+
+/// A case's data problems, in the case's terms: the tables written for it are named by their
+/// table name, not by where they were written, and the columns the case leaves out are listed
+/// once, with where to give them.
+fn case_data_msg(errs: Vec<crate::data::DataError>, dir: &Path) -> String {
+    let prefix = format!("{}{}", dir.display(), std::path::MAIN_SEPARATOR);
+    let mut absent: Vec<(String, Vec<String>)> = Vec::new();
+    let mut lines = Vec::new();
+    for mut e in errs {
+        let Some(name) = e.file.strip_prefix(&prefix).map(str::to_string) else {
+            lines.push(e.to_string());
+            continue;
+        };
+        let table = name.strip_suffix(".csv").unwrap_or(&name).to_string();
+        if let (Some(col), true) = (&e.column, e.message.starts_with("missing column")) {
+            let col = format!("`{col}`");
+            match absent.iter_mut().find(|(t, _)| *t == table) {
+                Some((_, cols)) if cols.contains(&col) => {}
+                Some((_, cols)) => cols.push(col),
+                None => absent.push((table, vec![col])),
+            }
+            continue;
+        }
+        e.file = format!("the case's `{table}` rows");
+        // Row 1 of the written table is its header: the case's first row is row 2.
+        e.row = e.row.map(|r| r.saturating_sub(1));
+        lines.push(e.to_string());
+    }
+    let absent = absent.into_iter().map(|(table, cols)| {
+        let n = cols.len();
+        format!(
+            "error: the case's `{table}` rows have no value for {} {}: {}\n  help: give {} in the file's `base:` or in the case",
+            n,
+            if n == 1 { "column the rules read" } else { "columns the rules read" },
+            cols.join(", "),
+            if n == 1 { "it" } else { "them" },
+        )
+    });
+    absent.chain(lines).collect::<Vec<_>>().join("\n")
 }
 
 fn eval_msg(e: EvalError) -> String {

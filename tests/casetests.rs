@@ -108,3 +108,43 @@ fn init_writes_a_rule_set_that_passes_check_and_test() {
         Some(2)
     );
 }
+
+/// A case's data problems name the case's rows, not the folder its tables were written to,
+/// and the columns a case leaves out are listed once, with where to give them.
+#[test]
+fn a_case_with_bad_data_names_its_rows_not_a_temporary_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("new");
+    assert_eq!(
+        bangfu(tmp.path(), &["init", dir.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let file = std::fs::read_to_string(dir.join("rules/tests/villages.yaml")).unwrap();
+    let base = file.split("cases:").next().unwrap();
+    std::fs::write(
+        dir.join("rules/tests/villages.yaml"),
+        format!(
+            "{base}cases:\n  - name: bad cells\n    villages:\n      - {{ petitions: many }}\n      - {{ village_id: T2, funds_wan: -3 }}\n    expect: {{ outcome: exit }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("rules/tests/bare.yaml"),
+        "cases:\n  - name: no base\n    village: { village_id: T1, petitions: 0 }\n    expect: { outcome: exit }\n",
+    )
+    .unwrap();
+    let o = bangfu(&dir, &["test", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(!out.contains(tmp.path().to_str().unwrap()), "{out}");
+    assert!(!out.contains(".tmp"), "{out}");
+    let errors: String = out
+        .lines()
+        .filter(|l| l.contains("error:") || l.contains("help:") || l.contains("FAILED"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("case_data_errors", errors);
+}
