@@ -673,9 +673,160 @@ pub fn identifiers(text: &str) -> Vec<(String, Option<String>, usize)> {
     out
 }
 
+/// A `/` between two whole numbers in an expression: rhai divides them as whole numbers and
+/// drops the remainder (`7 / 2` is 3), which is rarely what a rule means. `is_int` says
+/// whether a name (an integer column, an integer indicator's `value.ID`) holds a whole number;
+/// a literal without a decimal point is one. The warning points at the `/`.
+pub fn whole_division_warning(
+    text: &str,
+    origin: &TextOrigin,
+    what: &str,
+    is_int: &dyn Fn(&str) -> bool,
+) -> Option<Diagnostic> {
+    #[derive(PartialEq)]
+    enum Tok {
+        Int(String),
+        Other,
+        Name(String),
+        Slash(usize),
+    }
+    let bytes = text.as_bytes();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' | b'\'' | b'`' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    i += if c == b'\\' { 2 } else { 1 };
+                    if c == b {
+                        break;
+                    }
+                }
+                toks.push(Tok::Other);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while bytes.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len()
+                    && !(bytes.get(i) == Some(&b'*') && bytes.get(i + 1) == Some(&b'/'))
+                {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'=') => {
+                toks.push(Tok::Other);
+                i += 2;
+            }
+            b'/' => {
+                toks.push(Tok::Slash(i));
+                i += 1;
+            }
+            c if c.is_ascii_digit() => {
+                let start = i;
+                let mut whole = true;
+                while let Some(&c) = bytes.get(i) {
+                    if c.is_ascii_digit() || c == b'_' {
+                        i += 1;
+                    } else if (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+                        || c == b'e'
+                        || c == b'E'
+                    {
+                        whole = false;
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let lit = text.get(start..i).unwrap_or_default().to_string();
+                toks.push(if whole { Tok::Int(lit) } else { Tok::Other });
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                let start = i;
+                while bytes.get(i).is_some_and(|&c| {
+                    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 || c == b'.'
+                }) {
+                    i += 1;
+                }
+                let name = text.get(start..i).unwrap_or_default().to_string();
+                // A call (`to_float(x)`) is not a name's value.
+                let call = text
+                    .get(i..)
+                    .is_some_and(|rest| rest.trim_start().starts_with('('));
+                toks.push(if call { Tok::Other } else { Tok::Name(name) });
+            }
+            c if c.is_ascii_whitespace() => i += 1,
+            _ => {
+                toks.push(Tok::Other);
+                i += 1;
+            }
+        }
+    }
+    let whole = |t: &Tok| match t {
+        Tok::Int(_) => true,
+        Tok::Name(n) => is_int(n),
+        _ => false,
+    };
+    let shown = |t: &Tok| match t {
+        Tok::Int(s) | Tok::Name(s) => s.clone(),
+        _ => String::new(),
+    };
+    toks.windows(3).find_map(|w| {
+        let [l, Tok::Slash(at), r] = w else {
+            return None;
+        };
+        if !(whole(l) && whole(r)) {
+            return None;
+        }
+        let (line, col) = line_col(text, *at);
+        let mut loc = map_pos(origin, rhai::Position::new(line as u16, col as u16));
+        loc.len = 1;
+        let (a, b) = (shown(l), shown(r));
+        Some(
+            Diagnostic::warning(
+                format!("`{a} / {b}` in {what} divides two whole numbers: the remainder is dropped (7 / 2 is 3)"),
+                loc,
+            )
+            .with_help(format!("write `to_float({a}) / {b}` for the exact quotient")),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_number_division_is_found_only_between_whole_numbers() {
+        let origin = TextOrigin {
+            file: None,
+            line: 1,
+            col: 1,
+            quoted: false,
+            path: None,
+        };
+        let ints = |n: &str| n == "a" || n == "b" || n == "value.c";
+        let warns = |text: &str| whole_division_warning(text, &origin, "x", &ints).is_some();
+        assert!(warns("a / b > 1"));
+        assert!(warns("a / 2 > 1"));
+        assert!(warns("7 / 2"));
+        assert!(warns("x + value.c / b"));
+        assert!(!warns("a / 2.0 > 1"));
+        assert!(!warns("to_float(a) / b"));
+        assert!(!warns("a / f"));
+        assert!(!warns("1e3 / 2"));
+        assert!(!warns("\"a / b\" == s"));
+        assert!(!warns("a // b / c"));
+        assert!(!warns("(a + 1) / b"));
+        let engine = sandboxed_engine();
+        let q: rhai::FLOAT = engine.eval("to_float(7) / 2").unwrap();
+        assert_eq!(q, 3.5, "the suggested fix gives the exact quotient");
+    }
 
     #[test]
     fn scripts_round_as_the_engine_does() {

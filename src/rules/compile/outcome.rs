@@ -214,6 +214,23 @@ impl KindCompiler<'_> {
                         self.used_params.insert(name.clone());
                     }
                 }
+                let columns = &self.columns;
+                let is_int = |name: &str| match resolved.iter().find(|(k, _)| k == name) {
+                    Some((_, Ok(Some(Var::Column(c))))) => {
+                        columns.get(*c).is_some_and(|s| s.ty == ValueType::Integer)
+                    }
+                    _ => false,
+                };
+                let what = self
+                    .host
+                    .expr(id)
+                    .map(|e| e.what.clone())
+                    .unwrap_or_default();
+                if let Some(w) =
+                    crate::script::whole_division_warning(text, &origin, &what, &is_int)
+                {
+                    self.diags.push(w);
+                }
                 Some(id)
             }
             Err(d) => {
