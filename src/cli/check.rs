@@ -51,7 +51,8 @@ pub fn run(opts: &Options) -> Exit {
                             .map(|c| &c.name),
                     );
                 for col in wanted {
-                    if header.iter().any(|h| h == col) {
+                    // An empty name is the rules' own error (`id_column: []`), reported there.
+                    if col.is_empty() || header.iter().any(|h| h == col) {
                         continue;
                     }
                     let origin = need
