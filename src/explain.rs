@@ -281,8 +281,8 @@ fn condition_text(rules: &RuleSet, v: &View, cond: &Condition) -> String {
                     // shown with what they were computed from.
                     for (name, _, _) in crate::script::identifiers(&c.text) {
                         if let Some(p) = rules.params.iter().find(|p| p.name == name) {
-                            let shown = computed_param_text(p);
-                            if !shown.is_empty() && !vals.contains(&shown) {
+                            let shown = param_text(p);
+                            if !vals.contains(&shown) {
                                 vals.push(shown);
                             }
                         }
@@ -305,8 +305,8 @@ fn condition_text(rules: &RuleSet, v: &View, cond: &Condition) -> String {
                 .iter()
                 .map(|(n, x)| match x {
                     Var::Param(p) => match rules.params.get(*p) {
-                        Some(p) if p.formula.is_some() => computed_param_text(p),
-                        _ => format!("{n} = {}", val_text(v.get(*x))),
+                        Some(p) => param_text(p),
+                        None => format!("{n} = {}", val_text(v.get(*x))),
                     },
                     _ => format!("{n} = {}", val_text(v.get(*x))),
                 })
@@ -320,11 +320,11 @@ fn condition_text(rules: &RuleSet, v: &View, cond: &Condition) -> String {
     }
 }
 
-/// A computed parameter as `name = formula = value`; empty for a plain one.
-fn computed_param_text(p: &crate::rules::model::Param) -> String {
+/// A parameter as `name = value`, or `name = formula = value` for a computed one.
+fn param_text(p: &crate::rules::model::Param) -> String {
     match &p.formula {
         Some(f) => format!("{} = {f} = {}", p.name, val_text(Val::Num(p.value))),
-        None => String::new(),
+        None => format!("{} = {}", p.name, val_text(Val::Num(p.value))),
     }
 }
 
