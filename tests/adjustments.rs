@@ -295,3 +295,28 @@ fn every_example_checks_tests_and_runs_inside_its_folder() {
         examples.display()
     );
 }
+
+/// A fired zeroing rule is named in the reason, whatever the outcome: 北塘村 passes with its
+/// economy zeroed for faked records, 石桥村 is commended with its bonus forfeited.
+#[test]
+fn the_reason_names_a_zeroing_rule_that_fired() {
+    let dir = root().join("examples/county-sheet");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bangfu_in(&dir, &["run", "--out", tmp.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut rd = csv::Reader::from_path(tmp.path().join("villages.csv")).unwrap();
+    let head = rd.headers().unwrap().clone();
+    let at = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (id, reason) = (at("id"), at("reason"));
+    let reasons: std::collections::HashMap<String, String> = rd
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[id].to_string(), r[reason].to_string())
+        })
+        .collect();
+    assert_eq!(reasons["C04"], "弄虚作假: scored 0");
+    assert_eq!(reasons["C05"], "违纪不得加分: scored 0");
+    assert_eq!(reasons["C01"], "");
+    assert_eq!(reasons["C06"], "total 11.50 < 60");
+}

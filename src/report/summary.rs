@@ -84,7 +84,8 @@ pub fn by_group(v: &KindView, column: &str) -> Vec<(String, Vec<usize>)> {
     groups
 }
 
-/// Why entity `r` did not reach a passing outcome, in a few words.
+/// Why entity `r` did not reach a passing outcome, and which zeroing rules took its points, in a
+/// few words.
 pub fn reasons(rules: &RuleSet, v: &KindView, r: usize) -> String {
     let mut out = String::new();
     write_reasons(rules, v, r, &mut out);
@@ -176,6 +177,15 @@ pub fn write_reasons(rules: &RuleSet, v: &KindView, r: usize, out: &mut String) 
     }
     if v.result.missing_fail.get(r).copied().unwrap_or(false) {
         items.push(|o| o.push_str("missing evidence"));
+    }
+    // Points a zeroing rule took are named too, whatever the outcome: they explain a score.
+    for (fired, gate) in v.result.gates_of(r).iter().zip(&kind.gates) {
+        if *fired && matches!(gate.effect, Effect::Zero) {
+            items.push(|o| {
+                o.push_str(super::short_label(&gate.label));
+                o.push_str(": scored 0");
+            });
+        }
     }
     for (d, (below, dim)) in v.result.below_min_of(r).iter().zip(&kind.dims).enumerate() {
         if *below {
