@@ -130,8 +130,11 @@ fn without_declared_uncertainty_it_says_what_to_add() {
         .current_dir(&dir)
         .output()
         .unwrap();
-    assert_ne!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("add `uncertainty:` to ruleset.yaml"));
+    assert_eq!(o.status.code(), Some(2), "nothing to vary is a usage error");
+    insta::assert_snapshot!(
+        "no_uncertainty",
+        String::from_utf8_lossy(&o.stderr).replace('\\', "/")
+    );
 }
 
 #[test]

@@ -26,6 +26,26 @@ pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> E
         Ok(r) => r,
         Err(e) => return e,
     };
+    if rules.uncertainty.is_empty() {
+        // Like `compare` with no scenario: nothing to run, and the rules are not at fault.
+        let example = rules
+            .params
+            .iter()
+            .find(|p| p.formula.is_none())
+            .map(|p| {
+                let v = crate::rules::compile::fmt_num(p.value);
+                format!(
+                    "\n          uncertainty:\n            - {{ parameter: {}, min: …, max: … }}   # now {v}",
+                    p.name
+                )
+            })
+            .unwrap_or_default();
+        crate::errln!(
+            "error: the rule set declares no uncertain parameters, so there is nothing to vary\n  help: list the parameters the committee is unsure of, with their plausible range, in `{}`{example}",
+            opts.rules.join("ruleset.yaml").display()
+        );
+        return Exit::Usage;
+    }
     let (ds, mut frame) = match load_data(opts, &rules) {
         Ok(x) => x,
         Err(e) => return e,
