@@ -18,10 +18,12 @@ fn width(s: &str) -> f64 {
         .sum()
 }
 
-/// A cell: text or number.
+/// A cell: text, a score or amount (at the rule set's precision), or a whole number (a count,
+/// a rank, yuan).
 enum Cell {
     Text(String),
     Num(f64),
+    Int(i64),
 }
 
 /// Write rows (the first is the header) into a sheet, freezing the header and sizing columns.
@@ -36,6 +38,8 @@ fn write_rows(
     } else {
         format!("0.{}", "0".repeat(precision as usize))
     });
+    // Counts, ranks and yuan are whole numbers: shown without decimals.
+    let whole = Format::new().set_num_format("0");
     let mut widths: Vec<f64> = Vec::new();
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
@@ -51,6 +55,10 @@ fn write_rows(
                 }
                 Cell::Num(x) => {
                     ws.write_number_with_format(rr, cc, *x, &num)?;
+                    8.0
+                }
+                Cell::Int(n) => {
+                    ws.write_number_with_format(rr, cc, *n as f64, &whole)?;
                     8.0
                 }
             };
@@ -129,13 +137,13 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
             row.push(text(why.clone()));
             row.push(
                 k.rank(r)
-                    .map_or_else(|| text(""), |x| Cell::Num(f64::from(x))),
+                    .map_or_else(|| text(""), |x| Cell::Int(i64::from(x))),
             );
-            row.push(Cell::Num(k.award(r) as f64));
-            row.push(Cell::Num(
+            row.push(Cell::Int(k.award(r)));
+            row.push(Cell::Int(
                 k.unit
                     .and_then(|u| u.villages.get(r))
-                    .map_or(0, <[usize]>::len) as f64,
+                    .map_or(0, <[usize]>::len) as i64,
             ));
             why = k.notes(r).join("; ");
         }
@@ -161,7 +169,7 @@ fn summary_rows(v: &RunView) -> Vec<Vec<Cell>> {
                     short_label(&k.kind.label)
                 )),
                 text(label),
-                Cell::Num(c as f64),
+                Cell::Int(c as i64),
                 text(""),
             ]);
         }
@@ -169,7 +177,7 @@ fn summary_rows(v: &RunView) -> Vec<Vec<Cell>> {
             rows.push(vec![
                 text(format!("{} 等次 (grade) {id}", short_label(&k.kind.label))),
                 text(label),
-                Cell::Num(c as f64),
+                Cell::Int(c as i64),
                 text(""),
             ]);
         }
@@ -177,7 +185,7 @@ fn summary_rows(v: &RunView) -> Vec<Vec<Cell>> {
             rows.push(vec![
                 text(format!("{} 奖励资金 (fund)", short_label(&k.kind.label))),
                 text("已分配 (paid)"),
-                Cell::Num(f.paid as f64),
+                Cell::Int(f.paid),
                 text("元"),
             ]);
         }
