@@ -353,6 +353,16 @@ pub fn run_all(
         if let Some((msg, line, help)) = crate::rules::load::repeated_key(&text) {
             return Err(format!("{shown}:{line}: {msg}\n  help: {help}"));
         }
+        if let Some(slip) = crate::fullwidth::yaml_slips(&text).first() {
+            return Err(format!(
+                "{shown}:{}:{}: {} where YAML needs `{}`\n  help: {}",
+                slip.line,
+                slip.col,
+                crate::fullwidth::describe(slip.ch),
+                crate::fullwidth::half_width(slip.ch).unwrap_or(slip.ch),
+                crate::fullwidth::help(slip.ch)
+            ));
+        }
         let file: TestFile = serde_yaml::from_str(&text).map_err(|e| {
             let at = e
                 .location()

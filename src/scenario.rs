@@ -212,6 +212,13 @@ pub fn load(dir: &Path, name: &str) -> Result<Scenario, Vec<Diagnostic>> {
                 Diagnostic::error(msg, file_loc(&src, line)).with_help(help)
             ]);
         }
+        let slips = crate::fullwidth::yaml_slips(&text);
+        if !slips.is_empty() {
+            return Err(slips
+                .iter()
+                .map(|s| crate::rules::load::slip_error(src.clone(), s))
+                .collect());
+        }
         let raw: RawScenario = serde_yaml::from_str(&text).map_err(|e| {
             let line = e.location().map(|l| l.line()).unwrap_or(0);
             let msg = e.to_string();

@@ -1418,3 +1418,72 @@ fn computed_inputs_out_of_range_are_reported_alike_by_block_and_by_village() {
     );
     assert_eq!(stderr(&a), stderr(&b));
 }
+
+/// Numbers typed in full-width digits (`１２．１`, as a Chinese keyboard gives them) are read as
+/// the numbers they are: every village's results are the same bytes as with half-width digits.
+#[test]
+fn full_width_digits_in_data_give_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sample_data(tmp.path());
+    let file = data.join("villages.csv");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let wide = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                '0'..='9' | '.' | '-' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+                c => c,
+            })
+            .collect()
+    };
+    // Every numeric cell of the first ten villages: after the six text columns of each row.
+    let changed: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 0 || i > 10 {
+                return line.to_string();
+            }
+            let cells: Vec<String> = line
+                .split(',')
+                .enumerate()
+                .map(|(k, c)| {
+                    if k >= 6 && c.parse::<f64>().is_ok() {
+                        wide(c)
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            cells.join(",")
+        })
+        .collect();
+    let changed = changed.join("\n") + "\n";
+    assert_ne!(changed, text);
+    std::fs::write(&file, changed).unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let o = bangfu(&["run", "--quiet", "--out", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = bangfu(&[
+        "run",
+        "--quiet",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["villages.csv", "departments.csv", "towns.csv", "teams.csv"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let o = bangfu(&["check", "--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("full-width digits, read as a number"),
+        "{}",
+        stderr(&o)
+    );
+}

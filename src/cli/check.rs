@@ -12,6 +12,7 @@ use crate::exit::Exit;
 pub fn run(opts: &Options) -> Exit {
     let (rules, mut diags, needs) = crate::rules::check(&opts.rules);
     let mut data_errors: Vec<DataError> = Vec::new();
+    let mut data_notes: Vec<DataError> = Vec::new();
     match DataSet::open(&opts.data) {
         Err(_) if !opts.data_given && !opts.data.exists() => diags.push(
             Diagnostic::warning(
@@ -86,8 +87,9 @@ pub fn run(opts: &Options) -> Exit {
             // data that `run` rejects.
             let rules_ok = !diags.iter().any(|d| d.severity == Severity::Error);
             if let (Some(rs), true) = (&rules, rules_ok) {
-                let (data, scripts) = super::pipeline::validate_data(rs, &ds);
+                let (data, scripts, notes) = super::pipeline::validate_data(rs, &ds);
                 data_errors.extend(data);
+                data_notes = notes;
                 // The same failure on many entities is one problem; show where and for whom first.
                 let mut seen: Vec<(String, String)> = Vec::new();
                 for e in scripts {
@@ -136,6 +138,11 @@ pub fn run(opts: &Options) -> Exit {
                     .iter()
                     .map(|e| serde_json::json!({"severity": "error", "data": e})),
             )
+            .chain(
+                data_notes
+                    .iter()
+                    .map(|e| serde_json::json!({"severity": "note", "data": e})),
+            )
             .collect();
         let doc = crate::report::json::with_layout(
             serde_json::json!({"ok": errors == 0, "problems": list}),
@@ -147,6 +154,10 @@ pub fn run(opts: &Options) -> Exit {
         }
         if !data_errors.is_empty() {
             print_data_errors(&data_errors, opts.color);
+        }
+        for n in &data_notes {
+            let text = n.to_string();
+            crate::errln!("note: {}", text.strip_prefix("error: ").unwrap_or(&text));
         }
         if errors == 0 && !opts.quiet {
             if let Some(rs) = &rules {

@@ -300,7 +300,11 @@ pub fn eval_error(opts: &Options, e: EvalError) -> Exit {
 pub fn validate_data(
     rules: &RuleSet,
     ds: &DataSet,
-) -> (Vec<DataError>, Vec<crate::script::ScriptError>) {
+) -> (
+    Vec<DataError>,
+    Vec<crate::script::ScriptError>,
+    Vec<DataError>,
+) {
     let split = |e: EvalError| match e {
         EvalError::Data(errs, count) => (
             crate::data::error::with_unlisted(errs, count, ""),
@@ -319,13 +323,26 @@ pub fn validate_data(
         ),
     };
     match ds.load_primary(&rules.primary) {
-        Ok(frame) => match evaluate_kind(rules, &rules.primary, &frame) {
-            Ok(result) => match crate::engine::units::evaluate_units(rules, ds, &frame, &result) {
-                Ok(_) => (Vec::new(), Vec::new()),
+        Ok(frame) => {
+            // Cells read in a way worth telling (`１２` as 12), in the primary table and the
+            // units' own tables.
+            let mut notes = frame.notes.clone();
+            for kind in &rules.units {
+                if let Ok(Some(f)) = ds.load_unit(kind) {
+                    notes.extend(f.notes);
+                }
+            }
+            let (errors, scripts) = match evaluate_kind(rules, &rules.primary, &frame) {
+                Ok(result) => {
+                    match crate::engine::units::evaluate_units(rules, ds, &frame, &result) {
+                        Ok(_) => (Vec::new(), Vec::new()),
+                        Err(e) => split(e),
+                    }
+                }
                 Err(e) => split(e),
-            },
-            Err(e) => split(e),
-        },
-        Err(errs) => (with_unit_tables(errs, rules, ds), Vec::new()),
+            };
+            (errors, scripts, notes)
+        }
+        Err(errs) => (with_unit_tables(errs, rules, ds), Vec::new(), Vec::new()),
     }
 }

@@ -390,6 +390,8 @@ pub struct Frame {
     pub baseline: Vec<Option<Vec<f64>>>,
     /// The name of the subset of rows a scenario kept, if any.
     pub subset: Option<String>,
+    /// What was read in a way worth telling, not wrong (`１２` read as 12), for `check`.
+    pub notes: Vec<crate::data::DataError>,
 }
 
 impl Frame {
@@ -472,6 +474,7 @@ impl Frame {
                 .collect(),
             baseline: self.baseline.iter().map(|b| b.as_ref().map(one)).collect(),
             subset: self.subset.clone(),
+            notes: Vec::new(),
         }
     }
 

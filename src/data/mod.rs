@@ -134,6 +134,19 @@ impl DataSet {
             let name = manifest.display().to_string();
             let text = std::fs::read_to_string(&manifest)
                 .map_err(|e| DataError::file(name.clone(), format!("cannot read: {e}")))?;
+            if let Some(slip) = crate::fullwidth::yaml_slips(&text).first() {
+                let mut err = DataError::file(
+                    format!("{name}:{}", slip.line),
+                    format!(
+                        "{} at column {} where YAML needs `{}`",
+                        crate::fullwidth::describe(slip.ch),
+                        slip.col,
+                        crate::fullwidth::half_width(slip.ch).unwrap_or(slip.ch)
+                    ),
+                );
+                err.help = Some(crate::fullwidth::help(slip.ch));
+                return Err(err);
+            }
             let raw: RawDataSet = serde_yaml::from_str(&text).map_err(|e| {
                 let msg = e
                     .to_string()

@@ -326,6 +326,9 @@ struct Chunk<'d> {
     cols: Vec<Part<'d>>,
     errors: Vec<DataError>,
     error_count: usize,
+    /// Cells read from full-width digits (`１２`): per column, the first (line, text) and how
+    /// many.
+    widened: Vec<(usize, u64, String, usize)>,
 }
 
 /// One chunk's share of a joined column's storage: the chunk's values are written straight
@@ -569,13 +572,45 @@ fn load_with(
     let (mut parsed, parts): (Vec<Chunk>, Vec<Vec<Detached>>) = parsed.into_iter().unzip();
     let mut error_count = 0;
     let mut errors = Vec::new();
+    let mut widened: Vec<(usize, u64, String, usize)> = Vec::new();
     for ch in &mut parsed {
         error_count += ch.error_count;
         errors.append(&mut ch.errors);
+        for w in ch.widened.drain(..) {
+            match widened.iter_mut().find(|x| x.0 == w.0) {
+                Some(x) => x.3 += w.3,
+                None => widened.push(w),
+            }
+        }
     }
     let mut frame = merge(parsed, &layout, kind.label_column.is_some() && all);
     frame.cols = join_columns(store, &shares, parts, specs);
     frame.file = file.clone();
+    frame.notes = widened
+        .into_iter()
+        .map(|(k, line, raw, n)| {
+            let column = specs.get(k).map_or("", |s| s.name.as_str());
+            let x = crate::fullwidth::number(&raw).unwrap_or_default();
+            let mut e = DataError::cell(
+                &file,
+                line,
+                column,
+                &raw,
+                "full-width digits, read as a number",
+                format!("`{x}`"),
+            );
+            e.expected = None;
+            e.note = match n {
+                0 | 1 => None,
+                2 => Some("and 1 more cell of this column".into()),
+                _ => Some(format!("and {} more cells of this column", n - 1)),
+            };
+            e.help = Some(format!(
+                "read as {x}; write half-width digits (半角) to silence this note"
+            ));
+            e
+        })
+        .collect();
 
     // Order by id; duplicates sit side by side after sorting.
     let ids = &frame.ids;
@@ -1295,6 +1330,16 @@ fn typed_cells(ch: &mut Chunk, lines: &[u64], fields: &[&str], rd: Reading) {
                         col.missing.push(false);
                     }
                 }
+                Cell::Widened(v) => {
+                    col.push(v);
+                    if !col.missing.is_empty() {
+                        col.missing.push(false);
+                    }
+                    match ch.widened.iter_mut().find(|w| w.0 == k) {
+                        Some(w) => w.3 += 1,
+                        None => ch.widened.push((k, line, raw.to_string(), 1)),
+                    }
+                }
                 Cell::Missing => {
                     col.push(0.0);
                     if spec.missing == MissingPolicy::Fail {
@@ -1332,6 +1377,8 @@ fn typed_cells(ch: &mut Chunk, lines: &[u64], fields: &[&str], rd: Reading) {
 
 enum Cell {
     Value(f64),
+    /// A number written in full-width digits, read as its half-width form.
+    Widened(f64),
     Missing,
     Bad(String, String),
 }
@@ -1345,8 +1392,13 @@ fn parse_cell(raw: &str, spec: &ColumnSpec, dict: &mut Vec<String>) -> Cell {
     }
     let v = match spec.ty {
         ValueType::Number | ValueType::Integer => {
-            let Some(x) = parse_number(raw) else {
-                return Cell::Bad("not a number".into(), expected(spec));
+            let (x, widened) = match parse_number(raw) {
+                Some(x) => (x, false),
+                // Typed on a Chinese keyboard: `１２` is 12 (said by `check`).
+                None => match crate::fullwidth::number(raw).and_then(|a| parse_number(&a)) {
+                    Some(x) => (x, true),
+                    None => return Cell::Bad("not a number".into(), expected(spec)),
+                },
             };
             if !x.is_finite() {
                 return Cell::Bad("NaN and infinity are not values".into(), expected(spec));
@@ -1360,6 +1412,12 @@ fn parse_cell(raw: &str, spec: &ColumnSpec, dict: &mut Vec<String>) -> Cell {
             }
             if spec.ty == ValueType::Integer && x as i64 as f64 != x {
                 return Cell::Bad("not a whole number".into(), expected(spec));
+            }
+            if widened {
+                if spec.min.is_some_and(|m| x < m) || spec.max.is_some_and(|m| x > m) {
+                    return Cell::Bad("out of range".into(), expected(spec));
+                }
+                return Cell::Widened(x);
             }
             x
         }

@@ -279,6 +279,13 @@ fn parse_yaml(source: Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> Option<Ya
         ));
         return None;
     }
+    // Full-width characters where YAML needs ASCII are named first: the parse errors they
+    // cause elsewhere in the file say nothing of them.
+    let slips = crate::fullwidth::yaml_slips(&source.text);
+    if !slips.is_empty() {
+        diags.extend(slips.into_iter().map(|s| slip_error(source.clone(), &s)));
+        return None;
+    }
     match serde_yaml::from_str::<serde_yaml::Value>(&source.text) {
         Ok(value) => {
             let index = Arc::new(PathIndex::build(&source.text));
@@ -293,6 +300,31 @@ fn parse_yaml(source: Arc<SourceFile>, diags: &mut Vec<Diagnostic>) -> Option<Ya
             None
         }
     }
+}
+
+/// A full-width character where YAML needs ASCII, as a located diagnostic.
+pub(crate) fn slip_error(source: Arc<SourceFile>, s: &crate::fullwidth::Slip) -> Diagnostic {
+    Diagnostic::error(
+        match crate::fullwidth::half_width(s.ch) {
+            Some(d) if d.is_ascii_digit() => format!(
+                "{} in a number: YAML reads it as text",
+                crate::fullwidth::describe(s.ch)
+            ),
+            h => format!(
+                "{} where YAML needs `{}`",
+                crate::fullwidth::describe(s.ch),
+                h.unwrap_or(s.ch)
+            ),
+        },
+        Location {
+            file: Some(source),
+            line: s.line,
+            col: s.col,
+            len: 1,
+            path: None,
+        },
+    )
+    .with_help(crate::fullwidth::help(s.ch))
 }
 
 /// A serde_yaml error as a located diagnostic.

@@ -78,7 +78,14 @@ pub fn operator_hint(text: &str) -> Option<String> {
             }
         }
     }
-    None
+    // Any other full-width character outside quotes: a digit, a comma, a parenthesis.
+    crate::fullwidth::in_expression(text).map(|c| {
+        format!(
+            "{} is not rhai; {}",
+            crate::fullwidth::describe(c),
+            crate::fullwidth::help(c)
+        )
+    })
 }
 
 /// `ascii`, one of the operators, as a `'static` text.
@@ -114,5 +121,9 @@ mod tests {
         );
         assert_eq!(operator_hint("grade == \"a=>b\" && x < 1"), None);
         assert_eq!(operator_hint("total >= 70 && x != 1 || !y"), None);
+        assert_eq!(
+            operator_hint("total >= ６０").unwrap(),
+            "full-width digit `６` (U+FF16) is not rhai; write the half-width `6` (switch the input method to half-width, 半角)"
+        );
     }
 }
