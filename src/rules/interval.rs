@@ -14,6 +14,13 @@ pub struct Interval {
 impl Interval {
     /// Parse `[a, b)`, `(a, b]`, `[a, inf)`, `(-inf, b)`; `inf` may also be written `∞`.
     pub fn parse(s: &str) -> Result<Interval, String> {
+        Self::parse_with(s, &|_| None)
+    }
+
+    /// [`Interval::parse`], where a bound may also be a name that `param` knows
+    /// (`[pass_line, 80)`).
+    pub fn parse_with(s: &str, param: &dyn Fn(&str) -> Option<f64>) -> Result<Interval, String> {
+        let bound = |b: &str| bound(b).or_else(|| param(b.trim()));
         let t = s.trim();
         let open = t.chars().next();
         let close = t.chars().last();
@@ -43,8 +50,10 @@ impl Interval {
                 "`{s}` should have two bounds separated by a comma, like `[5, 10)`"
             ));
         };
-        let lo = bound(a).ok_or_else(|| format!("`{}` in `{s}` is not a number", a.trim()))?;
-        let hi = bound(b).ok_or_else(|| format!("`{}` in `{s}` is not a number", b.trim()))?;
+        let lo = bound(a)
+            .ok_or_else(|| format!("`{}` in `{s}` is not a number or a parameter", a.trim()))?;
+        let hi = bound(b)
+            .ok_or_else(|| format!("`{}` in `{s}` is not a number or a parameter", b.trim()))?;
         if lo > hi || (lo == hi && !(lo_incl && hi_incl)) {
             return Err(format!(
                 "`{s}` is empty: the lower bound must be below the upper bound"

@@ -3,7 +3,7 @@
 
 use super::{default_type, fmt_num, is_identifier, KindCompiler, Names};
 use crate::diag::Diagnostic;
-use crate::rules::interval::{Interval, Join};
+use crate::rules::interval::Join;
 use crate::rules::model::*;
 use crate::rules::raw::*;
 use std::collections::{HashMap, HashSet};
@@ -342,17 +342,36 @@ impl KindCompiler<'_> {
                 );
                 continue;
             }
-            match Interval::parse(&g.range) {
+            match self.interval(&g.range) {
                 Ok(interval) => grades.push(Grade {
                     id: g.id.clone(),
                     label: g.label.clone(),
                     interval,
                 }),
-                Err(e) => {
+                Err(Some(e)) => {
                     let loc = self.value_loc(&format!("grades.{i}.range"));
-                    self.diags
-                        .push(Diagnostic::error(format!("bad grade range: {e}"), loc));
+                    let mut d = Diagnostic::error(format!("bad grade range: {e}"), loc);
+                    // A bound that names a parameter: a what-if moved it past the grade.
+                    if e.ends_with(')') && e.contains(" = ") {
+                        d = d.with_help(format!(
+                            "this grade's bounds follow the parameters they name: keep the value between them, or give the grades new ranges as well (`set: {}.grades.{}.range: \"[…]\"`)",
+                            rk.kind, g.id
+                        ));
+                    }
+                    self.diags.push(d);
                 }
+                // A bound whose parameter failed: kept, unchecked, so nothing else that names
+                // the grade fails with it.
+                Err(None) => grades.push(Grade {
+                    id: g.id.clone(),
+                    label: g.label.clone(),
+                    interval: crate::rules::interval::Interval {
+                        lo: f64::NAN,
+                        lo_incl: true,
+                        hi: f64::NAN,
+                        hi_incl: true,
+                    },
+                }),
             }
         }
         // Best first: the highest interval leads.
@@ -361,8 +380,9 @@ impl KindCompiler<'_> {
     }
 
     fn check_grade_cover(&mut self, rk: &RawKind, grades: &[Grade], floor: f64, max_total: f64) {
-        // Grades are optional: a kind without them is decided by its outcomes alone.
-        if grades.is_empty() {
+        // Grades are optional: a kind without them is decided by its outcomes alone. A grade
+        // bounded by a parameter that failed is not checked.
+        if grades.is_empty() || grades.iter().any(|g| g.interval.lo.is_nan()) {
             return;
         }
         let path_of = |id: &str| {

@@ -2,7 +2,7 @@
 
 use super::{fmt_num, type_name, KindCompiler, Names, Scope};
 use crate::diag::{did_you_mean, Diagnostic};
-use crate::rules::interval::{Interval, Join};
+use crate::rules::interval::Join;
 use crate::rules::model::*;
 use crate::rules::raw::*;
 use crate::script::Returns;
@@ -129,7 +129,7 @@ impl KindCompiler<'_> {
                 let mut bands = Vec::new();
                 for (b, rb) in raw_bands.iter().enumerate() {
                     let p = self.num(&rb.points, &format!("{base}.bands.{b}.points"));
-                    match Interval::parse(&rb.range) {
+                    match self.interval(&rb.range) {
                         Ok(interval) => {
                             if let Some(p) = p {
                                 if p < 0.0 || p > points {
@@ -152,11 +152,13 @@ impl KindCompiler<'_> {
                                 ));
                             }
                         }
-                        Err(e) => {
+                        Err(Some(e)) => {
                             let loc = self.value_loc(&format!("{base}.bands.{b}.range"));
                             self.diags
                                 .push(Diagnostic::error(format!("bad band range: {e}"), loc));
                         }
+                        // A bound whose parameter failed (reported): the bands go unchecked.
+                        Err(None) => return None,
                     }
                 }
                 bands.sort_by(|a, b| {

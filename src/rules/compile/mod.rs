@@ -114,6 +114,7 @@ pub fn compile_with_needs(
             file,
             derive_maximums: files.derive_maximums,
             params: &params,
+            unsettled: &unsettled,
             host: &mut host,
             diags: &mut diags,
             used_params: &mut used_params,
@@ -280,6 +281,8 @@ pub(super) struct KindCompiler<'a> {
     /// Dimension maximums follow their indicators' points (sensitivity draws).
     pub(super) derive_maximums: bool,
     pub(super) params: &'a [Param],
+    /// Parameters whose formula failed (reported): what they bound is not checked again.
+    pub(super) unsettled: &'a [String],
     pub(super) host: &'a mut ScriptHost,
     pub(super) diags: &'a mut Vec<Diagnostic>,
     pub(super) used_params: &'a mut HashSet<String>,
@@ -359,6 +362,40 @@ impl KindCompiler<'_> {
                 }
             }
         }
+    }
+
+    /// An interval whose bounds may name parameters (`[pass_line, 80)`): each one named is
+    /// used.
+    /// `Err(None)` when a parameter it names could not be computed (that error is reported).
+    pub(super) fn interval(
+        &mut self,
+        text: &str,
+    ) -> Result<crate::rules::interval::Interval, Option<String>> {
+        let params = self.params;
+        let named = std::cell::RefCell::new(Vec::new());
+        let r = crate::rules::interval::Interval::parse_with(text, &|name| {
+            let p = params.iter().find(|p| p.name == name)?;
+            named.borrow_mut().push(p.name.clone());
+            Some(p.value)
+        });
+        let named = named.into_inner();
+        let values: Vec<String> = named
+            .iter()
+            .filter_map(|n| params.iter().find(|p| &p.name == n))
+            .map(|p| format!("{} = {}", p.name, fmt_num(p.value)))
+            .collect();
+        let unknown = named.iter().any(|n| self.unsettled.contains(n));
+        self.used_params.extend(named);
+        // An interval that a parameter's value empties says which value.
+        r.map_err(|e| {
+            if unknown {
+                None
+            } else if values.is_empty() {
+                Some(e)
+            } else {
+                Some(format!("{e} ({})", values.join(", ")))
+            }
+        })
     }
 
     /// An optional number or parameter; `None` when it is given but cannot be read.
