@@ -9,7 +9,7 @@ use crate::data::Frame;
 use crate::engine::entity::{KindCtx, Val, View};
 use crate::engine::peer::{has_peers, PeerStat};
 use crate::engine::round::round_dp;
-use crate::engine::units::UnitResult;
+use crate::engine::units::{StandingView, UnitResult};
 use crate::engine::{evaluate_kind, KindResult};
 use crate::rules::model::*;
 use crate::words::fmt_num;
@@ -156,7 +156,8 @@ pub struct Counterfactual {
     pub outcome: String,
 }
 
-/// What only units have: aggregates over villages, rank, notes, award.
+/// What units have, and a primary kind with population rules: rank, notes, award, and for a
+/// unit its aggregates over the primary entities.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitTrace {
     /// 1 = best; `None` (JSON `null`) for a kind that is not ranked.
@@ -532,6 +533,7 @@ pub fn explain(
     res: &KindResult,
     r: usize,
     unit: Option<&UnitResult>,
+    standing: Option<StandingView>,
     village_ids: &Frame,
 ) -> Explanation {
     let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
@@ -731,7 +733,7 @@ pub fn explain(
             }
         };
         let after_quota =
-            matched && unit.is_some_and(|u| u.notes.get(r).is_some_and(|n| !n.is_empty()));
+            matched && standing.is_some_and(|s| s.notes.get(r).is_some_and(|n| !n.is_empty()));
         let why = if after_quota {
             format!("{why}; then see the notes below")
         } else {
@@ -798,7 +800,12 @@ pub fn explain(
             vetoes.is_empty(),
         )
     };
-    let unit_trace = unit.map(|u| unit_trace(rules, kind, frame, r, u, village_ids));
+    let unit_trace = match (unit, standing) {
+        (Some(u), _) => Some(unit_trace(rules, kind, frame, r, u, village_ids)),
+        // A primary kind with population rules: its rank and what they did, no aggregates.
+        (None, Some(s)) => Some(standing_trace(kind, r, s, Vec::new())),
+        (None, None) => None,
+    };
     let mut shortfalls = shortfalls;
     // A unit held back by what its villages did, with nothing of its own to change: the way
     // forward is through its villages.
@@ -883,16 +890,26 @@ fn unit_trace(
         })
         .collect();
     let _ = rules;
+    standing_trace(kind, r, u.standing(), aggregates)
+}
+
+/// Entity `r`'s rank, award and population notes.
+fn standing_trace(
+    kind: &Kind,
+    r: usize,
+    s: StandingView,
+    aggregates: Vec<AggregateTrace>,
+) -> UnitTrace {
     UnitTrace {
-        rank: u.rank.get(r).copied().filter(|&x| x > 0),
+        rank: s.rank.get(r).copied().filter(|&x| x > 0),
         rank_keys: kind
             .rank
             .iter()
             .map(|k| k.text.clone())
             .chain(std::iter::once("id asc".to_string()))
             .collect(),
-        award: u.award.get(r).copied().unwrap_or(0),
-        notes: u.notes.get(r).cloned().unwrap_or_default(),
+        award: s.award.get(r).copied().unwrap_or(0),
+        notes: s.notes.get(r).cloned().unwrap_or_default(),
         aggregates,
     }
 }

@@ -97,6 +97,12 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
             text(format!("{}数 ({})", p.zh_noun(), p.nouns())),
             text("说明 (notes)"),
         ]);
+    } else if k.standing.is_some() {
+        head.extend([
+            text("名次 (rank)"),
+            text("奖励 (award, yuan)"),
+            text("说明 (notes)"),
+        ]);
     }
     head.extend(
         k.kind
@@ -138,6 +144,14 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
                     .map_or(0, <[usize]>::len) as f64,
             ));
             why = k.notes(r).join("; ");
+        } else if k.standing.is_some() {
+            row.push(text(why.clone()));
+            row.push(
+                k.rank(r)
+                    .map_or_else(|| text(""), |x| Cell::Num(f64::from(x))),
+            );
+            row.push(Cell::Num(k.award(r) as f64));
+            why = k.notes(r).join("; ");
         }
         row.push(text(why));
         row.extend(k.result.points_of(r).iter().map(|x| Cell::Num(*x)));
@@ -173,7 +187,7 @@ fn summary_rows(v: &RunView) -> Vec<Vec<Cell>> {
                 text(""),
             ]);
         }
-        if let Some(f) = k.unit.and_then(|u| u.fund.as_ref()) {
+        if let Some(f) = k.fund() {
             rows.push(vec![
                 text(format!("{} 奖励资金 (fund)", short_label(&k.kind.label))),
                 text("已分配 (paid)"),
