@@ -440,8 +440,8 @@ fn evaluate_case<'a>(
             .join("\n")
     })?;
     let mut result = evaluate_kind(rules, &rules.primary, &frame).map_err(eval_msg)?;
-    let standing = crate::engine::units::primary_population(rules, &frame, &mut result)
-        .map_err(eval_msg)?;
+    let standing =
+        crate::engine::units::primary_population(rules, &frame, &mut result).map_err(eval_msg)?;
     let units = if with_units {
         evaluate_units(rules, &ds, &frame, &result).map_err(eval_msg)?
     } else {
@@ -674,8 +674,11 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
             });
             continue;
         };
-        let explanation =
-            || crate::explain::explain(rules, v.kind, v.frame, v.result, r, v.unit, v.standing, &ev.frame);
+        let explanation = || {
+            crate::explain::explain(
+                rules, v.kind, v.frame, v.result, r, v.unit, v.standing, &ev.frame,
+            )
+        };
         let reasons = crate::report::summary::reasons(rules, v, r);
         let mut push = |what: String, expected: String, got: String, trace: String| {
             diffs.push(Diff {

@@ -440,10 +440,29 @@ fn method_text(rules: &RuleSet, ind: &Indicator, value: f64, peer: Option<&PeerS
                 fmt_num(round_dp(*to, 6))
             );
         }
+        (Method::ZScore { higher, from, to }, Some(PeerStat::Moments { mean, sd })) => {
+            return format!(
+                "zscore: z = ({}) / sd over all, mean {}, standard deviation {}; z {} here; z {} -> {} maps to 0 -> {p}, clamped{}",
+                if *higher { "value - mean" } else { "mean - value" },
+                fmt_num(round_dp(*mean, 6)),
+                fmt_num(round_dp(*sd, 6)),
+                fmt_num(round_dp(crate::engine::peer::z_of(value, *mean, *sd, *higher), 4)),
+                fmt_num(*from),
+                fmt_num(*to),
+                if crate::engine::peer::no_spread(*mean, *sd) {
+                    " (every value is the same: each is at the mean, z 0)"
+                } else {
+                    ""
+                }
+            );
+        }
         _ => {}
     }
     match &ind.method {
-        Method::Relative { .. } | Method::Rank { .. } | Method::MinMax { .. } => {
+        Method::Relative { .. }
+        | Method::Rank { .. }
+        | Method::MinMax { .. }
+        | Method::ZScore { .. } => {
             format!("{}: {p}, relative to the others", ind.method.name())
         }
         Method::Threshold {

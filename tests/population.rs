@@ -50,9 +50,7 @@ fn write_rules(dir: &Path, population: &str) {
     .unwrap();
     std::fs::write(
         dir.join("rules/kinds/office.yaml"),
-        format!(
-            "kind: office\ntable: offices\nid_column: id\n{BODY}{population}"
-        ),
+        format!("kind: office\ntable: offices\nid_column: id\n{BODY}{population}"),
     )
     .unwrap();
     std::fs::write(
@@ -179,7 +177,9 @@ fn top_n_and_a_fund_on_the_primary_kind_reach_every_format() {
 
     let csv = stdout(&bangfu_in(
         dir.path(),
-        &["run", "--rules", "rules", "--data", "data", "--format", "csv"],
+        &[
+            "run", "--rules", "rules", "--data", "data", "--format", "csv",
+        ],
     ));
     let mut lines = csv.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -195,7 +195,10 @@ fn top_n_and_a_fund_on_the_primary_kind_reach_every_format() {
         &["run", "--rules", "rules", "--data", "data"],
     ));
     assert!(table.contains("rank"), "{table}");
-    assert!(table.contains("only the top 2 receive `praised`"), "{table}");
+    assert!(
+        table.contains("only the top 2 receive `praised`"),
+        "{table}"
+    );
 
     let explain = stdout(&bangfu_in(
         dir.path(),
@@ -203,8 +206,14 @@ fn top_n_and_a_fund_on_the_primary_kind_reach_every_format() {
             "explain", "O003", "--kind", "office", "--rules", "rules", "--data", "data",
         ],
     ));
-    assert!(explain.contains("排名 (rank and population rules)"), "{explain}");
-    assert!(explain.contains("rank 3 by total desc, then id asc"), "{explain}");
+    assert!(
+        explain.contains("排名 (rank and population rules)"),
+        "{explain}"
+    );
+    assert!(
+        explain.contains("rank 3 by total desc, then id asc"),
+        "{explain}"
+    );
     assert!(
         explain.contains("note: ranked 3 of 5: only the top 2 receive `praised`"),
         "{explain}"
@@ -221,7 +230,10 @@ fn top_n_and_a_fund_on_the_primary_kind_reach_every_format() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let report = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
-    assert!(report.contains("<td class=\"id\">O003</td>"), "the report ranks the offices");
+    assert!(
+        report.contains("<td class=\"id\">O003</td>"),
+        "the report ranks the offices"
+    );
 }
 
 #[test]
@@ -255,8 +267,15 @@ fn scenarios_and_test_cases_reach_the_primary_quota() {
     let o = bangfu_in(
         dir.path(),
         &[
-            "compare", "--rules", "rules", "--data", "data", "--scenarios", "scenarios",
-            "--format", "json",
+            "compare",
+            "--rules",
+            "rules",
+            "--data",
+            "data",
+            "--scenarios",
+            "scenarios",
+            "--format",
+            "json",
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -369,12 +388,12 @@ fn a_staff_row_naming_an_unknown_office_is_a_data_error() {
         "staff_id,office_id,days\nS1,O000,10\nS2,O404,10\n",
     )
     .unwrap();
-    let o = bangfu_in(
-        dir.path(),
-        &["run", "--rules", "rules", "--data", "data"],
-    );
+    let o = bangfu_in(dir.path(), &["run", "--rules", "rules", "--data", "data"]);
     assert_eq!(o.status.code(), Some(4));
     let err = stderr(&o);
-    assert!(err.contains("staff.csv, row 3, column `office_id`"), "{err}");
+    assert!(
+        err.contains("staff.csv, row 3, column `office_id`"),
+        "{err}"
+    );
     assert!(err.contains("no such office (found `O404`)"), "{err}");
 }

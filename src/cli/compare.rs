@@ -3,8 +3,7 @@
 
 use super::pipeline::{
     adjust_data, eval_error, evaluate, evaluate_units, load_data, load_rules, load_rules_for,
-    with_standing,
-    load_scenario,
+    load_scenario, with_standing,
 };
 use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};

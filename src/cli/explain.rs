@@ -116,13 +116,31 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
     let e = match found {
         Found::Primary(r) => {
             let standing = standing.as_ref().map(|s| s.view());
-            explain(&rules, &rules.primary, &frame, &result, *r, None, standing, &frame)
+            explain(
+                &rules,
+                &rules.primary,
+                &frame,
+                &result,
+                *r,
+                None,
+                standing,
+                &frame,
+            )
         }
         Found::Unit(u, r) => {
             let Some(k) = rules.units.get(u.kind) else {
                 return Exit::Usage;
             };
-            explain(&rules, k, &u.frame, &u.result, *r, Some(u), Some(u.standing()), &frame)
+            explain(
+                &rules,
+                k,
+                &u.frame,
+                &u.result,
+                *r,
+                Some(u),
+                Some(u.standing()),
+                &frame,
+            )
         }
     };
     match opts.format {

@@ -456,7 +456,15 @@ pub fn evaluate_linked_from(
         let subset = pframe.subset.is_some();
         // A cascade from the primary kind, decided before every unit.
         if let Some(c) = rules.primary.cascade.as_ref().filter(|c| c.to == kind.name) {
-            apply_cascade(rules, kind, &mut u, &rules.primary, (pframe, presult), c, subset)?;
+            apply_cascade(
+                rules,
+                kind,
+                &mut u,
+                &rules.primary,
+                (pframe, presult),
+                c,
+                subset,
+            )?;
         }
         // A cascade from an already evaluated kind to this one.
         for src in &done {
@@ -1160,13 +1168,7 @@ fn population(
         notes: vec![Vec::new(); n],
         fund: None,
     };
-    let ctx = KindCtx::new(
-        kind,
-        frame,
-        &rules.params,
-        &rules.scripts,
-        rules.precision,
-    );
+    let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
     // 1. Rank: the declared keys, then the id; never the input order.
     let order = ranking(&ctx, result, kind);
     if has_population(kind) {

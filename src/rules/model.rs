@@ -489,6 +489,14 @@ pub enum Method {
     MinMax {
         higher: bool,
     },
+    /// 标准分: the standardised score `z = (value − mean) / sd` over the kind's entities
+    /// (`(mean − value) / sd` when lower is better), mapped linearly from `from → to` standard
+    /// deviations onto `0 → points`, clamped.
+    ZScore {
+        higher: bool,
+        from: f64,
+        to: f64,
+    },
 }
 
 impl Method {
@@ -506,6 +514,7 @@ impl Method {
             Method::Relative { .. } => "relative",
             Method::Rank { .. } => "rank",
             Method::MinMax { .. } => "minmax",
+            Method::ZScore { .. } => "zscore",
         }
     }
 
@@ -514,7 +523,10 @@ impl Method {
     pub fn is_peer(&self) -> bool {
         matches!(
             self,
-            Method::Relative { .. } | Method::Rank { .. } | Method::MinMax { .. }
+            Method::Relative { .. }
+                | Method::Rank { .. }
+                | Method::MinMax { .. }
+                | Method::ZScore { .. }
         )
     }
 }

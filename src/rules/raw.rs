@@ -645,6 +645,8 @@ pub enum MethodName {
     Rank,
     /// Points by where the value lies between the kind's lowest and highest.
     Minmax,
+    /// Points by the standardised score over the kind's entities.
+    Zscore,
 }
 
 impl MethodName {
@@ -662,6 +664,7 @@ impl MethodName {
             MethodName::Relative => "relative",
             MethodName::Rank => "rank",
             MethodName::Minmax => "minmax",
+            MethodName::Zscore => "zscore",
         }
     }
 }

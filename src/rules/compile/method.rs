@@ -32,6 +32,7 @@ impl KindCompiler<'_> {
             MethodName::Lookup => &["table"],
             MethodName::Relative | MethodName::Minmax => &["direction"],
             MethodName::Rank => &["direction", "per", "floor"],
+            MethodName::Zscore => &["direction", "from", "to"],
         };
         let present = [
             ("target", sc.target.is_some()),
@@ -344,7 +345,7 @@ impl KindCompiler<'_> {
                 }
                 Method::Lookup(pts)
             }
-            MethodName::Relative | MethodName::Rank | MethodName::Minmax => {
+            MethodName::Relative | MethodName::Rank | MethodName::Minmax | MethodName::Zscore => {
                 if !numeric_input(self) {
                     return None;
                 }
@@ -363,6 +364,21 @@ impl KindCompiler<'_> {
                 match m {
                     MethodName::Relative => Method::Relative { higher },
                     MethodName::Minmax => Method::MinMax { higher },
+                    MethodName::Zscore => {
+                        let from = need(self, &sc.from, "from")?;
+                        let to = need(self, &sc.to, "to")?;
+                        if from >= to {
+                            self.err(
+                                format!(
+                                    "`from` {} must lie below `to` {}: they are standard deviations from the mean, the lower one scoring 0 and the higher one full points (use `direction: lower` when lower values are better)",
+                                    fmt_num(from),
+                                    fmt_num(to)
+                                ),
+                                &format!("{base}.from"),
+                            );
+                        }
+                        Method::ZScore { higher, from, to }
+                    }
                     _ => {
                         let per = need(self, &sc.per, "per")?;
                         let floor = match &sc.floor {
