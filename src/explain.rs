@@ -498,6 +498,10 @@ fn method_text(rules: &RuleSet, ind: &Indicator, value: f64, peer: Option<&PeerS
             .expr(*id)
             .map(|e| format!("script: `{}`, within 0..{p}", e.source))
             .unwrap_or_default(),
+        Method::LookupFrom(f) => format!(
+            "lookup: the points of the category in `{}` (column `{}` by `{}`)",
+            f.table, f.column, f.key
+        ),
         Method::Lookup(t) => format!(
             "lookup: {}",
             t.iter()

@@ -1,6 +1,6 @@
 //! A typed, validated table, ordered by id: one column per column the rules read.
 
-use crate::rules::model::ValueType;
+use crate::rules::model::{PointsFrom, ValueType};
 
 /// One typed column. Values are stored as narrowly as they allow (see [`Values`]); categories
 /// as codes into `dict`.
@@ -390,6 +390,9 @@ pub struct Frame {
     pub baseline: Vec<Option<Vec<f64>>>,
     /// The name of the subset of rows a scenario kept, if any.
     pub subset: Option<String>,
+    /// The `lookup` points tables read from data tables for this kind: where each came from,
+    /// and its categories with their points.
+    pub lookups: std::sync::Arc<Vec<(PointsFrom, Vec<(String, f64)>)>>,
 }
 
 impl Frame {
@@ -435,6 +438,14 @@ impl Frame {
             .unwrap_or(0.0)
     }
 
+    /// The points table a `lookup` reads from the data, once read.
+    pub fn lookup(&self, from: &PointsFrom) -> Option<&[(String, f64)]> {
+        self.lookups
+            .iter()
+            .find(|(f, _)| f == from)
+            .map(|(_, t)| t.as_slice())
+    }
+
     /// The row index of `id`.
     pub fn find(&self, id: &str) -> Option<usize> {
         self.ids.find_sorted(id)
@@ -472,6 +483,7 @@ impl Frame {
                 .collect(),
             baseline: self.baseline.iter().map(|b| b.as_ref().map(one)).collect(),
             subset: self.subset.clone(),
+            lookups: std::sync::Arc::clone(&self.lookups),
         }
     }
 

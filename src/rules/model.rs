@@ -473,6 +473,9 @@ pub enum Method {
     Script(ExprId),
     /// Category name → points; a category not listed scores 0.
     Lookup(Vec<(String, f64)>),
+    /// Category → points read from a data table (积分制: points by event type). The table is
+    /// data: it is read and validated with the kind's table, and travels with its frame.
+    LookupFrom(PointsFrom),
     /// 以最高值为满分：`value / best × points` (`best / value` when lower is better), best over
     /// the kind's entities.
     Relative {
@@ -510,7 +513,7 @@ impl Method {
             Method::Bonus { .. } => "bonus",
             Method::Boolean => "boolean",
             Method::Script(_) => "script",
-            Method::Lookup(_) => "lookup",
+            Method::Lookup(_) | Method::LookupFrom(_) => "lookup",
             Method::Relative { .. } => "relative",
             Method::Rank { .. } => "rank",
             Method::MinMax { .. } => "minmax",
@@ -529,6 +532,15 @@ impl Method {
                 | Method::ZScore { .. }
         )
     }
+}
+
+/// Where a `lookup` reads its points: `table`'s rows, each category in column `key` and its
+/// points in column `column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsFrom {
+    pub table: String,
+    pub key: String,
+    pub column: String,
 }
 
 /// One band of a `bands` method.
