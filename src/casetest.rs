@@ -674,11 +674,8 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
             });
             continue;
         };
-        let explanation = || {
-            crate::explain::explain(
-                rules, v.kind, v.frame, v.result, r, v.unit, v.standing, &ev.frame,
-            )
-        };
+        let explanation =
+            || crate::explain::explain(rules, v.kind, v.frame, v.result, r, v.standing, &ev.frame);
         let reasons = crate::report::summary::reasons(rules, v, r);
         let mut push = |what: String, expected: String, got: String, trace: String| {
             diffs.push(Diff {

@@ -9,7 +9,7 @@ use crate::data::Frame;
 use crate::engine::entity::{KindCtx, Val, View};
 use crate::engine::peer::{has_peers, PeerStat};
 use crate::engine::round::round_dp;
-use crate::engine::units::{StandingView, UnitResult};
+use crate::engine::units::{Members, StandingView, UnitResult};
 use crate::engine::{evaluate_kind, KindResult};
 use crate::rules::model::*;
 use crate::words::fmt_num;
@@ -555,7 +555,6 @@ pub fn explain(
     frame: &Frame,
     res: &KindResult,
     r: usize,
-    unit: Option<&UnitResult>,
     standing: Option<StandingView>,
     village_ids: &Frame,
 ) -> Explanation {
@@ -823,12 +822,11 @@ pub fn explain(
             vetoes.is_empty(),
         )
     };
-    let unit_trace = match (unit, standing) {
-        (Some(u), _) => Some(unit_trace(rules, kind, frame, r, u, village_ids)),
+    let unit_trace = standing.map(|s| match s.villages {
+        Some(villages) => unit_trace(rules, kind, frame, r, s, villages, village_ids),
         // A primary kind with population rules: its rank and what they did, no aggregates.
-        (None, Some(s)) => Some(standing_trace(kind, r, s, Vec::new())),
-        (None, None) => None,
-    };
+        None => standing_trace(kind, r, s, Vec::new()),
+    });
     let mut shortfalls = shortfalls;
     // A unit held back by what its villages did, with nothing of its own to change: the way
     // forward is through its villages.
@@ -883,11 +881,11 @@ fn unit_trace(
     kind: &Kind,
     frame: &Frame,
     r: usize,
-    u: &UnitResult,
+    s: StandingView,
+    villages: &Members,
     village_ids: &Frame,
 ) -> UnitTrace {
-    let covered: Vec<&str> = u
-        .villages
+    let covered: Vec<&str> = villages
         .get(r)
         .map(|v| v.iter().map(|&x| village_ids.id(x)).collect())
         .unwrap_or_default();
@@ -913,7 +911,7 @@ fn unit_trace(
         })
         .collect();
     let _ = rules;
-    standing_trace(kind, r, u.standing(), aggregates)
+    standing_trace(kind, r, s, aggregates)
 }
 
 /// Entity `r`'s rank, award and population notes.

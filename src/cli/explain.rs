@@ -122,7 +122,6 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
                 &frame,
                 &result,
                 *r,
-                None,
                 standing,
                 &frame,
             )
@@ -137,7 +136,6 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
                 &u.frame,
                 &u.result,
                 *r,
-                Some(u),
                 Some(u.standing()),
                 &frame,
             )

@@ -372,6 +372,9 @@ impl TextColumn {
     }
 }
 
+/// A `lookup`'s categories and their points, read from a data table.
+pub type PointsTable = Vec<(String, f64)>;
+
 /// A table for one entity kind, rows sorted by id.
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
@@ -392,7 +395,7 @@ pub struct Frame {
     pub subset: Option<String>,
     /// The `lookup` points tables read from data tables for this kind: where each came from,
     /// and its categories with their points.
-    pub lookups: std::sync::Arc<Vec<(PointsFrom, Vec<(String, f64)>)>>,
+    pub lookups: std::sync::Arc<Vec<(PointsFrom, PointsTable)>>,
 }
 
 impl Frame {

@@ -162,6 +162,8 @@ pub struct Standing {
 /// [`Standing`].
 #[derive(Debug, Clone, Copy)]
 pub struct StandingView<'a> {
+    /// For a unit kind: the primary entities each unit is linked to.
+    pub villages: Option<&'a Members>,
     pub rank: &'a [u32],
     pub award: &'a [i64],
     pub notes: &'a [Vec<String>],
@@ -172,6 +174,7 @@ impl Standing {
     /// Read in place.
     pub fn view(&self) -> StandingView<'_> {
         StandingView {
+            villages: None,
             rank: &self.rank,
             award: &self.award,
             notes: &self.notes,
@@ -184,6 +187,7 @@ impl UnitResult {
     /// This kind's ranks, awards, notes and fund, read in place.
     pub fn standing(&self) -> StandingView<'_> {
         StandingView {
+            villages: Some(&self.villages),
             rank: &self.rank,
             award: &self.award,
             notes: &self.notes,
