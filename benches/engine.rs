@@ -72,12 +72,7 @@ fn write_csv(bencher: divan::Bencher, n: usize) {
         .load_primary(&f.rules.primary)
         .unwrap();
     let result: KindResult = evaluate_kind_with(&f.rules, &f.rules.primary, &frame, false).unwrap();
-    let view = KindView {
-        kind: &f.rules.primary,
-        frame: &frame,
-        result: &result,
-        unit: None,
-    };
+    let view = KindView::of_primary(&f.rules, &frame, &result, None);
     bencher
         .bench(|| csv_out::write_kind_csv(&f.rules, &view, false, &mut std::io::sink()).unwrap());
 }

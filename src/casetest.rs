@@ -450,7 +450,9 @@ fn evaluate_case<'a>(
         EvalError::Data(errs, _) => case_data_msg(errs, dir),
         other => eval_msg(other),
     };
-    let result = evaluate_kind(rules, &rules.primary, &frame).map_err(in_case)?;
+    let mut result = evaluate_kind(rules, &rules.primary, &frame).map_err(in_case)?;
+    let standing =
+        crate::engine::units::primary_population(rules, &frame, &mut result).map_err(in_case)?;
     let units = if with_units {
         evaluate_units(rules, &ds, &frame, &result).map_err(in_case)?
     } else {
@@ -460,6 +462,7 @@ fn evaluate_case<'a>(
         rules,
         frame,
         result,
+        standing,
         units,
     })
 }
@@ -469,18 +472,19 @@ struct CaseRun<'a> {
     rules: &'a RuleSet,
     frame: crate::data::Frame,
     result: crate::engine::KindResult,
+    standing: Option<crate::engine::units::Standing>,
     units: Vec<crate::engine::units::UnitResult>,
 }
 
 impl CaseRun<'_> {
     fn views(&self) -> Vec<KindView<'_>> {
         let rules = self.rules;
-        std::iter::once(KindView {
-            kind: &rules.primary,
-            frame: &self.frame,
-            result: &self.result,
-            unit: None,
-        })
+        std::iter::once(KindView::of_primary(
+            rules,
+            &self.frame,
+            &self.result,
+            self.standing.as_ref(),
+        ))
         .chain(
             self.units
                 .iter()
@@ -722,7 +726,7 @@ fn check_case(ev: &CaseRun, case: &Case) -> Vec<Diff> {
             continue;
         };
         let explanation =
-            || crate::explain::explain(rules, v.kind, v.frame, v.result, r, v.unit, &ev.frame);
+            || crate::explain::explain(rules, v.kind, v.frame, v.result, r, v.standing, &ev.frame);
         let reasons = crate::report::summary::reasons(rules, v, r);
         let mut push = |what: String, expected: String, got: String, trace: String| {
             diffs.push(Diff {

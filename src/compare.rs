@@ -2,7 +2,7 @@
 //! entity whose outcome or grade changed with the reason, and award changes.
 
 use crate::data::Frame;
-use crate::engine::units::UnitResult;
+use crate::engine::units::{Standing, UnitResult};
 use crate::engine::KindResult;
 use crate::report::summary::reasons;
 use crate::report::KindView;
@@ -17,18 +17,20 @@ pub struct Evaluated {
     /// Shared with the baseline when the scenario reads the same data unchanged.
     pub frame: std::sync::Arc<Frame>,
     pub result: KindResult,
+    /// The primary kind's ranks, awards and notes, when it declares population rules.
+    pub standing: Option<Standing>,
     pub units: Vec<UnitResult>,
 }
 
 impl Evaluated {
     /// Views of every kind: the primary first, then the units.
     pub fn views(&self) -> Vec<KindView<'_>> {
-        std::iter::once(KindView {
-            kind: &self.rules.primary,
-            frame: &self.frame,
-            result: &self.result,
-            unit: None,
-        })
+        std::iter::once(KindView::of_primary(
+            &self.rules,
+            &self.frame,
+            &self.result,
+            self.standing.as_ref(),
+        ))
         .chain(
             self.units
                 .iter()
@@ -104,7 +106,7 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                     Some(s) => s,
                     // Left out of a subset: not assessed, so any award it had is lost.
                     None => {
-                        if bv.unit.is_some() && bv.award(r) != 0 {
+                        if bv.standing.is_some() && bv.award(r) != 0 {
                             awards.push(award_change(r, 0));
                         }
                         continue;
@@ -114,7 +116,7 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
             // Compare the decisions as ids first; build the texts only for a change.
             let same_outcome = bv.outcome_id(r) == sv.outcome_id(s);
             let same_grade = bv.grade_id(r) == sv.grade_id(s);
-            if bv.unit.is_some() && bv.award(r) != sv.award(s) {
+            if bv.standing.is_some() && bv.award(r) != sv.award(s) {
                 awards.push(award_change(r, sv.award(s)));
             }
             if same_outcome && same_grade {

@@ -9,7 +9,7 @@ use crate::data::Frame;
 use crate::engine::entity::{KindCtx, Val, View};
 use crate::engine::peer::{has_peers, PeerStat};
 use crate::engine::round::round_dp;
-use crate::engine::units::UnitResult;
+use crate::engine::units::{Members, StandingView, UnitResult};
 use crate::engine::{evaluate_kind, KindResult};
 use crate::rules::model::*;
 use crate::words::fmt_num;
@@ -156,7 +156,8 @@ pub struct Counterfactual {
     pub outcome: String,
 }
 
-/// What only units have: aggregates over villages, rank, notes, award.
+/// What units have, and a primary kind with population rules: rank, notes, award, and for a
+/// unit its aggregates over the primary entities.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitTrace {
     /// 1 = best; `None` (JSON `null`) for a kind that is not ranked.
@@ -439,10 +440,29 @@ fn method_text(rules: &RuleSet, ind: &Indicator, value: f64, peer: Option<&PeerS
                 fmt_num(round_dp(*to, 6))
             );
         }
+        (Method::ZScore { higher, from, to }, Some(PeerStat::Moments { mean, sd })) => {
+            return format!(
+                "zscore: z = ({}) / sd over all, mean {}, standard deviation {}; z {} here; z {} -> {} maps to 0 -> {p}, clamped{}",
+                if *higher { "value - mean" } else { "mean - value" },
+                fmt_num(round_dp(*mean, 6)),
+                fmt_num(round_dp(*sd, 6)),
+                fmt_num(round_dp(crate::engine::peer::z_of(value, *mean, *sd, *higher), 4)),
+                fmt_num(*from),
+                fmt_num(*to),
+                if crate::engine::peer::no_spread(*mean, *sd) {
+                    " (every value is the same: each is at the mean, z 0)"
+                } else {
+                    ""
+                }
+            );
+        }
         _ => {}
     }
     match &ind.method {
-        Method::Relative { .. } | Method::Rank { .. } | Method::MinMax { .. } => {
+        Method::Relative { .. }
+        | Method::Rank { .. }
+        | Method::MinMax { .. }
+        | Method::ZScore { .. } => {
             format!("{}: {p}, relative to the others", ind.method.name())
         }
         Method::Threshold {
@@ -478,6 +498,10 @@ fn method_text(rules: &RuleSet, ind: &Indicator, value: f64, peer: Option<&PeerS
             .expr(*id)
             .map(|e| format!("script: `{}`, within 0..{p}", e.source))
             .unwrap_or_default(),
+        Method::LookupFrom(f) => format!(
+            "lookup: the points of the category in `{}` (column `{}` by `{}`)",
+            f.table, f.column, f.key
+        ),
         Method::Lookup(t) => format!(
             "lookup: {}",
             t.iter()
@@ -531,7 +555,7 @@ pub fn explain(
     frame: &Frame,
     res: &KindResult,
     r: usize,
-    unit: Option<&UnitResult>,
+    standing: Option<StandingView>,
     village_ids: &Frame,
 ) -> Explanation {
     let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
@@ -731,7 +755,7 @@ pub fn explain(
             }
         };
         let after_quota =
-            matched && unit.is_some_and(|u| u.notes.get(r).is_some_and(|n| !n.is_empty()));
+            matched && standing.is_some_and(|s| s.notes.get(r).is_some_and(|n| !n.is_empty()));
         let why = if after_quota {
             format!("{why}; then see the notes below")
         } else {
@@ -798,7 +822,11 @@ pub fn explain(
             vetoes.is_empty(),
         )
     };
-    let unit_trace = unit.map(|u| unit_trace(rules, kind, frame, r, u, village_ids));
+    let unit_trace = standing.map(|s| match s.villages {
+        Some(villages) => unit_trace(rules, kind, frame, r, s, villages, village_ids),
+        // A primary kind with population rules: its rank and what they did, no aggregates.
+        None => standing_trace(kind, r, s, Vec::new()),
+    });
     let mut shortfalls = shortfalls;
     // A unit held back by what its villages did, with nothing of its own to change: the way
     // forward is through its villages.
@@ -853,11 +881,11 @@ fn unit_trace(
     kind: &Kind,
     frame: &Frame,
     r: usize,
-    u: &UnitResult,
+    s: StandingView,
+    villages: &Members,
     village_ids: &Frame,
 ) -> UnitTrace {
-    let covered: Vec<&str> = u
-        .villages
+    let covered: Vec<&str> = villages
         .get(r)
         .map(|v| v.iter().map(|&x| village_ids.id(x)).collect())
         .unwrap_or_default();
@@ -883,16 +911,26 @@ fn unit_trace(
         })
         .collect();
     let _ = rules;
+    standing_trace(kind, r, s, aggregates)
+}
+
+/// Entity `r`'s rank, award and population notes.
+fn standing_trace(
+    kind: &Kind,
+    r: usize,
+    s: StandingView,
+    aggregates: Vec<AggregateTrace>,
+) -> UnitTrace {
     UnitTrace {
-        rank: u.rank.get(r).copied().filter(|&x| x > 0),
+        rank: s.rank.get(r).copied().filter(|&x| x > 0),
         rank_keys: kind
             .rank
             .iter()
             .map(|k| k.text.clone())
             .chain(std::iter::once("id asc".to_string()))
             .collect(),
-        award: u.award.get(r).copied().unwrap_or(0),
-        notes: u.notes.get(r).cloned().unwrap_or_default(),
+        award: s.award.get(r).copied().unwrap_or(0),
+        notes: s.notes.get(r).cloned().unwrap_or_default(),
         aggregates,
     }
 }

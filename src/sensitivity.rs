@@ -9,8 +9,8 @@
 use crate::data::{DataSet, Frame};
 use crate::engine::run::{rescore_kind, Prior};
 use crate::engine::units::{
-    evaluate_linked, evaluate_linked_from, evaluate_units, link_units, same_links, Linked,
-    PriorUnits, UnitResult,
+    evaluate_linked, evaluate_linked_from, evaluate_units, link_units, primary_population,
+    same_links, Linked, PriorUnits, UnitResult,
 };
 use crate::engine::{evaluate_kind_with, EvalError, KindResult};
 use crate::rules::load::RuleFiles;
@@ -213,9 +213,10 @@ impl<'a> Nominal<'a> {
     fn new(rules: &'a RuleSet, ds: &'a DataSet, frame: &'a Frame) -> Result<Self, String> {
         // Every draw decides again from these scores: read as they are, not divided out of
         // whole numbers each time.
-        let result = evaluate_kind_with(rules, &rules.primary, frame, true)
+        let mut result = evaluate_kind_with(rules, &rules.primary, frame, true)
             .map_err(msg)?
             .with_exact_scores();
+        primary_population(rules, frame, &mut result).map_err(msg)?;
         let linked = link_units(rules, ds, frame).map_err(msg)?;
         let units = evaluate_linked(rules, frame, &result, &linked)
             .map_err(msg)?
@@ -243,6 +244,8 @@ impl<'a> Nominal<'a> {
             None => evaluate_kind_with(rules, &rules.primary, self.frame, false),
         }
         .map_err(msg)?;
+        let mut res = res;
+        primary_population(rules, self.frame, &mut res).map_err(msg)?;
         let units = if same_links(self.rules, rules) {
             let prior = PriorUnits {
                 rules: self.rules,

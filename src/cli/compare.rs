@@ -3,7 +3,7 @@
 
 use super::pipeline::{
     adjust_data, eval_error, evaluate, evaluate_units, load_data, load_rules, load_rules_for,
-    load_scenario,
+    load_scenario, with_standing,
 };
 use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
@@ -32,6 +32,7 @@ fn evaluate_baseline(
 ) -> Result<(Evaluated, Vec<Linked>), Exit> {
     let result = crate::engine::evaluate_kind(&rules, &rules.primary, &frame)
         .map_err(|e| eval_error(opts, e))?;
+    let (result, standing) = with_standing(opts, &rules, &frame, result)?;
     let linked = link_units(&rules, ds, &frame).map_err(|e| eval_error(opts, e))?;
     let units =
         evaluate_linked(&rules, &frame, &result, &linked).map_err(|e| eval_error(opts, e))?;
@@ -42,6 +43,7 @@ fn evaluate_baseline(
             rules,
             frame,
             result,
+            standing,
             units,
         },
         linked,
@@ -60,8 +62,8 @@ fn evaluate_from(
 ) -> Result<Evaluated, Exit> {
     let frame = std::sync::Arc::clone(&base.frame);
     let prior = Prior::of(&base.rules, &base.rules.primary, &base.result);
-    let result = match rescore_kind(&rules, &rules.primary, &frame, &prior) {
-        Some(r) => r.map_err(|e| eval_error(opts, e))?,
+    let (result, standing) = match rescore_kind(&rules, &rules.primary, &frame, &prior) {
+        Some(r) => with_standing(opts, &rules, &frame, r.map_err(|e| eval_error(opts, e))?)?,
         None => evaluate(opts, &rules, &frame)?,
     };
     let units = if same_links(&base.rules, &rules) {
@@ -81,6 +83,7 @@ fn evaluate_from(
         rules,
         frame,
         result,
+        standing,
         units,
     })
 }
@@ -187,7 +190,7 @@ fn evaluate_scenario(
     };
     adjust_data(opts, &srules, &mut f, Some(sc))?;
     let sframe = std::sync::Arc::new(f);
-    let result = evaluate(opts, &srules, &sframe)?;
+    let (result, standing) = evaluate(opts, &srules, &sframe)?;
     let units = evaluate_units(opts, &srules, ds, &sframe, &result)?;
     Ok(Evaluated {
         name: sc.name.clone(),
@@ -195,6 +198,7 @@ fn evaluate_scenario(
         rules: srules,
         frame: sframe,
         result,
+        standing,
         units,
     })
 }

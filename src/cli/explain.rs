@@ -1,6 +1,6 @@
 //! `bangfu explain ID`: the full trace of one entity's decision and what would change it.
 
-use super::pipeline::{evaluate, evaluate_units, load_data, load_rules};
+use super::pipeline::{evaluate, evaluate_units, load_data, load_rules, with_standing};
 use super::{Format, Options};
 use crate::diag::closest;
 use crate::exit::Exit;
@@ -35,12 +35,13 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
         Err(e) => return e,
     };
     // Explanations show every input value, so they are kept here.
-    let result = match crate::engine::evaluate_kind(&rules, &rules.primary, &frame) {
+    let evaluated = match crate::engine::evaluate_kind(&rules, &rules.primary, &frame) {
+        Ok(r) => with_standing(opts, &rules, &frame, r),
+        Err(_) => evaluate(opts, &rules, &frame),
+    };
+    let (result, standing) = match evaluated {
         Ok(r) => r,
-        Err(_) => match evaluate(opts, &rules, &frame) {
-            Ok(r) => r,
-            Err(e) => return e,
-        },
+        Err(e) => return e,
     };
     let units = match evaluate_units(opts, &rules, &ds, &frame, &result) {
         Ok(u) => u,
@@ -113,12 +114,31 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
         }
     };
     let e = match found {
-        Found::Primary(r) => explain(&rules, &rules.primary, &frame, &result, *r, None, &frame),
+        Found::Primary(r) => {
+            let standing = standing.as_ref().map(|s| s.view());
+            explain(
+                &rules,
+                &rules.primary,
+                &frame,
+                &result,
+                *r,
+                standing,
+                &frame,
+            )
+        }
         Found::Unit(u, r) => {
             let Some(k) = rules.units.get(u.kind) else {
                 return Exit::Usage;
             };
-            explain(&rules, k, &u.frame, &u.result, *r, Some(u), &frame)
+            explain(
+                &rules,
+                k,
+                &u.frame,
+                &u.result,
+                *r,
+                Some(u.standing()),
+                &frame,
+            )
         }
     };
     match opts.format {
@@ -306,7 +326,11 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
         out.push_str(&format!("  {mark} {}. {}: {}\n", n + 1, r.id, r.why));
     }
     if let Some(u) = &e.unit {
-        out.push_str("\n单位 (unit)\n");
+        if e.kind == primary.name {
+            out.push_str("\n排名 (rank and population rules)\n");
+        } else {
+            out.push_str("\n单位 (unit)\n");
+        }
         if let Some(rank) = u.rank {
             out.push_str(&format!(
                 "  rank {} by {}\n",

@@ -4,6 +4,7 @@
 use super::output::{print_data_errors, print_diags};
 use super::Options;
 use crate::data::{DataError, DataSet, Frame};
+use crate::engine::units::Standing;
 use crate::engine::{evaluate_kind, EvalError, KindResult};
 use crate::exit::Exit;
 use crate::rules::model::{Cmp, ColumnSource, Condition, Input, Operand, Var};
@@ -148,13 +149,31 @@ pub fn inputs<'a>(opts: &'a Options, ds: &'a DataSet) -> Vec<&'a Path> {
         .collect()
 }
 
-/// Score and decide the primary entities. Input values are kept only when something after
+/// Score and decide the primary entities, then apply the primary kind's population rules (its
+/// standing, `None` when it declares none). Input values are kept only when something after
 /// scoring reads one (a unit aggregating `value.ID`, an outcome condition that reasons re-test);
 /// a million villages then need no more than their points.
-pub fn evaluate(opts: &Options, rules: &RuleSet, frame: &Frame) -> Result<KindResult, Exit> {
+pub fn evaluate(
+    opts: &Options,
+    rules: &RuleSet,
+    frame: &Frame,
+) -> Result<(KindResult, Option<Standing>), Exit> {
     let keep = read_after_scoring(rules).any(|v| matches!(v, Var::Value(_)));
-    crate::engine::evaluate_kind_with(rules, &rules.primary, frame, keep)
-        .map_err(|e| eval_error(opts, e))
+    let result = crate::engine::evaluate_kind_with(rules, &rules.primary, frame, keep)
+        .map_err(|e| eval_error(opts, e))?;
+    with_standing(opts, rules, frame, result)
+}
+
+/// The primary kind's population rules applied to its decided entities.
+pub fn with_standing(
+    opts: &Options,
+    rules: &RuleSet,
+    frame: &Frame,
+    mut result: KindResult,
+) -> Result<(KindResult, Option<Standing>), Exit> {
+    let standing = crate::engine::units::primary_population(rules, frame, &mut result)
+        .map_err(|e| eval_error(opts, e))?;
+    Ok((result, standing))
 }
 
 /// Every primary variable read after the primary entities are scored: by outcome conditions
@@ -332,7 +351,10 @@ pub fn validate_data(
                     notes.extend(f.notes);
                 }
             }
-            let (errors, scripts) = match evaluate_kind(rules, &rules.primary, &frame) {
+            let decided = evaluate_kind(rules, &rules.primary, &frame).and_then(|mut r| {
+                crate::engine::units::primary_population(rules, &frame, &mut r).map(|_| r)
+            });
+            let (errors, scripts) = match decided {
                 Ok(result) => {
                     match crate::engine::units::evaluate_units(rules, ds, &frame, &result) {
                         Ok(_) => (Vec::new(), Vec::new()),

@@ -266,7 +266,7 @@ pub fn run(
         return e;
     }
     lap("rules and data loaded");
-    let result = match evaluate(opts, &rules, &frame) {
+    let (result, standing) = match evaluate(opts, &rules, &frame) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -274,12 +274,7 @@ pub fn run(
     // Only what units and reports still read is kept from the village columns.
     frame.release_columns(&super::pipeline::columns_read_after_scoring(&rules));
     let frame = frame;
-    let primary = KindView {
-        kind: &rules.primary,
-        frame: &frame,
-        result: &result,
-        unit: None,
-    };
+    let primary = KindView::of_primary(&rules, &frame, &result, standing.as_ref());
     // The villages' file depends on nothing the units decide: it is written (staged) on its
     // own thread while the units are evaluated.
     let (units, staged) = std::thread::scope(|s| {

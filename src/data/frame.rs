@@ -1,6 +1,6 @@
 //! A typed, validated table, ordered by id: one column per column the rules read.
 
-use crate::rules::model::ValueType;
+use crate::rules::model::{PointsFrom, ValueType};
 
 /// One typed column. Values are stored as narrowly as they allow (see [`Values`]); categories
 /// as codes into `dict`.
@@ -372,6 +372,9 @@ impl TextColumn {
     }
 }
 
+/// A `lookup`'s categories and their points, read from a data table.
+pub type PointsTable = Vec<(String, f64)>;
+
 /// A table for one entity kind, rows sorted by id.
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
@@ -392,6 +395,9 @@ pub struct Frame {
     pub subset: Option<String>,
     /// What was read in a way worth telling, not wrong (`１２` read as 12), for `check`.
     pub notes: Vec<crate::data::DataError>,
+    /// The `lookup` points tables read from data tables for this kind: where each came from,
+    /// and its categories with their points.
+    pub lookups: std::sync::Arc<Vec<(PointsFrom, PointsTable)>>,
 }
 
 impl Frame {
@@ -437,6 +443,14 @@ impl Frame {
             .unwrap_or(0.0)
     }
 
+    /// The points table a `lookup` reads from the data, once read.
+    pub fn lookup(&self, from: &PointsFrom) -> Option<&[(String, f64)]> {
+        self.lookups
+            .iter()
+            .find(|(f, _)| f == from)
+            .map(|(_, t)| t.as_slice())
+    }
+
     /// The row index of `id`.
     pub fn find(&self, id: &str) -> Option<usize> {
         self.ids.find_sorted(id)
@@ -475,6 +489,7 @@ impl Frame {
             baseline: self.baseline.iter().map(|b| b.as_ref().map(one)).collect(),
             subset: self.subset.clone(),
             notes: Vec::new(),
+            lookups: std::sync::Arc::clone(&self.lookups),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod error;
 pub mod frame;
+pub mod lookup;
 pub mod parse;
 pub mod xlsx;
 
@@ -342,7 +343,11 @@ impl DataSet {
     /// from its links; one that reads columns or labels must have its table.
     pub fn load_unit(&self, kind: &Kind) -> Result<Option<Frame>, Vec<DataError>> {
         match self.tables.get(&kind.table) {
-            Some(tf) => parse::load_frame(kind, tf).map(Some),
+            Some(tf) => {
+                let mut frame = parse::load_frame(kind, tf)?;
+                lookup::attach(self, kind, &mut frame)?;
+                Ok(Some(frame))
+            }
             None if kind.columns.iter().any(|c| c.from_data()) || kind.label_column.is_some() => {
                 Err(vec![{
                     let mut e = DataError::file(
@@ -381,6 +386,7 @@ impl DataSet {
             };
             parse::attach_baseline(kind, &mut frame, bf)?;
         }
+        lookup::attach(self, kind, &mut frame)?;
         Ok(frame)
     }
 }

@@ -1722,6 +1722,77 @@ pub fn read_pairs(
     }
 }
 
+/// The cells of the named columns, row by row (blank rows skipped), with each row's number in
+/// the file. A column the header lacks is an error naming `role` (`a lookup column`), with a
+/// suggestion.
+pub fn read_columns(
+    tf: &TableFile,
+    names: &[&str],
+    role: &str,
+) -> Result<Vec<(Vec<String>, u64)>, Vec<DataError>> {
+    let file = tf.display();
+    let text = read_text(tf).map_err(|e| vec![e])?;
+    let (header_line, body) = split_header(&text);
+    let first = 2;
+    let header: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(header_line.as_bytes())
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|r| {
+            r.iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut errors = Vec::new();
+    let mut at = Vec::new();
+    for name in names {
+        match header.iter().position(|h| h == name) {
+            Some(i) => at.push(i),
+            None => {
+                let mut e =
+                    DataError::file(file.clone(), format!("missing column `{name}` ({role})"));
+                e.row = Some(1);
+                e.column = Some(name.to_string());
+                e.help = did_you_mean(name, header.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
+                errors.push(e);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut out = Vec::new();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let mut rows = RowCounter::new(body, first);
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let mut err = DataError::file(file.clone(), format!("unreadable CSV: {e}"));
+                err.row = e.position().map(|p| p.line() + first - 1);
+                return Err(vec![err]);
+            }
+        };
+        let row = rows.row(rec.position().map(|p| p.byte() as usize));
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let cells = at
+            .iter()
+            .map(|&i| rec.get(i).unwrap_or("").trim().to_string())
+            .collect();
+        out.push((cells, row));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{

@@ -668,7 +668,10 @@ pub fn scores_by_block(kind: &Kind) -> bool {
         && !super::peer::has_peers(kind)
         && kind.indicators.iter().all(|ind| {
             !matches!(ind.input, Input::Expr(_))
-                && !matches!(ind.method, Method::Script(_) | Method::Lookup(_))
+                && !matches!(
+                    ind.method,
+                    Method::Script(_) | Method::Lookup(_) | Method::LookupFrom(_)
+                )
         })
 }
 
@@ -760,6 +763,20 @@ pub fn indicator_points(
             pts
         }
         Method::Lookup(table) => {
+            let view = View::inputs(ctx, row, values);
+            match view.get(Var::Value(i)) {
+                Val::Str(cat) => super::score::lookup_points(table, cat),
+                _ => 0.0,
+            }
+        }
+        Method::LookupFrom(from) => {
+            // Read and validated with the frame: every category of the data has its points.
+            let Some(table) = ctx.frame.lookup(from) else {
+                return Err(EntityError::Internal(format!(
+                    "the points table `{}` of indicator `{}` was not read with the data",
+                    from.table, ind.id
+                )));
+            };
             let view = View::inputs(ctx, row, values);
             match view.get(Var::Value(i)) {
                 Val::Str(cat) => super::score::lookup_points(table, cat),

@@ -16,6 +16,8 @@ pub enum PeerStat {
     Sorted(Vec<f64>),
     /// The lowest and highest values.
     Range(f64, f64),
+    /// The mean and the (population) standard deviation of the values.
+    Moments { mean: f64, sd: f64 },
 }
 
 /// Whether any indicator of `kind` scores relative to the others.
@@ -45,6 +47,7 @@ fn stat(ind: &Indicator, frame: &Frame) -> Option<PeerStat> {
             sorted.sort_by(f64::total_cmp);
             PeerStat::Sorted(sorted)
         }
+        Method::ZScore { .. } => moments(values),
         _ => PeerStat::Range(lo, hi),
     })
 }
@@ -80,7 +83,45 @@ pub fn peer_points(method: &Method, stat: Option<&PeerStat>, value: f64, points:
             };
             t.clamp(0.0, 1.0) * points
         }
+        (Method::ZScore { higher, from, to }, Some(PeerStat::Moments { mean, sd })) => {
+            let z = z_of(value, *mean, *sd, *higher);
+            ((z - from) / (to - from)).clamp(0.0, 1.0) * points
+        }
         _ => points,
+    }
+}
+
+/// The mean and population standard deviation (divided by the number of values, not one
+/// less: the kind's entities are the whole population, not a sample of it). The values are
+/// summed in ascending order, so the result is the same bit for bit whatever the row order.
+fn moments(mut values: Vec<f64>) -> PeerStat {
+    values.sort_by(f64::total_cmp);
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    PeerStat::Moments {
+        mean,
+        sd: var.sqrt(),
+    }
+}
+
+/// Whether the values are all the same. A spread lost in rounding noise (the mean of three
+/// 0.1s is not exactly 0.1) is no spread: equal values must all score alike.
+pub fn no_spread(mean: f64, sd: f64) -> bool {
+    sd <= mean.abs().max(1.0) * 1e-12
+}
+
+/// The standardised score of `value`, better values higher: 0 for every entity when all the
+/// values are the same (each is then at the mean).
+pub fn z_of(value: f64, mean: f64, sd: f64, higher: bool) -> f64 {
+    if no_spread(mean, sd) {
+        return 0.0;
+    }
+    let z = (value - mean) / sd;
+    if higher {
+        z
+    } else {
+        -z
     }
 }
 
@@ -139,5 +180,37 @@ mod tests {
             peer_points(&m, Some(&PeerStat::Range(3.0, 3.0)), 3.0, 8.0),
             8.0
         );
+    }
+
+    #[test]
+    fn standardised_scores_from_the_mean_and_deviation() {
+        // Mean 5, population standard deviation 2.
+        let s = moments(vec![9.0, 2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0]);
+        assert_eq!(s, PeerStat::Moments { mean: 5.0, sd: 2.0 });
+        let m = Method::ZScore {
+            higher: true,
+            from: -2.0,
+            to: 2.0,
+        };
+        assert_eq!(peer_points(&m, Some(&s), 9.0, 10.0), 10.0);
+        assert_eq!(peer_points(&m, Some(&s), 5.0, 10.0), 5.0);
+        assert_eq!(peer_points(&m, Some(&s), 4.0, 10.0), 3.75);
+        assert_eq!(peer_points(&m, Some(&s), 20.0, 10.0), 10.0);
+        assert_eq!(peer_points(&m, Some(&s), -20.0, 10.0), 0.0);
+        let low = Method::ZScore {
+            higher: false,
+            from: -1.0,
+            to: 1.0,
+        };
+        assert_eq!(peer_points(&low, Some(&s), 4.0, 10.0), 7.5);
+        // All the same: each is at the mean, z 0, which scores what the mean scores.
+        let flat = moments(vec![0.1, 0.1, 0.1]);
+        assert_eq!(peer_points(&m, Some(&flat), 0.1, 10.0), 5.0);
+        let lopsided = Method::ZScore {
+            higher: true,
+            from: -1.0,
+            to: 0.0,
+        };
+        assert_eq!(peer_points(&lopsided, Some(&flat), 0.1, 10.0), 10.0);
     }
 }

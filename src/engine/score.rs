@@ -44,8 +44,11 @@ pub fn points_for(method: &Method, value: f64, points: f64) -> f64 {
         // Looked up by category name in the caller; see `lookup_points`.
         // Scored with what the row alone does not know (a script, a table, the other
         // entities): by `indicator_points`, never here.
-        Method::Lookup(_) | Method::Script(_) => 0.0,
-        Method::Relative { .. } | Method::Rank { .. } | Method::MinMax { .. } => 0.0,
+        Method::Lookup(_) | Method::LookupFrom(_) | Method::Script(_) => 0.0,
+        Method::Relative { .. }
+        | Method::Rank { .. }
+        | Method::MinMax { .. }
+        | Method::ZScore { .. } => 0.0,
     }
 }
 

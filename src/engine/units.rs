@@ -145,6 +145,77 @@ pub struct UnitResult {
     pub fund: Option<FundSummary>,
 }
 
+/// What a kind's population rules (rank, top N, quotas, fund) gave each of its entities: for
+/// the primary kind, which has no [`UnitResult`] to hold it.
+#[derive(Debug, Clone, Default)]
+pub struct Standing {
+    /// Per entity: its rank, 1 = best (0 when the kind declares no ranking).
+    pub rank: Vec<u32>,
+    /// Per entity: its award in yuan.
+    pub award: Vec<i64>,
+    /// Per entity: what the population rules did to it, in words.
+    pub notes: Vec<Vec<String>>,
+    pub fund: Option<FundSummary>,
+}
+
+/// A kind's ranks, awards, notes and fund, read in place from a [`UnitResult`] or a
+/// [`Standing`].
+#[derive(Debug, Clone, Copy)]
+pub struct StandingView<'a> {
+    /// For a unit kind: the primary entities each unit is linked to.
+    pub villages: Option<&'a Members>,
+    pub rank: &'a [u32],
+    pub award: &'a [i64],
+    pub notes: &'a [Vec<String>],
+    pub fund: Option<&'a FundSummary>,
+}
+
+impl Standing {
+    /// Read in place.
+    pub fn view(&self) -> StandingView<'_> {
+        StandingView {
+            villages: None,
+            rank: &self.rank,
+            award: &self.award,
+            notes: &self.notes,
+            fund: self.fund.as_ref(),
+        }
+    }
+}
+
+impl UnitResult {
+    /// This kind's ranks, awards, notes and fund, read in place.
+    pub fn standing(&self) -> StandingView<'_> {
+        StandingView {
+            villages: Some(&self.villages),
+            rank: &self.rank,
+            award: &self.award,
+            notes: &self.notes,
+            fund: self.fund.as_ref(),
+        }
+    }
+}
+
+/// Whether a kind declares a population rule, and so is ranked.
+pub fn has_population(kind: &Kind) -> bool {
+    !kind.rank.is_empty() || kind.top.is_some() || !kind.quotas.is_empty() || kind.fund.is_some()
+}
+
+/// Apply the primary kind's population rules to its decided entities: rank, top N, quotas and
+/// the fund, exactly as for a unit kind. They run before any unit reads the primary results,
+/// so an aggregate over the primary entities sees their final grades and outcomes. `None`
+/// when the primary kind declares none of them (the results are then left as decided).
+pub fn primary_population(
+    rules: &RuleSet,
+    pframe: &Frame,
+    presult: &mut KindResult,
+) -> Result<Option<Standing>, EvalError> {
+    if !has_population(&rules.primary) {
+        return Ok(None);
+    }
+    population(rules, &rules.primary, pframe, presult).map(Some)
+}
+
 /// How a fund was shared out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FundSummary {
@@ -209,6 +280,11 @@ pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<L
                     .filter(|c| c.to == kind.name)?;
                 Some((c.via.as_str(), &src.frame))
             })
+            .chain(
+                (rules.primary.cascade.as_ref())
+                    .filter(|c| c.to == kind.name)
+                    .map(|c| (c.via.as_str(), pframe)),
+            )
             .collect();
         match link_unit(ds, &rules.primary, kind, i, pframe, &members_of) {
             Ok(linked) => done.push(linked),
@@ -216,21 +292,23 @@ pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<L
         }
     }
     if pframe.subset.is_none() {
-        problems.0.extend(cascade_problems(rules, &done));
+        problems.0.extend(cascade_problems(rules, pframe, &done));
     }
     problems.or(done)
 }
 
 /// Rows of a cascade's target kind naming a unit its source kind does not have (a member of a
 /// team that does not exist), found with the links so that they are reported with them.
-fn cascade_problems(rules: &RuleSet, done: &[Linked]) -> Vec<DataError> {
+fn cascade_problems(rules: &RuleSet, pframe: &Frame, done: &[Linked]) -> Vec<DataError> {
     const SHOWN: usize = 50;
     let mut out = Vec::new();
     let mut more = 0usize;
-    for src in done {
-        let Some(skind) = rules.units.get(src.kind) else {
-            continue;
-        };
+    // Every cascade's source kind and its entities: the primary kind's first.
+    let sources = std::iter::once((&rules.primary, pframe)).chain(
+        done.iter()
+            .filter_map(|d| Some((rules.units.get(d.kind)?, &d.frame))),
+    );
+    for (skind, sframe) in sources {
         let Some(c) = &skind.cascade else {
             continue;
         };
@@ -244,7 +322,7 @@ fn cascade_problems(rules: &RuleSet, done: &[Linked]) -> Vec<DataError> {
             continue;
         };
         for (r, id) in ids.iter().enumerate() {
-            if src.frame.find(id).is_some() {
+            if sframe.find(id).is_some() {
                 continue;
             }
             if out.len() == SHOWN {
@@ -257,7 +335,7 @@ fn cascade_problems(rules: &RuleSet, done: &[Linked]) -> Vec<DataError> {
                 &c.via,
                 id,
                 &format!("no such {}", skind.label),
-                format!("an id from `{}`", src.frame.file),
+                format!("an id from `{}`", sframe.file),
             ));
         }
     }
@@ -379,13 +457,27 @@ pub fn evaluate_linked_from(
             })
         });
         let mut u = score_unit(rules, kind, l, &pctx, presult, earlier.as_ref())?;
+        let subset = pframe.subset.is_some();
+        // A cascade from the primary kind, decided before every unit.
+        if let Some(c) = rules.primary.cascade.as_ref().filter(|c| c.to == kind.name) {
+            apply_cascade(
+                rules,
+                kind,
+                &mut u,
+                &rules.primary,
+                (pframe, presult),
+                c,
+                subset,
+            )?;
+        }
         // A cascade from an already evaluated kind to this one.
         for src in &done {
             let Some(skind) = rules.units.get(src.kind) else {
                 continue;
             };
             if let Some(c) = skind.cascade.as_ref().filter(|c| c.to == kind.name) {
-                apply_cascade(rules, kind, &mut u, skind, src, c, pframe.subset.is_some())?;
+                let from = (&src.frame, &src.result);
+                apply_cascade(rules, kind, &mut u, skind, from, c, subset)?;
             }
         }
         done.push(u);
@@ -686,19 +778,18 @@ fn score_unit(
             (frame, result)
         }
     };
-    let n = frame.len();
-    let mut u = UnitResult {
+    let mut result = result;
+    let standing = population(rules, kind, &frame, &mut result)?;
+    Ok(UnitResult {
         kind: linked.kind,
         frame,
         result,
         villages: Arc::clone(&linked.villages),
-        rank: vec![0; n],
-        award: vec![0; n],
-        notes: vec![Vec::new(); n],
-        fund: None,
-    };
-    population(rules, kind, &mut u)?;
-    Ok(u)
+        rank: standing.rank,
+        award: standing.award,
+        notes: standing.notes,
+        fund: standing.fund,
+    })
 }
 
 /// (unit id, village row, row of the link in its file) for every link.
@@ -1067,20 +1158,24 @@ fn village_view<'a>(pctx: &'a KindCtx<'a>, res: &'a KindResult, r: usize) -> Vie
     View::of_result(pctx, res, r)
 }
 
-/// Rank, top N, quotas and the fund.
-fn population(rules: &RuleSet, kind: &Kind, u: &mut UnitResult) -> Result<(), EvalError> {
-    let n = u.frame.len();
-    let ctx = KindCtx::new(
-        kind,
-        &u.frame,
-        &rules.params,
-        &rules.scripts,
-        rules.precision,
-    );
+/// Rank, top N, quotas and the fund, over every entity of a kind once each is decided.
+fn population(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &Frame,
+    result: &mut KindResult,
+) -> Result<Standing, EvalError> {
+    let n = frame.len();
+    let mut u = Standing {
+        rank: vec![0; n],
+        award: vec![0; n],
+        notes: vec![Vec::new(); n],
+        fund: None,
+    };
+    let ctx = KindCtx::new(kind, frame, &rules.params, &rules.scripts, rules.precision);
     // 1. Rank: the declared keys, then the id; never the input order.
-    let order = ranking(&ctx, &u.result, kind);
-    if !kind.rank.is_empty() || kind.top.is_some() || !kind.quotas.is_empty() || kind.fund.is_some()
-    {
+    let order = ranking(&ctx, result, kind);
+    if has_population(kind) {
         for (pos, &r) in order.iter().enumerate() {
             if let Some(slot) = u.rank.get_mut(r) {
                 *slot = pos as u32 + 1;
@@ -1097,11 +1192,11 @@ fn population(rules: &RuleSet, kind: &Kind, u: &mut UnitResult) -> Result<(), Ev
             .unwrap_or_default();
         let mut given = 0;
         for &r in &order {
-            let failed = u.result.failed.get(r).copied().unwrap_or(true);
+            let failed = result.failed.get(r).copied().unwrap_or(true);
             if given < top.count && !failed {
                 given += 1;
-                if u.result.outcome.get(r).copied() != Some(top.outcome as u16) {
-                    set(&mut u.result.outcome, r, top.outcome as u16);
+                if result.outcome.get(r).copied() != Some(top.outcome as u16) {
+                    set(&mut result.outcome, r, top.outcome as u16);
                     note(
                         &mut u.notes,
                         r,
@@ -1112,9 +1207,9 @@ fn population(rules: &RuleSet, kind: &Kind, u: &mut UnitResult) -> Result<(), Ev
                         ),
                     );
                 }
-            } else if u.result.outcome.get(r).copied() == Some(top.outcome as u16) {
+            } else if result.outcome.get(r).copied() == Some(top.outcome as u16) {
                 let next = top.outcome + 1;
-                set(&mut u.result.outcome, r, next as u16);
+                set(&mut result.outcome, r, next as u16);
                 let to = kind.outcomes.get(next).map(|o| o.id.as_str()).unwrap_or("");
                 note(
                     &mut u.notes,
@@ -1145,7 +1240,7 @@ fn population(rules: &RuleSet, kind: &Kind, u: &mut UnitResult) -> Result<(), Ev
         };
         let (column, target, name, next_name) = match q.target {
             QuotaTarget::Outcome(o) => (
-                &mut u.result.outcome,
+                &mut result.outcome,
                 o,
                 kind.outcomes
                     .get(o)
@@ -1157,7 +1252,7 @@ fn population(rules: &RuleSet, kind: &Kind, u: &mut UnitResult) -> Result<(), Ev
                     .unwrap_or_default(),
             ),
             QuotaTarget::Grade(g) => (
-                &mut u.result.grade,
+                &mut result.grade,
                 g,
                 kind.grades.get(g).map(|x| x.id.clone()).unwrap_or_default(),
                 kind.grades
@@ -1181,18 +1276,18 @@ fn population(rules: &RuleSet, kind: &Kind, u: &mut UnitResult) -> Result<(), Ev
             let pos = pos_of(&order, r);
             note(&mut u.notes, r, format!("quota: {limit_text} may be `{name}`; ranked {pos} of {n}, falls to `{next_name}`"));
             if matches!(q.target, QuotaTarget::Grade(_)) {
-                let o = redecide(&ctx, &u.result, r, &mut scope).map_err(entity_err)?;
-                set(&mut u.result.outcome, r, o as u16);
+                let o = redecide(&ctx, result, r, &mut scope).map_err(entity_err)?;
+                set(&mut result.outcome, r, o as u16);
             }
         }
     }
     // 4. The fund.
     if let Some(fund) = &kind.fund {
-        let (awards, summary) = share_fund(fund, &u.result, &order, rules.precision);
+        let (awards, summary) = share_fund(fund, result, &order, rules.precision);
         u.award = awards;
         u.fund = Some(summary);
     }
-    Ok(())
+    Ok(u)
 }
 
 fn entity_err(e: EntityError) -> EvalError {
@@ -1343,7 +1438,7 @@ fn apply_cascade(
     mkind: &Kind,
     m: &mut UnitResult,
     skind: &Kind,
-    src: &UnitResult,
+    (sframe, sresult): (&Frame, &KindResult),
     c: &Cascade,
     subset: bool,
 ) -> Result<(), EvalError> {
@@ -1366,7 +1461,7 @@ fn apply_cascade(
     let mut seen_at_most: Vec<(usize, usize, usize)> = Vec::new(); // (source row, rule, count)
     for &r in &order {
         let unit_id = via.get(r).unwrap_or_default().to_string();
-        let Some(s) = src.frame.find(&unit_id) else {
+        let Some(s) = sframe.find(&unit_id) else {
             // Under a subset, a member's unit may not be assessed: nothing carries to it.
             if subset {
                 continue;
@@ -1377,11 +1472,11 @@ fn apply_cascade(
                 &c.via,
                 &unit_id,
                 &format!("no such {}", skind.label),
-                format!("an id from `{}`", src.frame.file),
+                format!("an id from `{}`", sframe.file),
             ));
             continue;
         };
-        let sgrade = src.result.grade.get(s).copied().unwrap_or(u16::MAX) as usize;
+        let sgrade = sresult.grade.get(s).copied().unwrap_or(u16::MAX) as usize;
         let sgrade_name = skind
             .grades
             .get(sgrade)

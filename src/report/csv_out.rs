@@ -88,6 +88,9 @@ fn header(k: &KindView, count_field: &str) -> Vec<u8> {
     cols.extend(k.kind.indicators.iter().map(|i| format!("points.{}", i.id)));
     if k.unit.is_some() {
         cols.extend(["rank", "award", count_field, "notes"].map(String::from));
+    } else if k.standing.is_some() {
+        // A primary kind with population rules: its rank, award and notes, no count.
+        cols.extend(["rank", "award", "notes"].map(String::from));
     }
     let mut buf = Vec::new();
     for (i, c) in cols.iter().enumerate() {
@@ -219,6 +222,15 @@ fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, b
                 buf.push(b',');
                 push_int(buf, n);
             }
+            buf.push(b',');
+            push_field(buf, &k.notes(r).join("; "));
+        } else if k.standing.is_some() {
+            buf.push(b',');
+            if let Some(rank) = k.rank(r) {
+                push_int(buf, i64::from(rank));
+            }
+            buf.push(b',');
+            push_int(buf, k.award(r));
             buf.push(b',');
             push_field(buf, &k.notes(r).join("; "));
         }

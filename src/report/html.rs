@@ -429,6 +429,10 @@ fn units_section(v: &RunView) -> String {
     let mut out = section_head(v, "units");
     // Every unit kind: one that neither ranks nor rewards (city leaders) still has outcomes
     // the committee reads.
+    // A primary kind with population rules is ranked like a unit: its table leads.
+    if v.primary.standing.is_some() {
+        out.push_str(&unit_table(v, &v.primary));
+    }
     if v.units.is_empty() {
         out.push_str("<p class=\"note\">没有考核单位 (the rules assess no units).</p>\n");
     }
@@ -446,7 +450,7 @@ fn unit_table(v: &RunView, u: &KindView) -> String {
         u.frame.len()
     );
     let funded = u.kind.fund.is_some();
-    if let (Some(fund), Some(sum)) = (&u.kind.fund, u.unit.and_then(|x| x.fund.as_ref())) {
+    if let (Some(fund), Some(sum)) = (&u.kind.fund, u.fund()) {
         out.push_str(&format!(
             "<p class=\"note\">{}: 预算 (budget) {} 元, 已发 (paid) {} 元, 获奖 (recipients) {}</p>\n",
             escape(fund.label.as_deref().unwrap_or("奖励资金 (fund)")),

@@ -158,6 +158,12 @@ fn entity(k: &KindView, r: usize, precision: u32, count_field: &str, nested: &[b
     }
     o.insert("below_min".into(), json!(k.below_min(r)));
     o.insert("indicators".into(), Value::Object(points));
+    if k.unit.is_none() && k.standing.is_some() {
+        // A primary kind with population rules: its rank, award and notes, as for a unit.
+        o.insert("rank".into(), json!(k.rank(r)));
+        o.insert("award".into(), json!(k.award(r)));
+        o.insert("notes".into(), json!(k.notes(r)));
+    }
     if let Some(u) = k.unit {
         // A unit's inputs are few and explain its score (aggregates especially).
         let inputs: Map<String, Value> = k
@@ -348,7 +354,7 @@ fn write_entities(
                 let mut buf = Vec::with_capacity((e - s) * 400);
                 for r in s..e {
                     buf.extend_from_slice(if r == 0 { b"\n    " } else { b",\n    " });
-                    match k.unit {
+                    match k.standing {
                         Some(_) => {
                             let _ = serde_json::to_writer(
                                 &mut buf,
@@ -420,11 +426,10 @@ pub fn summary(v: &RunView) -> Value {
         .map(|u| (u.kind.name.clone(), counts(outcome_counts(u))))
         .collect();
     summary.insert("units".into(), Value::Object(units));
-    let funds: Map<String, Value> = v
-        .units
-        .iter()
+    let funds: Map<String, Value> = std::iter::once(p)
+        .chain(&v.units)
         .filter_map(|u| {
-            let f = u.unit.and_then(|x| x.fund.as_ref())?;
+            let f = u.fund()?;
             Some((
                 u.kind.name.clone(),
                 json!({"budget": f.budget, "paid": f.paid, "recipients": f.recipients}),

@@ -11,6 +11,7 @@ pub mod write;
 pub mod xlsx;
 
 use crate::data::{DataSet, Frame};
+use crate::engine::units::StandingView;
 use crate::engine::KindResult;
 use crate::rules::model::{Kind, RuleSet};
 // Every format writes short labels; the helper lives with the other words all stages share.
@@ -36,8 +37,11 @@ pub struct KindView<'a> {
     pub kind: &'a Kind,
     pub frame: &'a Frame,
     pub result: &'a KindResult,
-    /// For units: ranks, awards, notes and the fund.
+    /// For units: the linked primary entities, ranks, awards, notes and the fund.
     pub unit: Option<&'a crate::engine::units::UnitResult>,
+    /// Ranks, awards, notes and the fund: every unit kind's, and the primary kind's when it
+    /// declares population rules (`None` otherwise, and its results then read as before).
+    pub standing: Option<StandingView<'a>>,
 }
 
 impl<'a> KindView<'a> {
@@ -52,34 +56,59 @@ impl<'a> KindView<'a> {
             frame: &u.frame,
             result: &u.result,
             unit: Some(u),
+            standing: Some(u.standing()),
         })
+    }
+
+    /// A view of the primary kind's results, with its population rules' standing if any.
+    pub fn of_primary(
+        rules: &'a RuleSet,
+        frame: &'a Frame,
+        result: &'a KindResult,
+        standing: Option<&'a crate::engine::units::Standing>,
+    ) -> KindView<'a> {
+        KindView {
+            kind: &rules.primary,
+            frame,
+            result,
+            unit: None,
+            standing: standing.map(|s| s.view()),
+        }
     }
 
     /// Rank of entity `r`, 1 = best; `None` for a kind that is not ranked (the engine then
     /// leaves every rank at 0).
     pub fn rank(&self, r: usize) -> Option<u32> {
-        self.unit
-            .and_then(|u| u.rank.get(r))
+        self.standing
+            .and_then(|s| s.rank.get(r))
             .copied()
             .filter(|&x| x > 0)
     }
 
     /// Award of entity `r` in yuan.
     pub fn award(&self, r: usize) -> i64 {
-        self.unit.and_then(|u| u.award.get(r)).copied().unwrap_or(0)
+        self.standing
+            .and_then(|s| s.award.get(r))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Population and cascade notes of entity `r`.
     pub fn notes(&self, r: usize) -> &[String] {
-        self.unit
-            .and_then(|u| u.notes.get(r))
+        self.standing
+            .and_then(|s| s.notes.get(r))
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
 
     /// Whether this kind ranks its entities, and whether it has a fund.
     pub fn ranked(&self) -> bool {
-        self.unit.is_some_and(|u| u.rank.iter().any(|r| *r > 0))
+        self.standing.is_some_and(|s| s.rank.iter().any(|r| *r > 0))
+    }
+
+    /// How the kind's fund was shared, for a kind with a fund.
+    pub fn fund(&self) -> Option<&'a crate::engine::units::FundSummary> {
+        self.standing.and_then(|s| s.fund)
     }
 
     /// The grade id of entity `r` (empty when no grade applies).

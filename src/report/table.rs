@@ -210,8 +210,7 @@ pub fn units_summary(v: &RunView, flavor: Flavor) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         let fund = u
-            .unit
-            .and_then(|x| x.fund.as_ref())
+            .fund()
             .map(|f| format!("{} of {} to {}", f.paid, f.budget, f.recipients))
             .unwrap_or_default();
         b.push_record(cells([

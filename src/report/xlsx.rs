@@ -105,6 +105,12 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
             text(format!("{}数 ({})", p.zh_noun(), p.nouns())),
             text("说明 (notes)"),
         ]);
+    } else if k.standing.is_some() {
+        head.extend([
+            text("名次 (rank)"),
+            text("奖励 (award, yuan)"),
+            text("说明 (notes)"),
+        ]);
     }
     head.extend(
         k.kind
@@ -146,6 +152,14 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
                     .map_or(0, <[usize]>::len) as i64,
             ));
             why = k.notes(r).join("; ");
+        } else if k.standing.is_some() {
+            row.push(text(why.clone()));
+            row.push(
+                k.rank(r)
+                    .map_or_else(|| text(""), |x| Cell::Int(i64::from(x))),
+            );
+            row.push(Cell::Int(k.award(r)));
+            why = k.notes(r).join("; ");
         }
         row.push(text(why));
         row.extend(k.result.points_of(r).iter().map(|x| Cell::Num(*x)));
@@ -181,7 +195,7 @@ fn summary_rows(v: &RunView) -> Vec<Vec<Cell>> {
                 text(""),
             ]);
         }
-        if let Some(f) = k.unit.and_then(|u| u.fund.as_ref()) {
+        if let Some(f) = k.fund() {
             rows.push(vec![
                 text(format!("{} 奖励资金 (fund)", short_label(&k.kind.label))),
                 text("已分配 (paid)"),

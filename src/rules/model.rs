@@ -473,6 +473,9 @@ pub enum Method {
     Script(ExprId),
     /// Category name → points; a category not listed scores 0.
     Lookup(Vec<(String, f64)>),
+    /// Category → points read from a data table (积分制: points by event type). The table is
+    /// data: it is read and validated with the kind's table, and travels with its frame.
+    LookupFrom(PointsFrom),
     /// 以最高值为满分：`value / best × points` (`best / value` when lower is better), best over
     /// the kind's entities.
     Relative {
@@ -489,6 +492,14 @@ pub enum Method {
     MinMax {
         higher: bool,
     },
+    /// 标准分: the standardised score `z = (value − mean) / sd` over the kind's entities
+    /// (`(mean − value) / sd` when lower is better), mapped linearly from `from → to` standard
+    /// deviations onto `0 → points`, clamped.
+    ZScore {
+        higher: bool,
+        from: f64,
+        to: f64,
+    },
 }
 
 impl Method {
@@ -502,10 +513,11 @@ impl Method {
             Method::Bonus { .. } => "bonus",
             Method::Boolean => "boolean",
             Method::Script(_) => "script",
-            Method::Lookup(_) => "lookup",
+            Method::Lookup(_) | Method::LookupFrom(_) => "lookup",
             Method::Relative { .. } => "relative",
             Method::Rank { .. } => "rank",
             Method::MinMax { .. } => "minmax",
+            Method::ZScore { .. } => "zscore",
         }
     }
 
@@ -514,9 +526,21 @@ impl Method {
     pub fn is_peer(&self) -> bool {
         matches!(
             self,
-            Method::Relative { .. } | Method::Rank { .. } | Method::MinMax { .. }
+            Method::Relative { .. }
+                | Method::Rank { .. }
+                | Method::MinMax { .. }
+                | Method::ZScore { .. }
         )
     }
+}
+
+/// Where a `lookup` reads its points: `table`'s rows, each category in column `key` and its
+/// points in column `column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointsFrom {
+    pub table: String,
+    pub key: String,
+    pub column: String,
 }
 
 /// One band of a `bands` method.

@@ -626,6 +626,17 @@ pub struct RawScoring {
     /// For `rank`: the fewest points any place gets.
     #[serde(default)]
     pub floor: Option<NumRef>,
+    /// For `lookup`: the category → points table read from a data table.
+    #[serde(default)]
+    pub points_from: Option<RawPointsFrom>,
+}
+
+/// A `lookup` table kept in the data: one row per category, its key and its points.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawPointsFrom {
+    pub table: String,
+    pub key: String,
+    pub column: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -645,6 +656,8 @@ pub enum MethodName {
     Rank,
     /// Points by where the value lies between the kind's lowest and highest.
     Minmax,
+    /// Points by the standardised score over the kind's entities.
+    Zscore,
 }
 
 impl MethodName {
@@ -662,6 +675,7 @@ impl MethodName {
             MethodName::Relative => "relative",
             MethodName::Rank => "rank",
             MethodName::Minmax => "minmax",
+            MethodName::Zscore => "zscore",
         }
     }
 }

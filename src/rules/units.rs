@@ -260,7 +260,6 @@ impl KindCompiler<'_> {
         grades: &[String],
         outcomes: &[String],
     ) -> (Vec<Quota>, Option<Top>, Option<Fund>) {
-        // On the primary kind these are reported where written (`unused_on_primary`).
         let mut quotas = Vec::new();
         for (i, q) in rk.quotas.iter().enumerate() {
             let path = format!("quotas.{i}");

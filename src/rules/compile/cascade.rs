@@ -5,8 +5,11 @@ use crate::diag::{did_you_mean, Diagnostic};
 use crate::rules::load::{RawRuleSet, RuleFiles};
 use crate::rules::model::*;
 
-/// Resolve each cascade's member kind and member grades, once every kind is compiled.
+/// Resolve each cascade's member kind and member grades, once every kind is compiled. A
+/// cascade may start from the primary kind (decided before every unit) or from a unit kind,
+/// and always reaches a unit kind.
 pub(super) fn link_cascades(
+    primary: Option<&Kind>,
     units: &mut [Kind],
     raw: &RawRuleSet,
     files: &RuleFiles,
@@ -22,23 +25,32 @@ pub(super) fn link_cascades(
         })
         .collect();
     let mut add_text: Vec<(String, String)> = Vec::new();
-    for k in units.iter() {
+    for k in primary.into_iter().chain(units.iter()) {
         let Some(c) = &k.cascade else { continue };
         let file_idx = raw.kinds.iter().position(|r| r.kind == k.name);
         let file = file_idx.and_then(|i| files.kinds.get(i));
         let loc = |path: &str| file.map(|f| f.loc(path)).unwrap_or_default();
         let Some((_, member_grades)) = kinds.iter().find(|(n, _)| *n == c.to) else {
+            if c.to == k.name {
+                diags.push(Diagnostic::error(
+                    "a kind cannot cascade to itself",
+                    loc("cascade.to"),
+                ));
+                continue;
+            }
             if raw.kinds.iter().any(|r| r.kind == c.to) {
-                // The kind exists: it is the primary kind, whose grades decide before any unit's.
+                // The kind exists: it is the primary kind. Every unit aggregates the primary
+                // results, so a grade carried back to it would change what the units were
+                // scored on: the primary kind would have to be evaluated twice.
                 diags.push(
                     Diagnostic::error(
                         format!(
-                            "a cascade cannot reach `{}`: it is the primary kind, decided before any unit",
+                            "a cascade cannot reach `{}`, the primary kind: every unit is scored on its results, so a grade carried back to it would mean evaluating it twice",
                             c.to
                         ),
                         loc("cascade.to"),
                     )
-                    .with_help("a cascade carries a unit's grade to the members of another unit kind"),
+                    .with_help("a cascade carries a grade to the members of a unit kind; to limit the primary kind's grades, give it `quotas` or `top`"),
                 );
                 continue;
             }

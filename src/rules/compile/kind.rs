@@ -210,9 +210,6 @@ impl KindCompiler<'_> {
             }
         }
         self.check_outcomes_reachable(rk, &outcomes, &gates, floor, max_total);
-        if self.is_primary {
-            self.unused_on_primary(rk);
-        }
         let text_columns = rk.group_by.clone();
         let link = self.link(rk);
         let rank = self.rank(rk, &names);

@@ -29,9 +29,10 @@ impl KindCompiler<'_> {
             MethodName::Deduct | MethodName::Bonus => &["per"],
             MethodName::Boolean => &[],
             MethodName::Script => &["function"],
-            MethodName::Lookup => &["table"],
+            MethodName::Lookup => &["table", "points_from"],
             MethodName::Relative | MethodName::Minmax => &["direction"],
             MethodName::Rank => &["direction", "per", "floor"],
+            MethodName::Zscore => &["direction", "from", "to"],
         };
         let present = [
             ("target", sc.target.is_some()),
@@ -44,6 +45,7 @@ impl KindCompiler<'_> {
             ("function", sc.function.is_some()),
             ("table", sc.table.is_some()),
             ("floor", sc.floor.is_some()),
+            ("points_from", sc.points_from.is_some()),
         ];
         let mut ok = true;
         for (field, given) in present {
@@ -325,9 +327,42 @@ impl KindCompiler<'_> {
                         &format!("{ind_base}.type"),
                     );
                 }
-                let Some(table) = &sc.table else {
-                    self.err("method `lookup` needs `table`: category → points", &base);
-                    return None;
+                let table = match (&sc.table, &sc.points_from) {
+                    (Some(_), Some(_)) => {
+                        self.err(
+                            "give one of `table` and `points_from`: the points are listed here or read from a data table, not both",
+                            &format!("{base}.points_from"),
+                        );
+                        return None;
+                    }
+                    (None, Some(f)) => {
+                        for (field, name) in
+                            [("table", &f.table), ("key", &f.key), ("column", &f.column)]
+                        {
+                            if name.trim().is_empty() {
+                                self.err(
+                                    format!(
+                                        "`points_from.{field}` names no {}",
+                                        if field == "table" { "table" } else { "column" }
+                                    ),
+                                    &format!("{base}.points_from.{field}"),
+                                );
+                                return None;
+                            }
+                        }
+                        return ok.then(|| {
+                            Method::LookupFrom(PointsFrom {
+                                table: f.table.clone(),
+                                key: f.key.clone(),
+                                column: f.column.clone(),
+                            })
+                        });
+                    }
+                    (Some(t), None) => t,
+                    (None, None) => {
+                        self.err("method `lookup` needs `table`: category → points", &base);
+                        return None;
+                    }
                 };
                 let mut pts = Vec::new();
                 for (k, v) in table {
@@ -346,7 +381,7 @@ impl KindCompiler<'_> {
                 }
                 Method::Lookup(pts)
             }
-            MethodName::Relative | MethodName::Rank | MethodName::Minmax => {
+            MethodName::Relative | MethodName::Rank | MethodName::Minmax | MethodName::Zscore => {
                 if !numeric_input(self) {
                     return None;
                 }
@@ -365,6 +400,21 @@ impl KindCompiler<'_> {
                 match m {
                     MethodName::Relative => Method::Relative { higher },
                     MethodName::Minmax => Method::MinMax { higher },
+                    MethodName::Zscore => {
+                        let from = need(self, &sc.from, "from")?;
+                        let to = need(self, &sc.to, "to")?;
+                        if from >= to {
+                            self.err(
+                                format!(
+                                    "`from` {} must lie below `to` {}: they are standard deviations from the mean, the lower one scoring 0 and the higher one full points (use `direction: lower` when lower values are better)",
+                                    fmt_num(from),
+                                    fmt_num(to)
+                                ),
+                                &format!("{base}.from"),
+                            );
+                        }
+                        Method::ZScore { higher, from, to }
+                    }
                     _ => {
                         let per = need(self, &sc.per, "per")?;
                         let floor = match &sc.floor {

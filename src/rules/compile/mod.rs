@@ -142,7 +142,7 @@ pub fn compile_with_needs(
             }
         }
     }
-    link_cascades(&mut units, raw, files, &mut diags);
+    link_cascades(primary.as_ref(), &mut units, raw, files, &mut diags);
 
     if primary.is_none() && !raw.kinds.iter().any(|k| k.kind == primary_name) {
         let names: Vec<&str> = raw.kinds.iter().map(|k| k.kind.as_str()).collect();

@@ -86,37 +86,3 @@ impl KindCompiler<'_> {
         }
     }
 }
-
-impl KindCompiler<'_> {
-    /// Population rules and cascades written on the primary kind, where no step reads them:
-    /// an error where each is written, never a rule silently left out.
-    pub(super) fn unused_on_primary(&mut self, rk: &crate::rules::raw::RawKind) {
-        let written = [
-            ("rank", rk.rank.is_some()),
-            ("quotas", !rk.quotas.is_empty()),
-            ("top", rk.top.is_some()),
-            ("fund", rk.fund.is_some()),
-            ("cascade", rk.cascade.is_some()),
-        ];
-        for (field, given) in written {
-            if !given {
-                continue;
-            }
-            let loc = self.loc(field);
-            self.diags.push(
-                crate::diag::Diagnostic::error(
-                    format!(
-                        "`{field}` has no effect on the primary kind `{}`: it is evaluated for unit kinds",
-                        rk.kind
-                    ),
-                    loc,
-                )
-                .with_help(format!(
-                    "declare a unit kind over the table `{}`, linked by `{}`, and give it the `{field}`",
-                    rk.table.clone().unwrap_or_else(|| format!("{}s", rk.kind)),
-                    rk.id_column.first()
-                )),
-            );
-        }
-    }
-}
