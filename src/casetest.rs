@@ -3,7 +3,7 @@
 //! which indicators, bands, gates, grades and outcome rules the cases exercise.
 
 use crate::data::DataSet;
-use crate::engine::units::evaluate_units;
+use crate::engine::graph::{evaluate_primary, evaluate_units_after};
 use crate::engine::{evaluate_kind, EvalError};
 use crate::report::KindView;
 use crate::rules::model::{Kind, Method};
@@ -439,9 +439,14 @@ fn evaluate_case<'a>(
             .collect::<Vec<_>>()
             .join("\n")
     })?;
-    let result = evaluate_kind(rules, &rules.primary, &frame).map_err(eval_msg)?;
-    let units = if with_units {
-        evaluate_units(rules, &ds, &frame, &result).map_err(eval_msg)?
+    let p = evaluate_primary(rules, &ds, &frame, None, |f, _| {
+        evaluate_kind(rules, &rules.primary, f)
+    })
+    .map_err(eval_msg)?;
+    let frame = p.frame.unwrap_or(frame);
+    let result = p.result;
+    let units = if with_units || !p.finer.units.is_empty() {
+        evaluate_units_after(rules, &ds, &frame, &result, p.finer).map_err(eval_msg)?
     } else {
         Vec::new()
     };

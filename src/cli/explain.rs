@@ -1,6 +1,6 @@
 //! `bangfu explain ID`: the full trace of one entity's decision and what would change it.
 
-use super::pipeline::{evaluate, evaluate_units, load_data, load_rules};
+use super::pipeline::{eval_error, evaluate_units, load_data, load_rules};
 use super::{Format, Options};
 use crate::diag::closest;
 use crate::exit::Exit;
@@ -35,14 +35,14 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
         Err(e) => return e,
     };
     // Explanations show every input value, so they are kept here.
-    let result = match crate::engine::evaluate_kind(&rules, &rules.primary, &frame) {
-        Ok(r) => r,
-        Err(_) => match evaluate(opts, &rules, &frame) {
-            Ok(r) => r,
-            Err(e) => return e,
-        },
+    let primary = crate::engine::graph::evaluate_primary(&rules, &ds, &frame, None, |f, _| {
+        crate::engine::evaluate_kind(&rules, &rules.primary, f)
+    });
+    let (result, finer, frame) = match primary {
+        Ok(p) => (p.result, p.finer, p.frame.unwrap_or(frame)),
+        Err(e) => return eval_error(opts, e),
     };
-    let units = match evaluate_units(opts, &rules, &ds, &frame, &result) {
+    let units = match evaluate_units(opts, &rules, &ds, &frame, &result, finer) {
         Ok(u) => u,
         Err(e) => return e,
     };

@@ -214,7 +214,8 @@ impl KindCompiler<'_> {
             self.unused_on_primary(rk);
         }
         let text_columns = rk.group_by.clone();
-        let link = self.link(rk);
+        let (members, member_link) = self.members(rk);
+        let link = self.link(rk).or(member_link);
         let rank = self.rank(rk, &names);
         let outcome_ids: Vec<String> = outcomes.iter().map(|o| o.id.clone()).collect();
         let (quotas, top, fund) = self.population(rk, &grade_ids, &outcome_ids);
@@ -250,6 +251,7 @@ impl KindCompiler<'_> {
         Some(Kind {
             text_columns,
             link,
+            members,
             rank,
             quotas,
             top,
