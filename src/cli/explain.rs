@@ -7,7 +7,6 @@ use crate::exit::Exit;
 use crate::explain::{explain, find, Explanation, Found};
 use crate::report::short_label;
 use crate::report::table::cells;
-use crate::rules::model::Kind;
 use crate::words::fmt_num;
 use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style};
@@ -127,7 +126,7 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
                 crate::report::json::with_layout(serde_json::to_value(&e).unwrap_or_default());
             crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
         }
-        _ => crate::outln!("{}", render(&e, &rules.primary, rules.precision)),
+        _ => crate::outln!("{}", render(&e, rules.precision)),
     }
     Exit::Ok
 }
@@ -140,7 +139,7 @@ fn table(b: Builder, right_from: usize) -> String {
 }
 
 /// The explanation as a committee member reads it.
-pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
+pub fn render(e: &Explanation, precision: u32) -> String {
     let f = |x: f64| format!("{:.*}", precision as usize, x);
     let mut out = String::new();
     out.push_str(&format!("{} {} — {}\n", e.id, e.label, e.kind_label));
@@ -326,7 +325,7 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
             };
             // `share of villages where …` or `mean of total`, over the villages it covers.
             let what = if a.of.is_empty() {
-                format!("{} of {}", a.function, primary.nouns())
+                format!("{} of {}", a.function, a.over.1)
             } else {
                 format!("{} of `{}`", a.function, a.of)
             };
@@ -335,9 +334,9 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
                 a.indicator,
                 covered.len(),
                 if covered.len() == 1 {
-                    primary.noun()
+                    &a.over.0
                 } else {
-                    primary.nouns()
+                    &a.over.1
                 },
                 covered.join(", "),
                 fmt_num(a.value)

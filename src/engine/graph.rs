@@ -116,6 +116,28 @@ pub fn link_members(
     Ok(primary)
 }
 
+/// The primary entities of each unit kind that reaches them through its members rather than a
+/// `link` (a town's households, through its villages).
+pub(super) fn reach_primary(rules: &RuleSet, links: &mut Links) -> Result<(), EvalError> {
+    let mut found = Vec::new();
+    for l in &links.units {
+        let Some(kind) = rules.units.get(l.kind).filter(|k| !k.through.is_empty()) else {
+            continue;
+        };
+        let source = Source {
+            kind: rules.primary.name.clone(),
+            path: kind.through.clone(),
+        };
+        found.push((l.kind, reach(rules, links, Node::Unit(l.kind), &source)?));
+    }
+    for (k, m) in found {
+        if let Some(l) = links.units.iter_mut().find(|l| l.kind == k) {
+            l.villages = Arc::new(m);
+        }
+    }
+    Ok(())
+}
+
 /// The rows of `m`'s kind that belong to each entity of `owner`.
 fn member_rows(
     rules: &RuleSet,
@@ -316,7 +338,7 @@ fn reach(
 
 /// Fill the aggregates of `kind` that read another kind (`from`), each group of those read the
 /// same way at once. `this` is the kind's index among the units (`None`: the primary kind).
-/// Returns the data problems found.
+/// Returns the data problems found, and what each way reached.
 pub(super) fn fill_sourced(
     rules: &RuleSet,
     kind: &Kind,
@@ -324,7 +346,8 @@ pub(super) fn fill_sourced(
     frame: &mut Frame,
     all: &[(usize, &ColumnSpec, &Aggregate)],
     reads: &Reads,
-) -> Result<Vec<DataError>, EvalError> {
+) -> Result<(Vec<DataError>, Vec<Reached>), EvalError> {
+    let mut reached = Vec::new();
     let mut sources: Vec<&Source> = Vec::new();
     for (_, _, a) in all {
         if let Some(s) = &a.from {
@@ -381,8 +404,22 @@ pub(super) fn fill_sourced(
             sres,
         };
         errors.extend(fill_group(rules, kind, frame, &group, None));
+        reached.push(Reached {
+            source: source.clone(),
+            members: Arc::new(members),
+            ids: Arc::clone(&sframe.ids),
+        });
     }
-    Ok(errors)
+    Ok((errors, reached))
+}
+
+/// The entities of another kind an aggregate read (`from`), per entity of the aggregating kind,
+/// with their ids: what `explain` lists.
+#[derive(Debug, Clone)]
+pub struct Reached {
+    pub source: Source,
+    pub members: Arc<Members>,
+    pub ids: Arc<crate::data::frame::TextColumn>,
 }
 
 /// Whether the primary kind reads another kind's results (aggregates over a finer kind).
@@ -464,7 +501,7 @@ pub fn evaluate_primary(
             presult: None,
             done: &done,
         };
-        let errors = fill_sourced(rules, &rules.primary, None, &mut frame, &all, &reads)?;
+        let (errors, _) = fill_sourced(rules, &rules.primary, None, &mut frame, &all, &reads)?;
         if !errors.is_empty() {
             return Err(data_err(errors));
         }

@@ -143,6 +143,8 @@ pub struct UnitResult {
     /// Per unit: what the population rules and cascades did to it, in words.
     pub notes: Vec<Vec<String>>,
     pub fund: Option<FundSummary>,
+    /// What its aggregates over other kinds (`from`) read.
+    pub reached: Vec<super::graph::Reached>,
 }
 
 /// How a fund was shared out.
@@ -234,10 +236,14 @@ pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Links
     } else {
         Vec::new()
     };
-    problems.or(Links {
+    let mut links = Links {
         units: done,
         primary,
-    })
+    };
+    if problems.0.is_empty() {
+        super::graph::reach_primary(rules, &mut links)?;
+    }
+    problems.or(links)
 }
 
 /// Rows of a cascade's target kind naming a unit its source kind does not have (a member of a
@@ -710,7 +716,7 @@ fn score_unit(
     reads: &Reads,
     earlier: Option<&Earlier>,
 ) -> Result<UnitResult, EvalError> {
-    let (frame, result) = match (earlier, reads.presult) {
+    let (frame, result, reached) = match (earlier, reads.presult) {
         (Some(e), Some(presult)) => {
             // An aggregate of a unit is taken again only if a village field it reads changed
             // (a changed outcome redoes a share of exits, not a mean of totals). One over
@@ -740,20 +746,20 @@ fn score_unit(
                 .collect();
             let mut frame = e.unit.frame.clone();
             let only = Some(per_aggregate.as_slice());
-            fill_aggregates(rules, kind, &mut frame, linked, reads, only)?;
+            let reached = fill_aggregates(rules, kind, &mut frame, linked, reads, only)?;
             let prior = crate::engine::run::Prior::of(e.rules, e.kind, &e.unit.result);
             let result = match crate::engine::run::rescore_rows(rules, kind, &frame, &prior, &mask)
             {
                 Some(r) => r?,
                 None => evaluate_kind(rules, kind, &frame)?,
             };
-            (frame, result)
+            (frame, result, reached)
         }
         _ => {
             let mut frame = linked.frame.clone();
-            fill_aggregates(rules, kind, &mut frame, linked, reads, None)?;
+            let reached = fill_aggregates(rules, kind, &mut frame, linked, reads, None)?;
             let result = evaluate_kind(rules, kind, &frame)?;
-            (frame, result)
+            (frame, result, reached)
         }
     };
     let n = frame.len();
@@ -766,6 +772,7 @@ fn score_unit(
         award: vec![0; n],
         notes: vec![Vec::new(); n],
         fund: None,
+        reached,
     };
     population(rules, kind, &mut u)?;
     Ok(u)
@@ -984,7 +991,7 @@ fn fill_aggregates(
     linked: &Linked,
     reads: &Reads,
     only: Option<&[Vec<bool>]>,
-) -> Result<(), EvalError> {
+) -> Result<Vec<super::graph::Reached>, EvalError> {
     let all = aggregates(kind);
     // Over the primary kind through the link, as before `from` existed.
     let (global, aggs): (Vec<usize>, Vec<_>) = all
@@ -1010,16 +1017,11 @@ fn fill_aggregates(
         };
         errors = fill_group(rules, kind, frame, &group, only);
     }
-    errors.extend(super::graph::fill_sourced(
-        rules,
-        kind,
-        Some(linked.kind),
-        frame,
-        &all,
-        reads,
-    )?);
+    let (more, reached) =
+        super::graph::fill_sourced(rules, kind, Some(linked.kind), frame, &all, reads)?;
+    errors.extend(more);
     if errors.is_empty() {
-        Ok(())
+        Ok(reached)
     } else {
         Err(data_err(errors))
     }

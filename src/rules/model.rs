@@ -109,6 +109,9 @@ pub struct Kind {
     /// The entities of other unit kinds that belong to each entity of this kind (`members`),
     /// in the order written. Members of the primary kind are the `link`.
     pub members: Vec<MemberLink>,
+    /// For a unit kind without a `link`: the kinds its members lead through to the primary
+    /// entities, when one way does (a town's villages, to their households). Empty otherwise.
+    pub through: Vec<String>,
     /// For units: ranking keys, best first; the id breaks any remaining tie.
     pub rank: Vec<RankKey>,
     pub quotas: Vec<Quota>,

@@ -122,6 +122,18 @@ impl KindCompiler<'_> {
         (out, link)
     }
 
+    /// For a unit kind without a `link`, the one way its members lead to the primary entities
+    /// (none when there is no way, or more than one).
+    pub(super) fn through(&self, link: &Option<Link>) -> Vec<String> {
+        if self.is_primary || link.is_some() {
+            return Vec::new();
+        }
+        let Some(primary) = self.primary_ix.and_then(|p| self.graph.name_of(p)) else {
+            return Vec::new();
+        };
+        self.graph.path(self.index, &primary).unwrap_or_default()
+    }
+
     /// The link to the primary entities.
     pub(super) fn link(&mut self, rk: &RawKind) -> Option<Link> {
         let raw = rk.link.as_ref()?;

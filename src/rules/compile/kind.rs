@@ -216,6 +216,7 @@ impl KindCompiler<'_> {
         let text_columns = rk.group_by.clone();
         let (members, member_link) = self.members(rk);
         let link = self.link(rk).or(member_link);
+        let through = self.through(&link);
         let rank = self.rank(rk, &names);
         let outcome_ids: Vec<String> = outcomes.iter().map(|o| o.id.clone()).collect();
         let (quotas, top, fund) = self.population(rk, &grade_ids, &outcome_ids);
@@ -252,6 +253,7 @@ impl KindCompiler<'_> {
             text_columns,
             link,
             members,
+            through,
             rank,
             quotas,
             top,
