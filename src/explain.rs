@@ -197,10 +197,7 @@ fn source_words(rules: &RuleSet, a: &crate::rules::model::Aggregate) -> (String,
             .chain(&rules.units)
             .find(|k| k.name == s.kind),
     };
-    kind.map_or_else(
-        || (String::new(), String::new()),
-        |k| (k.noun(), k.nouns()),
-    )
+    kind.map_or_else(|| (String::new(), String::new()), |k| (k.noun(), k.nouns()))
 }
 
 /// Where an id was found.
@@ -895,7 +892,11 @@ fn unit_trace(
             .find(|x| &x.source == src)
             .and_then(|x| {
                 let rows = x.members.get(r)?;
-                Some(rows.iter().map(|&m| x.ids.get(m).unwrap_or("").to_string()).collect())
+                Some(
+                    rows.iter()
+                        .map(|&m| x.ids.get(m).unwrap_or("").to_string())
+                        .collect(),
+                )
             })
             .unwrap_or_default()
     };

@@ -7,12 +7,11 @@
 //! counts are integer sums, so results are identical at any thread count.
 
 use crate::data::{DataSet, Frame};
+use crate::engine::graph::evaluate_primary;
 use crate::engine::run::{rescore_kind, Prior};
 use crate::engine::units::{
-    evaluate_linked, evaluate_linked_from, link_units, same_links, Links,
-    PriorUnits, UnitResult,
+    evaluate_linked, evaluate_linked_from, link_units, same_links, Links, PriorUnits, UnitResult,
 };
-use crate::engine::graph::evaluate_primary;
 use crate::engine::{evaluate_kind_with, EvalError, KindResult};
 use crate::rules::load::RuleFiles;
 use crate::rules::model::{Kind, Uncertain};
@@ -248,12 +247,19 @@ impl<'a> Nominal<'a> {
         let reuse = same_links(self.rules, rules);
         // A primary kind reading finer kinds is filled again from this draw's results, and
         // scored afresh.
-        let p = evaluate_primary(rules, self.ds, self.frame, reuse.then_some(&self.linked), |f, same| {
-            match same.then(|| rescore_kind(rules, &rules.primary, f, &prior)).flatten() {
+        let p = evaluate_primary(
+            rules,
+            self.ds,
+            self.frame,
+            reuse.then_some(&self.linked),
+            |f, same| match same
+                .then(|| rescore_kind(rules, &rules.primary, f, &prior))
+                .flatten()
+            {
                 Some(r) => r,
                 None => evaluate_kind_with(rules, &rules.primary, f, false),
-            }
-        })
+            },
+        )
         .map_err(msg)?;
         let frame = p.frame.as_ref().unwrap_or(self.frame);
         let res = p.result;
@@ -263,7 +269,14 @@ impl<'a> Nominal<'a> {
                 units: &self.units,
                 before: &self.result,
             };
-            evaluate_linked_from(rules, frame, &res, &self.linked, Some(&prior), p.finer.units)
+            evaluate_linked_from(
+                rules,
+                frame,
+                &res,
+                &self.linked,
+                Some(&prior),
+                p.finer.units,
+            )
         } else {
             crate::engine::graph::evaluate_units_after(rules, self.ds, frame, &res, p.finer)
         }

@@ -107,7 +107,8 @@ fn check(b: &Base, rules: &RuleSet, what: &str) -> bool {
         units: &b.units,
         before: &b.result,
     };
-    let inc_units = evaluate_linked_from(rules, &b.frame, &inc, &linked, Some(&pu), Vec::new()).unwrap();
+    let inc_units =
+        evaluate_linked_from(rules, &b.frame, &inc, &linked, Some(&pu), Vec::new()).unwrap();
     assert_same_units(what, &inc_units, &full_units);
     // Linking once and evaluating gives the same as linking each time.
     let relinked = evaluate_linked(rules, &b.frame, &full, &linked, Vec::new()).unwrap();

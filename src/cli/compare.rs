@@ -9,8 +9,8 @@ use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
 use crate::data::DataSet;
 use crate::data::Frame;
-use crate::engine::run::{rescore_kind, Prior};
 use crate::engine::graph::evaluate_primary;
+use crate::engine::run::{rescore_kind, Prior};
 use crate::engine::units::{
     evaluate_linked, evaluate_linked_from, link_units, same_links, Links, PriorUnits,
 };
@@ -71,12 +71,19 @@ fn evaluate_from(
     let keep = keeps_values(&rules);
     // A primary kind that reads finer kinds has its aggregates filled again from this
     // scenario's results: its scores are then not the baseline's to reuse.
-    let p = evaluate_primary(&rules, ds, &base.frame, reuse.then_some(linked), |f, same| {
-        match same.then(|| rescore_kind(&rules, &rules.primary, f, &prior)).flatten() {
+    let p = evaluate_primary(
+        &rules,
+        ds,
+        &base.frame,
+        reuse.then_some(linked),
+        |f, same| match same
+            .then(|| rescore_kind(&rules, &rules.primary, f, &prior))
+            .flatten()
+        {
             Some(r) => r,
             None => crate::engine::evaluate_kind_with(&rules, &rules.primary, f, keep),
-        }
-    })
+        },
+    )
     .map_err(|e| eval_error(opts, e))?;
     let frame = p
         .frame

@@ -27,7 +27,11 @@ fn node_of(rules: &RuleSet, name: &str) -> Option<Node> {
     if rules.primary.name == name {
         return Some(Node::Primary);
     }
-    rules.units.iter().position(|k| k.name == name).map(Node::Unit)
+    rules
+        .units
+        .iter()
+        .position(|k| k.name == name)
+        .map(Node::Unit)
 }
 
 fn kind_of(rules: &RuleSet, n: Node) -> Option<&Kind> {

@@ -1059,7 +1059,10 @@ pub(super) fn fill_group(
     let n = villages.len();
     let wanted = |u: usize, a: usize| {
         only.is_none_or(|w| {
-            group.global.get(a).and_then(|g| w.get(*g))
+            group
+                .global
+                .get(a)
+                .and_then(|g| w.get(*g))
                 .is_none_or(|units| units.get(u).copied().unwrap_or(true))
         })
     };

@@ -42,8 +42,8 @@ impl KindCompiler<'_> {
                 continue;
             }
             if !self.graph.has_kind(name) {
-                let help = did_you_mean(name, self.graph.names())
-                    .map(|s| format!("did you mean `{s}`?"));
+                let help =
+                    did_you_mean(name, self.graph.names()).map(|s| format!("did you mean `{s}`?"));
                 let loc = self.loc(&path);
                 self.diags.push(
                     Diagnostic::error(format!("members of unknown kind `{name}`"), loc)

@@ -245,7 +245,11 @@ impl KindGraph {
     /// in file order, a kind receiving a cascade after the others.
     pub(crate) fn evaluation_order(&self) -> Vec<usize> {
         let before = self.before_primary();
-        let target = |k: usize| self.after.iter().any(|e| e.kind == k && e.why == Why::Cascade);
+        let target = |k: usize| {
+            self.after
+                .iter()
+                .any(|e| e.kind == k && e.why == Why::Cascade)
+        };
         let key = |k: usize| {
             let phase = if before.get(k).copied().unwrap_or(false) {
                 0
@@ -409,7 +413,10 @@ fn and_list<S: AsRef<str>>(items: &[S]) -> String {
         [one] => one.as_ref().to_string(),
         [rest @ .., last] => format!(
             "{} and {}",
-            rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", "),
+            rest.iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
             last.as_ref()
         ),
     }

@@ -165,11 +165,7 @@ pub fn compile_with_needs(
             units.iter().position(|k| &k.name == name)
         })
         .collect();
-    let finer = graph
-        .before_primary()
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let finer = graph.before_primary().iter().filter(|b| **b).count();
     link_cascades(&mut units, raw, files, &mut diags);
 
     if primary.is_none() && !raw.kinds.iter().any(|k| k.kind == primary_name) {
