@@ -3,7 +3,7 @@
 //! which indicators, bands, gates, grades and outcome rules the cases exercise.
 
 use crate::data::DataSet;
-use crate::engine::units::evaluate_units;
+use crate::engine::graph::{evaluate_primary, evaluate_units_after};
 use crate::engine::{evaluate_kind, EvalError};
 use crate::report::KindView;
 use crate::rules::model::{Kind, Method};
@@ -450,11 +450,15 @@ fn evaluate_case<'a>(
         EvalError::Data(errs, _) => case_data_msg(errs, dir),
         other => eval_msg(other),
     };
-    let mut result = evaluate_kind(rules, &rules.primary, &frame).map_err(in_case)?;
-    let standing =
-        crate::engine::units::primary_population(rules, &frame, &mut result).map_err(in_case)?;
-    let units = if with_units {
-        evaluate_units(rules, &ds, &frame, &result).map_err(in_case)?
+    let p = evaluate_primary(rules, &ds, &frame, None, |f, _| {
+        evaluate_kind(rules, &rules.primary, f)
+    })
+    .map_err(in_case)?;
+    let frame = p.frame.unwrap_or(frame);
+    let result = p.result;
+    let standing = p.standing;
+    let units = if with_units || !p.finer.units.is_empty() {
+        evaluate_units_after(rules, &ds, &frame, &result, p.finer).map_err(in_case)?
     } else {
         Vec::new()
     };

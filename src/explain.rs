@@ -176,8 +176,29 @@ pub struct AggregateTrace {
     pub of: String,
     pub filter: Vec<String>,
     pub value: f64,
-    /// The ids of the primary entities linked to the unit.
+    /// The ids of the entities it covered: the primary entities linked to the unit, or those of
+    /// the kind it reads (`from`).
     pub covered: Vec<String>,
+    /// What they are, in words (`villages`, `households`), one and several; said in the text,
+    /// not in the JSON, whose `covered` has always been read as the linked entities' ids.
+    #[serde(skip)]
+    pub over: (String, String),
+}
+
+/// The entities an aggregate reads, in words: the primary kind's unless it says `from`.
+fn source_nouns(rules: &RuleSet, a: &crate::rules::model::Aggregate) -> String {
+    source_words(rules, a).1
+}
+
+/// [`source_nouns`], one and several.
+fn source_words(rules: &RuleSet, a: &crate::rules::model::Aggregate) -> (String, String) {
+    let kind = match &a.from {
+        None => Some(&rules.primary),
+        Some(s) => std::iter::once(&rules.primary)
+            .chain(&rules.units)
+            .find(|k| k.name == s.kind),
+    };
+    kind.map_or_else(|| (String::new(), String::new()), |k| (k.noun(), k.nouns()))
 }
 
 /// Where an id was found.
@@ -341,7 +362,7 @@ fn input_text(rules: &RuleSet, kind: &Kind, frame: &Frame, r: usize, ind: &Indic
         Input::Column(c) => match kind.columns.get(*c).map(|s| &s.source) {
             Some(ColumnSource::Aggregate(a)) => {
                 // `share of its villages where …`, `mean of `total` over its villages`.
-                let many = rules.primary.nouns();
+                let many = source_nouns(rules, a);
                 let of = if a.of_text.is_empty() {
                     format!("its {many}")
                 } else {
@@ -843,7 +864,7 @@ pub fn explain(
                     "`{}` ({}) comes from its {} ({}{}): `bangfu explain {}` shows what a {} needs",
                     a.indicator,
                     fmt_num(a.value),
-                    rules.primary.nouns(),
+                    a.over.1,
                     shown.join(", "),
                     if a.covered.len() > shown.len() {
                         ", …"
@@ -851,7 +872,7 @@ pub fn explain(
                         ""
                     },
                     shown.first().copied().unwrap_or("ID"),
-                    rules.primary.noun()
+                    a.over.0
                 ));
             }
         }
@@ -889,6 +910,24 @@ fn unit_trace(
         .get(r)
         .map(|v| v.iter().map(|&x| village_ids.id(x)).collect())
         .unwrap_or_default();
+    // An aggregate over another kind (`from`) covers the entities its way reached.
+    let covered_by = |a: &crate::rules::model::Aggregate| -> Vec<String> {
+        let Some(src) = &a.from else {
+            return covered.iter().map(|id| id.to_string()).collect();
+        };
+        s.reached
+            .iter()
+            .find(|x| &x.source == src)
+            .and_then(|x| {
+                let rows = x.members.get(r)?;
+                Some(
+                    rows.iter()
+                        .map(|&m| x.ids.get(m).unwrap_or("").to_string())
+                        .collect(),
+                )
+            })
+            .unwrap_or_default()
+    };
     let aggregates = kind
         .indicators
         .iter()
@@ -906,7 +945,8 @@ fn unit_trace(
                 of: a.of_text.clone(),
                 filter: a.filter.iter().map(|c| c.text.clone()).collect(),
                 value,
-                covered: covered.iter().map(|id| id.to_string()).collect(),
+                covered: covered_by(a),
+                over: source_words(rules, a),
             })
         })
         .collect();

@@ -7,10 +7,10 @@
 //! counts are integer sums, so results are identical at any thread count.
 
 use crate::data::{DataSet, Frame};
+use crate::engine::graph::evaluate_primary;
 use crate::engine::run::{rescore_kind, Prior};
 use crate::engine::units::{
-    evaluate_linked, evaluate_linked_from, evaluate_units, link_units, primary_population,
-    same_links, Linked, PriorUnits, UnitResult,
+    evaluate_linked, evaluate_linked_from, link_units, same_links, Links, PriorUnits, UnitResult,
 };
 use crate::engine::{evaluate_kind_with, EvalError, KindResult};
 use crate::rules::load::RuleFiles;
@@ -205,7 +205,7 @@ struct Nominal<'a> {
     ds: &'a DataSet,
     frame: &'a Frame,
     result: KindResult,
-    linked: Vec<Linked>,
+    linked: Links,
     units: Vec<UnitResult>,
 }
 
@@ -213,12 +213,17 @@ impl<'a> Nominal<'a> {
     fn new(rules: &'a RuleSet, ds: &'a DataSet, frame: &'a Frame) -> Result<Self, String> {
         // Every draw decides again from these scores: read as they are, not divided out of
         // whole numbers each time.
-        let mut result = evaluate_kind_with(rules, &rules.primary, frame, true)
-            .map_err(msg)?
-            .with_exact_scores();
-        primary_population(rules, frame, &mut result).map_err(msg)?;
-        let linked = link_units(rules, ds, frame).map_err(msg)?;
-        let units = evaluate_linked(rules, frame, &result, &linked)
+        let p = evaluate_primary(rules, ds, frame, None, |f, _| {
+            evaluate_kind_with(rules, &rules.primary, f, true)
+        })
+        .map_err(msg)?;
+        let result = p.result.with_exact_scores();
+        let linked = match p.finer.links {
+            Some(l) => l,
+            None => link_units(rules, ds, frame).map_err(msg)?,
+        };
+        let filled = p.frame.as_ref().unwrap_or(frame);
+        let units = evaluate_linked(rules, filled, &result, &linked, p.finer.units)
             .map_err(msg)?
             .into_iter()
             .map(|u| UnitResult {
@@ -239,22 +244,41 @@ impl<'a> Nominal<'a> {
     /// Evaluate the rule set of one draw.
     fn evaluate(&self, rules: &RuleSet) -> Result<DrawResult, String> {
         let prior = Prior::of(self.rules, &self.rules.primary, &self.result);
-        let res = match rescore_kind(rules, &rules.primary, self.frame, &prior) {
-            Some(r) => r,
-            None => evaluate_kind_with(rules, &rules.primary, self.frame, false),
-        }
+        let reuse = same_links(self.rules, rules);
+        // A primary kind reading finer kinds is filled again from this draw's results, and
+        // scored afresh.
+        let p = evaluate_primary(
+            rules,
+            self.ds,
+            self.frame,
+            reuse.then_some(&self.linked),
+            |f, same| match same
+                .then(|| rescore_kind(rules, &rules.primary, f, &prior))
+                .flatten()
+            {
+                Some(r) => r,
+                None => evaluate_kind_with(rules, &rules.primary, f, false),
+            },
+        )
         .map_err(msg)?;
-        let mut res = res;
-        primary_population(rules, self.frame, &mut res).map_err(msg)?;
-        let units = if same_links(self.rules, rules) {
+        let frame = p.frame.as_ref().unwrap_or(self.frame);
+        let res = p.result;
+        let units = if reuse {
             let prior = PriorUnits {
                 rules: self.rules,
                 units: &self.units,
                 before: &self.result,
             };
-            evaluate_linked_from(rules, self.frame, &res, &self.linked, Some(&prior))
+            evaluate_linked_from(
+                rules,
+                frame,
+                &res,
+                &self.linked,
+                Some(&prior),
+                p.finer.units,
+            )
         } else {
-            evaluate_units(rules, self.ds, self.frame, &res)
+            crate::engine::graph::evaluate_units_after(rules, self.ds, frame, &res, p.finer)
         }
         .map_err(msg)?;
         Ok(DrawResult {

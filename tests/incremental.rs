@@ -76,7 +76,7 @@ fn base(rules_dir: &Path, data_dir: &Path) -> Base {
     let ds = DataSet::open(data_dir).unwrap();
     let frame = ds.load_primary(&rules.primary).unwrap();
     let result = evaluate_kind(&rules, &rules.primary, &frame).unwrap();
-    let units = evaluate_units(&rules, &ds, &frame, &result).unwrap();
+    let units = evaluate_units(&rules, &ds, &frame, &result, Vec::new()).unwrap();
     Base {
         rules,
         ds,
@@ -91,7 +91,7 @@ fn base(rules_dir: &Path, data_dir: &Path) -> Base {
 /// do) and the units are still evaluated from the earlier ones.
 fn check(b: &Base, rules: &RuleSet, what: &str) -> bool {
     let full = evaluate_kind(rules, &rules.primary, &b.frame).unwrap();
-    let full_units = evaluate_units(rules, &b.ds, &b.frame, &full).unwrap();
+    let full_units = evaluate_units(rules, &b.ds, &b.frame, &full, Vec::new()).unwrap();
     let prior = Prior::of(&b.rules, &b.rules.primary, &b.result);
     let (inc, reused) = match rescore_kind(rules, &rules.primary, &b.frame, &prior) {
         Some(inc) => (inc.unwrap(), true),
@@ -107,10 +107,11 @@ fn check(b: &Base, rules: &RuleSet, what: &str) -> bool {
         units: &b.units,
         before: &b.result,
     };
-    let inc_units = evaluate_linked_from(rules, &b.frame, &inc, &linked, Some(&pu)).unwrap();
+    let inc_units =
+        evaluate_linked_from(rules, &b.frame, &inc, &linked, Some(&pu), Vec::new()).unwrap();
     assert_same_units(what, &inc_units, &full_units);
     // Linking once and evaluating gives the same as linking each time.
-    let relinked = evaluate_linked(rules, &b.frame, &full, &linked).unwrap();
+    let relinked = evaluate_linked(rules, &b.frame, &full, &linked, Vec::new()).unwrap();
     assert_same_units(what, &relinked, &full_units);
     reused
 }

@@ -2,16 +2,17 @@
 //! data parsed once.
 
 use super::pipeline::{
-    adjust_data, eval_error, evaluate, evaluate_units, load_data, load_rules, load_rules_for,
-    load_scenario, with_standing,
+    adjust_data, eval_error, evaluate, evaluate_units, keeps_values, load_data, load_rules,
+    load_rules_for, load_scenario,
 };
 use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
 use crate::data::DataSet;
 use crate::data::Frame;
+use crate::engine::graph::evaluate_primary;
 use crate::engine::run::{rescore_kind, Prior};
 use crate::engine::units::{
-    evaluate_linked, evaluate_linked_from, link_units, same_links, Linked, PriorUnits,
+    evaluate_linked, evaluate_linked_from, link_units, same_links, Links, PriorUnits,
 };
 use crate::exit::Exit;
 use crate::report::short_label;
@@ -29,13 +30,20 @@ fn evaluate_baseline(
     rules: RuleSet,
     frame: std::sync::Arc<Frame>,
     ds: &DataSet,
-) -> Result<(Evaluated, Vec<Linked>), Exit> {
-    let result = crate::engine::evaluate_kind(&rules, &rules.primary, &frame)
+) -> Result<(Evaluated, Links), Exit> {
+    let p = evaluate_primary(&rules, ds, &frame, None, |f, _| {
+        crate::engine::evaluate_kind(&rules, &rules.primary, f)
+    })
+    .map_err(|e| eval_error(opts, e))?;
+    let frame = p.frame.map(std::sync::Arc::new).unwrap_or(frame);
+    let result = p.result;
+    let standing = p.standing;
+    let linked = match p.finer.links {
+        Some(l) => l,
+        None => link_units(&rules, ds, &frame).map_err(|e| eval_error(opts, e))?,
+    };
+    let units = evaluate_linked(&rules, &frame, &result, &linked, p.finer.units)
         .map_err(|e| eval_error(opts, e))?;
-    let (result, standing) = with_standing(opts, &rules, &frame, result)?;
-    let linked = link_units(&rules, ds, &frame).map_err(|e| eval_error(opts, e))?;
-    let units =
-        evaluate_linked(&rules, &frame, &result, &linked).map_err(|e| eval_error(opts, e))?;
     Ok((
         Evaluated {
             name: "baseline".into(),
@@ -55,27 +63,46 @@ fn evaluate_baseline(
 fn evaluate_from(
     opts: &Options,
     base: &Evaluated,
-    linked: &[Linked],
+    linked: &Links,
     ds: &DataSet,
     rules: RuleSet,
     sc: &crate::scenario::Scenario,
 ) -> Result<Evaluated, Exit> {
-    let frame = std::sync::Arc::clone(&base.frame);
+    let reuse = same_links(&base.rules, &rules);
     let prior = Prior::of(&base.rules, &base.rules.primary, &base.result);
-    let (result, standing) = match rescore_kind(&rules, &rules.primary, &frame, &prior) {
-        Some(r) => with_standing(opts, &rules, &frame, r.map_err(|e| eval_error(opts, e))?)?,
-        None => evaluate(opts, &rules, &frame)?,
-    };
-    let units = if same_links(&base.rules, &rules) {
+    let keep = keeps_values(&rules);
+    // A primary kind that reads finer kinds has its aggregates filled again from this
+    // scenario's results: its scores are then not the baseline's to reuse.
+    let p = evaluate_primary(
+        &rules,
+        ds,
+        &base.frame,
+        reuse.then_some(linked),
+        |f, same| match same
+            .then(|| rescore_kind(&rules, &rules.primary, f, &prior))
+            .flatten()
+        {
+            Some(r) => r,
+            None => crate::engine::evaluate_kind_with(&rules, &rules.primary, f, keep),
+        },
+    )
+    .map_err(|e| eval_error(opts, e))?;
+    let frame = p
+        .frame
+        .map(std::sync::Arc::new)
+        .unwrap_or_else(|| std::sync::Arc::clone(&base.frame));
+    let result = p.result;
+    let standing = p.standing;
+    let units = if reuse {
         let pu = PriorUnits {
             rules: &base.rules,
             units: &base.units,
             before: &base.result,
         };
-        evaluate_linked_from(&rules, &frame, &result, linked, Some(&pu))
+        evaluate_linked_from(&rules, &frame, &result, linked, Some(&pu), p.finer.units)
             .map_err(|e| eval_error(opts, e))?
     } else {
-        evaluate_units(opts, &rules, ds, &frame, &result)?
+        evaluate_units(opts, &rules, ds, &frame, &result, p.finer)?
     };
     Ok(Evaluated {
         name: sc.name.clone(),
@@ -173,7 +200,7 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
 fn evaluate_scenario(
     opts: &Options,
     base: &Evaluated,
-    linked: &[Linked],
+    linked: &Links,
     ds: &DataSet,
     sc: &crate::scenario::Scenario,
 ) -> Result<Evaluated, Exit> {
@@ -189,9 +216,9 @@ fn evaluate_scenario(
         load_data(opts, &srules)?.1
     };
     adjust_data(opts, &srules, &mut f, Some(sc))?;
+    let (result, standing, finer) = evaluate(opts, &srules, ds, &mut f)?;
     let sframe = std::sync::Arc::new(f);
-    let (result, standing) = evaluate(opts, &srules, &sframe)?;
-    let units = evaluate_units(opts, &srules, ds, &sframe, &result)?;
+    let units = evaluate_units(opts, &srules, ds, &sframe, &result, finer)?;
     Ok(Evaluated {
         name: sc.name.clone(),
         label: sc.label.clone(),

@@ -1,6 +1,6 @@
 //! `bangfu explain ID`: the full trace of one entity's decision and what would change it.
 
-use super::pipeline::{evaluate, evaluate_units, load_data, load_rules, with_standing};
+use super::pipeline::{eval_error, evaluate_units, load_data, load_rules};
 use super::{Format, Options};
 use crate::diag::closest;
 use crate::exit::Exit;
@@ -35,15 +35,14 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
         Err(e) => return e,
     };
     // Explanations show every input value, so they are kept here.
-    let evaluated = match crate::engine::evaluate_kind(&rules, &rules.primary, &frame) {
-        Ok(r) => with_standing(opts, &rules, &frame, r),
-        Err(_) => evaluate(opts, &rules, &frame),
+    let primary = crate::engine::graph::evaluate_primary(&rules, &ds, &frame, None, |f, _| {
+        crate::engine::evaluate_kind(&rules, &rules.primary, f)
+    });
+    let (result, standing, finer, frame) = match primary {
+        Ok(p) => (p.result, p.standing, p.finer, p.frame.unwrap_or(frame)),
+        Err(e) => return eval_error(opts, e),
     };
-    let (result, standing) = match evaluated {
-        Ok(r) => r,
-        Err(e) => return e,
-    };
-    let units = match evaluate_units(opts, &rules, &ds, &frame, &result) {
+    let units = match evaluate_units(opts, &rules, &ds, &frame, &result, finer) {
         Ok(u) => u,
         Err(e) => return e,
     };
@@ -350,7 +349,7 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
             };
             // `share of villages where …` or `mean of total`, over the villages it covers.
             let what = if a.of.is_empty() {
-                format!("{} of {}", a.function, primary.nouns())
+                format!("{} of {}", a.function, a.over.1)
             } else {
                 format!("{} of `{}`", a.function, a.of)
             };
@@ -359,9 +358,9 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
                 a.indicator,
                 covered.len(),
                 if covered.len() == 1 {
-                    primary.noun()
+                    &a.over.0
                 } else {
-                    primary.nouns()
+                    &a.over.1
                 },
                 covered.join(", "),
                 fmt_num(a.value)

@@ -4,6 +4,7 @@
 use super::output::{print_data_errors, print_diags};
 use super::Options;
 use crate::data::{DataError, DataSet, Frame};
+use crate::engine::graph::{evaluate_primary, evaluate_units_after, Finer};
 use crate::engine::units::Standing;
 use crate::engine::{evaluate_kind, EvalError, KindResult};
 use crate::exit::Exit;
@@ -149,31 +150,31 @@ pub fn inputs<'a>(opts: &'a Options, ds: &'a DataSet) -> Vec<&'a Path> {
         .collect()
 }
 
-/// Score and decide the primary entities, then apply the primary kind's population rules (its
-/// standing, `None` when it declares none). Input values are kept only when something after
-/// scoring reads one (a unit aggregating `value.ID`, an outcome condition that reasons re-test);
-/// a million villages then need no more than their points.
+/// Score and decide the primary entities, after the finer kinds they read (whose aggregates
+/// then fill `frame`), and apply its population rules (its standing, `None` when it declares
+/// none). Input values are kept only when something after scoring reads one (a unit
+/// aggregating `value.ID`, an outcome condition that reasons re-test); a million villages then
+/// need no more than their points.
 pub fn evaluate(
     opts: &Options,
     rules: &RuleSet,
-    frame: &Frame,
-) -> Result<(KindResult, Option<Standing>), Exit> {
-    let keep = read_after_scoring(rules).any(|v| matches!(v, Var::Value(_)));
-    let result = crate::engine::evaluate_kind_with(rules, &rules.primary, frame, keep)
-        .map_err(|e| eval_error(opts, e))?;
-    with_standing(opts, rules, frame, result)
+    ds: &DataSet,
+    frame: &mut Frame,
+) -> Result<(KindResult, Option<Standing>, Finer), Exit> {
+    let keep = keeps_values(rules);
+    let p = evaluate_primary(rules, ds, frame, None, |f, _| {
+        crate::engine::evaluate_kind_with(rules, &rules.primary, f, keep)
+    })
+    .map_err(|e| eval_error(opts, e))?;
+    if let Some(f) = p.frame {
+        *frame = f;
+    }
+    Ok((p.result, p.standing, p.finer))
 }
 
-/// The primary kind's population rules applied to its decided entities.
-pub fn with_standing(
-    opts: &Options,
-    rules: &RuleSet,
-    frame: &Frame,
-    mut result: KindResult,
-) -> Result<(KindResult, Option<Standing>), Exit> {
-    let standing = crate::engine::units::primary_population(rules, frame, &mut result)
-        .map_err(|e| eval_error(opts, e))?;
-    Ok((result, standing))
+/// Whether anything after scoring reads the primary entities' input values.
+pub fn keeps_values(rules: &RuleSet) -> bool {
+    read_after_scoring(rules).any(|v| matches!(v, Var::Value(_)))
 }
 
 /// Every primary variable read after the primary entities are scored: by outcome conditions
@@ -249,15 +250,17 @@ pub fn columns_read_after_scoring(rules: &RuleSet) -> Vec<bool> {
     keep
 }
 
-/// Score and decide every unit kind from the village results.
+/// Score and decide every unit kind from the village results (the finer kinds the primary
+/// kind read are already evaluated).
 pub fn evaluate_units(
     opts: &Options,
     rules: &RuleSet,
     ds: &DataSet,
     frame: &Frame,
     result: &KindResult,
+    finer: Finer,
 ) -> Result<Vec<crate::engine::units::UnitResult>, Exit> {
-    crate::engine::units::evaluate_units(rules, ds, frame, result).map_err(|e| eval_error(opts, e))
+    evaluate_units_after(rules, ds, frame, result, finer).map_err(|e| eval_error(opts, e))
 }
 
 /// Print an evaluation error and give its exit code.
@@ -351,12 +354,13 @@ pub fn validate_data(
                     notes.extend(f.notes);
                 }
             }
-            let decided = evaluate_kind(rules, &rules.primary, &frame).and_then(|mut r| {
-                crate::engine::units::primary_population(rules, &frame, &mut r).map(|_| r)
+            let primary = evaluate_primary(rules, ds, &frame, None, |f, _| {
+                evaluate_kind(rules, &rules.primary, f)
             });
-            let (errors, scripts) = match decided {
-                Ok(result) => {
-                    match crate::engine::units::evaluate_units(rules, ds, &frame, &result) {
+            let (errors, scripts) = match primary {
+                Ok(p) => {
+                    let frame = p.frame.as_ref().unwrap_or(&frame);
+                    match evaluate_units_after(rules, ds, frame, &p.result, p.finer) {
                         Ok(_) => (Vec::new(), Vec::new()),
                         Err(e) => split(e),
                     }

@@ -266,7 +266,7 @@ pub fn run(
         return e;
     }
     lap("rules and data loaded");
-    let (result, standing) = match evaluate(opts, &rules, &frame) {
+    let (result, standing, finer) = match evaluate(opts, &rules, &ds, &mut frame) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -286,7 +286,7 @@ pub fn run(
                 Ok::<_, String>(staging)
             })
         });
-        let units = super::pipeline::evaluate_units(opts, &rules, &ds, &frame, &result);
+        let units = super::pipeline::evaluate_units(opts, &rules, &ds, &frame, &result, finer);
         let staged = staged.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("the results could not be written".into()))

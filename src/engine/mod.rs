@@ -2,6 +2,7 @@
 
 pub mod entity;
 pub mod fixed;
+pub mod graph;
 pub mod peer;
 pub mod round;
 pub mod run;

@@ -143,6 +143,8 @@ pub struct UnitResult {
     /// Per unit: what the population rules and cascades did to it, in words.
     pub notes: Vec<Vec<String>>,
     pub fund: Option<FundSummary>,
+    /// What its aggregates over other kinds (`from`) read.
+    pub reached: Vec<super::graph::Reached>,
 }
 
 /// What a kind's population rules (rank, top N, quotas, fund) gave each of its entities: for
@@ -168,6 +170,8 @@ pub struct StandingView<'a> {
     pub award: &'a [i64],
     pub notes: &'a [Vec<String>],
     pub fund: Option<&'a FundSummary>,
+    /// For a unit kind: what its aggregates over other kinds (`from`) read.
+    pub reached: &'a [super::graph::Reached],
 }
 
 impl Standing {
@@ -179,6 +183,7 @@ impl Standing {
             award: &self.award,
             notes: &self.notes,
             fund: self.fund.as_ref(),
+            reached: &[],
         }
     }
 }
@@ -192,6 +197,7 @@ impl UnitResult {
             award: &self.award,
             notes: &self.notes,
             fund: self.fund.as_ref(),
+            reached: &self.reached,
         }
     }
 }
@@ -233,35 +239,40 @@ pub struct Linked {
     pub kind: usize,
     pub frame: Frame,
     pub villages: Arc<Members>,
+    /// Per entry of the kind's `members`: the member kind's rows each unit covers.
+    pub members: Vec<Arc<Members>>,
 }
 
-/// Evaluate every unit kind against the village results.
+/// Every kind's links: the unit kinds', in evaluation order, and the primary kind's members.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    pub units: Vec<Linked>,
+    /// Per entry of the primary kind's `members`: the member kind's rows each entity covers.
+    pub primary: Vec<Arc<Members>>,
+}
+
+/// Evaluate every unit kind against the village results; `finer` are the kinds the primary
+/// kind read, already evaluated.
 pub fn evaluate_units(
     rules: &RuleSet,
     ds: &DataSet,
     pframe: &Frame,
     presult: &KindResult,
+    finer: Vec<UnitResult>,
 ) -> Result<Vec<UnitResult>, EvalError> {
     let linked = link_units(rules, ds, pframe)?;
-    evaluate_linked(rules, pframe, presult, &linked)
+    evaluate_linked_from(rules, pframe, presult, &linked, None, finer)
 }
 
-/// The order unit kinds are evaluated in: cascade targets after their sources.
+/// The order unit kinds are evaluated in: each after the kinds it reads (cascade targets after
+/// their sources), the kinds the primary kind reads first.
 fn unit_order(rules: &RuleSet) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..rules.units.len()).collect();
-    let target_of = |k: &Kind| {
-        rules
-            .units
-            .iter()
-            .any(|u| u.cascade.as_ref().is_some_and(|c| c.to == k.name))
-    };
-    order.sort_by_key(|&i| rules.units.get(i).is_some_and(target_of));
-    order
+    rules.order.clone()
 }
 
 /// Load and link every unit kind, in evaluation order. Every kind is tried: the data problems
 /// of all of them are reported together.
-pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<Linked>, EvalError> {
+pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Links, EvalError> {
     let mut done: Vec<Linked> = Vec::new();
     let mut problems = Problems::default();
     for i in unit_order(rules) {
@@ -294,7 +305,25 @@ pub fn link_units(rules: &RuleSet, ds: &DataSet, pframe: &Frame) -> Result<Vec<L
     if pframe.subset.is_none() {
         problems.0.extend(cascade_problems(rules, pframe, &done));
     }
-    problems.or(done)
+    let primary = if problems.0.is_empty() {
+        match super::graph::link_members(rules, ds, pframe, &mut done) {
+            Ok(p) => p,
+            Err(e) => {
+                problems.add(e)?;
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let mut links = Links {
+        units: done,
+        primary,
+    };
+    if problems.0.is_empty() {
+        super::graph::reach_primary(rules, &mut links)?;
+    }
+    problems.or(links)
 }
 
 /// Rows of a cascade's target kind naming a unit its source kind does not have (a member of a
@@ -390,9 +419,12 @@ impl Problems {
 /// Whether links made under `a` serve `b`: the same kinds, read and linked the same way.
 pub fn same_links(a: &RuleSet, b: &RuleSet) -> bool {
     a.units.len() == b.units.len()
+        && a.order == b.order
+        && a.primary.members == b.primary.members
         && a.units.iter().zip(&b.units).all(|(x, y)| {
             x.name == y.name
                 && x.link == y.link
+                && x.members == y.members
                 && x.table == y.table
                 && x.id_column == y.id_column
                 && x.cascade.as_ref().map(|c| (&c.to, &c.via))
@@ -401,14 +433,16 @@ pub fn same_links(a: &RuleSet, b: &RuleSet) -> bool {
         })
 }
 
-/// Score and decide every unit kind from the village results, over links made once.
+/// Score and decide every unit kind from the village results, over links made once; `finer`
+/// are the kinds the primary kind read, already evaluated.
 pub fn evaluate_linked(
     rules: &RuleSet,
     pframe: &Frame,
     presult: &KindResult,
-    linked: &[Linked],
+    linked: &Links,
+    finer: Vec<UnitResult>,
 ) -> Result<Vec<UnitResult>, EvalError> {
-    evaluate_linked_from(rules, pframe, presult, linked, None)
+    evaluate_linked_from(rules, pframe, presult, linked, None, finer)
 }
 
 /// An earlier evaluation of the units over the same links: units none of whose villages
@@ -426,8 +460,9 @@ pub fn evaluate_linked_from(
     rules: &RuleSet,
     pframe: &Frame,
     presult: &KindResult,
-    linked: &[Linked],
+    linked: &Links,
     prior: Option<&PriorUnits>,
+    finer: Vec<UnitResult>,
 ) -> Result<Vec<UnitResult>, EvalError> {
     let pctx = KindCtx::new(
         &rules.primary,
@@ -436,57 +471,89 @@ pub fn evaluate_linked_from(
         &rules.scripts,
         rules.precision,
     );
-    let mut done: Vec<UnitResult> = Vec::new();
-    for l in linked {
-        let Some(kind) = rules.units.get(l.kind) else {
+    let mut done: Vec<UnitResult> = finer;
+    for l in &linked.units {
+        if done.iter().any(|u| u.kind == l.kind) {
             continue;
+        }
+        let reads = Reads {
+            links: linked,
+            pctx: &pctx,
+            presult: Some(presult),
+            done: &done,
         };
-        let earlier = prior.and_then(|p| {
-            let unit = p.units.iter().find(|u| u.kind == l.kind)?;
-            let pkind = p.rules.units.get(l.kind)?;
-            let params_same = crate::engine::run::same_params(&p.rules.params, &rules.params);
-            // Aggregates are rounded to the precision: another one takes every aggregate again.
-            (same_aggregates(pkind, kind, params_same)
-                && p.rules.precision == rules.precision
-                && unit.frame.len() == l.frame.len())
-            .then_some(Earlier {
-                rules: p.rules,
-                kind: pkind,
-                unit,
-                before: p.before,
-            })
-        });
-        let mut u = score_unit(rules, kind, l, &pctx, presult, earlier.as_ref())?;
-        let subset = pframe.subset.is_some();
-        // A cascade from the primary kind, decided before every unit.
-        if let Some(c) = rules.primary.cascade.as_ref().filter(|c| c.to == kind.name) {
-            apply_cascade(
-                rules,
-                kind,
-                &mut u,
-                &rules.primary,
-                (pframe, presult),
-                c,
-                subset,
-            )?;
-        }
-        // A cascade from an already evaluated kind to this one.
-        for src in &done {
-            let Some(skind) = rules.units.get(src.kind) else {
-                continue;
-            };
-            if let Some(c) = skind.cascade.as_ref().filter(|c| c.to == kind.name) {
-                let from = (&src.frame, &src.result);
-                apply_cascade(rules, kind, &mut u, skind, from, c, subset)?;
-            }
-        }
+        let u = evaluate_one(rules, l, &reads, prior)?;
         done.push(u);
     }
     done.sort_by_key(|u| u.kind);
     Ok(done)
 }
 
-fn data_err(errors: Vec<DataError>) -> EvalError {
+/// What a unit kind's aggregates read: the primary kind (once evaluated), the units evaluated
+/// so far, and the links between them.
+pub(super) struct Reads<'a> {
+    pub links: &'a Links,
+    pub pctx: &'a KindCtx<'a>,
+    pub presult: Option<&'a KindResult>,
+    pub done: &'a [UnitResult],
+}
+
+/// Aggregate, score and decide one linked unit kind, with the cascades it receives from the
+/// kinds already evaluated.
+pub(super) fn evaluate_one(
+    rules: &RuleSet,
+    l: &Linked,
+    reads: &Reads,
+    prior: Option<&PriorUnits>,
+) -> Result<UnitResult, EvalError> {
+    let Some(kind) = rules.units.get(l.kind) else {
+        return Err(EvalError::Internal(format!(
+            "linked unit kind {} is not in the rule set",
+            l.kind
+        )));
+    };
+    let earlier = prior.and_then(|p| {
+        let unit = p.units.iter().find(|u| u.kind == l.kind)?;
+        let pkind = p.rules.units.get(l.kind)?;
+        let params_same = crate::engine::run::same_params(&p.rules.params, &rules.params);
+        // Aggregates are rounded to the precision: another one takes every aggregate again.
+        (same_aggregates(pkind, kind, params_same)
+            && p.rules.precision == rules.precision
+            && unit.frame.len() == l.frame.len())
+        .then_some(Earlier {
+            rules: p.rules,
+            kind: pkind,
+            unit,
+            before: p.before,
+        })
+    });
+    let mut u = score_unit(rules, kind, l, reads, earlier.as_ref())?;
+    let subset = reads.pctx.frame.subset.is_some();
+    // A cascade from the primary kind, decided before every kind that reads it.
+    if let Some(c) = rules.primary.cascade.as_ref().filter(|c| c.to == kind.name) {
+        let Some(presult) = reads.presult else {
+            return Err(EvalError::Internal(format!(
+                "unit kind `{}` receives the primary kind's cascade but was evaluated before it",
+                kind.name
+            )));
+        };
+        let from = (reads.pctx.frame, presult);
+        apply_cascade(rules, kind, &mut u, &rules.primary, from, c, subset)?;
+    }
+    // A cascade from an already evaluated kind to this one.
+    for src in reads.done {
+        let Some(skind) = rules.units.get(src.kind) else {
+            continue;
+        };
+        if let Some(c) = skind.cascade.as_ref().filter(|c| c.to == kind.name) {
+            let from = (&src.frame, &src.result);
+            apply_cascade(rules, kind, &mut u, skind, from, c, subset)?;
+        }
+    }
+    Ok(u)
+}
+
+pub(super) fn data_err(errors: Vec<DataError>) -> EvalError {
     let n = errors.len();
     EvalError::Data(errors, n)
 }
@@ -553,6 +620,7 @@ fn link_unit(
         kind: index,
         frame,
         villages: Arc::new(villages),
+        members: Vec::new(),
     })
 }
 
@@ -638,7 +706,7 @@ fn aggregate_vars(a: &Aggregate) -> Vec<Var> {
 }
 
 /// A unit kind's aggregates, with the column each fills.
-fn aggregates(kind: &Kind) -> Vec<(usize, &ColumnSpec, &Aggregate)> {
+pub(super) fn aggregates(kind: &Kind) -> Vec<(usize, &ColumnSpec, &Aggregate)> {
     kind.columns
         .iter()
         .enumerate()
@@ -732,26 +800,29 @@ fn score_unit(
     rules: &RuleSet,
     kind: &Kind,
     linked: &Linked,
-    pctx: &KindCtx,
-    presult: &KindResult,
+    reads: &Reads,
     earlier: Option<&Earlier>,
 ) -> Result<UnitResult, EvalError> {
-    let (frame, result) = match earlier {
-        Some(e) => {
+    let (frame, result, reached) = match (earlier, reads.presult) {
+        (Some(e), Some(presult)) => {
             // An aggregate of a unit is taken again only if a village field it reads changed
-            // (a changed outcome redoes a share of exits, not a mean of totals).
+            // (a changed outcome redoes a share of exits, not a mean of totals). One over
+            // another kind (`from`) is always taken again.
             let per_aggregate: Vec<Vec<bool>> = aggregates(kind)
                 .iter()
-                .map(
-                    |(_, _, a)| match villages_changed(e.before, presult, &aggregate_vars(a)) {
+                .map(|(_, _, a)| {
+                    if a.from.is_some() {
+                        return vec![true; linked.villages.len()];
+                    }
+                    match villages_changed(e.before, presult, &aggregate_vars(a)) {
                         Some(changed) => linked
                             .villages
                             .iter()
                             .map(|vs| vs.iter().any(|&v| changed.get(v).copied().unwrap_or(true)))
                             .collect(),
                         None => vec![false; linked.villages.len()],
-                    },
-                )
+                    }
+                })
                 .collect();
             let mask: Vec<bool> = (0..linked.villages.len())
                 .map(|u| {
@@ -762,20 +833,20 @@ fn score_unit(
                 .collect();
             let mut frame = e.unit.frame.clone();
             let only = Some(per_aggregate.as_slice());
-            fill_aggregates(rules, kind, &mut frame, linked, pctx, presult, only)?;
+            let reached = fill_aggregates(rules, kind, &mut frame, linked, reads, only)?;
             let prior = crate::engine::run::Prior::of(e.rules, e.kind, &e.unit.result);
             let result = match crate::engine::run::rescore_rows(rules, kind, &frame, &prior, &mask)
             {
                 Some(r) => r?,
                 None => evaluate_kind(rules, kind, &frame)?,
             };
-            (frame, result)
+            (frame, result, reached)
         }
-        None => {
+        _ => {
             let mut frame = linked.frame.clone();
-            fill_aggregates(rules, kind, &mut frame, linked, pctx, presult, None)?;
+            let reached = fill_aggregates(rules, kind, &mut frame, linked, reads, None)?;
             let result = evaluate_kind(rules, kind, &frame)?;
-            (frame, result)
+            (frame, result, reached)
         }
     };
     let mut result = result;
@@ -789,6 +860,7 @@ fn score_unit(
         award: standing.award,
         notes: standing.notes,
         fund: standing.fund,
+        reached,
     })
 }
 
@@ -1003,21 +1075,80 @@ fn fill_aggregates(
     kind: &Kind,
     frame: &mut Frame,
     linked: &Linked,
-    pctx: &KindCtx,
-    presult: &KindResult,
+    reads: &Reads,
     only: Option<&[Vec<bool>]>,
-) -> Result<(), EvalError> {
+) -> Result<Vec<super::graph::Reached>, EvalError> {
+    let all = aggregates(kind);
+    // Over the primary kind through the link, as before `from` existed.
+    let (global, aggs): (Vec<usize>, Vec<_>) = all
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, _, a))| a.from.is_none())
+        .map(|(g, x)| (g, *x))
+        .unzip();
     let mut errors = Vec::new();
-    let aggs = aggregates(kind);
+    if !aggs.is_empty() {
+        let Some(presult) = reads.presult else {
+            return Err(EvalError::Internal(format!(
+                "kind `{}` aggregates over the primary kind before it is evaluated",
+                kind.name
+            )));
+        };
+        let group = Group {
+            aggs: &aggs,
+            global: &global,
+            members: &linked.villages,
+            sctx: reads.pctx,
+            sres: presult,
+        };
+        errors = fill_group(rules, kind, frame, &group, only);
+    }
+    let (more, reached) =
+        super::graph::fill_sourced(rules, kind, Some(linked.kind), frame, &all, reads)?;
+    errors.extend(more);
+    if errors.is_empty() {
+        Ok(reached)
+    } else {
+        Err(data_err(errors))
+    }
+}
+
+/// Aggregates over one kind read through one way, and the kind's results.
+pub(super) struct Group<'a> {
+    pub aggs: &'a [(usize, &'a ColumnSpec, &'a Aggregate)],
+    /// Each aggregate's index among all of its kind's (what `only` is indexed by).
+    pub global: &'a [usize],
+    /// Per entity of the aggregating kind: the rows of the kind read.
+    pub members: &'a Members,
+    pub sctx: &'a KindCtx<'a>,
+    pub sres: &'a KindResult,
+}
+
+/// Compute one group's aggregate columns over each entity's members, in id order. With `only`
+/// (per aggregate, per entity), only the marked aggregates of the marked entities are taken
+/// again; the others keep their values. Returns the data problems found.
+pub(super) fn fill_group(
+    rules: &RuleSet,
+    kind: &Kind,
+    frame: &mut Frame,
+    group: &Group,
+    only: Option<&[Vec<bool>]>,
+) -> Vec<DataError> {
+    let mut errors = Vec::new();
+    let aggs = group.aggs;
     let m = aggs.len();
     if m == 0 {
-        return Ok(());
+        return errors;
     }
-    let villages = &linked.villages;
+    let (pctx, presult) = (group.sctx, group.sres);
+    let villages = group.members;
     let n = villages.len();
     let wanted = |u: usize, a: usize| {
         only.is_none_or(|w| {
-            w.get(a)
+            group
+                .global
+                .get(a)
+                .and_then(|g| w.get(*g))
                 .is_none_or(|units| units.get(u).copied().unwrap_or(true))
         })
     };
@@ -1029,7 +1160,7 @@ fn fill_aggregates(
         .zip(units.par_iter())
         .for_each(|(slots, &u)| {
             for &r in villages.get(u).unwrap_or(&[]) {
-                accumulate(&aggs, &village_view(pctx, presult, r), slots, |a| {
+                accumulate(aggs, &village_view(pctx, presult, r), slots, |a| {
                     wanted(u, a)
                 });
             }
@@ -1146,11 +1277,7 @@ fn fill_aggregates(
             *slot = col;
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(data_err(errors))
-    }
+    errors
 }
 
 /// A finished village as conditions see it.
@@ -1290,7 +1417,7 @@ fn population(
     Ok(u)
 }
 
-fn entity_err(e: EntityError) -> EvalError {
+pub(super) fn entity_err(e: EntityError) -> EvalError {
     match e {
         EntityError::Data(d) => EvalError::Data(vec![d], 1),
         EntityError::Script(s) => EvalError::Script(vec![s], 1),

@@ -22,6 +22,10 @@ pub struct RuleSet {
     pub primary: Kind,
     /// The other entity kinds (units), in file order.
     pub units: Vec<Kind>,
+    /// The order units are evaluated in (indices into `units`): each after every kind it
+    /// reads. The first `finer` are the kinds the primary kind reads, evaluated before it.
+    pub order: Vec<usize>,
+    pub finer: usize,
     pub totals: Vec<Total>,
     pub scripts: ScriptHost,
     pub sha256: String,
@@ -102,6 +106,12 @@ pub struct Kind {
     pub text_columns: Vec<String>,
     /// For units: the link to the primary entities.
     pub link: Option<Link>,
+    /// The entities of other unit kinds that belong to each entity of this kind (`members`),
+    /// in the order written. Members of the primary kind are the `link`.
+    pub members: Vec<MemberLink>,
+    /// For a unit kind without a `link`: the kinds its members lead through to the primary
+    /// entities, when one way does (a town's villages, to their households). Empty otherwise.
+    pub through: Vec<String>,
     /// For units: ranking keys, best first; the id breaks any remaining tie.
     pub rank: Vec<RankKey>,
     pub quotas: Vec<Quota>,
@@ -246,6 +256,40 @@ pub struct Aggregate {
     pub filter: Vec<Cmp>,
     /// Decimals kept (the rule set's `precision` unless the aggregate says otherwise).
     pub precision: Option<u32>,
+    /// The kind aggregated over when it is not the primary kind reached through `link`
+    /// (`from`): `None` for every aggregate that does not say, as before `from` existed.
+    pub from: Option<Source>,
+}
+
+/// The kind an aggregate reads, and the one way to reach it from the aggregating kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The kind aggregated over.
+    pub kind: String,
+    /// The kinds passed through, from the first member kind to `kind` itself: `[village,
+    /// household]` for a town reading its villages' households.
+    pub path: Vec<String>,
+}
+
+/// The entities of one other kind that belong to each entity of a kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberLink {
+    /// The member kind's name.
+    pub kind: String,
+    pub via: MemberVia,
+}
+
+/// How members are found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberVia {
+    /// A text column of the member kind's table holds the id of the entity it belongs to.
+    Column(String),
+    /// A table with one row per (entity, member) pair.
+    Table {
+        table: String,
+        unit_column: String,
+        member_column: String,
+    },
 }
 
 /// How a unit is linked to villages.

@@ -216,6 +216,10 @@ pub struct RawKind {
     /// For units: how the unit is linked to the primary entities (villages).
     #[serde(default)]
     pub link: Option<RawLink>,
+    /// The entities of other kinds that belong to each entity of this one, by kind: the
+    /// households of a village, the villages of a town (`link` says it for the primary kind).
+    #[serde(default)]
+    pub members: IndexMap<String, RawMembers>,
     /// For units: the ranking keys, best first (`total desc`); ties end with the id.
     #[serde(default)]
     pub rank: Option<Vec<String>>,
@@ -290,11 +294,33 @@ pub struct RawLink {
     pub village_column: Option<String>,
 }
 
+/// Which entities of another kind belong to each entity of this kind: a column of the member
+/// kind's table naming this kind's id, or a link table.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawMembers {
+    /// A column of the member kind's table that holds this kind's id.
+    #[serde(default)]
+    pub column: Option<String>,
+    /// A table with one row per (entity, member) pair.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// In `table`: the column with this kind's id (default: this kind's `id_column`).
+    #[serde(default)]
+    pub unit_column: Option<String>,
+    /// In `table`: the column with the member's id (default: the member kind's `id_column`).
+    #[serde(default)]
+    pub member_column: Option<String>,
+}
+
 /// An aggregate over a unit's villages.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawAggregate {
     #[serde(rename = "fn")]
     pub func: AggFn,
+    /// The kind aggregated over (default: the primary kind), reached through `link` and
+    /// `members`.
+    #[serde(default)]
+    pub from: Option<String>,
     /// The village field: `total`, a dimension, `points.ID`, `value.ID`, a column, `outcome`.
     #[serde(default)]
     pub of: Option<String>,

@@ -26,7 +26,11 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
                 "#"
             } else if matches!(
                 prev,
-                Some("parameters") | Some("columns") | Some("table") | Some("per_grade")
+                Some("parameters")
+                    | Some("columns")
+                    | Some("table")
+                    | Some("per_grade")
+                    | Some("members")
             ) {
                 "*"
             } else {
@@ -64,6 +68,7 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
         (Root::Kind, ["outcomes", "#"]) => fields::<RawOutcome>(),
         (Root::Kind, ["indicators", "#", "input", "aggregate"]) => fields::<RawAggregate>(),
         (Root::Kind, ["link"]) => fields::<RawLink>(),
+        (Root::Kind, ["members", "*"]) => fields::<RawMembers>(),
         (Root::Kind, ["quotas", "#"]) => fields::<RawQuota>(),
         (Root::Kind, ["top"]) => fields::<RawTop>(),
         (Root::Kind, ["fund"]) => fields::<RawFund>(),

@@ -8,12 +8,130 @@ use super::raw::{FundSplit, RawAggregate, RawIndicator, RawKind};
 use crate::diag::{did_you_mean, Diagnostic, Location};
 
 impl KindCompiler<'_> {
+    /// The compiled primary kind (none while the primary kind itself compiles).
+    fn primary(&self) -> Option<&Kind> {
+        self.primary_ix
+            .and_then(|p| self.kinds.get(p))
+            .and_then(Option::as_ref)
+    }
+
+    /// The compiled kind at raw index `i`, to read its names and add the columns they need.
+    fn compiled_mut(&mut self, i: usize) -> Option<&mut Kind> {
+        self.kinds.get_mut(i).and_then(Option::as_mut)
+    }
+
     /// The primary kind in words for messages: `(village, villages)`, `(team, teams)`.
     pub(super) fn primary_words(&self) -> (String, String) {
-        self.primary.as_deref().map_or_else(
+        self.primary().map_or_else(
             || ("primary entity".to_string(), "primary entities".to_string()),
             |p| (p.noun(), p.nouns()),
         )
+    }
+
+    /// The members of other unit kinds (`members`). Members of the primary kind are the
+    /// `link`, written either way: `members: { village: { column: town_id } }` is
+    /// `link: { column: town_id }`.
+    pub(super) fn members(&mut self, rk: &RawKind) -> (Vec<MemberLink>, Option<Link>) {
+        let mut out = Vec::new();
+        let mut link = None;
+        let primary_name = self.primary_ix.and_then(|p| self.graph.name_of(p));
+        for (name, m) in &rk.members {
+            let path = format!("members.{name}");
+            if name == &rk.kind {
+                self.err("a kind cannot be a member of itself", &path);
+                continue;
+            }
+            if !self.graph.has_kind(name) {
+                let help =
+                    did_you_mean(name, self.graph.names()).map(|s| format!("did you mean `{s}`?"));
+                let loc = self.loc(&path);
+                self.diags.push(
+                    Diagnostic::error(format!("members of unknown kind `{name}`"), loc)
+                        .with_help_opt(help),
+                );
+                continue;
+            }
+            if Some(name.as_str()) == primary_name.as_deref() {
+                if self.is_primary {
+                    continue;
+                }
+                if rk.link.is_some() {
+                    self.err(
+                        format!("`link` already says which `{name}` rows belong to each unit: give `link` or `members: {{ {name}: … }}`, not both"),
+                        &path,
+                    );
+                    continue;
+                }
+            }
+            let via = match (&m.column, &m.table) {
+                (Some(col), None) => {
+                    if m.unit_column.is_some() || m.member_column.is_some() {
+                        self.err(
+                            "`unit_column` and `member_column` go with `table`, not `column`",
+                            &path,
+                        );
+                    }
+                    MemberVia::Column(col.clone())
+                }
+                (None, Some(table)) => MemberVia::Table {
+                    table: table.clone(),
+                    unit_column: m
+                        .unit_column
+                        .clone()
+                        .unwrap_or_else(|| rk.id_column.first().to_string()),
+                    member_column: m.member_column.clone().unwrap_or_default(),
+                },
+                _ => {
+                    self.err(format!("members need one of `column` (a `{name}` column holding the {} id) or `table` (a link table)", rk.kind), &path);
+                    continue;
+                }
+            };
+            if Some(name.as_str()) == primary_name.as_deref() {
+                link = Some(via);
+                continue;
+            }
+            out.push(MemberLink {
+                kind: name.clone(),
+                via,
+            });
+        }
+        let link = link.and_then(|via| {
+            let p = self.primary_ix.and_then(|p| self.compiled_mut(p))?;
+            Some(match via {
+                MemberVia::Column(col) => {
+                    if !p.text_columns.contains(&col) {
+                        p.text_columns.push(col.clone());
+                    }
+                    Link::Column(col)
+                }
+                MemberVia::Table {
+                    table,
+                    unit_column,
+                    member_column,
+                } => Link::Table {
+                    table,
+                    unit_column,
+                    village_column: if member_column.is_empty() {
+                        p.id_column.clone()
+                    } else {
+                        member_column
+                    },
+                },
+            })
+        });
+        (out, link)
+    }
+
+    /// For a unit kind without a `link`, the one way its members lead to the primary entities
+    /// (none when there is no way, or more than one).
+    pub(super) fn through(&self, link: &Option<Link>) -> Vec<String> {
+        if self.is_primary || link.is_some() {
+            return Vec::new();
+        }
+        let Some(primary) = self.primary_ix.and_then(|p| self.graph.name_of(p)) else {
+            return Vec::new();
+        };
+        self.graph.path(self.index, &primary).unwrap_or_default()
     }
 
     /// The link to the primary entities.
@@ -29,7 +147,7 @@ impl KindCompiler<'_> {
         match (&raw.column, &raw.table) {
             (Some(col), None) => {
                 if raw.unit_column.is_some() || raw.village_column.is_some() {
-                    let key = match self.primary.as_deref() {
+                    let key = match self.primary() {
                         Some(p) if p.name != "village" => "primary_column",
                         _ => "village_column",
                     };
@@ -38,7 +156,7 @@ impl KindCompiler<'_> {
                         "link",
                     );
                 }
-                if let Some(p) = self.primary.as_deref_mut() {
+                if let Some(p) = self.primary_ix.and_then(|p| self.compiled_mut(p)) {
                     if !p.text_columns.contains(col) {
                         p.text_columns.push(col.clone());
                     }
@@ -49,7 +167,7 @@ impl KindCompiler<'_> {
                 let village_column = raw
                     .village_column
                     .clone()
-                    .or_else(|| self.primary.as_deref().map(|p| p.id_column.clone()))
+                    .or_else(|| self.primary().map(|p| p.id_column.clone()))
                     .unwrap_or_default();
                 Some(Link::Table {
                     table: table.clone(),
@@ -76,15 +194,62 @@ impl KindCompiler<'_> {
         agg: &RawAggregate,
     ) -> Option<Input> {
         let base = format!("{input_base}.aggregate");
-        if self.is_primary {
-            self.err(
-                "an aggregate is for units: the primary kind has no entities under it",
-                &base,
-            );
-            return None;
+        // The kind read: the primary kind through `link` unless `from` names another, reached
+        // by the one way its members lead there.
+        let from = match &agg.from {
+            None if self.is_primary => {
+                self.err(
+                    "an aggregate on the primary kind reads a finer kind: name it with `from`",
+                    &base,
+                );
+                return None;
+            }
+            None => None,
+            Some(name) => match self.graph.path(self.index, name) {
+                // The primary kind through the kind's own link is what an aggregate reads
+                // without `from`.
+                Ok(path) if path.len() == 1 && self.primary().is_some_and(|p| &p.name == name) => {
+                    None
+                }
+                Ok(path) => Some(Source {
+                    kind: name.clone(),
+                    path,
+                }),
+                Err(e) => {
+                    let loc = self.value_loc(&format!("{base}.from"));
+                    self.diags.push(Diagnostic::error(e, loc));
+                    return None;
+                }
+            },
+        };
+        let source_ix = match &from {
+            None => self.primary_ix,
+            Some(s) => self.graph.index_of(&s.kind),
+        };
+        let (mut source_kind, source_ix) = match source_ix {
+            Some(i) => (self.kinds.get_mut(i).and_then(Option::take), i),
+            None => (None, 0),
+        };
+        let out = self.aggregate_over(&base, ri, agg, from, source_kind.as_mut());
+        if let (Some(k), Some(slot)) = (source_kind, self.kinds.get_mut(source_ix)) {
+            *slot = Some(k);
         }
-        let Some(primary) = self.primary.as_deref_mut() else {
-            // The primary kind failed to compile and its errors say why; stand the aggregate in
+        out
+    }
+
+    /// [`KindCompiler::aggregate_input`] over a compiled source kind, whose names `of` and
+    /// `where` read.
+    fn aggregate_over(
+        &mut self,
+        base: &str,
+        ri: &RawIndicator,
+        agg: &RawAggregate,
+        from: Option<Source>,
+        source: Option<&mut Kind>,
+    ) -> Option<Input> {
+        let base = base.to_string();
+        let Some(primary) = source else {
+            // The kind read failed to compile and its errors say why; stand the aggregate in
             // so this kind's own problems are still reported.
             let origin = self.loc(&base);
             self.columns.push(ColumnSpec {
@@ -101,6 +266,7 @@ impl KindCompiler<'_> {
                     of_text: String::new(),
                     filter: Vec::new(),
                     precision: None,
+                    from: None,
                 }),
                 baseline: false,
                 origin,
@@ -191,6 +357,7 @@ impl KindCompiler<'_> {
                 of_text,
                 filter,
                 precision: agg.precision,
+                from,
             }),
             baseline: false,
             origin,

@@ -211,7 +211,9 @@ impl KindCompiler<'_> {
         }
         self.check_outcomes_reachable(rk, &outcomes, &gates, floor, max_total);
         let text_columns = rk.group_by.clone();
-        let link = self.link(rk);
+        let (members, member_link) = self.members(rk);
+        let link = self.link(rk).or(member_link);
+        let through = self.through(&link);
         let rank = self.rank(rk, &names);
         let outcome_ids: Vec<String> = outcomes.iter().map(|o| o.id.clone()).collect();
         let (quotas, top, fund) = self.population(rk, &grade_ids, &outcome_ids);
@@ -247,6 +249,8 @@ impl KindCompiler<'_> {
         Some(Kind {
             text_columns,
             link,
+            members,
+            through,
             rank,
             quotas,
             top,

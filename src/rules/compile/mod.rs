@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 mod adjust;
 mod cascade;
 mod gate;
+pub(crate) mod graph;
 mod header;
 mod indicator;
 mod kind;
@@ -80,15 +81,16 @@ pub fn compile_with_needs(
         .collect();
 
     let primary_name = h.primary.clone().unwrap_or_else(|| "village".to_string());
-    // The primary kind compiles first: units aggregate over it and read its names.
-    let mut order: Vec<usize> = (0..raw.kinds.len()).collect();
-    order.sort_by_key(|&i| raw.kinds.get(i).is_none_or(|k| k.kind != primary_name));
-    let mut primary: Option<Kind> = None;
-    let mut units: Vec<Kind> = Vec::new();
+    // Kinds compile after the kinds whose names they read: the primary kind first, unless it
+    // aggregates over finer kinds, then file order.
+    let graph = graph::KindGraph::new(raw, &primary_name);
+    graph.check(files, raw, &mut diags);
+    let primary_ix = raw.kinds.iter().position(|k| k.kind == primary_name);
+    let mut compiled: Vec<Option<Kind>> = raw.kinds.iter().map(|_| None).collect();
     let mut failed_needs: Vec<ColumnNeeds> = Vec::new();
     let mut seen_kinds: HashMap<String, usize> = HashMap::new();
     let no_remap = super::load::Remap::default();
-    for i in order {
+    for i in graph.compile_order() {
         let (Some(rk), Some(file)) = (raw.kinds.get(i), files.kinds.get(i)) else {
             continue;
         };
@@ -109,7 +111,7 @@ pub fn compile_with_needs(
             continue;
         }
         seen_kinds.insert(rk.kind.clone(), i);
-        let is_primary = rk.kind == primary_name;
+        let is_primary = Some(i) == primary_ix;
         let mut kc = KindCompiler {
             file,
             derive_maximums: files.derive_maximums,
@@ -120,13 +122,19 @@ pub fn compile_with_needs(
             used_params: &mut used_params,
             columns: Vec::new(),
             remap,
-            primary: if is_primary { None } else { primary.as_mut() },
+            kinds: &mut compiled,
+            index: i,
+            primary_ix,
+            graph: &graph,
             is_primary,
             ind_paths: Vec::new(),
         };
         match kc.kind(rk) {
-            Some(k) if is_primary => primary = Some(k),
-            Some(k) => units.push(k),
+            Some(k) => {
+                if let Some(slot) = compiled.get_mut(i) {
+                    *slot = Some(k);
+                }
+            }
             None => {
                 let columns = std::mem::take(&mut kc.columns);
                 failed_needs.push(ColumnNeeds {
@@ -142,6 +150,23 @@ pub fn compile_with_needs(
             }
         }
     }
+    // Member columns are read as text from the member kinds' tables.
+    graph::add_member_columns(&mut compiled);
+    let mut primary: Option<Kind> = primary_ix
+        .and_then(|p| compiled.get_mut(p))
+        .and_then(Option::take);
+    // Units stay in file order, whatever order they compiled in.
+    let mut units: Vec<Kind> = compiled.into_iter().flatten().collect();
+    let order: Vec<usize> = graph
+        .evaluation_order()
+        .into_iter()
+        .filter(|&i| Some(i) != primary_ix)
+        .filter_map(|i| {
+            let name = &raw.kinds.get(i)?.kind;
+            units.iter().position(|k| &k.name == name)
+        })
+        .collect();
+    let finer = graph.before_primary().iter().filter(|b| **b).count();
     link_cascades(primary.as_ref(), &mut units, raw, files, &mut diags);
 
     if primary.is_none() && !raw.kinds.iter().any(|k| k.kind == primary_name) {
@@ -214,6 +239,8 @@ pub fn compile_with_needs(
             params,
             primary,
             units,
+            order,
+            finer,
             totals,
             scripts: host,
             sha256: files.sha256.clone(),
@@ -289,9 +316,14 @@ pub(super) struct KindCompiler<'a> {
     pub(super) columns: Vec<ColumnSpec>,
     /// Unreadable elements set aside: paths are mapped back, and sums are not checked.
     pub(super) remap: &'a super::load::Remap,
-    /// For a unit kind: the compiled primary kind, whose names aggregates read (and to which
-    /// they may add columns).
-    pub(super) primary: Option<&'a mut Kind>,
+    /// Every kind compiled so far, by raw kind index (this one's slot is empty): the kinds
+    /// aggregates read compile first, so their names are known (and aggregates may add
+    /// columns to them).
+    pub(super) kinds: &'a mut [Option<Kind>],
+    /// The raw kind index of this kind, and of the primary kind.
+    pub(super) index: usize,
+    pub(super) primary_ix: Option<usize>,
+    pub(super) graph: &'a graph::KindGraph,
     pub(super) is_primary: bool,
     /// Each indicator's path in the file: `indicators.3`, or `adjustments.0.items.2` for an
     /// adjustment item (indicators first, then the items group by group).
