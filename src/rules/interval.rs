@@ -19,8 +19,19 @@ impl Interval {
 
     /// [`Interval::parse`], where a bound may also be a name that `param` knows
     /// (`[pass_line, 80)`).
+    ///
+    /// A bound written as a number must leave the interval non-empty; one that names a
+    /// parameter may empty it (`[pass_line, 80)` under a what-if at 80): the interval then holds
+    /// nothing, written `[80, 80)`.
     pub fn parse_with(s: &str, param: &dyn Fn(&str) -> Option<f64>) -> Result<Interval, String> {
-        let bound = |b: &str| bound(b).or_else(|| param(b.trim()));
+        let named = std::cell::Cell::new(false);
+        let bound = |b: &str| {
+            bound(b).or_else(|| {
+                let v = param(b.trim());
+                named.set(named.get() || v.is_some());
+                v
+            })
+        };
         let t = s.trim();
         let open = t.chars().next();
         let close = t.chars().last();
@@ -54,6 +65,14 @@ impl Interval {
             .ok_or_else(|| format!("`{}` in `{s}` is not a number or a parameter", a.trim()))?;
         let hi = bound(b)
             .ok_or_else(|| format!("`{}` in `{s}` is not a number or a parameter", b.trim()))?;
+        if named.get() && (lo > hi || (lo == hi && !(lo_incl && hi_incl))) {
+            return Ok(Interval {
+                lo,
+                lo_incl: true,
+                hi: lo,
+                hi_incl: false,
+            });
+        }
         if lo > hi || (lo == hi && !(lo_incl && hi_incl)) {
             return Err(format!(
                 "`{s}` is empty: the lower bound must be below the upper bound"
@@ -70,6 +89,11 @@ impl Interval {
             hi,
             hi_incl,
         })
+    }
+
+    /// Whether no number lies in the interval (possible only when a parameter bounds it).
+    pub fn is_empty(&self) -> bool {
+        self.lo > self.hi || (self.lo == self.hi && !(self.lo_incl && self.hi_incl))
     }
 
     /// Whether `x` lies in the interval.

@@ -390,7 +390,9 @@ impl KindCompiler<'_> {
             let i = rk.grades.iter().position(|g| g.id == id).unwrap_or(0);
             format!("grades.{i}.range")
         };
-        let mut asc: Vec<&Grade> = grades.iter().collect();
+        // A grade a parameter emptied (合格 from a pass line moved up to its top) holds no
+        // total and is passed over.
+        let mut asc: Vec<&Grade> = grades.iter().filter(|g| !g.interval.is_empty()).collect();
         asc.reverse();
         for w in asc.windows(2) {
             let (Some(a), Some(b)) = (w.first(), w.get(1)) else {

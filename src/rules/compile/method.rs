@@ -163,6 +163,8 @@ impl KindCompiler<'_> {
                         Err(None) => return None,
                     }
                 }
+                // A band a parameter emptied holds no value: passed over.
+                bands.retain(|(_, b)| !b.interval.is_empty());
                 bands.sort_by(|a, b| {
                     a.1.interval
                         .lo
