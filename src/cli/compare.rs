@@ -3,7 +3,7 @@
 
 use super::pipeline::{
     adjust_data, eval_error, evaluate, evaluate_units, load_data, load_rules, load_rules_for,
-    load_scenario,
+    load_scenario, load_what_if,
 };
 use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
@@ -86,13 +86,16 @@ fn evaluate_from(
 }
 
 /// Run the `compare` command.
-pub fn run(opts: &Options, names: &[String]) -> Exit {
-    let names: Vec<String> = if names.is_empty() {
+pub fn run(opts: &Options, names: &[String], flags: &crate::scenario::Flags) -> Exit {
+    // The flags are a column of their own; alone, they are compared with the baseline only.
+    let names: Vec<String> = if names.is_empty() && !flags.is_empty() {
+        Vec::new()
+    } else if names.is_empty() {
         crate::scenario::list(&opts.scenarios)
     } else {
         names.to_vec()
     };
-    if names.is_empty() {
+    if names.is_empty() && flags.is_empty() {
         crate::errln!(
             "error: no scenarios to compare in `{}`",
             opts.scenarios.display()
@@ -108,7 +111,7 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let scenarios = match names
+    let mut scenarios = match names
         .iter()
         .map(|n| load_scenario(opts, n))
         .collect::<Result<Vec<_>, _>>()
@@ -116,6 +119,11 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
+    match load_what_if(opts, None, flags) {
+        Ok(Some(sc)) => scenarios.push(sc),
+        Ok(None) => {}
+        Err(e) => return e,
+    }
     let frame = std::sync::Arc::new(frame);
     // The baseline first, keeping input values: scenarios over the same data start from it.
     let base = match evaluate_baseline(opts, rules, frame, &ds) {
@@ -132,8 +140,13 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
         .map(|sc| {
             let e = evaluate_scenario(opts, &base, &linked, &ds, sc)?;
             let (changes, awards) = diff(&base, &e);
+            let mut summary = Summary::of(&e);
+            // The flags' column is headed by what they set, not by a number.
+            if sc.from_file.is_none() {
+                summary.heading = Some(sc.name.clone());
+            }
             Ok(Compared {
-                summary: Summary::of(&e),
+                summary,
                 changes,
                 awards,
             })
@@ -211,6 +224,8 @@ struct Compared {
 struct Summary {
     name: String,
     label: String,
+    /// The column's heading when it is not `S1`, `S2`, …: the `--set` flags.
+    heading: Option<String>,
     kinds: Vec<KindCounts>,
     /// Per unit kind with a fund: its name, budget, amount paid and recipients.
     funds: Vec<(String, serde_json::Value)>,
@@ -228,6 +243,7 @@ impl Summary {
         Summary {
             name: e.name.clone(),
             label: e.label.clone(),
+            heading: None,
             kinds: e
                 .views()
                 .iter()
@@ -276,16 +292,13 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
     let Some(base) = runs.first() else { return out };
     out.push_str("情景 (scenarios)\n");
     for (i, e) in runs.iter().enumerate() {
-        out.push_str(&format!(
-            "  {}{}: {}\n",
-            if i == 0 { "" } else { "S" },
-            if i == 0 {
-                "baseline".to_string()
-            } else {
-                format!("{i} {}", e.name)
-            },
-            e.label
-        ));
+        let line = match &e.heading {
+            _ if i == 0 => format!("baseline: {}", e.label),
+            // A column of `--set` flags is named by what they set, which is its label too.
+            Some(h) => format!("{h}: 命令行设定 (set on the command line)"),
+            None => format!("S{i} {}: {}", e.name, e.label),
+        };
+        out.push_str(&format!("  {line}\n"));
     }
     out.push('\n');
     // Outcome and grade counts side by side, per kind.
@@ -305,7 +318,12 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
             format!("{}", short_label(&bk.label)),
             "baseline".to_string(),
         ];
-        head.extend((1..runs.len()).map(|i| format!("S{i}")));
+        head.extend(
+            runs.iter()
+                .enumerate()
+                .skip(1)
+                .map(|(i, e)| e.heading.clone().unwrap_or_else(|| format!("S{i}"))),
+        );
         b.push_record(cells(head));
         for (id, label, _) in &bk.outcomes {
             let mut row = vec![format!("{id} {}", brief(label))];

@@ -1,6 +1,8 @@
 //! `bangfu explain ID`: the full trace of one entity's decision and what would change it.
 
-use super::pipeline::{evaluate, evaluate_units, load_data, load_rules};
+use super::pipeline::{
+    adjust_data, evaluate, evaluate_units, load_data, load_rules_for, load_what_if,
+};
 use super::{Format, Options};
 use crate::diag::closest;
 use crate::exit::Exit;
@@ -13,8 +15,18 @@ use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style};
 
 /// Run the `explain` command.
-pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
-    let rules = match load_rules(opts) {
+pub fn run(
+    opts: &Options,
+    id: &str,
+    kind: Option<&str>,
+    scenario: Option<&str>,
+    flags: &crate::scenario::Flags,
+) -> Exit {
+    let sc = match load_what_if(opts, scenario, flags) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let rules = match load_rules_for(opts, sc.as_ref()) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -30,10 +42,15 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
             return Exit::Usage;
         }
     }
-    let (ds, frame) = match load_data(opts, &rules) {
+    let (ds, mut frame) = match load_data(opts, &rules) {
         Ok(x) => x,
         Err(e) => return e,
     };
+    if let Err(e) = adjust_data(opts, &rules, &mut frame, sc.as_ref()) {
+        return e;
+    }
+    let frame = frame;
+    let what_if = sc.as_ref().map(crate::report::WhatIf::of);
     // Explanations show every input value, so they are kept here.
     let result = match crate::engine::evaluate_kind(&rules, &rules.primary, &frame) {
         Ok(r) => r,
@@ -123,11 +140,20 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
     };
     match opts.format {
         Format::Json => {
-            let doc =
+            let mut doc =
                 crate::report::json::with_layout(serde_json::to_value(&e).unwrap_or_default());
+            if let (Some(w), Some(o)) = (&what_if, doc.as_object_mut()) {
+                o.insert("what_if".into(), crate::report::json::what_if(w));
+            }
             crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
         }
-        _ => crate::outln!("{}", render(&e, &rules.primary, rules.precision)),
+        _ => {
+            // Under a what-if, the trace says so before anything else.
+            if let Some(w) = &what_if {
+                crate::outln!("{}\n", w.banner());
+            }
+            crate::outln!("{}", render(&e, &rules.primary, rules.precision))
+        }
     }
     Exit::Ok
 }

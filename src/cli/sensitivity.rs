@@ -1,6 +1,6 @@
 //! `bangfu sensitivity`: Monte Carlo over the rule set's uncertain parameters.
 
-use super::pipeline::{adjust_data, load_data, load_rules_for, load_scenario};
+use super::pipeline::{adjust_data, load_data, load_rules_for, load_what_if};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::short_label;
@@ -13,12 +13,18 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 /// Run the `sensitivity` command.
-pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> Exit {
+pub fn run(
+    opts: &Options,
+    draws: usize,
+    seed: u64,
+    scenario: Option<&str>,
+    flags: &crate::scenario::Flags,
+) -> Exit {
     if draws == 0 {
         crate::errln!("error: `--draws` must be at least 1");
         return Exit::Usage;
     }
-    let sc = match scenario.map(|n| load_scenario(opts, n)).transpose() {
+    let sc = match load_what_if(opts, scenario, flags) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -107,7 +113,13 @@ pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> E
             "{}",
             serde_json::to_string_pretty(&report.to_json(&rules.primary)).unwrap_or_default()
         ),
-        _ => crate::outln!("{}", render(&report, &rules.primary)),
+        _ => {
+            // A what-if's analysis says so before anything else.
+            if let Some(sc) = &sc {
+                crate::outln!("{}\n", crate::report::WhatIf::of(sc).banner());
+            }
+            crate::outln!("{}", render(&report, &rules.primary))
+        }
     }
     Exit::Ok
 }
