@@ -6,7 +6,7 @@ use super::pipeline::{
 use super::{Format, Options};
 use crate::diag::closest;
 use crate::exit::Exit;
-use crate::explain::{explain, find, Explanation, Found};
+use crate::explain::{explain, find, Counterfactual, Explanation, Found};
 use crate::report::short_label;
 use crate::report::table::cells;
 use crate::rules::model::Kind;
@@ -156,6 +156,31 @@ pub fn run(
         }
     }
     Exit::Ok
+}
+
+/// A change as the committee would act on it: `调解矛盾纠纷 3 → 4 件 (disputes_mediated)`,
+/// then what it does to the points and the outcome.
+fn suggestion(c: &Counterfactual, f: &dyn Fn(f64) -> String) -> String {
+    let amount = if c.yes_no {
+        let word = |x: f64| if x != 0.0 { "是 (yes)" } else { "否 (no)" };
+        format!("{} → {}", word(c.from), word(c.to))
+    } else {
+        let unit = c.unit.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
+        format!("{} → {}{unit}", fmt_num(c.from), fmt_num(c.to))
+    };
+    // A column the rules give no words for is named by its id alone.
+    let what = match &c.label {
+        Some(label) => format!("{label} {amount} ({})", c.column),
+        None => format!("`{}` {amount}", c.column),
+    };
+    format!(
+        "{what}: {} points {} → {}, total {} → outcome {}",
+        c.indicator_label,
+        f(c.points_from),
+        f(c.points_to),
+        f(c.total_to),
+        c.outcome
+    )
 }
 
 fn table(b: Builder, right_from: usize) -> String {
@@ -379,17 +404,7 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
             out.push_str(&format!("  {v}\n"));
         }
         for c in &e.counterfactuals {
-            out.push_str(&format!(
-                "  set `{}` from {} to {}: {} points {} → {}, total {} → outcome {}\n",
-                c.column,
-                fmt_num(c.from),
-                fmt_num(c.to),
-                c.indicator,
-                f(c.points_from),
-                f(c.points_to),
-                f(c.total_to),
-                c.outcome
-            ));
+            out.push_str(&format!("  {}\n", suggestion(c, &f)));
         }
         for s in &e.shortfalls {
             out.push_str(&format!("  no single change suffices: {s}\n"));

@@ -95,6 +95,7 @@ impl KindCompiler<'_> {
                 missing: MissingPolicy::Zero,
                 categories: None,
                 label: None,
+                unit: None,
                 source: ColumnSource::Aggregate(Aggregate {
                     func: agg.func,
                     of: None,
@@ -185,6 +186,7 @@ impl KindCompiler<'_> {
             missing: ri.missing.unwrap_or(MissingPolicy::Error),
             categories: None,
             label: None,
+            unit: None,
             source: ColumnSource::Aggregate(Aggregate {
                 func: agg.func,
                 of,
