@@ -162,7 +162,7 @@ pub fn run(
 /// then what it does to the points and the outcome.
 fn suggestion(c: &Counterfactual, f: &dyn Fn(f64) -> String) -> String {
     let amount = if c.yes_no {
-        let word = |x: f64| if x != 0.0 { "是 (yes)" } else { "否 (no)" };
+        let word = |x: f64| if x != 0.0 { "是" } else { "否" };
         format!("{} → {}", word(c.from), word(c.to))
     } else {
         let unit = c.unit.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
@@ -173,9 +173,14 @@ fn suggestion(c: &Counterfactual, f: &dyn Fn(f64) -> String) -> String {
         Some(label) => format!("{label} {amount} ({})", c.column),
         None => format!("`{}` {amount}", c.column),
     };
+    // The indicator is named when it is not what was just named.
+    let indicator = if c.label.as_deref() == Some(c.indicator_label.as_str()) {
+        String::new()
+    } else {
+        format!("{} ", c.indicator_label)
+    };
     format!(
-        "{what}: {} points {} → {}, total {} → outcome {}",
-        c.indicator_label,
+        "{what}: {indicator}points {} → {}, total {} → outcome {}",
         f(c.points_from),
         f(c.points_to),
         f(c.total_to),
