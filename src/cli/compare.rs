@@ -141,8 +141,10 @@ pub fn run(opts: &Options, names: &[String], flags: &crate::scenario::Flags) -> 
             let e = evaluate_scenario(opts, &base, &linked, &ds, sc)?;
             let (changes, awards) = diff(&base, &e);
             let mut summary = Summary::of(&e);
-            // The flags' column is headed by what they set, not by a number.
-            if sc.from_file.is_none() {
+            // The flags' column is headed by what they set, not by a number, when that fits
+            // a column.
+            summary.flags = sc.from_file.is_none();
+            if summary.flags && sc.name.chars().count() <= HEADING_WIDTH {
                 summary.heading = Some(sc.name.clone());
             }
             Ok(Compared {
@@ -212,6 +214,12 @@ fn evaluate_scenario(
     })
 }
 
+/// How the scenario list describes the column of `--set` and `--gate` flags.
+const FLAGS_LABEL: &str = "命令行设定 (set on the command line)";
+
+/// The widest heading of a column of flags; longer lists are numbered like scenarios.
+const HEADING_WIDTH: usize = 40;
+
 /// A scenario reduced to what `compare` shows of it.
 struct Compared {
     summary: Summary,
@@ -226,6 +234,8 @@ struct Summary {
     label: String,
     /// The column's heading when it is not `S1`, `S2`, …: the `--set` flags.
     heading: Option<String>,
+    /// Whether the column is that of the `--set` and `--gate` flags.
+    flags: bool,
     kinds: Vec<KindCounts>,
     /// Per unit kind with a fund: its name, budget, amount paid and recipients.
     funds: Vec<(String, serde_json::Value)>,
@@ -244,6 +254,7 @@ impl Summary {
             name: e.name.clone(),
             label: e.label.clone(),
             heading: None,
+            flags: false,
             kinds: e
                 .views()
                 .iter()
@@ -295,7 +306,8 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
         let line = match &e.heading {
             _ if i == 0 => format!("baseline: {}", e.label),
             // A column of `--set` flags is named by what they set, which is its label too.
-            Some(h) => format!("{h}: 命令行设定 (set on the command line)"),
+            Some(h) => format!("{h}: {FLAGS_LABEL}"),
+            None if e.flags => format!("S{i} {}: {FLAGS_LABEL}", e.name),
             None => format!("S{i} {}: {}", e.name, e.label),
         };
         out.push_str(&format!("  {line}\n"));

@@ -77,17 +77,25 @@ pub fn run(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    // The document, with the what-if it was made under when there is one.
+    let what_if = sc.as_ref().map(crate::report::WhatIf::of);
+    let doc = {
+        let mut doc = report.to_json(&rules.primary);
+        if let (Some(w), Some(o)) = (&what_if, doc.as_object_mut()) {
+            o.insert("what_if".into(), crate::report::json::what_if(w));
+        }
+        doc
+    };
     if let Some(dir) = &opts.out {
         let r = &report;
+        let doc = &doc;
         let primary = &rules.primary;
         let files: Vec<(String, Emit)> = vec![
             (
                 "sensitivity.json".into(),
                 Box::new(move |w: &mut dyn Write| {
                     w.write_all(
-                        (serde_json::to_string_pretty(&r.to_json(primary)).unwrap_or_default()
-                            + "\n")
-                            .as_bytes(),
+                        (serde_json::to_string_pretty(doc).unwrap_or_default() + "\n").as_bytes(),
                     )
                 }),
             ),
@@ -109,14 +117,11 @@ pub fn run(
         return Exit::Ok;
     }
     match opts.format {
-        Format::Json => crate::outln!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json(&rules.primary)).unwrap_or_default()
-        ),
+        Format::Json => crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default()),
         _ => {
             // A what-if's analysis says so before anything else.
-            if let Some(sc) = &sc {
-                crate::outln!("{}\n", crate::report::WhatIf::of(sc).banner());
+            if let Some(w) = &what_if {
+                crate::outln!("{}\n", w.banner());
             }
             crate::outln!("{}", render(&report, &rules.primary))
         }
