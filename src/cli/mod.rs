@@ -229,9 +229,50 @@ fn default_dir(rel: &str) -> PathBuf {
     PathBuf::from(rel)
 }
 
+/// The global flags a command does not read, which its `--help` leaves out (they are refused
+/// when given: see [`flags_apply`]), and the formats it prints.
+const NOT_READ: &[(&str, &[&str], &str)] = &[
+    ("run", &[], "table, json, csv or md"),
+    ("check", &["scenarios", "out"], "table or json"),
+    ("test", &["data", "out"], "table or json"),
+    ("explain", &["out", "quiet"], "table or json"),
+    ("compare", &["out"], "table or json"),
+    ("sensitivity", &[], "table or json"),
+    ("init", &["rules", "data", "scenarios", "out", "format"], ""),
+];
+
+/// The command line, each command's `--help` listing only the flags it accepts and the
+/// formats it prints.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    // Global flags are copied into each command when the whole is built.
+    cmd.build();
+    for (name, hidden, formats) in NOT_READ {
+        cmd = cmd.mut_subcommand(*name, |sc| {
+            sc.mut_args(|a| {
+                let id = a.get_id().as_str();
+                if hidden.contains(&id) {
+                    a.hide(true)
+                } else if id == "format" {
+                    a.hide_possible_values(true)
+                        .help(format!("Output format: {formats}"))
+                } else {
+                    a
+                }
+            })
+        });
+    }
+    cmd
+}
+
 /// Parse arguments, run the command, and return the exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -439,6 +480,42 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+        super::command().debug_assert();
+    }
+
+    /// Each command's help, as `bangfu COMMAND --help` prints it.
+    fn help(name: &str) -> String {
+        let mut cmd = super::command();
+        cmd.find_subcommand_mut(name)
+            .map(|c| c.render_long_help().to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_command_s_help_lists_only_the_flags_it_accepts() {
+        let init = help("init");
+        for flag in ["--rules", "--data", "--scenarios", "--out", "--format"] {
+            assert!(!init.contains(flag), "init lists {flag}:\n{init}");
+        }
+        assert!(!help("compare").contains("--out"));
+        assert!(help("compare").contains("Output format: table or json"));
+        assert!(!help("compare").contains("md"));
+        assert!(!help("explain").contains("--quiet"));
+        assert!(help("explain").contains("--scenario"));
+        assert!(!help("check").contains("--scenarios"));
+        assert!(!help("test").contains("--data"));
+        let run = help("run");
+        for flag in [
+            "--rules",
+            "--data",
+            "--scenarios",
+            "--out",
+            "--set",
+            "--gate",
+        ] {
+            assert!(run.contains(flag), "run does not list {flag}:\n{run}");
+        }
+        assert!(run.contains("table, json, csv or md"));
     }
 
     use super::{use_color, Color};
