@@ -12,7 +12,7 @@ use crate::engine::round::round_dp;
 use crate::engine::units::{Members, StandingView, UnitResult};
 use crate::engine::{evaluate_kind, KindResult};
 use crate::rules::model::*;
-use crate::words::fmt_num;
+use crate::words::{fmt_num, short_label};
 use rhai::Scope;
 use serde::Serialize;
 
@@ -147,7 +147,16 @@ pub struct RuleTrace {
 #[derive(Debug, Clone, Serialize)]
 pub struct Counterfactual {
     pub indicator: String,
+    /// The indicator's label, short (`矛盾纠纷调处率`).
+    pub indicator_label: String,
     pub column: String,
+    /// What the column is called in the committee's words: its declared label, or the label
+    /// of the indicator that reads it as it is.
+    pub label: Option<String>,
+    /// What the column counts in (`件`), when the rules say.
+    pub unit: Option<String>,
+    /// A yes/no column: `from` and `to` are 0 (no) and 1 (yes).
+    pub yes_no: bool,
     pub from: f64,
     pub to: f64,
     pub points_from: f64,
@@ -1174,9 +1183,25 @@ fn counterfactuals(
                 continue;
             }
             let _ = cur_val;
+            // The committee's words for the column changed: its own label, else the label of
+            // the indicator that reads it as it is; the same for its unit.
+            let direct = matches!(ind.input, Input::Column(ic) if ic == c);
+            let label = spec
+                .label
+                .as_deref()
+                .or(direct.then_some(ind.label.as_str()))
+                .map(|l| short_label(l).to_string());
+            let unit = spec
+                .unit
+                .clone()
+                .or_else(|| ind.unit.clone().filter(|_| direct));
             out.push(Counterfactual {
                 indicator: ind.id.clone(),
+                indicator_label: short_label(&ind.label).to_string(),
                 column: spec.name.clone(),
+                label,
+                unit,
+                yes_no: spec.ty == ValueType::Bool,
                 from,
                 to,
                 points_from: points.get(i).copied().unwrap_or(0.0),

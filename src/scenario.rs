@@ -100,11 +100,232 @@ pub struct Scenario {
     pub label: String,
     pub file: PathBuf,
     pub sha256: String,
-    /// The overlays, base first.
+    /// The overlays, base first; the layer of `--set` and `--gate` flags, if any, last.
     pub chain: Vec<(Arc<SourceFile>, RawScenario)>,
+    /// The scenario file's own name and the SHA-256 of its text, when one was named.
+    pub from_file: Option<(String, String)>,
+    /// The flags applied on top of the file (empty when there are none).
+    pub flags: Flags,
+}
+
+/// The words every output of a what-if carries, so that it is never taken for the results.
+pub const WHAT_IF_MARK: &str = "模拟测算，非正式结果";
+
+/// What the "file" of the command-line layer is called. Its text is the flags, one a line
+/// (`--set pass_line=72`), so that its problems are found by the same search as a file's.
+const COMMAND_LINE: &str = "command line";
+
+/// What-ifs given on the command line: `--set PATH=VALUE` and `--gate ID=off|on`, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub set: Vec<String>,
+    pub gates: Vec<String>,
+}
+
+impl Flags {
+    /// Whether no flag was given.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.gates.is_empty()
+    }
+
+    /// The flags as a short list: `pass_line=72, gate collective_petition=off`.
+    pub fn describe(&self) -> String {
+        self.set
+            .iter()
+            .cloned()
+            .chain(self.gates.iter().map(|g| format!("gate {g}")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The command line's layer as a scenario file would hold it. A bare name is a parameter
+    /// (or a field of `ruleset.yaml` such as `precision`); anything else is a stable path. A
+    /// value is read as YAML reads it: `72`, `"pass_line + 5"`, `[total >= 75]`.
+    fn layer(&self) -> Result<(Arc<SourceFile>, RawScenario), Vec<Diagnostic>> {
+        let text: String = self
+            .set
+            .iter()
+            .map(|s| format!("--set {s}\n"))
+            .chain(self.gates.iter().map(|g| format!("--gate {g}\n")))
+            .collect();
+        let src = Arc::new(SourceFile {
+            name: COMMAND_LINE.to_string(),
+            text: text.into(),
+        });
+        let mut raw = RawScenario {
+            name: None,
+            label: None,
+            description: None,
+            base: None,
+            parameters: IndexMap::new(),
+            set: IndexMap::new(),
+            gates: None,
+            remove_indicators: IndexMap::new(),
+            add_indicators: IndexMap::new(),
+            add_gates: IndexMap::new(),
+            data: None,
+            uncertainty: None,
+        };
+        let mut diags = Vec::new();
+        let flag_err = |flag: &str, arg: &str, msg: String| {
+            Diagnostic::error(format!("{flag} `{arg}`: {msg}"), Location::default())
+        };
+        let mut seen: Vec<String> = Vec::new();
+        for arg in &self.set {
+            let Some((path, value)) = arg.split_once('=') else {
+                diags.push(
+                    flag_err("--set", arg, "expected `PATH=VALUE`".into())
+                        .with_help("for example `--set pass_line=75` or `--set village.dimensions.economy.min=15`"),
+                );
+                continue;
+            };
+            let path = path.trim();
+            if path.is_empty() || value.trim().is_empty() {
+                let what = if path.is_empty() {
+                    "a path before"
+                } else {
+                    "a value after"
+                };
+                diags.push(flag_err("--set", arg, format!("expected {what} `=`")));
+                continue;
+            }
+            if seen.iter().any(|p| p == path) {
+                diags.push(flag_err("--set", arg, format!("`{path}` is set twice")));
+                continue;
+            }
+            seen.push(path.to_string());
+            let value: Value = match serde_yaml::from_str(value) {
+                Ok(v) => v,
+                Err(e) => {
+                    let msg = e.to_string();
+                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    diags.push(flag_err(
+                        "--set",
+                        arg,
+                        format!("the value is not read as YAML reads it: {msg}"),
+                    ));
+                    continue;
+                }
+            };
+            let bare = !path.contains(['.', '[']);
+            let header_field = schema::fields_at(schema::Root::Header, "").contains(&path);
+            if bare && !header_field {
+                match serde_yaml::from_value::<ParamValue>(value) {
+                    Ok(v) => {
+                        raw.parameters.insert(path.to_string(), v);
+                    }
+                    Err(_) => diags.push(flag_err(
+                        "--set",
+                        arg,
+                        format!(
+                            "parameter `{path}` takes a number, or a formula over other parameters"
+                        ),
+                    )),
+                }
+            } else {
+                raw.set.insert(path.to_string(), value);
+            }
+        }
+        let mut switch = GateSwitch::default();
+        for arg in &self.gates {
+            match arg.split_once('=').map(|(g, s)| (g.trim(), s.trim())) {
+                Some((id, "off")) if !id.is_empty() => switch.off.push(id.to_string()),
+                Some((id, "on")) if !id.is_empty() => switch.on.push(id.to_string()),
+                _ => diags.push(
+                    flag_err("--gate", arg, "expected `GATE=off` or `GATE=on`".into())
+                        .with_help("for example `--gate collective_petition=off`, or `--gate department.village_not_passed=on` for another kind's gate"),
+                ),
+            }
+        }
+        if !switch.off.is_empty() || !switch.on.is_empty() {
+            raw.gates = Some(switch);
+        }
+        if diags.is_empty() {
+            Ok((src, raw))
+        } else {
+            Err(diags)
+        }
+    }
+}
+
+/// `flags` alone as a scenario, or on top of the scenario file `base`; `None` when there is
+/// neither. The flags' layer is applied last, so it wins over the file.
+pub fn with_flags(
+    base: Option<Scenario>,
+    flags: &Flags,
+) -> Result<Option<Scenario>, Vec<Diagnostic>> {
+    if flags.is_empty() {
+        return Ok(base);
+    }
+    let layer = flags.layer()?;
+    let listed = flags.describe();
+    Ok(Some(match base {
+        Some(mut sc) => {
+            sc.name = format!("{} + {listed}", sc.name);
+            sc.label = format!("{} + {listed}", sc.label);
+            sc.chain.push(layer);
+            sc.flags = flags.clone();
+            sc
+        }
+        None => Scenario {
+            name: listed.clone(),
+            label: listed,
+            file: PathBuf::new(),
+            sha256: String::new(),
+            chain: vec![layer],
+            from_file: None,
+            flags: flags.clone(),
+        },
+    }))
+}
+
+/// A problem with what a scenario's layer in `src` asks for, at the line that asks it. On
+/// the command line the flag itself is the place: `` --set `pass_lin=72`: unknown … ``.
+fn problem_at(src: &Arc<SourceFile>, needle: &str, msg: String) -> Diagnostic {
+    if src.name == COMMAND_LINE {
+        let flag = flag_line(src, needle);
+        let (flag, arg) = flag.split_once(' ').unwrap_or(("--set", flag));
+        return Diagnostic::error(format!("{flag} `{arg}`: {msg}"), Location::default());
+    }
+    let line = src
+        .text
+        .lines()
+        .position(|l| l.contains(needle))
+        .map_or(0, |i| i + 1);
+    Diagnostic::error(msg, file_loc(src, line))
+}
+
+/// The command-line flag (`--set PATH=VALUE`) whose path or gate is `key`; the first that
+/// mentions it otherwise.
+fn flag_line<'a>(src: &'a SourceFile, key: &str) -> &'a str {
+    let key_of = |l: &'a str| {
+        l.split_once(' ')
+            .map(|(_, a)| a.split('=').next().unwrap_or(a).trim())
+    };
+    src.text
+        .lines()
+        .find(|l| key_of(l) == Some(key))
+        .or_else(|| src.text.lines().find(|l| l.contains(key)))
+        .unwrap_or("")
+}
+
+/// Whether a scenario problem is about a command-line flag rather than a file: such
+/// problems are mistakes on the command line (exit code 2).
+pub fn is_flag_problem(d: &Diagnostic) -> bool {
+    d.location.file.is_none()
+        && (d.message.starts_with("--set `") || d.message.starts_with("--gate `"))
 }
 
 impl Scenario {
+    /// How messages name it: `scenario `NAME``, or the flags.
+    pub fn what(&self) -> String {
+        match &self.from_file {
+            Some((name, _)) if self.flags.is_empty() => format!("scenario `{name}`"),
+            Some((name, _)) => format!("scenario `{name}` with `{}`", self.flags.describe()),
+            None => format!("the what-if `{}`", self.flags.describe()),
+        }
+    }
+
     /// The data changes of the whole chain, base first.
     pub fn data_changes(&self) -> Vec<&DataChanges> {
         self.chain
@@ -246,10 +467,12 @@ pub fn load(dir: &Path, name: &str) -> Result<Scenario, Vec<Diagnostic>> {
     let name = name_field.unwrap_or_else(|| name.to_string());
     Ok(Scenario {
         label: label.unwrap_or_else(|| name.clone()),
+        from_file: Some((name.clone(), sha.clone())),
         name,
         file: first_file.unwrap_or_default(),
         sha256: sha,
         chain,
+        flags: Flags::default(),
     })
 }
 
@@ -260,14 +483,7 @@ pub fn apply(files: &RuleFiles, sc: &Scenario) -> Result<RuleFiles, Vec<Diagnost
     let mut touched_header = false;
     let mut touched: Vec<usize> = Vec::new();
     for (src, s) in &sc.chain {
-        let line_of = |needle: &str| -> usize {
-            src.text
-                .lines()
-                .position(|l| l.contains(needle))
-                .map_or(0, |i| i + 1)
-        };
-        let err =
-            |msg: String, needle: &str| Diagnostic::error(msg, file_loc(src, line_of(needle)));
+        let err = |msg: String, needle: &str| problem_at(src, needle, msg);
         if let Some(u) = &s.uncertainty {
             if let Some(m) = out.header.value.as_mapping_mut() {
                 m.insert(Value::String("uncertainty".into()), u.clone());
@@ -388,6 +604,26 @@ pub fn apply(files: &RuleFiles, sc: &Scenario) -> Result<RuleFiles, Vec<Diagnost
 /// Where a scenario writes parameter `name`'s value: under `parameters:`, the line of
 /// `name:` and the column after it.
 fn param_origin(src: &Arc<SourceFile>, name: &str) -> TextOrigin {
+    if src.name == COMMAND_LINE {
+        // `--set NAME=VALUE`: the value starts after the `=`.
+        let flag = flag_line(src, name);
+        let line = src
+            .text
+            .lines()
+            .position(|l| l == flag)
+            .map_or(0, |i| i + 1);
+        let col = flag
+            .find('=')
+            .and_then(|i| flag.get(..i))
+            .map_or(1, |k| k.chars().count() + 2);
+        return TextOrigin {
+            file: Some(src.clone()),
+            line,
+            col,
+            quoted: false,
+            path: Some(format!("parameters.{name}")),
+        };
+    }
     let key = format!("{name}:");
     let mut in_params = false;
     let mut found = None;

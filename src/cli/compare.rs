@@ -3,7 +3,7 @@
 
 use super::pipeline::{
     adjust_data, eval_error, evaluate, evaluate_units, keeps_values, load_data, load_rules,
-    load_rules_for, load_scenario,
+    load_rules_for, load_scenario, load_what_if,
 };
 use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
@@ -116,13 +116,16 @@ fn evaluate_from(
 }
 
 /// Run the `compare` command.
-pub fn run(opts: &Options, names: &[String]) -> Exit {
-    let names: Vec<String> = if names.is_empty() {
+pub fn run(opts: &Options, names: &[String], flags: &crate::scenario::Flags) -> Exit {
+    // The flags are a column of their own; alone, they are compared with the baseline only.
+    let names: Vec<String> = if names.is_empty() && !flags.is_empty() {
+        Vec::new()
+    } else if names.is_empty() {
         crate::scenario::list(&opts.scenarios)
     } else {
         names.to_vec()
     };
-    if names.is_empty() {
+    if names.is_empty() && flags.is_empty() {
         crate::errln!(
             "error: no scenarios to compare in `{}`",
             opts.scenarios.display()
@@ -138,7 +141,7 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let scenarios = match names
+    let mut scenarios = match names
         .iter()
         .map(|n| load_scenario(opts, n))
         .collect::<Result<Vec<_>, _>>()
@@ -146,6 +149,11 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
+    match load_what_if(opts, None, flags) {
+        Ok(Some(sc)) => scenarios.push(sc),
+        Ok(None) => {}
+        Err(e) => return e,
+    }
     let frame = std::sync::Arc::new(frame);
     // The baseline first, keeping input values: scenarios over the same data start from it.
     let base = match evaluate_baseline(opts, rules, frame, &ds) {
@@ -162,8 +170,15 @@ pub fn run(opts: &Options, names: &[String]) -> Exit {
         .map(|sc| {
             let e = evaluate_scenario(opts, &base, &linked, &ds, sc)?;
             let (changes, awards) = diff(&base, &e);
+            let mut summary = Summary::of(&e);
+            // The flags' column is headed by what they set, not by a number, when that fits
+            // a column.
+            summary.flags = sc.from_file.is_none();
+            if summary.flags && sc.name.chars().count() <= HEADING_WIDTH {
+                summary.heading = Some(sc.name.clone());
+            }
             Ok(Compared {
-                summary: Summary::of(&e),
+                summary,
                 changes,
                 awards,
             })
@@ -230,6 +245,12 @@ fn evaluate_scenario(
     })
 }
 
+/// How the scenario list describes the column of `--set` and `--gate` flags.
+const FLAGS_LABEL: &str = "命令行设定 (set on the command line)";
+
+/// The widest heading of a column of flags; longer lists are numbered like scenarios.
+const HEADING_WIDTH: usize = 40;
+
 /// A scenario reduced to what `compare` shows of it.
 struct Compared {
     summary: Summary,
@@ -242,6 +263,10 @@ struct Compared {
 struct Summary {
     name: String,
     label: String,
+    /// The column's heading when it is not `S1`, `S2`, …: the `--set` flags.
+    heading: Option<String>,
+    /// Whether the column is that of the `--set` and `--gate` flags.
+    flags: bool,
     kinds: Vec<KindCounts>,
     /// Per unit kind with a fund: its name, budget, amount paid and recipients.
     funds: Vec<(String, serde_json::Value)>,
@@ -259,6 +284,8 @@ impl Summary {
         Summary {
             name: e.name.clone(),
             label: e.label.clone(),
+            heading: None,
+            flags: false,
             kinds: e
                 .views()
                 .iter()
@@ -307,16 +334,14 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
     let Some(base) = runs.first() else { return out };
     out.push_str("情景 (scenarios)\n");
     for (i, e) in runs.iter().enumerate() {
-        out.push_str(&format!(
-            "  {}{}: {}\n",
-            if i == 0 { "" } else { "S" },
-            if i == 0 {
-                "baseline".to_string()
-            } else {
-                format!("{i} {}", e.name)
-            },
-            e.label
-        ));
+        let line = match &e.heading {
+            _ if i == 0 => format!("baseline: {}", e.label),
+            // A column of `--set` flags is named by what they set, which is its label too.
+            Some(h) => format!("{h}: {FLAGS_LABEL}"),
+            None if e.flags => format!("S{i} {}: {FLAGS_LABEL}", e.name),
+            None => format!("S{i} {}: {}", e.name, e.label),
+        };
+        out.push_str(&format!("  {line}\n"));
     }
     out.push('\n');
     // Outcome and grade counts side by side, per kind.
@@ -336,7 +361,12 @@ fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> Strin
             format!("{}", short_label(&bk.label)),
             "baseline".to_string(),
         ];
-        head.extend((1..runs.len()).map(|i| format!("S{i}")));
+        head.extend(
+            runs.iter()
+                .enumerate()
+                .skip(1)
+                .map(|(i, e)| e.heading.clone().unwrap_or_else(|| format!("S{i}"))),
+        );
         b.push_record(cells(head));
         for (id, label, _) in &bk.outcomes {
             let mut row = vec![format!("{id} {}", brief(label))];

@@ -1,10 +1,12 @@
 //! `bangfu explain ID`: the full trace of one entity's decision and what would change it.
 
-use super::pipeline::{eval_error, evaluate_units, load_data, load_rules};
+use super::pipeline::{
+    adjust_data, eval_error, evaluate_units, load_data, load_rules_for, load_what_if,
+};
 use super::{Format, Options};
 use crate::diag::closest;
 use crate::exit::Exit;
-use crate::explain::{explain, find, Explanation, Found};
+use crate::explain::{explain, find, Counterfactual, Explanation, Found};
 use crate::report::short_label;
 use crate::report::table::cells;
 use crate::rules::model::Kind;
@@ -13,8 +15,18 @@ use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style};
 
 /// Run the `explain` command.
-pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
-    let rules = match load_rules(opts) {
+pub fn run(
+    opts: &Options,
+    id: &str,
+    kind: Option<&str>,
+    scenario: Option<&str>,
+    flags: &crate::scenario::Flags,
+) -> Exit {
+    let sc = match load_what_if(opts, scenario, flags) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let rules = match load_rules_for(opts, sc.as_ref()) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -30,10 +42,15 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
             return Exit::Usage;
         }
     }
-    let (ds, frame) = match load_data(opts, &rules) {
+    let (ds, mut frame) = match load_data(opts, &rules) {
         Ok(x) => x,
         Err(e) => return e,
     };
+    if let Err(e) = adjust_data(opts, &rules, &mut frame, sc.as_ref()) {
+        return e;
+    }
+    let frame = frame;
+    let what_if = sc.as_ref().map(crate::report::WhatIf::of);
     // Explanations show every input value, so they are kept here.
     let primary = crate::engine::graph::evaluate_primary(&rules, &ds, &frame, None, |f, _| {
         crate::engine::evaluate_kind(&rules, &rules.primary, f)
@@ -142,13 +159,52 @@ pub fn run(opts: &Options, id: &str, kind: Option<&str>) -> Exit {
     };
     match opts.format {
         Format::Json => {
-            let doc =
+            let mut doc =
                 crate::report::json::with_layout(serde_json::to_value(&e).unwrap_or_default());
+            if let (Some(w), Some(o)) = (&what_if, doc.as_object_mut()) {
+                o.insert("what_if".into(), crate::report::json::what_if(w));
+            }
             crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())
         }
-        _ => crate::outln!("{}", render(&e, &rules.primary, rules.precision)),
+        _ => {
+            // Under a what-if, the trace says so before anything else.
+            if let Some(w) = &what_if {
+                crate::outln!("{}\n", w.banner());
+            }
+            crate::outln!("{}", render(&e, &rules.primary, rules.precision))
+        }
     }
     Exit::Ok
+}
+
+/// A change as the committee would act on it: `调解矛盾纠纷 3 → 4 件 (disputes_mediated)`,
+/// then what it does to the points and the outcome.
+fn suggestion(c: &Counterfactual, f: &dyn Fn(f64) -> String) -> String {
+    let amount = if c.yes_no {
+        let word = |x: f64| if x != 0.0 { "是" } else { "否" };
+        format!("{} → {}", word(c.from), word(c.to))
+    } else {
+        let unit = c.unit.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
+        format!("{} → {}{unit}", fmt_num(c.from), fmt_num(c.to))
+    };
+    // A column the rules give no words for is named by its id alone.
+    let what = match &c.label {
+        Some(label) => format!("{label} {amount} ({})", c.column),
+        None => format!("`{}` {amount}", c.column),
+    };
+    // The indicator is named when it is not what was just named.
+    let indicator = if c.label.as_deref() == Some(c.indicator_label.as_str()) {
+        String::new()
+    } else {
+        format!("{} ", c.indicator_label)
+    };
+    format!(
+        "{what}: {indicator}points {} → {}, total {} → outcome {}",
+        f(c.points_from),
+        f(c.points_to),
+        f(c.total_to),
+        c.outcome
+    )
 }
 
 fn table(b: Builder, right_from: usize) -> String {
@@ -376,17 +432,7 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
             out.push_str(&format!("  {v}\n"));
         }
         for c in &e.counterfactuals {
-            out.push_str(&format!(
-                "  set `{}` from {} to {}: {} points {} → {}, total {} → outcome {}\n",
-                c.column,
-                fmt_num(c.from),
-                fmt_num(c.to),
-                c.indicator,
-                f(c.points_from),
-                f(c.points_to),
-                f(c.total_to),
-                c.outcome
-            ));
+            out.push_str(&format!("  {}\n", suggestion(c, &f)));
         }
         for s in &e.shortfalls {
             out.push_str(&format!("  no single change suffices: {s}\n"));

@@ -49,6 +49,30 @@ pub const LONG_VERSION: &str = concat!(
     ")"
 );
 
+/// What-ifs without a scenario file, for the commands that score.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WhatIfArgs {
+    /// Change a parameter (`pass_line=75`) or any rule field by its stable path
+    /// (`village.dimensions.economy.min=15`), as a scenario file's `set` does; repeatable.
+    /// Applied on top of `--scenario` when both are given.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Switch a gate off or on (`collective_petition=off`, `department.village_not_passed=on`);
+    /// repeatable. Applied on top of `--scenario` when both are given.
+    #[arg(long = "gate", value_name = "GATE=off|on")]
+    pub gate: Vec<String>,
+}
+
+impl WhatIfArgs {
+    /// The flags as the scenario module reads them.
+    pub fn flags(&self) -> crate::scenario::Flags {
+        crate::scenario::Flags {
+            set: self.set.clone(),
+            gates: self.gate.clone(),
+        }
+    }
+}
+
 /// Command-line arguments.
 #[derive(Debug, Parser)]
 #[command(name = "bangfu", version = LONG_VERSION, about = ABOUT, after_help = "Examples:\n  bangfu run\n  bangfu check --rules rules/\n  bangfu run --format json > results.json\n  bangfu run --out results/\n\nExit codes: 0 ok, 1 check found errors or tests failed, 2 usage, 3 invalid rules, 4 invalid data, 5 a script failed.")]
@@ -91,12 +115,14 @@ pub enum Command {
     Check,
     /// Score every village and unit, decide outcomes, and report.
     #[command(
-        after_help = "Examples:\n  bangfu run\n  bangfu run --format md > report.md\n  bangfu run --out results/ --quiet\n  bangfu run --scenario pass_line_75\n  bangfu run --rules rules/ --data data/sample/ --threads 1"
+        after_help = "Examples:\n  bangfu run\n  bangfu run --format md > report.md\n  bangfu run --out results/ --quiet\n  bangfu run --scenario pass_line_75\n  bangfu run --set pass_line=75 --gate collective_petition=off\n  bangfu run --rules rules/ --data data/sample/ --threads 1"
     )]
     Run {
         /// Apply this what-if scenario (a name in `scenarios/`, or a file).
         #[arg(long, value_name = "NAME")]
         scenario: Option<String>,
+        #[command(flatten)]
+        what_if: WhatIfArgs,
         /// With `--out`: write the CSV files and manifest.json only, not results.json,
         /// results.xlsx or report.html (for data sets of hundreds of thousands of villages).
         #[arg(long)]
@@ -107,12 +133,22 @@ pub enum Command {
     },
     /// What-if: the baseline and each scenario side by side, and every decision that changes.
     #[command(
-        after_help = "Examples:\n  bangfu compare                      # every scenario in scenarios/\n  bangfu compare pass_line_75 economy_min_15\n  bangfu compare --format json"
+        after_help = "Examples:\n  bangfu compare                      # every scenario in scenarios/\n  bangfu compare pass_line_75 economy_min_15\n  bangfu compare --set pass_line=75   # the baseline and this one change\n  bangfu compare --format json"
     )]
     Compare {
-        /// Scenario names (default: every scenario in the scenarios folder).
+        /// Scenario names (default: every scenario in the scenarios folder, unless `--set`
+        /// or `--gate` is given).
         #[arg(value_name = "SCENARIO")]
         names: Vec<String>,
+        /// Change a parameter (`pass_line=75`) or any rule field by its stable path
+        /// (`village.dimensions.economy.min=15`), as a scenario file's `set` does; repeatable.
+        /// The flags together are one more column, named after what they set.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Switch a gate off or on (`collective_petition=off`); repeatable. Part of the
+        /// column of `--set`.
+        #[arg(long = "gate", value_name = "GATE=off|on")]
+        gate: Vec<String>,
     },
     /// Monte Carlo over the rule set's uncertain parameters: outcome chances, borderline
     /// villages, unit rank bands, and which parameter matters most.
@@ -124,6 +160,8 @@ pub enum Command {
         /// changes and any `uncertainty:` it declares).
         #[arg(long, value_name = "NAME")]
         scenario: Option<String>,
+        #[command(flatten)]
+        what_if: WhatIfArgs,
         /// Number of draws.
         #[arg(long, default_value_t = 1000)]
         draws: usize,
@@ -133,9 +171,17 @@ pub enum Command {
     },
     /// Run the rule set's test cases (`rules/tests/*.yaml`) and report coverage.
     #[command(
-        after_help = "Examples:\n  bangfu test\n  bangfu test --rules my-rules/\n  bangfu test --format json"
+        after_help = "Examples:\n  bangfu test\n  bangfu test --rules my-rules/\n  bangfu test --set pass_line=75   # which agreed decisions would this change break?\n  bangfu test --format json"
     )]
-    Test,
+    Test {
+        /// Change a parameter (`pass_line=75`) or any rule field by its stable path, for
+        /// every case: on top of the scenario a case names, if it names one; repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Switch a gate off or on (`collective_petition=off`) for every case; repeatable.
+        #[arg(long = "gate", value_name = "GATE=off|on")]
+        gate: Vec<String>,
+    },
     /// Write a new rule set, test cases and a sample data set to start from.
     #[command(
         after_help = "Examples:\n  bangfu init my-criteria\n  cd my-criteria && bangfu check && bangfu test && bangfu run"
@@ -146,7 +192,7 @@ pub enum Command {
     },
     /// Explain one village's or unit's decision, and what would change it.
     #[command(
-        after_help = "Examples:\n  bangfu explain V14\n  bangfu explain D33 --kind department\n  bangfu explain V14 --format json"
+        after_help = "Examples:\n  bangfu explain V14\n  bangfu explain D33 --kind department\n  bangfu explain V14 --scenario pass_line_75\n  bangfu explain V14 --set pass_line=75\n  bangfu explain V14 --format json"
     )]
     Explain {
         /// The id of a village or a unit.
@@ -154,6 +200,12 @@ pub enum Command {
         /// The entity kind, when the id is used by several.
         #[arg(long)]
         kind: Option<String>,
+        /// Explain the decision under this what-if scenario (a name in `scenarios/`, or a
+        /// file).
+        #[arg(long, value_name = "NAME")]
+        scenario: Option<String>,
+        #[command(flatten)]
+        what_if: WhatIfArgs,
     },
 }
 
@@ -177,9 +229,50 @@ fn default_dir(rel: &str) -> PathBuf {
     PathBuf::from(rel)
 }
 
+/// The global flags a command does not read, which its `--help` leaves out (they are refused
+/// when given: see [`flags_apply`]), and the formats it prints.
+const NOT_READ: &[(&str, &[&str], &str)] = &[
+    ("run", &[], "table, json, csv or md"),
+    ("check", &["scenarios", "out"], "table or json"),
+    ("test", &["data", "out"], "table or json"),
+    ("explain", &["out", "quiet"], "table or json"),
+    ("compare", &["out"], "table or json"),
+    ("sensitivity", &[], "table or json"),
+    ("init", &["rules", "data", "scenarios", "out", "format"], ""),
+];
+
+/// The command line, each command's `--help` listing only the flags it accepts and the
+/// formats it prints.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    // Global flags are copied into each command when the whole is built.
+    cmd.build();
+    for (name, hidden, formats) in NOT_READ {
+        cmd = cmd.mut_subcommand(*name, |sc| {
+            sc.mut_args(|a| {
+                let id = a.get_id().as_str();
+                if hidden.contains(&id) {
+                    a.hide(true)
+                } else if id == "format" {
+                    a.hide_possible_values(true)
+                        .help(format!("Output format: {formats}"))
+                } else {
+                    a
+                }
+            })
+        });
+    }
+    cmd
+}
+
 /// Parse arguments, run the command, and return the exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -233,20 +326,41 @@ pub fn run_cli(cli: Cli) -> Exit {
     };
     match cli.command {
         Command::Check => check::run(&opts),
-        Command::Test => test::run(&opts),
+        Command::Test { set, gate } => test::run(&opts, &WhatIfArgs { set, gate }.flags()),
         Command::Sensitivity {
             draws,
             seed,
             scenario,
-        } => sensitivity::run(&opts, draws, seed, scenario.as_deref()),
+            what_if,
+        } => sensitivity::run(&opts, draws, seed, scenario.as_deref(), &what_if.flags()),
         Command::Init { dir } => init::run(&opts, &dir),
         Command::Run {
             scenario,
+            what_if,
             csv_only,
             verify,
-        } => run::run(&opts, scenario.as_deref(), csv_only, verify.as_deref()),
-        Command::Compare { names } => compare::run(&opts, &names),
-        Command::Explain { id, kind } => explain::run(&opts, &id, kind.as_deref()),
+        } => run::run(
+            &opts,
+            scenario.as_deref(),
+            &what_if.flags(),
+            csv_only,
+            verify.as_deref(),
+        ),
+        Command::Compare { names, set, gate } => {
+            compare::run(&opts, &names, &WhatIfArgs { set, gate }.flags())
+        }
+        Command::Explain {
+            id,
+            kind,
+            scenario,
+            what_if,
+        } => explain::run(
+            &opts,
+            &id,
+            kind.as_deref(),
+            scenario.as_deref(),
+            &what_if.flags(),
+        ),
     }
 }
 
@@ -287,8 +401,8 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
         Command::Sensitivity { .. } => ("sensitivity", TABLE_OR_JSON, true, [true; 3]),
         Command::Compare { .. } => ("compare", TABLE_OR_JSON, false, [true; 3]),
         Command::Check => ("check", TABLE_OR_JSON, false, [true, true, false]),
-        Command::Test => ("test", TABLE_OR_JSON, false, [true, false, true]),
-        Command::Explain { .. } => ("explain", TABLE_OR_JSON, false, [true, true, false]),
+        Command::Test { .. } => ("test", TABLE_OR_JSON, false, [true, false, true]),
+        Command::Explain { .. } => ("explain", TABLE_OR_JSON, false, [true; 3]),
         Command::Init { .. } => ("init", &[Format::Table][..], false, [false; 3]),
     };
     let given = [
@@ -305,7 +419,7 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
             Command::Init { .. } => format!(
                 "`init` writes a new rule set and data set into its folder and reads none; `{flag}` does not apply"
             ),
-            Command::Test => format!(
+            Command::Test { .. } => format!(
                 "`test` runs each case on its own data (the file's `base:` and the case's rows); `{flag}` does not apply"
             ),
             _ => format!("`{name}` does not read `{flag}`"),
@@ -346,7 +460,7 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
         );
     }
     // `test --quiet` shows the failures; elsewhere `--quiet` prints nothing but errors.
-    if cli.quiet && cli.format != Format::Table && !matches!(cli.command, Command::Test) {
+    if cli.quiet && cli.format != Format::Table && !matches!(cli.command, Command::Test { .. }) {
         return Err(format!(
             "`--quiet` prints nothing but errors, so `--format {}` would print nothing; leave out one of them",
             spell(&cli.format)
@@ -366,6 +480,42 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+        super::command().debug_assert();
+    }
+
+    /// Each command's help, as `bangfu COMMAND --help` prints it.
+    fn help(name: &str) -> String {
+        let mut cmd = super::command();
+        cmd.find_subcommand_mut(name)
+            .map(|c| c.render_long_help().to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_command_s_help_lists_only_the_flags_it_accepts() {
+        let init = help("init");
+        for flag in ["--rules", "--data", "--scenarios", "--out", "--format"] {
+            assert!(!init.contains(flag), "init lists {flag}:\n{init}");
+        }
+        assert!(!help("compare").contains("--out"));
+        assert!(help("compare").contains("Output format: table or json"));
+        assert!(!help("compare").contains("md"));
+        assert!(!help("explain").contains("--quiet"));
+        assert!(help("explain").contains("--scenario"));
+        assert!(!help("check").contains("--scenarios"));
+        assert!(!help("test").contains("--data"));
+        let run = help("run");
+        for flag in [
+            "--rules",
+            "--data",
+            "--scenarios",
+            "--out",
+            "--set",
+            "--gate",
+        ] {
+            assert!(run.contains(flag), "run does not list {flag}:\n{run}");
+        }
+        assert!(run.contains("table, json, csv or md"));
     }
 
     use super::{use_color, Color};

@@ -10,7 +10,7 @@ use crate::engine::{evaluate_kind, EvalError, KindResult};
 use crate::exit::Exit;
 use crate::rules::model::{Cmp, ColumnSource, Condition, Input, Operand, Var};
 use crate::rules::RuleSet;
-use crate::scenario::Scenario;
+use crate::scenario::{Flags, Scenario};
 use std::path::Path;
 
 /// Load a scenario and its bases (exit 3 when it is invalid).
@@ -18,6 +18,21 @@ pub fn load_scenario(opts: &Options, name: &str) -> Result<Scenario, Exit> {
     crate::scenario::load(&opts.scenarios, name).map_err(|d| {
         print_diags(&d, opts.color);
         Exit::InvalidRules
+    })
+}
+
+/// The what-if a command runs under: the scenario file named, if any, with the `--set` and
+/// `--gate` flags on top; `None` for the rules as they are. A malformed flag is a mistake on
+/// the command line (exit 2), a bad scenario file an invalid scenario (exit 3).
+pub fn load_what_if(
+    opts: &Options,
+    scenario: Option<&str>,
+    flags: &Flags,
+) -> Result<Option<Scenario>, Exit> {
+    let sc = scenario.map(|n| load_scenario(opts, n)).transpose()?;
+    crate::scenario::with_flags(sc, flags).map_err(|d| {
+        print_diags(&d, opts.color);
+        Exit::Usage
     })
 }
 
@@ -33,15 +48,20 @@ pub fn load_rules_for(opts: &Options, sc: Option<&Scenario>) -> Result<RuleSet, 
     let files = crate::scenario::apply(&base, sc).map_err(|d| {
         print_diags(&d, opts.color);
         crate::errln!(
-            "scenario `{}` does not apply to the rule set in `{}`",
-            sc.name,
+            "{} does not apply to the rule set in `{}`",
+            sc.what(),
             opts.rules.display()
         );
-        Exit::InvalidRules
+        // A path or a gate mistyped in a flag is a mistake on the command line.
+        if d.iter().all(crate::scenario::is_flag_problem) {
+            Exit::Usage
+        } else {
+            Exit::InvalidRules
+        }
     })?;
     let (rules, warnings) = crate::rules::load_files(&files).map_err(|d| {
         print_diags(&d, opts.color);
-        crate::errln!("with scenario `{}`, the rule set is invalid", sc.name);
+        crate::errln!("with {}, the rule set is invalid", sc.what());
         Exit::InvalidRules
     })?;
     // An outcome the scenario leaves unreachable (a pass line of 150) is shown, when the rules
@@ -63,8 +83,8 @@ pub fn load_rules_for(opts: &Options, sc: Option<&Scenario>) -> Result<RuleSet, 
         if !new.is_empty() {
             print_diags(&new, opts.color);
             crate::errln!(
-                "scenario `{}` gives the warning{} above, which the rule set alone does not",
-                sc.name,
+                "{} gives the warning{} above, which the rule set alone does not",
+                sc.what(),
                 crate::diag::plural(new.len())
             );
         }
@@ -83,8 +103,8 @@ pub fn adjust_data(
     crate::scenario::apply_scenario_data(&rules.primary, frame, sc).map_err(|d| {
         print_diags(&d, opts.color);
         crate::errln!(
-            "scenario `{}` does not apply to the data in `{}`",
-            sc.name,
+            "{} does not apply to the data in `{}`",
+            sc.what(),
             opts.data.display()
         );
         Exit::InvalidRules

@@ -1,6 +1,6 @@
 //! `bangfu run`: score and decide every entity, print the summary and tables, write results.
 
-use super::pipeline::{adjust_data, evaluate, load_rules_for, load_scenario};
+use super::pipeline::{adjust_data, evaluate, load_rules_for, load_what_if};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::table::{summary, write_entities, Flavor};
@@ -185,6 +185,7 @@ impl Drop for Spinner {
 pub fn run(
     opts: &Options,
     scenario: Option<&str>,
+    flags: &crate::scenario::Flags,
     csv_only: bool,
     verify: Option<&std::path::Path>,
 ) -> Exit {
@@ -198,6 +199,27 @@ pub fn run(
             .and_then(|x| x.as_str())
             .map(String::from)
     });
+    // The flags a what-if's results were made with, unless others are given.
+    let recorded_flags = |key: &str| -> Vec<String> {
+        recorded
+            .as_ref()
+            .and_then(|m| m.pointer(&format!("/what_if/{key}")))
+            .and_then(|x| x.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let flags = if flags.is_empty() && scenario.is_none() {
+        crate::scenario::Flags {
+            set: recorded_flags("set"),
+            gates: recorded_flags("gate"),
+        }
+    } else {
+        flags.clone()
+    };
     let csv_only = match recorded.as_ref().and_then(|m| m.pointer("/outputs")) {
         Some(serde_json::Value::Array(names)) => !names.iter().any(|n| n == "results.json"),
         _ => csv_only,
@@ -240,7 +262,7 @@ pub fn run(
     };
     let from_manifest = scenario.is_none() && recorded_scenario.is_some();
     let scenario = scenario.or(recorded_scenario.as_deref());
-    let sc = match scenario.map(|s| load_scenario(opts, s)).transpose() {
+    let sc = match load_what_if(opts, scenario, &flags) {
         Ok(s) => s,
         Err(e) => {
             if from_manifest {
@@ -322,8 +344,9 @@ pub fn run(
             .collect(),
         data_sha256,
         data_files,
-        scenario: sc.as_ref().map(|s| (s.name.clone(), s.sha256.clone())),
+        scenario: sc.as_ref().and_then(|s| s.from_file.clone()),
         outputs: Vec::new(),
+        what_if: sc.as_ref().map(crate::report::WhatIf::of),
     };
     let mut view = view;
     view.outputs = result_files(&view, csv_only)

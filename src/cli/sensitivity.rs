@@ -1,6 +1,6 @@
 //! `bangfu sensitivity`: Monte Carlo over the rule set's uncertain parameters.
 
-use super::pipeline::{adjust_data, load_data, load_rules_for, load_scenario};
+use super::pipeline::{adjust_data, load_data, load_rules_for, load_what_if};
 use super::{Format, Options};
 use crate::exit::Exit;
 use crate::report::short_label;
@@ -13,12 +13,18 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 /// Run the `sensitivity` command.
-pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> Exit {
+pub fn run(
+    opts: &Options,
+    draws: usize,
+    seed: u64,
+    scenario: Option<&str>,
+    flags: &crate::scenario::Flags,
+) -> Exit {
     if draws == 0 {
         crate::errln!("error: `--draws` must be at least 1");
         return Exit::Usage;
     }
-    let sc = match scenario.map(|n| load_scenario(opts, n)).transpose() {
+    let sc = match load_what_if(opts, scenario, flags) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -91,17 +97,25 @@ pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> E
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    // The document, with the what-if it was made under when there is one.
+    let what_if = sc.as_ref().map(crate::report::WhatIf::of);
+    let doc = {
+        let mut doc = report.to_json(&rules.primary);
+        if let (Some(w), Some(o)) = (&what_if, doc.as_object_mut()) {
+            o.insert("what_if".into(), crate::report::json::what_if(w));
+        }
+        doc
+    };
     if let Some(dir) = &opts.out {
         let r = &report;
+        let doc = &doc;
         let primary = &rules.primary;
         let files: Vec<(String, Emit)> = vec![
             (
                 "sensitivity.json".into(),
                 Box::new(move |w: &mut dyn Write| {
                     w.write_all(
-                        (serde_json::to_string_pretty(&r.to_json(primary)).unwrap_or_default()
-                            + "\n")
-                            .as_bytes(),
+                        (serde_json::to_string_pretty(doc).unwrap_or_default() + "\n").as_bytes(),
                     )
                 }),
             ),
@@ -123,11 +137,14 @@ pub fn run(opts: &Options, draws: usize, seed: u64, scenario: Option<&str>) -> E
         return Exit::Ok;
     }
     match opts.format {
-        Format::Json => crate::outln!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json(&rules.primary)).unwrap_or_default()
-        ),
-        _ => crate::outln!("{}", render(&report, &rules.primary)),
+        Format::Json => crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default()),
+        _ => {
+            // A what-if's analysis says so before anything else.
+            if let Some(w) = &what_if {
+                crate::outln!("{}\n", w.banner());
+            }
+            crate::outln!("{}", render(&report, &rules.primary))
+        }
     }
     Exit::Ok
 }

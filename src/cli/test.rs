@@ -1,7 +1,7 @@
 //! `bangfu test`: run the rule set's test cases, show a diff for each failure, and report which
 //! parts of the criteria the cases exercised.
 
-use super::pipeline::{load_rules, load_scenario};
+use super::pipeline::{load_rules_for, load_scenario, load_what_if};
 use super::{Format, Options};
 use crate::casetest::{run_all, CaseResult, Coverage};
 use crate::exit::Exit;
@@ -10,8 +10,14 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 /// Run the `test` command.
-pub fn run(opts: &Options) -> Exit {
-    let rules = match load_rules(opts) {
+pub fn run(opts: &Options, flags: &crate::scenario::Flags) -> Exit {
+    // With `--set` or `--gate`, every case runs under the flags: which agreed decisions
+    // would the change break?
+    let what_if = match load_what_if(opts, None, flags) {
+        Ok(w) => w,
+        Err(e) => return e,
+    };
+    let rules = match load_rules_for(opts, what_if.as_ref()) {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -33,8 +39,12 @@ pub fn run(opts: &Options) -> Exit {
         };
         let sc = load_scenario(&quiet, name)
             .map_err(|_| format!("scenario `{name}` could not be loaded"))?;
-        super::pipeline::load_rules_for(&quiet, Some(&sc))
-            .map_err(|_| format!("scenario `{name}` does not apply"))
+        let sc = crate::scenario::with_flags(Some(sc), flags)
+            .map_err(|_| format!("scenario `{name}` could not be loaded"))?;
+        load_rules_for(&quiet, sc.as_ref()).map_err(|_| match &sc {
+            Some(sc) if !sc.flags.is_empty() => format!("{} does not apply", sc.what()),
+            _ => format!("scenario `{name}` does not apply"),
+        })
     };
     let (results, coverage) = match run_all(&opts.rules, &rules, &rules_for) {
         Ok(x) => x,
@@ -45,11 +55,21 @@ pub fn run(opts: &Options) -> Exit {
     };
     let failed = results.iter().filter(|r| !r.passed).count();
     if opts.format == Format::Json {
-        let doc = crate::report::json::with_layout(
+        let mut doc = crate::report::json::with_layout(
             serde_json::json!({"passed": results.len() - failed, "failed": failed, "cases": results, "coverage": coverage}),
         );
+        if let (Some(sc), Some(o)) = (&what_if, doc.as_object_mut()) {
+            let w = crate::report::json::what_if(&crate::report::WhatIf::of(sc));
+            o.insert("what_if".into(), w);
+        }
         crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
+        if let Some(sc) = &what_if {
+            crate::outln!(
+                "{} (every case runs under it)\n",
+                crate::report::WhatIf::of(sc).banner()
+            );
+        }
         crate::outln!("{}", render(&results, &coverage, opts.quiet));
     }
     if failed > 0 {

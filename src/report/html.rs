@@ -116,14 +116,41 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px
 }
 "#;
 
+/// What a what-if's report adds: a banner above the title, and a watermark fixed to the
+/// page, which browsers repeat on every printed page. The baseline's report has neither.
+const WHAT_IF_CSS: &str = r#"
+.what-if { margin: 0 0 16px; padding: 8px 12px; border: 2px solid #c92a2a; background: #fff5f5;
+  color: #c92a2a; font-weight: 600; font-size: 15px; }
+.watermark { position: fixed; top: 50%; left: 50%; transform: translate(-50%, -50%) rotate(-30deg);
+  font-size: 72px; font-weight: 700; color: rgba(201, 42, 42, 0.10); white-space: nowrap;
+  pointer-events: none; z-index: 10; }
+@media print {
+  .what-if, .watermark { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .watermark { color: rgba(201, 42, 42, 0.16); }
+}
+"#;
+
 fn page_head(v: &RunView) -> String {
+    let title = escape(&format!("{} {}", v.rules.name, v.rules.version));
+    let Some(w) = &v.what_if else {
+        return format!(
+            "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta name=\"generator\" content=\"bangfu {}\">\n<title>{title}</title>\n<style>{CSS}</style>\n\
+             </head>\n<body>\n<main>\n",
+            env!("CARGO_PKG_VERSION"),
+        );
+    };
+    let mark = escape(crate::scenario::WHAT_IF_MARK);
     format!(
         "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"bangfu {}\">\n<title>{}</title>\n<style>{CSS}</style>\n\
-         </head>\n<body>\n<main>\n",
+         <meta name=\"generator\" content=\"bangfu {}\">\n<title>{mark} · {title}</title>\n\
+         <style>{CSS}</style>\n<style>{WHAT_IF_CSS}</style>\n</head>\n<body>\n\
+         <div class=\"watermark\" aria-hidden=\"true\">{mark}</div>\n<main>\n\
+         <div class=\"what-if\" role=\"note\">{}</div>\n",
         env!("CARGO_PKG_VERSION"),
-        escape(&format!("{} {}", v.rules.name, v.rules.version))
+        escape(&w.banner()),
     )
 }
 

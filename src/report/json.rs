@@ -107,7 +107,22 @@ pub fn manifest(v: &RunView) -> Value {
             o.insert("parameter_formulas".into(), Value::Object(formulas));
         }
     }
+    // Only a what-if has the key: the baseline's manifest stays as it always was.
+    if let (Some(w), Some(o)) = (&v.what_if, m.as_object_mut()) {
+        o.insert("what_if".into(), what_if(w));
+    }
     m
+}
+
+/// A what-if as the manifest and `explain --format json` record it.
+pub fn what_if(w: &super::WhatIf) -> Value {
+    json!({
+        "mark": crate::scenario::WHAT_IF_MARK,
+        "label": w.label,
+        "scenario": w.scenario,
+        "set": w.set,
+        "gate": w.gates,
+    })
 }
 
 fn entity(k: &KindView, r: usize, precision: u32, count_field: &str, nested: &[bool]) -> Value {

@@ -30,6 +30,39 @@ pub struct RunView<'a> {
     pub scenario: Option<(String, String)>,
     /// The result files this run writes (recorded in the manifest, checked by `--verify`).
     pub outputs: Vec<String>,
+    /// The what-if the run was made under, which every output then says; `None` for the
+    /// rules as they are, whose outputs carry no mark.
+    pub what_if: Option<WhatIf>,
+}
+
+/// What marks the outputs of a run under a scenario or `--set`/`--gate` flags.
+#[derive(Debug, Clone)]
+pub struct WhatIf {
+    /// The scenario's label, the flags (`pass_line=72`), or both.
+    pub label: String,
+    /// The scenario file's name, if one was named.
+    pub scenario: Option<String>,
+    /// The `--set` flags as typed (`pass_line=72`).
+    pub set: Vec<String>,
+    /// The `--gate` flags as typed (`collective_petition=off`).
+    pub gates: Vec<String>,
+}
+
+impl WhatIf {
+    /// The what-if a scenario (with any flags) makes.
+    pub fn of(sc: &crate::scenario::Scenario) -> WhatIf {
+        WhatIf {
+            label: sc.label.clone(),
+            scenario: sc.from_file.as_ref().map(|(n, _)| n.clone()),
+            set: sc.flags.set.clone(),
+            gates: sc.flags.gates.clone(),
+        }
+    }
+
+    /// The one line every output shows: `模拟测算，非正式结果 · LABEL`.
+    pub fn banner(&self) -> String {
+        format!("{} · {}", crate::scenario::WHAT_IF_MARK, self.label)
+    }
 }
 
 /// One kind's frame and results.

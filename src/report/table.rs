@@ -123,6 +123,12 @@ pub fn summary(v: &RunView, flavor: Flavor) -> String {
         Flavor::Terminal => format!("{title}\n\n"),
         Flavor::Markdown => format!("# {title}\n\n"),
     });
+    if let Some(w) = &v.what_if {
+        out.push_str(&match flavor {
+            Flavor::Terminal => format!("{}\n\n", w.banner()),
+            Flavor::Markdown => format!("> **{}**\n\n", w.banner()),
+        });
+    }
 
     out.push_str(&heading(flavor, "结果 (outcomes)"));
     let mut b = Builder::default();

@@ -27,12 +27,24 @@ enum Cell {
 }
 
 /// Write rows (the first is the header) into a sheet, freezing the header and sizing columns.
+/// Under a what-if, the mark comes first: row 1 holds it, the table starts in row 2, and the
+/// printed page carries it as its header and footer.
 fn write_rows(
     ws: &mut Worksheet,
     rows: &[Vec<Cell>],
     bold: &Format,
     precision: u32,
+    mark: Option<&str>,
 ) -> Result<(), XlsxError> {
+    let top = u32::from(mark.is_some());
+    if let Some(mark) = mark {
+        let red = Format::new().set_bold().set_font_color("#B00020");
+        ws.write_string_with_format(0, 0, mark, &red)?;
+        // `&&` is a literal ampersand in Excel's header and footer codes.
+        let printed = format!("&C&\"-,Bold\"{}", mark.replace('&', "&&"));
+        ws.set_header(&printed);
+        ws.set_footer(&printed);
+    }
     let num = Format::new().set_num_format(if precision == 0 {
         "0".to_string()
     } else {
@@ -43,7 +55,7 @@ fn write_rows(
     let mut widths: Vec<f64> = Vec::new();
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            let (rr, cc) = (r as u32, c as u16);
+            let (rr, cc) = (r as u32 + top, c as u16);
             let w = match cell {
                 Cell::Text(t) => {
                     if r == 0 {
@@ -73,7 +85,7 @@ fn write_rows(
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, (w + 2.0).min(60.0))?;
     }
-    ws.set_freeze_panes(1, 0)?;
+    ws.set_freeze_panes(top + 1, 0)?;
     Ok(())
 }
 
@@ -240,16 +252,18 @@ pub fn results_xlsx(v: &RunView) -> Result<Vec<u8>, XlsxError> {
     wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
     let bold = Format::new().set_bold();
     let mut taken = Vec::new();
+    let mark = v.what_if.as_ref().map(super::WhatIf::banner);
+    let mark = mark.as_deref();
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name("汇总 (summary)", &mut taken))?;
-    write_rows(ws, &summary_rows(v), &bold, v.rules.precision)?;
+    write_rows(ws, &summary_rows(v), &bold, v.rules.precision, mark)?;
     for k in std::iter::once(&v.primary).chain(&v.units) {
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name(
             &format!("{} {}", short_label(&k.kind.label), k.kind.name),
             &mut taken,
         ))?;
-        write_rows(ws, &kind_rows(v, k), &bold, v.rules.precision)?;
+        write_rows(ws, &kind_rows(v, k), &bold, v.rules.precision, mark)?;
     }
     wb.save_to_buffer()
 }

@@ -221,6 +221,7 @@ impl ColumnSpec {
             missing: MissingPolicy::Error,
             categories: None,
             label: None,
+            unit: None,
             source: ColumnSource::Data,
             baseline: false,
             origin,
@@ -395,6 +396,8 @@ pub struct ColumnSpec {
     pub missing: MissingPolicy,
     pub categories: Option<Vec<String>>,
     pub label: Option<String>,
+    /// What the column counts in (`件`, `米`): `explain` says its suggestions in it.
+    pub unit: Option<String>,
     pub source: ColumnSource,
     /// Read from the baseline table too.
     pub baseline: bool,

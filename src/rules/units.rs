@@ -260,6 +260,7 @@ impl KindCompiler<'_> {
                 missing: MissingPolicy::Zero,
                 categories: None,
                 label: None,
+                unit: None,
                 source: ColumnSource::Aggregate(Aggregate {
                     func: agg.func,
                     of: None,
@@ -351,6 +352,7 @@ impl KindCompiler<'_> {
             missing: ri.missing.unwrap_or(MissingPolicy::Error),
             categories: None,
             label: None,
+            unit: None,
             source: ColumnSource::Aggregate(Aggregate {
                 func: agg.func,
                 of,

@@ -40,6 +40,7 @@ impl KindCompiler<'_> {
                 missing: c.missing.unwrap_or(MissingPolicy::Error),
                 categories: c.categories.clone(),
                 label: c.label.clone(),
+                unit: c.unit.clone(),
                 source: ColumnSource::Data,
                 baseline: false,
                 origin: loc,
