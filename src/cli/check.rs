@@ -173,14 +173,15 @@ pub fn run(opts: &Options) -> Exit {
                     .filter(|i| k.dims.get(i.dim).is_some_and(|d| d.is_adjustment()))
                     .count();
                 let conditions = k.gates.iter().filter(|g| g.require).count();
-                let mut parts = vec![
-                    count(1 + rs.units.len(), "kind", "kinds"),
-                    format!(
+                let mut parts = vec![count(1 + rs.units.len(), "kind", "kinds")];
+                // A kind decided by its conditions alone has no points to count.
+                if k.indicators.len() > items || scored > 0 || conditions == 0 {
+                    parts.push(format!(
                         "{} in {}",
                         count(k.indicators.len() - items, "indicator", "indicators"),
                         count(scored, "dimension", "dimensions")
-                    ),
-                ];
+                    ));
+                }
                 if groups > 0 {
                     parts.push(format!(
                         "{} in {}",
@@ -188,7 +189,9 @@ pub fn run(opts: &Options) -> Exit {
                         count(groups, "group", "groups")
                     ));
                 }
-                parts.push(count(k.gates.len() - conditions, "gate", "gates"));
+                if k.gates.len() > conditions || conditions == 0 {
+                    parts.push(count(k.gates.len() - conditions, "gate", "gates"));
+                }
                 if conditions > 0 {
                     parts.push(count(conditions, "condition", "conditions"));
                 }

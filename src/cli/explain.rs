@@ -418,7 +418,7 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
                 } else {
                     &a.over.1
                 },
-                covered.join(", "),
+                shown_ids(&covered),
                 fmt_num(a.value)
             ));
         }
@@ -442,4 +442,17 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
         }
     }
     out
+}
+
+/// At most twelve ids, the rest counted: a town's hundreds of households stay one line (the
+/// JSON lists them all).
+fn shown_ids(ids: &[&str]) -> String {
+    const SHOWN: usize = 12;
+    match ids.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!(
+            "{}, … and {more} more",
+            ids.get(..SHOWN).unwrap_or(ids).join(", ")
+        ),
+        _ => ids.join(", "),
+    }
 }
