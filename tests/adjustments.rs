@@ -320,3 +320,30 @@ fn the_reason_names_a_zeroing_rule_that_fired() {
     assert_eq!(reasons["C01"], "");
     assert_eq!(reasons["C06"], "total 11.50 < 60");
 }
+
+/// A town's aggregate over hundreds of households lists the first twelve and counts the rest;
+/// the JSON keeps every id.
+#[test]
+fn explain_counts_the_entities_an_aggregate_read_beyond_twelve() {
+    let dir = root().join("examples/household-check");
+    let out = bangfu_in(&dir, &["explain", "Z02"]);
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("poor_share:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("over 58 households"), "{line}");
+    assert_eq!(line.matches(", H0").count(), 11, "{line}");
+    assert!(line.contains("… and 46 more"), "{line}");
+    let j = json(&bangfu_in(&dir, &["explain", "Z02", "--format", "json"]));
+    let all = j["unit"]["aggregates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["indicator"] == "poor_share")
+        .unwrap()["covered"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(all, 58);
+}
