@@ -662,13 +662,22 @@ fn outcome_group(k: &KindView, pass: bool) -> (String, usize) {
     (names.join(" / "), n)
 }
 
-/// A group value with, for a column a unit kind links through, that unit's name.
+/// A group value with its name: for a column a unit kind links through, that unit's name;
+/// for a column with named values (labelled categories), the value's label.
 fn group_label(v: &RunView, column: &str, value: &str) -> String {
     let name = v
         .units
         .iter()
         .filter(|u| matches!(&u.kind.link, Some(Link::Column(c)) if c == column))
-        .find_map(|u| u.frame.find(value).map(|r| u.frame.label(r).to_string()));
+        .find_map(|u| u.frame.find(value).map(|r| u.frame.label(r).to_string()))
+        .or_else(|| {
+            v.primary
+                .text_columns()
+                .find(|(c, _, _)| *c == column)
+                .and_then(|(_, _, named)| named)
+                .map(|n| n.name(value).to_string())
+                .filter(|n| !n.is_empty())
+        });
     match name {
         Some(n) if n != value => format!("{value} {n}"),
         _ => value.to_string(),

@@ -95,7 +95,12 @@ fn text(s: impl Into<String>) -> Cell {
 
 fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
     let mut head: Vec<Cell> = vec![text("id"), text("名称 (name)")];
-    head.extend(k.frame.groups.iter().map(|(n, _)| text(n.clone())));
+    for (c, _, named) in k.text_columns() {
+        head.push(text(c));
+        if let Some(n) = named {
+            head.push(text(n.header.clone()));
+        }
+    }
     head.extend(k.kind.dims.iter().map(|d| text(d.label.clone())));
     if k.kind.has_adjustments() {
         head.push(text("加减分前合计 (total before adjustments)"));
@@ -133,12 +138,13 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
     let mut rows = vec![head];
     for r in 0..k.frame.len() {
         let mut row = vec![text(k.frame.id(r)), text(k.frame.label(r))];
-        row.extend(
-            k.frame
-                .groups
-                .iter()
-                .map(|(_, vals)| text(vals.get(r).unwrap_or_default().to_string())),
-        );
+        for (_, vals, named) in k.text_columns() {
+            let value = vals.get(r).unwrap_or_default();
+            row.push(text(value));
+            if let Some(n) = named {
+                row.push(text(n.name(value)));
+            }
+        }
         row.extend(k.result.dims_of(r).iter().map(|x| Cell::Num(*x)));
         if let Some(base) = k.base_total(r, v.rules.precision) {
             row.push(Cell::Num(base));
