@@ -829,12 +829,23 @@ pub fn explain(
                     crate::words::short_label(&gate.label),
                 )
             } else {
-                format!(
+                let mut why = format!(
                     "veto `{}` ({}) holds: no score can pass while it does — {}",
                     gate.id,
                     crate::words::short_label(&gate.label),
                     gate.message
-                )
+                );
+                // A veto that is itself a line on the total is lifted by the total.
+                if let Some(line) = total_line(gate) {
+                    why.push_str(&format!(
+                        "; it is lifted when the total reaches {} ({} more points, {} → {})",
+                        fmt_num(line),
+                        fmt_num(round_dp(line - total, rules.precision)),
+                        fmt_num(total),
+                        fmt_num(line)
+                    ));
+                }
+                why
             });
         }
     }
@@ -858,6 +869,11 @@ pub fn explain(
         None => standing_trace(kind, r, s, Vec::new()),
     });
     let mut shortfalls = shortfalls;
+    if chosen != best_outcome(kind) {
+        if let Some(route) = standing.and_then(|s| top_route(kind, frame, res, r, s)) {
+            shortfalls.insert(0, route);
+        }
+    }
     // A unit held back by what its villages did, with nothing of its own to change: the way
     // forward is through its villages.
     if chosen != best_outcome(kind)
@@ -961,6 +977,56 @@ fn unit_trace(
         .collect();
     let _ = rules;
     standing_trace(kind, r, s, aggregates)
+}
+
+/// The line on the total a veto draws (`total < 60` → 60), when that is all it reads.
+fn total_line(gate: &Gate) -> Option<f64> {
+    let Condition::All(cmps) = &gate.condition else {
+        return None;
+    };
+    match cmps.as_slice() {
+        [c] => match (&c.left, &c.op) {
+            (Operand::Var(Var::Total), Some((Op::Lt, Operand::Num(x)))) => Some(*x),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The top-N rule as a route to the best outcome: the place it needs and the total the
+/// entity now holding that place has, for a kind ranked by its total first.
+fn top_route(kind: &Kind, frame: &Frame, res: &KindResult, r: usize, s: StandingView) -> Option<String> {
+    let top = kind.top.as_ref()?;
+    if top.outcome != best_outcome(kind) {
+        return None;
+    }
+    let rank = s.rank.get(r).copied().filter(|&x| x > 0)?;
+    let count = u32::try_from(top.count).ok()?;
+    if rank <= count {
+        return None;
+    }
+    let outcome = kind.outcomes.get(top.outcome)?;
+    let first = kind.rank.first()?;
+    let last_in = s.rank.iter().position(|&x| x == count)?;
+    let (own, theirs) = (res.total.get(r)?, res.total.get(last_in)?);
+    let place = format!(
+        "ranked {rank} of {}: the top {count} receive `{}` ({})",
+        frame.len(),
+        outcome.id,
+        crate::words::short_label(&outcome.label)
+    );
+    if !(first.var == Var::Total && first.desc) {
+        return Some(format!("{place}; `bangfu explain {}` shows the last of them", frame.id(last_in)));
+    }
+    Some(format!(
+        "{place}; `{}` ({}) holds place {count} with {}: a total above it, {} more points or more ({} → {}), would put this one among them",
+        frame.id(last_in),
+        frame.label(last_in),
+        fmt_num(*theirs),
+        fmt_num(round_dp(theirs - own, 2)),
+        fmt_num(*own),
+        fmt_num(*theirs)
+    ))
 }
 
 /// Entity `r`'s rank, award and population notes.

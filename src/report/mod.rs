@@ -2,6 +2,7 @@
 //! Reads only the evaluation; never re-scores.
 
 pub mod csv_out;
+pub mod handout;
 mod digits;
 pub mod html;
 pub mod json;

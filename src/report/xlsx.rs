@@ -20,7 +20,8 @@ fn width(s: &str) -> f64 {
 
 /// A cell: text, a score or amount (at the rule set's precision), or a whole number (a count,
 /// a rank, yuan).
-enum Cell {
+#[derive(Debug, Clone)]
+pub(crate) enum Cell {
     Text(String),
     Num(f64),
     Int(i64),
@@ -270,6 +271,27 @@ pub fn results_xlsx(v: &RunView) -> Result<Vec<u8>, XlsxError> {
             &mut taken,
         ))?;
         write_rows(ws, &kind_rows(v, k), &bold, v.rules.precision, mark)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// A workbook of plain sheets (name, rows with the header first), scores at `precision`,
+/// each marked with `mark` when given: for outputs other than a run's (`compare.xlsx`).
+pub(crate) fn sheets_xlsx(
+    sheets: &[(&str, Vec<Vec<Cell>>)],
+    precision: u32,
+    mark: Option<&str>,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    // A fixed creation time: the same comparison gives the same bytes.
+    let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
+    let bold = Format::new().set_bold();
+    let mut taken = Vec::new();
+    for (name, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(name, &mut taken))?;
+        write_rows(ws, rows, &bold, precision, mark)?;
     }
     wb.save_to_buffer()
 }
