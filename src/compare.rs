@@ -122,7 +122,8 @@ fn passes(kind: &crate::rules::model::Kind, id: &str) -> bool {
 }
 
 /// For a unit, the primary entities it covers whose outcome the scenario changed, in words
-/// (`V04 大张格庄村 exit → continue`); empty for the primary kind or when none changed.
+/// (`V04 大张格庄村 exit → continue`); empty for the primary kind or when none changed. Those
+/// a subset leaves out are not listed.
 fn covered_changes(
     bv: &KindView,
     r: usize,
@@ -137,19 +138,15 @@ fn covered_changes(
         .filter_map(|&vr| {
             let id = bp.frame.id(vr);
             let was = bp.outcome_id(vr);
-            let s = if same_rows { Some(vr) } else { sp.frame.find(id) };
-            let now = s.map_or("", |s| sp.outcome_id(s));
+            // One a subset leaves out is not assessed: no decision of its changed.
+            let s = if same_rows { Some(vr) } else { sp.frame.find(id) }?;
+            let now = sp.outcome_id(s);
             (was != now).then(|| {
                 let name = bp.frame.label(vr);
-                let name = if name == id {
-                    String::new()
+                if name == id {
+                    format!("{id} {was} → {now}")
                 } else {
-                    format!(" {name}")
-                };
-                if now.is_empty() {
-                    format!("{id}{name} not assessed")
-                } else {
-                    format!("{id}{name} {was} → {now}")
+                    format!("{id} {name} {was} → {now}")
                 }
             })
         })

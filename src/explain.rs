@@ -1019,7 +1019,7 @@ fn top_route(kind: &Kind, frame: &Frame, res: &KindResult, r: usize, s: Standing
         return Some(format!("{place}; `bangfu explain {}` shows the last of them", frame.id(last_in)));
     }
     Some(format!(
-        "{place}; `{}` ({}) holds place {count} with {}: a total above it, {} more points or more ({} → {}), would put this one among them",
+        "{place}; `{}` ({}) holds place {count} with {}: a total above that (more than {} points more, {} → over {}) would put this one among them",
         frame.id(last_in),
         frame.label(last_in),
         fmt_num(*theirs),

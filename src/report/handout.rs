@@ -232,9 +232,19 @@ const CHANGE_HEAD: [&str; 9] = [
     "scenario", "kind", "id", "name", "of", "flip", "outcome", "grade", "total",
 ];
 
-fn change_row(c: &Change) -> Vec<String> {
+/// How a change names its scenario: by name, or as `S1` for a column of flags too long to
+/// head a column (named in full in the list of scenarios).
+fn scenario_of(runs: &[Summary], c: &Change) -> String {
+    runs.iter()
+        .enumerate()
+        .find(|(_, e)| e.name == c.scenario)
+        .filter(|(_, e)| e.flags && e.heading.is_none())
+        .map_or_else(|| c.scenario.clone(), |(i, _)| format!("S{i}"))
+}
+
+fn change_row(runs: &[Summary], c: &Change) -> Vec<String> {
     vec![
-        c.scenario.clone(),
+        scenario_of(runs, c),
         c.kind.clone(),
         c.entity.clone(),
         c.label.clone(),
@@ -294,7 +304,7 @@ pub fn text(h: &Handout, flavor: Flavor) -> String {
         head.push("reason");
         b.push_record(cells(head));
         for c in h.changes {
-            b.push_record(cells(change_row(c)));
+            b.push_record(cells(change_row(h.runs, c)));
         }
         out.push_str(&style(b));
         out.push('\n');
@@ -448,7 +458,7 @@ pub fn xlsx(h: &Handout) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut changes = vec![head];
     for c in h.changes {
         let mut row = vec![
-            text(&c.scenario),
+            text(&scenario_of(h.runs, c)),
             text(&c.kind),
             text(&c.entity),
             text(&c.label),
@@ -561,7 +571,7 @@ pub fn html(h: &Handout, title: &str, w: &mut dyn Write) -> io::Result<()> {
                 None => "",
             };
             out.push_str(&format!("<tr{class}>"));
-            let row = change_row(c);
+            let row = change_row(h.runs, c);
             let last = row.len() - 1;
             for (j, cell) in row.iter().enumerate() {
                 let class = match j {
