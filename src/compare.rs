@@ -139,7 +139,11 @@ fn covered_changes(
             let id = bp.frame.id(vr);
             let was = bp.outcome_id(vr);
             // One a subset leaves out is not assessed: no decision of its changed.
-            let s = if same_rows { Some(vr) } else { sp.frame.find(id) }?;
+            let s = if same_rows {
+                Some(vr)
+            } else {
+                sp.frame.find(id)
+            }?;
             let now = sp.outcome_id(s);
             (was != now).then(|| {
                 let name = bp.frame.label(vr);
@@ -280,10 +284,7 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                 } else {
                     format!("{}; {reason}", covered.join(", "))
                 };
-                let flip = match (
-                    passes(bv.kind, &from.outcome),
-                    passes(sv.kind, &to.outcome),
-                ) {
+                let flip = match (passes(bv.kind, &from.outcome), passes(sv.kind, &to.outcome)) {
                     (true, false) => Some(Flip::Out),
                     (false, true) => Some(Flip::In),
                     _ => None,

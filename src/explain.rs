@@ -995,7 +995,13 @@ fn total_line(gate: &Gate) -> Option<f64> {
 
 /// The top-N rule as a route to the best outcome: the place it needs and the total the
 /// entity now holding that place has, for a kind ranked by its total first.
-fn top_route(kind: &Kind, frame: &Frame, res: &KindResult, r: usize, s: StandingView) -> Option<String> {
+fn top_route(
+    kind: &Kind,
+    frame: &Frame,
+    res: &KindResult,
+    r: usize,
+    s: StandingView,
+) -> Option<String> {
     let top = kind.top.as_ref()?;
     if top.outcome != best_outcome(kind) {
         return None;
@@ -1016,7 +1022,10 @@ fn top_route(kind: &Kind, frame: &Frame, res: &KindResult, r: usize, s: Standing
         crate::words::short_label(&outcome.label)
     );
     if !(first.var == Var::Total && first.desc) {
-        return Some(format!("{place}; `bangfu explain {}` shows the last of them", frame.id(last_in)));
+        return Some(format!(
+            "{place}; `bangfu explain {}` shows the last of them",
+            frame.id(last_in)
+        ));
     }
     Some(format!(
         "{place}; `{}` ({}) holds place {count} with {}: a total above that (more than {} points more, {} → over {}) would put this one among them",

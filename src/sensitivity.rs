@@ -565,6 +565,10 @@ fn ranked(uk: &crate::rules::model::Kind) -> bool {
     !uk.rank.is_empty() || uk.fund.is_some() || !uk.quotas.is_empty() || uk.top.is_some()
 }
 
+/// An entity one parameter flips on its own: its row, and its outcome at the parameter's
+/// `min` and at its `max`.
+type Moved = (usize, u16, u16);
+
 /// One-at-a-time flips at each parameter's extremes, and a binned first-order index. With
 /// each parameter, the entities it flips: (row, outcome at its min, outcome at its max).
 fn influence(
@@ -573,7 +577,7 @@ fn influence(
     base: &[u16],
     samples: &[Vec<f64>],
     exits: &[f64],
-) -> Result<Vec<(Influence, Vec<(usize, u16, u16)>)>, String> {
+) -> Result<Vec<(Influence, Vec<Moved>)>, String> {
     let unc = &start.rules.uncertainty;
     let names: Vec<&str> = unc.iter().map(|u| u.name.as_str()).collect();
     let mut flips = Vec::new();
@@ -592,7 +596,7 @@ fn influence(
             [lo, hi] => (lo, hi),
             _ => return Err("a parameter was not evaluated at both of its extremes".into()),
         };
-        let changed: Vec<(usize, u16, u16)> = base
+        let changed: Vec<Moved> = base
             .iter()
             .zip(lo.iter().zip(hi))
             .enumerate()

@@ -261,7 +261,13 @@ fn uncertain_weights_move_points_and_their_dimension() {
 /// outcome a run with that parameter at its `min` or `max` (the others nominal) changes.
 #[test]
 fn each_parameter_names_the_villages_it_flips_on_its_own() {
-    let s = json(&bangfu(&["sensitivity", "--draws", "20", "--format", "json"]));
+    let s = json(&bangfu(&[
+        "sensitivity",
+        "--draws",
+        "20",
+        "--format",
+        "json",
+    ]));
     let outcomes = |args: &[&str]| -> std::collections::BTreeMap<String, String> {
         let v = json(&bangfu(&[&["run", "--format", "json"][..], args].concat()));
         v["villages"]
@@ -308,5 +314,8 @@ fn each_parameter_names_the_villages_it_flips_on_its_own() {
     // The table names them too.
     let o = bangfu(&["sensitivity", "--draws", "20"]);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("villages whose outcome one parameter changes on its own"), "{text}");
+    assert!(
+        text.contains("villages whose outcome one parameter changes on its own"),
+        "{text}"
+    );
 }

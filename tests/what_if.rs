@@ -409,7 +409,10 @@ fn compare_shows_a_swap_even_when_the_counts_stay_equal() {
     assert_eq!(v04["columns"]["town_name"], "齐山镇");
     assert_eq!(v04["columns"]["village_type_label"], "集体经济薄弱");
     assert_eq!(v04["reason"], "total 70.00 < 70.01");
-    assert_eq!(changes[2]["reason"], "no longer: 班子 6.00 < 12 (total 74.98 → 74.98)");
+    assert_eq!(
+        changes[2]["reason"],
+        "no longer: 班子 6.00 < 12 (total 74.98 → 74.98)"
+    );
     for format in ["table", "md", "csv"] {
         let o = bangfu(&[&["compare", "--format", format][..], &SWAP[..]].concat());
         assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
@@ -434,7 +437,12 @@ fn compare_writes_a_handout_for_the_meeting() {
     names.sort();
     assert_eq!(
         names,
-        ["changes.csv", "compare.html", "compare.json", "compare.xlsx"]
+        [
+            "changes.csv",
+            "compare.html",
+            "compare.json",
+            "compare.xlsx"
+        ]
     );
     // The JSON file is what `--format json` prints.
     let printed = json(&bangfu_in(
@@ -459,13 +467,18 @@ fn compare_writes_a_handout_for_the_meeting() {
     insta::assert_snapshot!("compare_handout_xlsx", text.join("\n\n"));
     let csv = std::fs::read_to_string(dir.join("changes.csv")).unwrap();
     assert!(csv.starts_with('\u{feff}'), "a byte-order mark for Excel");
-    insta::assert_snapshot!("compare_handout_changes_csv", csv.trim_start_matches('\u{feff}'));
+    insta::assert_snapshot!(
+        "compare_handout_changes_csv",
+        csv.trim_start_matches('\u{feff}')
+    );
     // The page stands alone: no scripts, nothing fetched, and it says it is a what-if.
     let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
     for outside in ["<script", "http://", "https://", "src=", "@import", "url("] {
         assert!(!html.contains(outside), "compare.html holds `{outside}`");
     }
-    assert!(html.contains(&format!("<div class=\"what-if\" role=\"note\">{MARK}</div>")));
+    assert!(html.contains(&format!(
+        "<div class=\"what-if\" role=\"note\">{MARK}</div>"
+    )));
     for id in ["V04", "V63", "V44", "V57", "齐山镇", "班子软弱涣散"] {
         assert!(html.contains(id), "compare.html lacks {id}");
     }
@@ -499,7 +512,10 @@ fn a_broken_draft_leaves_the_other_scenarios_compared() {
     let err = stderr(&o);
     assert!(err.contains("unknown parameter `passline`"), "{err}");
     assert!(err.contains("zz_draft.yaml:3:"), "located: {err}");
-    assert!(err.contains("scenario `zz_draft` is left out of the comparison"), "{err}");
+    assert!(
+        err.contains("scenario `zz_draft` is left out of the comparison"),
+        "{err}"
+    );
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let names: Vec<&str> = doc["scenarios"]
         .as_array()

@@ -244,7 +244,14 @@ fn render(r: &Report, primary: &Kind) -> String {
             primary.nouns()
         ));
         let mut b = Builder::default();
-        b.push_record(cells(["parameter", "id", "name", "nominal", "at min", "at max"]));
+        b.push_record(cells([
+            "parameter",
+            "id",
+            "name",
+            "nominal",
+            "at min",
+            "at max",
+        ]));
         let range = |p: &str| r.parameters.iter().find(|x| x.name == p);
         for inf in &r.influence {
             for f in &inf.flipped {

@@ -215,7 +215,8 @@ fn count_tables(h: &Handout) -> Vec<(String, Vec<Vec<String>>)> {
                 );
                 rows.push(row);
             }
-            for (which, words) in [(0, "出 out: passing → not"), (1, "入 in: not → passing")] {
+            for (which, words) in [(0, "出 out: passing → not"), (1, "入 in: not → passing")]
+            {
                 let mut row = vec![words.to_string(), "-".to_string()];
                 row.extend(h.runs.iter().skip(1).map(|e| {
                     let (o, i) = flips(h.changes, &e.name, &bk.name);
@@ -276,10 +277,7 @@ pub fn text(h: &Handout, flavor: Flavor) -> String {
         return out;
     }
     if flavor == Flavor::Markdown {
-        out.push_str(&format!(
-            "> {}\n\n",
-            crate::scenario::WHAT_IF_MARK
-        ));
+        out.push_str(&format!("> {}\n\n", crate::scenario::WHAT_IF_MARK));
     }
     out.push_str(&heading("情景 (scenarios)"));
     for (i, e) in h.runs.iter().enumerate() {
@@ -408,7 +406,9 @@ pub fn changes_csv(h: &Handout, w: &mut dyn Write) -> io::Result<()> {
         ]);
         c.write_record(&row).map_err(io::Error::other)?;
     }
-    let bytes = c.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+    let bytes = c
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?;
     w.write_all(&bytes)
 }
 
@@ -433,14 +433,9 @@ pub fn xlsx(h: &Handout) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         }
     }
     let cols = change_columns(h.changes);
-    let mut head: Vec<Cell> = [
-        "情景 (scenario)",
-        "类别 (kind)",
-        "编号 (id)",
-        "名称 (name)",
-    ]
-    .map(text)
-    .to_vec();
+    let mut head: Vec<Cell> = ["情景 (scenario)", "类别 (kind)", "编号 (id)", "名称 (name)"]
+        .map(text)
+        .to_vec();
     head.extend(cols.iter().map(|c| text(c)));
     head.extend(
         [
@@ -463,7 +458,10 @@ pub fn xlsx(h: &Handout) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             text(&c.entity),
             text(&c.label),
         ];
-        row.extend(cols.iter().map(|k| text(c.columns.get(k).map_or("", String::as_str))));
+        row.extend(
+            cols.iter()
+                .map(|k| text(c.columns.get(k).map_or("", String::as_str))),
+        );
         row.extend([
             text(c.flip.map_or("", crate::compare::Flip::words)),
             text(&c.from.outcome),

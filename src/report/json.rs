@@ -253,7 +253,10 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, precision: u32, bu
     js(buf, k.frame.label(r));
     let columns = || k.text_columns().zip(&keys.groups).zip(&keys.nested);
     // A column, then its names (`"town_id":"Z01","town_name":"齐山镇"`).
-    let one = |buf: &mut Vec<u8>, vals: &crate::data::TextColumn, key: &[u8], named: Option<(&super::names::Named, &Vec<u8>)>| {
+    let one = |buf: &mut Vec<u8>,
+               vals: &crate::data::TextColumn,
+               key: &[u8],
+               named: Option<(&super::names::Named, &Vec<u8>)>| {
         let value = vals.get(r).unwrap_or("");
         buf.extend_from_slice(key);
         js(buf, value);
@@ -264,7 +267,9 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, precision: u32, bu
         }
     };
     let name_key = |i: usize| keys.names.get(i).and_then(Option::as_ref);
-    for (i, (((_, vals, named), key), _)) in columns().enumerate().filter(|(_, (_, inner))| !**inner) {
+    for (i, (((_, vals, named), key), _)) in
+        columns().enumerate().filter(|(_, (_, inner))| !**inner)
+    {
         buf.push(b',');
         one(buf, vals, key, named.zip(name_key(i)));
     }

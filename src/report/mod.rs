@@ -2,8 +2,8 @@
 //! Reads only the evaluation; never re-scores.
 
 pub mod csv_out;
-pub mod handout;
 mod digits;
+pub mod handout;
 pub mod html;
 pub mod json;
 pub mod names;
@@ -129,14 +129,10 @@ impl<'a> KindView<'a> {
     ) -> impl Iterator<Item = (&'a str, &'a crate::data::TextColumn, Option<&names::Named>)> + '_
     {
         let frame: &'a Frame = self.frame;
-        frame
-            .groups
-            .iter()
-            .enumerate()
-            .map(move |(i, (c, vals))| {
-                let named = self.names.get(i).and_then(|n| n.as_deref());
-                (c.as_str(), vals, named)
-            })
+        frame.groups.iter().enumerate().map(move |(i, (c, vals))| {
+            let named = self.names.get(i).and_then(|n| n.as_deref());
+            (c.as_str(), vals, named)
+        })
     }
 
     /// Rank of entity `r`, 1 = best; `None` for a kind that is not ranked (the engine then
