@@ -246,7 +246,9 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                         .filter(|n| !sv.notes(s).contains(n))
                         .map(String::as_str)
                         .collect();
-                    if why.is_empty() && !gone.is_empty() {
+                    // A move of rank says more than the note it lost; a lifted cascade
+                    // leaves the rank as it was.
+                    if why.is_empty() && !gone.is_empty() && by_rank().is_none() {
                         why = format!("no longer: {}", gone.join("; "));
                     }
                     if why.is_empty() {
@@ -262,7 +264,11 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                     sv.notes(s).join("; ")
                 } else {
                     let was = reasons(&base.rules, bv, r);
-                    if was.is_empty() {
+                    let gone: Vec<&str> = bv.notes(r).iter().map(String::as_str).collect();
+                    if was.is_empty() && !gone.is_empty() && by_rank().is_none() {
+                        // What held it back was a note of the baseline's: a cascade's cap.
+                        format!("no longer: {}", gone.join("; "))
+                    } else if was.is_empty() {
                         format!(
                             "{}total {} → {}",
                             by_rank().unwrap_or_default(),

@@ -38,6 +38,9 @@ pub struct Explanation {
     pub vetoes: Vec<String>,
     /// Points missing per dimension (and for the total) when no single change suffices.
     pub shortfalls: Vec<String>,
+    /// Ways to the best outcome through a population rule: the place a top-N rule asks for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<UnitTrace>,
 }
@@ -868,12 +871,15 @@ pub fn explain(
         // A primary kind with population rules: its rank and what they did, no aggregates.
         None => standing_trace(kind, r, s, Vec::new()),
     });
+    let routes: Vec<String> = if chosen == best_outcome(kind) {
+        Vec::new()
+    } else {
+        standing
+            .and_then(|s| top_route(kind, frame, res, r, s))
+            .into_iter()
+            .collect()
+    };
     let mut shortfalls = shortfalls;
-    if chosen != best_outcome(kind) {
-        if let Some(route) = standing.and_then(|s| top_route(kind, frame, res, r, s)) {
-            shortfalls.insert(0, route);
-        }
-    }
     // A unit held back by what its villages did, with nothing of its own to change: the way
     // forward is through its villages.
     if chosen != best_outcome(kind)
@@ -918,6 +924,7 @@ pub fn explain(
         counterfactuals,
         vetoes,
         shortfalls,
+        routes,
         unit: unit_trace,
     }
 }

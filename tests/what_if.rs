@@ -530,3 +530,31 @@ fn a_broken_draft_leaves_the_other_scenarios_compared() {
     assert_eq!(o.status.code(), Some(3));
     assert!(stdout(&o).is_empty());
 }
+
+/// A member whose team's cascade no longer lowers its grade is told so, not that its total
+/// went from 100 to 100.
+#[test]
+fn a_lifted_cascade_is_the_reason_a_member_moves_up() {
+    let doc = json(&bangfu(&[
+        "compare",
+        "--set",
+        "team.cascade.rules[0].at_most.count=2",
+        "--kind",
+        "member",
+        "--format",
+        "json",
+    ]));
+    let m002 = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["entity"] == "M002")
+        .unwrap();
+    assert_eq!(m002["from"]["grade"], "good");
+    assert_eq!(m002["to"]["grade"], "excellent");
+    assert_eq!(
+        m002["reason"],
+        "no longer: 驻村工作队 `WT01` is 优秀: grade lowered from 优秀 to 良好"
+    );
+    assert_eq!(m002["columns"]["role_label"], "部门干部");
+}
