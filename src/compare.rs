@@ -23,8 +23,20 @@ pub struct Evaluated {
 }
 
 impl Evaluated {
-    /// Views of every kind: the primary first, then the units.
+    /// Views of every kind, with the names beside their ids: the primary first, then the
+    /// units.
     pub fn views(&self) -> Vec<KindView<'_>> {
+        let views = self.bare_views();
+        let tables: Vec<_> = views.iter().map(|v| (v.kind, v.frame)).collect();
+        let names = crate::report::names::Names::of(
+            std::iter::once(&self.rules.primary).chain(&self.rules.units),
+            &tables,
+        );
+        drop(tables);
+        views.into_iter().map(|v| v.with_names(&names)).collect()
+    }
+
+    fn bare_views(&self) -> Vec<KindView<'_>> {
         std::iter::once(KindView::of_primary(
             &self.rules,
             &self.frame,
@@ -47,9 +59,34 @@ pub struct Change {
     pub kind: String,
     pub entity: String,
     pub label: String,
+    /// The entity's text columns with the names beside them (`town_id`, `town_name`, …), as
+    /// in its result file.
+    pub columns: indexmap::IndexMap<String, String>,
+    /// `out` when it leaves the passing outcomes, `in` when it reaches one, `null` otherwise.
+    pub flip: Option<Flip>,
     pub from: Decision,
     pub to: Decision,
     pub reason: String,
+}
+
+/// A move across the line between passing and not passing outcomes.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Flip {
+    /// From a passing outcome to one that is not.
+    Out,
+    /// From an outcome that is not passing to a passing one.
+    In,
+}
+
+impl Flip {
+    /// In the committee's words, then in English.
+    pub fn words(self) -> &'static str {
+        match self {
+            Flip::Out => "出 (out)",
+            Flip::In => "入 (in)",
+        }
+    }
 }
 
 /// An outcome, a grade and a total.
@@ -79,12 +116,61 @@ fn decision(v: &KindView, r: usize) -> Decision {
     }
 }
 
-/// Every change of outcome or grade, and of award, from `base` to `sc`.
+/// Whether outcome `id` of `kind` is a passing one.
+fn passes(kind: &crate::rules::model::Kind, id: &str) -> bool {
+    kind.outcomes.iter().any(|o| o.id == id && o.passing)
+}
+
+/// For a unit, the primary entities it covers whose outcome the scenario changed, in words
+/// (`V04 大张格庄村 exit → continue`); empty for the primary kind or when none changed. Those
+/// a subset leaves out are not listed.
+fn covered_changes(
+    bv: &KindView,
+    r: usize,
+    bp: &KindView,
+    sp: &KindView,
+    same_rows: bool,
+) -> Vec<String> {
+    let Some(rows) = bv.unit.and_then(|u| u.villages.get(r)) else {
+        return Vec::new();
+    };
+    rows.iter()
+        .filter_map(|&vr| {
+            let id = bp.frame.id(vr);
+            let was = bp.outcome_id(vr);
+            // One a subset leaves out is not assessed: no decision of its changed.
+            let s = if same_rows {
+                Some(vr)
+            } else {
+                sp.frame.find(id)
+            }?;
+            let now = sp.outcome_id(s);
+            (was != now).then(|| {
+                let name = bp.frame.label(vr);
+                if name == id {
+                    format!("{id} {was} → {now}")
+                } else {
+                    format!("{id} {name} {was} → {now}")
+                }
+            })
+        })
+        .collect()
+}
+
+/// Every change of outcome or grade, and of award, from `base` to `sc`. Within a kind, the
+/// entities that leave the passing outcomes come first, then those that reach one (a swap
+/// shows even when the counts stay equal), then the other changes, each in id order.
 pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>) {
     let mut changes = Vec::new();
     let mut awards = Vec::new();
     let sviews = sc.views();
-    for bv in base.views() {
+    let bviews = base.views();
+    let (Some(bp), Some(sp)) = (bviews.first(), sviews.first()) else {
+        return (changes, awards);
+    };
+    let primary_same_rows = std::ptr::eq(bp.frame, sp.frame) || bp.frame.ids == sp.frame.ids;
+    for bv in &bviews {
+        let start = changes.len();
         let Some(sv) = sviews.iter().find(|v| v.kind.name == bv.kind.name) else {
             continue;
         };
@@ -123,7 +209,7 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                 continue;
             }
             let id = bv.frame.id(r);
-            let (from, to) = (decision(&bv, r), decision(sv, s));
+            let (from, to) = (decision(bv, r), decision(sv, s));
             if from.outcome != to.outcome || from.grade != to.grade {
                 // Passing outcomes rank above the rest, each group in rule order.
                 let standing = |k: &crate::rules::model::Kind, id: &str| {
@@ -152,6 +238,19 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                         }
                         why.push_str(n);
                     }
+                    // A note of the baseline's that no longer holds (a team's cascade that
+                    // lowered this grade, a top-N place) is why it moved.
+                    let gone: Vec<&str> = bv
+                        .notes(r)
+                        .iter()
+                        .filter(|n| !sv.notes(s).contains(n))
+                        .map(String::as_str)
+                        .collect();
+                    // A move of rank says more than the note it lost; a lifted cascade
+                    // leaves the rank as it was.
+                    if why.is_empty() && !gone.is_empty() && by_rank().is_none() {
+                        why = format!("no longer: {}", gone.join("; "));
+                    }
                     if why.is_empty() {
                         why = format!(
                             "{}total {} → {}",
@@ -164,8 +263,12 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                 } else if !sv.notes(s).is_empty() {
                     sv.notes(s).join("; ")
                 } else {
-                    let was = reasons(&base.rules, &bv, r);
-                    if was.is_empty() {
+                    let was = reasons(&base.rules, bv, r);
+                    let gone: Vec<&str> = bv.notes(r).iter().map(String::as_str).collect();
+                    if was.is_empty() && !gone.is_empty() && by_rank().is_none() {
+                        // What held it back was a note of the baseline's: a cascade's cap.
+                        format!("no longer: {}", gone.join("; "))
+                    } else if was.is_empty() {
                         format!(
                             "{}total {} → {}",
                             by_rank().unwrap_or_default(),
@@ -180,16 +283,42 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                         )
                     }
                 };
+                // A unit whose villages changed: those changes first, then the rule.
+                let covered = covered_changes(bv, r, bp, sp, primary_same_rows);
+                let reason = if covered.is_empty() {
+                    reason
+                } else {
+                    format!("{}; {reason}", covered.join(", "))
+                };
+                let flip = match (passes(bv.kind, &from.outcome), passes(sv.kind, &to.outcome)) {
+                    (true, false) => Some(Flip::Out),
+                    (false, true) => Some(Flip::In),
+                    _ => None,
+                };
+                let mut columns = indexmap::IndexMap::new();
+                for (c, vals, named) in bv.text_columns() {
+                    let value = vals.get(r).unwrap_or("");
+                    columns.insert(c.to_string(), value.to_string());
+                    if let Some(n) = named {
+                        columns.insert(n.header.clone(), n.name(value).to_string());
+                    }
+                }
                 changes.push(Change {
                     scenario: sc.name.clone(),
                     kind: bv.kind.name.clone(),
                     entity: id.to_string(),
                     label: bv.frame.label(r).to_string(),
+                    columns,
+                    flip,
                     from,
                     to,
                     reason,
                 });
             }
+        }
+        // Out, then in, then the rest: a stable sort keeps each group in id order.
+        if let Some(kind_changes) = changes.get_mut(start..) {
+            kind_changes.sort_by_key(|c| c.flip.map_or(2, |f| f as u8));
         }
     }
     (changes, awards)

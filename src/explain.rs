@@ -38,6 +38,9 @@ pub struct Explanation {
     pub vetoes: Vec<String>,
     /// Points missing per dimension (and for the total) when no single change suffices.
     pub shortfalls: Vec<String>,
+    /// Ways to the best outcome through a population rule: the place a top-N rule asks for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<UnitTrace>,
 }
@@ -829,12 +832,23 @@ pub fn explain(
                     crate::words::short_label(&gate.label),
                 )
             } else {
-                format!(
+                let mut why = format!(
                     "veto `{}` ({}) holds: no score can pass while it does — {}",
                     gate.id,
                     crate::words::short_label(&gate.label),
                     gate.message
-                )
+                );
+                // A veto that is itself a line on the total is lifted by the total.
+                if let Some(line) = total_line(gate) {
+                    why.push_str(&format!(
+                        "; it is lifted when the total reaches {} ({} more points, {} → {})",
+                        fmt_num(line),
+                        fmt_num(round_dp(line - total, rules.precision)),
+                        fmt_num(total),
+                        fmt_num(line)
+                    ));
+                }
+                why
             });
         }
     }
@@ -857,6 +871,14 @@ pub fn explain(
         // A primary kind with population rules: its rank and what they did, no aggregates.
         None => standing_trace(kind, r, s, Vec::new()),
     });
+    let routes: Vec<String> = if chosen == best_outcome(kind) {
+        Vec::new()
+    } else {
+        standing
+            .and_then(|s| top_route(kind, frame, res, r, s))
+            .into_iter()
+            .collect()
+    };
     let mut shortfalls = shortfalls;
     // A unit held back by what its villages did, with nothing of its own to change: the way
     // forward is through its villages.
@@ -902,6 +924,7 @@ pub fn explain(
         counterfactuals,
         vetoes,
         shortfalls,
+        routes,
         unit: unit_trace,
     }
 }
@@ -961,6 +984,65 @@ fn unit_trace(
         .collect();
     let _ = rules;
     standing_trace(kind, r, s, aggregates)
+}
+
+/// The line on the total a veto draws (`total < 60` → 60), when that is all it reads.
+fn total_line(gate: &Gate) -> Option<f64> {
+    let Condition::All(cmps) = &gate.condition else {
+        return None;
+    };
+    match cmps.as_slice() {
+        [c] => match (&c.left, &c.op) {
+            (Operand::Var(Var::Total), Some((Op::Lt, Operand::Num(x)))) => Some(*x),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The top-N rule as a route to the best outcome: the place it needs and the total the
+/// entity now holding that place has, for a kind ranked by its total first.
+fn top_route(
+    kind: &Kind,
+    frame: &Frame,
+    res: &KindResult,
+    r: usize,
+    s: StandingView,
+) -> Option<String> {
+    let top = kind.top.as_ref()?;
+    if top.outcome != best_outcome(kind) {
+        return None;
+    }
+    let rank = s.rank.get(r).copied().filter(|&x| x > 0)?;
+    let count = u32::try_from(top.count).ok()?;
+    if rank <= count {
+        return None;
+    }
+    let outcome = kind.outcomes.get(top.outcome)?;
+    let first = kind.rank.first()?;
+    let last_in = s.rank.iter().position(|&x| x == count)?;
+    let (own, theirs) = (res.total.get(r)?, res.total.get(last_in)?);
+    let place = format!(
+        "ranked {rank} of {}: the top {count} receive `{}` ({})",
+        frame.len(),
+        outcome.id,
+        crate::words::short_label(&outcome.label)
+    );
+    if !(first.var == Var::Total && first.desc) {
+        return Some(format!(
+            "{place}; `bangfu explain {}` shows the last of them",
+            frame.id(last_in)
+        ));
+    }
+    Some(format!(
+        "{place}; `{}` ({}) holds place {count} with {}: a total above that (more than {} points more, {} → over {}) would put this one among them",
+        frame.id(last_in),
+        frame.label(last_in),
+        fmt_num(*theirs),
+        fmt_num(round_dp(theirs - own, 2)),
+        fmt_num(*own),
+        fmt_num(*theirs)
+    ))
 }
 
 /// Entity `r`'s rank, award and population notes.

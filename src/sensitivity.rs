@@ -120,11 +120,25 @@ pub struct Influence {
     pub parameter: String,
     /// Villages whose outcome changes at the parameter's min or max, others nominal.
     pub flips_one_at_a_time: usize,
+    /// Those villages, in id order: the count above is their number.
+    pub flipped: Vec<Flip>,
     /// Share of all one-at-a-time flips due to this parameter.
     pub share: f64,
     /// First-order index from the draws: the share of the variance of the number of exits
     /// explained by this parameter (binned, 10 bins).
     pub first_order: f64,
+}
+
+/// A village whose outcome one parameter changes on its own, the others at their nominal
+/// values.
+#[derive(Debug, Clone, Serialize)]
+pub struct Flip {
+    pub id: String,
+    pub label: String,
+    pub nominal: String,
+    /// The outcome with the parameter at its `min`, and at its `max`.
+    pub at_min: String,
+    pub at_max: String,
 }
 
 /// splitmix64: independent streams from (seed, draw).
@@ -499,7 +513,31 @@ pub fn run(
             });
         }
     }
-    let influence = influence(files, &start, &base.outcomes, &samples, &exits_per_draw)?;
+    let outcome_id = |o: u16| {
+        kind.outcomes
+            .get(usize::from(o))
+            .map(|x| x.id.clone())
+            .unwrap_or_default()
+    };
+    let influence = influence(files, &start, &base.outcomes, &samples, &exits_per_draw)?
+        .into_iter()
+        .map(|(mut inf, moved)| {
+            inf.flipped = moved
+                .into_iter()
+                .filter_map(|(i, lo, hi)| {
+                    let v = entities.get(i)?;
+                    Some(Flip {
+                        id: v.id.clone(),
+                        label: v.label.clone(),
+                        nominal: v.nominal.clone(),
+                        at_min: outcome_id(lo),
+                        at_max: outcome_id(hi),
+                    })
+                })
+                .collect();
+            inf
+        })
+        .collect();
     Ok(Report {
         draws,
         seed,
@@ -527,39 +565,55 @@ fn ranked(uk: &crate::rules::model::Kind) -> bool {
     !uk.rank.is_empty() || uk.fund.is_some() || !uk.quotas.is_empty() || uk.top.is_some()
 }
 
-/// One-at-a-time flips at each parameter's extremes, and a binned first-order index.
+/// An entity one parameter flips on its own: its row, and its outcome at the parameter's
+/// `min` and at its `max`.
+type Moved = (usize, u16, u16);
+
+/// One-at-a-time flips at each parameter's extremes, and a binned first-order index. With
+/// each parameter, the entities it flips: (row, outcome at its min, outcome at its max).
 fn influence(
     files: &RuleFiles,
     start: &Nominal,
     base: &[u16],
     samples: &[Vec<f64>],
     exits: &[f64],
-) -> Result<Vec<Influence>, String> {
+) -> Result<Vec<(Influence, Vec<Moved>)>, String> {
     let unc = &start.rules.uncertainty;
     let names: Vec<&str> = unc.iter().map(|u| u.name.as_str()).collect();
     let mut flips = Vec::new();
+    let mut moved = Vec::new();
     for (j, u) in unc.iter().enumerate() {
-        let mut changed = vec![false; base.len()];
+        let mut at = Vec::new();
         for extreme in [u.min, u.max] {
             let mut values: Vec<f64> = unc.iter().map(|x| x.nominal).collect();
             if let Some(v) = values.get_mut(j) {
                 *v = extreme;
             }
             let rules = with_params(files, &names, &values)?;
-            let r = start.evaluate(&rules)?;
-            for (c, (a, b)) in changed.iter_mut().zip(base.iter().zip(&r.outcomes)) {
-                *c |= a != b;
-            }
+            at.push(start.evaluate(&rules)?.outcomes);
         }
-        flips.push(changed.iter().filter(|c| **c).count());
+        let (lo, hi) = match at.as_slice() {
+            [lo, hi] => (lo, hi),
+            _ => return Err("a parameter was not evaluated at both of its extremes".into()),
+        };
+        let changed: Vec<Moved> = base
+            .iter()
+            .zip(lo.iter().zip(hi))
+            .enumerate()
+            .filter(|(_, (a, (l, h)))| a != l || a != h)
+            .map(|(i, (_, (l, h)))| (i, *l, *h))
+            .collect();
+        flips.push(changed.len());
+        moved.push(changed);
     }
     let total_flips: usize = flips.iter().sum();
     let mean = exits.iter().sum::<f64>() / exits.len().max(1) as f64;
     let var = exits.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / exits.len().max(1) as f64;
     Ok(unc
         .iter()
+        .zip(moved)
         .enumerate()
-        .map(|(j, u)| {
+        .map(|(j, (u, m))| {
             // Var(E[Y | X_j]) / Var(Y), with X_j in 10 equal bins of its range.
             let mut bins = [(0.0, 0usize); 10];
             for (s, y) in samples.iter().zip(exits) {
@@ -583,9 +637,10 @@ fn influence(
                 .map(|(sum, c)| (*c as f64 / n) * (sum / *c as f64 - mean).powi(2))
                 .sum();
             let flips_j = flips.get(j).copied().unwrap_or(0);
-            Influence {
+            let inf = Influence {
                 parameter: u.name.clone(),
                 flips_one_at_a_time: flips_j,
+                flipped: Vec::new(),
                 share: if total_flips == 0 {
                     0.0
                 } else {
@@ -596,7 +651,8 @@ fn influence(
                 } else {
                     0.0
                 },
-            }
+            };
+            (inf, m)
         })
         .collect())
 }

@@ -180,3 +180,21 @@ fn every_unit_short_of_the_best_outcome_is_told_why() {
     }
     assert!(told > 0, "no unit was sent to its villages");
 }
+
+/// A town held back by the top-N rule is told the place and the total it needs; one vetoed
+/// by a line on its total is told where the veto lifts.
+#[test]
+fn a_town_hears_of_the_top_n_route_and_of_a_veto_on_its_total() {
+    let o = bangfu(&["explain", "Z05", "--kind", "town"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("ranked 4 of 12: the top 3 receive `commended` (通报表扬); `Z02` (东庄镇) holds place 3 with 79.97: a total above that (more than 2.56 points more, 77.41 → over 79.97) would put this one among them"),
+        "{text}"
+    );
+    let o = bangfu(&["explain", "Z03", "--kind", "town"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("it is lifted when the total reaches 60 (24.07 more points, 35.93 → 60)"),
+        "{text}"
+    );
+}

@@ -256,3 +256,66 @@ fn uncertain_weights_move_points_and_their_dimension() {
         "a weight between 2 and 8 points moves some villages: {growth}"
     );
 }
+
+/// The villages a parameter flips on its own are named, and they are exactly those whose
+/// outcome a run with that parameter at its `min` or `max` (the others nominal) changes.
+#[test]
+fn each_parameter_names_the_villages_it_flips_on_its_own() {
+    let s = json(&bangfu(&[
+        "sensitivity",
+        "--draws",
+        "20",
+        "--format",
+        "json",
+    ]));
+    let outcomes = |args: &[&str]| -> std::collections::BTreeMap<String, String> {
+        let v = json(&bangfu(&[&["run", "--format", "json"][..], args].concat()));
+        v["villages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["id"].as_str().unwrap().to_string(),
+                    x["outcome"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let base = outcomes(&[]);
+    let params = s["parameters"].as_array().unwrap();
+    let mut named = 0;
+    for inf in s["influence"].as_array().unwrap() {
+        let name = inf["parameter"].as_str().unwrap();
+        let p = params.iter().find(|p| p["name"] == name).unwrap();
+        let at = |bound: &str| {
+            let set = format!("{name}={}", p[bound]);
+            outcomes(&["--set", &set])
+        };
+        let (lo, hi) = (at("min"), at("max"));
+        let expected: Vec<&String> = base
+            .keys()
+            .filter(|id| lo[*id] != base[*id] || hi[*id] != base[*id])
+            .collect();
+        let flipped = inf["flipped"].as_array().unwrap();
+        assert_eq!(inf["flips_one_at_a_time"], flipped.len(), "{name}");
+        let ids: Vec<&str> = flipped.iter().map(|f| f["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, expected, "{name}");
+        for f in flipped {
+            let id = f["id"].as_str().unwrap();
+            assert_eq!(f["nominal"], base[id].as_str(), "{name} {id}");
+            assert_eq!(f["at_min"], lo[id].as_str(), "{name} {id}");
+            assert_eq!(f["at_max"], hi[id].as_str(), "{name} {id}");
+            assert!(!f["label"].as_str().unwrap().is_empty());
+        }
+        named += flipped.len();
+    }
+    assert!(named > 0, "the sample's parameters flip some villages");
+    // The table names them too.
+    let o = bangfu(&["sensitivity", "--draws", "20"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("villages whose outcome one parameter changes on its own"),
+        "{text}"
+    );
+}

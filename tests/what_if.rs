@@ -374,3 +374,187 @@ fn test_runs_every_case_under_the_flags() {
     );
     assert!(text.contains("FAILED"), "{text}");
 }
+
+/// `compare` as a handout: a swap (two villages out, two in, the counts unchanged) at the
+/// meeting's table, in every format and every file of `--out`.
+const SWAP: [&str; 6] = [
+    "--set",
+    "min_leadership=6",
+    "--set",
+    "pass_line=70.01",
+    "--kind",
+    "village",
+];
+
+#[test]
+fn compare_shows_a_swap_even_when_the_counts_stay_equal() {
+    let doc = json(&bangfu(
+        &[&["compare", "--format", "json"][..], &SWAP[..]].concat(),
+    ));
+    let counts = |i: usize| doc["scenarios"][i]["counts"]["village"].clone();
+    assert_eq!(counts(0), counts(1), "the counts stay equal");
+    let changes = doc["changes"].as_array().unwrap();
+    let seen: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c["entity"].as_str().unwrap(), c["flip"].as_str().unwrap()))
+        .collect();
+    // Out first, then in, each in id order; only the villages were asked for.
+    assert_eq!(
+        seen,
+        [("V04", "out"), ("V63", "out"), ("V44", "in"), ("V57", "in")]
+    );
+    assert!(changes.iter().all(|c| c["kind"] == "village"));
+    let v04 = &changes[0];
+    assert_eq!(v04["columns"]["town_id"], "Z01");
+    assert_eq!(v04["columns"]["town_name"], "齐山镇");
+    assert_eq!(v04["columns"]["village_type_label"], "集体经济薄弱");
+    assert_eq!(v04["reason"], "total 70.00 < 70.01");
+    assert_eq!(
+        changes[2]["reason"],
+        "no longer: 班子 6.00 < 12 (total 74.98 → 74.98)"
+    );
+    for format in ["table", "md", "csv"] {
+        let o = bangfu(&[&["compare", "--format", format][..], &SWAP[..]].concat());
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
+        insta::assert_snapshot!(format!("compare_swap_{format}"), stdout(&o));
+    }
+}
+
+#[test]
+fn compare_writes_a_handout_for_the_meeting() {
+    let work = workspace();
+    let o = bangfu_in(
+        work.path(),
+        &[&["compare", "--quiet", "--out", "handout"][..], &SWAP[..]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    let dir = work.path().join("handout");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "changes.csv",
+            "compare.html",
+            "compare.json",
+            "compare.xlsx"
+        ]
+    );
+    // The JSON file is what `--format json` prints.
+    let printed = json(&bangfu_in(
+        work.path(),
+        &[&["compare", "--format", "json"][..], &SWAP[..]].concat(),
+    ));
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("compare.json")).unwrap()).unwrap();
+    assert_eq!(written, printed);
+    // The workbook, read back: the mark in row 1, a sheet of counts, of changes, of awards.
+    let book = sheets(&dir.join("compare.xlsx"));
+    for (name, rows) in &book {
+        assert_eq!(rows[0][0], MARK, "{name}");
+    }
+    let text: Vec<String> = book
+        .iter()
+        .map(|(name, rows)| {
+            let rows: Vec<String> = rows.iter().map(|r| r.join(" | ")).collect();
+            format!("[{name}]\n{}", rows.join("\n"))
+        })
+        .collect();
+    insta::assert_snapshot!("compare_handout_xlsx", text.join("\n\n"));
+    let csv = std::fs::read_to_string(dir.join("changes.csv")).unwrap();
+    assert!(csv.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    insta::assert_snapshot!(
+        "compare_handout_changes_csv",
+        csv.trim_start_matches('\u{feff}')
+    );
+    // The page stands alone: no scripts, nothing fetched, and it says it is a what-if.
+    let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
+    for outside in ["<script", "http://", "https://", "src=", "@import", "url("] {
+        assert!(!html.contains(outside), "compare.html holds `{outside}`");
+    }
+    assert!(html.contains(&format!(
+        "<div class=\"what-if\" role=\"note\">{MARK}</div>"
+    )));
+    for id in ["V04", "V63", "V44", "V57", "齐山镇", "班子软弱涣散"] {
+        assert!(html.contains(id), "compare.html lacks {id}");
+    }
+    assert!(html.find(">V63<").unwrap() < html.find(">V44<").unwrap());
+    // The folders the comparison reads are refused.
+    let o = bangfu_in(work.path(), &["compare", "--quiet", "--out", "scenarios/x"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!work.path().join("scenarios/x").exists());
+}
+
+#[test]
+fn compare_refuses_an_unknown_kind_and_names_the_kinds() {
+    let o = bangfu(&["compare", "--set", "pass_line=75", "--kind", "vilage"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: `--kind vilage`: no such kind; the kinds are `village`, `department`, `leader`, `member`, `team`, `town`\n  help: did you mean `village`?\n"
+    );
+}
+
+#[test]
+fn a_broken_draft_leaves_the_other_scenarios_compared() {
+    let work = workspace();
+    std::fs::write(
+        work.path().join("scenarios/zz_draft.yaml"),
+        "name: zz_draft\nparameters:\n  passline: 75\n",
+    )
+    .unwrap();
+    let o = bangfu_in(work.path(), &["compare", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "the draft failed");
+    let err = stderr(&o);
+    assert!(err.contains("unknown parameter `passline`"), "{err}");
+    assert!(err.contains("zz_draft.yaml:3:"), "located: {err}");
+    assert!(
+        err.contains("scenario `zz_draft` is left out of the comparison"),
+        "{err}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let names: Vec<&str> = doc["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 7, "the baseline and the six others: {names:?}");
+    assert!(!names.contains(&"zz_draft"));
+    // Named, the draft still stops the comparison.
+    let o = bangfu_in(work.path(), &["compare", "zz_draft", "pass_line_75"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stdout(&o).is_empty());
+}
+
+/// A member whose team's cascade no longer lowers its grade is told so, not that its total
+/// went from 100 to 100.
+#[test]
+fn a_lifted_cascade_is_the_reason_a_member_moves_up() {
+    let doc = json(&bangfu(&[
+        "compare",
+        "--set",
+        "team.cascade.rules[0].at_most.count=2",
+        "--kind",
+        "member",
+        "--format",
+        "json",
+    ]));
+    let m002 = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["entity"] == "M002")
+        .unwrap();
+    assert_eq!(m002["from"]["grade"], "good");
+    assert_eq!(m002["to"]["grade"], "excellent");
+    assert_eq!(
+        m002["reason"],
+        "no longer: 驻村工作队 `WT01` is 优秀: grade lowered from 优秀 to 良好"
+    );
+    assert_eq!(m002["columns"]["role_label"], "部门干部");
+}

@@ -15,14 +15,11 @@ use crate::engine::units::{
     evaluate_linked, evaluate_linked_from, link_units, same_links, Links, PriorUnits,
 };
 use crate::exit::Exit;
-use crate::report::short_label;
-use crate::report::summary::{grade_counts, outcome_counts};
-use crate::report::table::cells;
+use crate::report::handout::{self, Handout, Summary};
+use crate::report::table::Flavor;
+use crate::report::write::Emit;
 use crate::rules::RuleSet;
 use rayon::prelude::*;
-use serde_json::json;
-use tabled::builder::Builder;
-use tabled::settings::Style;
 
 /// The baseline, with its input values kept, and its unit links.
 fn evaluate_baseline(
@@ -115,9 +112,15 @@ fn evaluate_from(
     })
 }
 
-/// Run the `compare` command.
-pub fn run(opts: &Options, names: &[String], flags: &crate::scenario::Flags) -> Exit {
+/// Run the `compare` command. `kinds` keeps only those kinds (all when empty).
+pub fn run(
+    opts: &Options,
+    names: &[String],
+    flags: &crate::scenario::Flags,
+    kinds: &[String],
+) -> Exit {
     // The flags are a column of their own; alone, they are compared with the baseline only.
+    let from_folder = names.is_empty() && flags.is_empty();
     let names: Vec<String> = if names.is_empty() && !flags.is_empty() {
         Vec::new()
     } else if names.is_empty() {
@@ -137,18 +140,43 @@ pub fn run(opts: &Options, names: &[String], flags: &crate::scenario::Flags) -> 
         Ok(r) => r,
         Err(e) => return e,
     };
+    let known: Vec<&str> = std::iter::once(&rules.primary)
+        .chain(&rules.units)
+        .map(|k| k.name.as_str())
+        .collect();
+    if let Some(bad) = kinds.iter().find(|k| !known.contains(&k.as_str())) {
+        crate::errln!(
+            "error: `--kind {bad}`: no such kind; the kinds are {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(s) = crate::diag::did_you_mean(bad, known.iter().copied()) {
+            crate::errln!("  help: did you mean `{s}`?");
+        }
+        return Exit::Usage;
+    }
+    let keep = |k: &str| kinds.is_empty() || kinds.iter().any(|x| x == k);
     let (ds, frame) = match load_data(opts, &rules) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let mut scenarios = match names
-        .iter()
-        .map(|n| load_scenario(opts, n))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    // A scenario of the folder that cannot be read is reported and left out: the others are
+    // still compared, and the exit code says that one failed. One named is needed: it stops.
+    let mut failed: Option<Exit> = None;
+    let mut scenarios = Vec::new();
+    for n in &names {
+        match load_scenario(opts, n) {
+            Ok(sc) => scenarios.push(sc),
+            Err(e) if from_folder => {
+                crate::errln!("scenario `{n}` is left out of the comparison");
+                failed = failed.or(Some(e));
+            }
+            Err(e) => return e,
+        }
+    }
     match load_what_if(opts, None, flags) {
         Ok(Some(sc)) => scenarios.push(sc),
         Ok(None) => {}
@@ -170,7 +198,7 @@ pub fn run(opts: &Options, names: &[String], flags: &crate::scenario::Flags) -> 
         .map(|sc| {
             let e = evaluate_scenario(opts, &base, &linked, &ds, sc)?;
             let (changes, awards) = diff(&base, &e);
-            let mut summary = Summary::of(&e);
+            let mut summary = Summary::of(&e, &keep);
             // The flags' column is headed by what they set, not by a number, when that fits
             // a column.
             summary.flags = sc.from_file.is_none();
@@ -184,31 +212,92 @@ pub fn run(opts: &Options, names: &[String], flags: &crate::scenario::Flags) -> 
             })
         })
         .collect();
-    let mut runs = vec![Summary::of(&base)];
+    let mut runs = vec![Summary::of(&base, &keep)];
     let mut changes: Vec<Change> = Vec::new();
     let mut awards: Vec<AwardChange> = Vec::new();
-    for e in evaluated {
+    for (e, sc) in evaluated.into_iter().zip(&scenarios) {
         match e {
             Ok(c) => {
                 runs.push(c.summary);
-                changes.extend(c.changes);
-                awards.extend(c.awards);
+                changes.extend(c.changes.into_iter().filter(|c| keep(&c.kind)));
+                awards.extend(c.awards.into_iter().filter(|a| keep(&a.kind)));
+            }
+            Err(code) if from_folder && sc.from_file.is_some() => {
+                crate::errln!("scenario `{}` is left out of the comparison", sc.name);
+                failed = failed.or(Some(code));
             }
             Err(code) => return code,
         }
     }
-    if opts.format == Format::Json {
-        let scenarios: Vec<serde_json::Value> = runs.iter().map(Summary::json).collect();
-        let doc = crate::report::json::with_layout(
-            json!({"scenarios": scenarios, "changes": changes, "awards": awards}),
-        );
-        crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        return Exit::Ok;
+    let handout = Handout {
+        runs: &runs,
+        changes: &changes,
+        awards: &awards,
+    };
+    if let Some(dir) = &opts.out {
+        let title = format!("{} {}", base.rules.name, base.rules.version);
+        let files: Vec<(String, Emit)> = vec![
+            (
+                "compare.xlsx".into(),
+                Box::new(|w: &mut dyn std::io::Write| {
+                    let bytes = handout::xlsx(&handout)
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    w.write_all(&bytes)
+                }),
+            ),
+            (
+                "compare.html".into(),
+                Box::new(|w: &mut dyn std::io::Write| handout::html(&handout, &title, w)),
+            ),
+            (
+                "compare.json".into(),
+                Box::new(|w: &mut dyn std::io::Write| {
+                    let doc = handout::json(&handout);
+                    let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
+                    w.write_all(text.as_bytes())?;
+                    w.write_all(b"\n")
+                }),
+            ),
+            (
+                "changes.csv".into(),
+                Box::new(|w: &mut dyn std::io::Write| handout::changes_csv(&handout, w)),
+            ),
+        ];
+        let mut inputs = super::pipeline::inputs(opts, &ds);
+        inputs.push(opts.scenarios.as_path());
+        if let Err(e) = crate::report::write::write_all(dir, &files, &inputs) {
+            crate::errln!("error: {e}");
+            return Exit::Usage;
+        }
     }
-    if !opts.quiet {
-        crate::outln!("{}", render(&runs, &changes, &awards));
+    if opts.quiet {
+        return failed.unwrap_or(Exit::Ok);
     }
-    Exit::Ok
+    match opts.format {
+        Format::Json => {
+            let doc = handout::json(&handout);
+            crate::outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        Format::Csv => {
+            let mut buf = Vec::new();
+            if handout::changes_csv(&handout, &mut buf).is_ok() {
+                // The byte-order mark is for files Excel opens, not for a pipe.
+                let text = String::from_utf8_lossy(&buf);
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stdout().lock(),
+                    text.trim_start_matches('\u{feff}').as_bytes(),
+                );
+            }
+        }
+        Format::Md => crate::outln!("{}", handout::text(&handout, Flavor::Markdown)),
+        Format::Table => {
+            crate::outln!("{}", handout::text(&handout, Flavor::Terminal));
+            if let Some(dir) = &opts.out {
+                crate::outln!("comparison written to {}", dir.display());
+            }
+        }
+    }
+    failed.unwrap_or(Exit::Ok)
 }
 
 /// One scenario, evaluated over the baseline's data where it can be.
@@ -245,9 +334,6 @@ fn evaluate_scenario(
     })
 }
 
-/// How the scenario list describes the column of `--set` and `--gate` flags.
-const FLAGS_LABEL: &str = "命令行设定 (set on the command line)";
-
 /// The widest heading of a column of flags; longer lists are numbered like scenarios.
 const HEADING_WIDTH: usize = 40;
 
@@ -256,193 +342,4 @@ struct Compared {
     summary: Summary,
     changes: Vec<Change>,
     awards: Vec<AwardChange>,
-}
-
-/// What `compare` shows of one run besides its changes: its name, and per kind (the primary
-/// first) its outcome and grade counts and its fund.
-struct Summary {
-    name: String,
-    label: String,
-    /// The column's heading when it is not `S1`, `S2`, …: the `--set` flags.
-    heading: Option<String>,
-    /// Whether the column is that of the `--set` and `--gate` flags.
-    flags: bool,
-    kinds: Vec<KindCounts>,
-    /// Per unit kind with a fund: its name, budget, amount paid and recipients.
-    funds: Vec<(String, serde_json::Value)>,
-}
-
-struct KindCounts {
-    name: String,
-    label: String,
-    outcomes: Vec<(String, String, usize)>,
-    grades: Vec<(String, String, usize)>,
-}
-
-impl Summary {
-    fn of(e: &Evaluated) -> Summary {
-        Summary {
-            name: e.name.clone(),
-            label: e.label.clone(),
-            heading: None,
-            flags: false,
-            kinds: e
-                .views()
-                .iter()
-                .map(|v| KindCounts {
-                    name: v.kind.name.clone(),
-                    label: v.kind.label.clone(),
-                    outcomes: outcome_counts(v),
-                    grades: grade_counts(v),
-                })
-                .collect(),
-            funds: e
-                .units
-                .iter()
-                .filter_map(|u| {
-                    let f = u.fund.as_ref()?;
-                    Some((
-                        e.rules.units.get(u.kind)?.name.clone(),
-                        json!({"budget": f.budget, "paid": f.paid, "recipients": f.recipients}),
-                    ))
-                })
-                .collect(),
-        }
-    }
-
-    fn json(&self) -> serde_json::Value {
-        let counts = |pick: fn(&KindCounts) -> &Vec<(String, String, usize)>| {
-            self.kinds
-                .iter()
-                .map(|k| {
-                    let c: serde_json::Map<String, serde_json::Value> = pick(k)
-                        .iter()
-                        .map(|(id, _, c)| (id.clone(), json!(c)))
-                        .collect();
-                    (k.name.clone(), json!(c))
-                })
-                .collect::<serde_json::Map<String, serde_json::Value>>()
-        };
-        let funds: serde_json::Map<String, serde_json::Value> =
-            self.funds.iter().cloned().collect();
-        json!({"name": self.name, "label": self.label, "counts": counts(|k| &k.outcomes), "grades": counts(|k| &k.grades), "funds": funds})
-    }
-}
-
-fn render(runs: &[Summary], changes: &[Change], awards: &[AwardChange]) -> String {
-    let mut out = String::new();
-    let Some(base) = runs.first() else { return out };
-    out.push_str("情景 (scenarios)\n");
-    for (i, e) in runs.iter().enumerate() {
-        let line = match &e.heading {
-            _ if i == 0 => format!("baseline: {}", e.label),
-            // A column of `--set` flags is named by what they set, which is its label too.
-            Some(h) => format!("{h}: {FLAGS_LABEL}"),
-            None if e.flags => format!("S{i} {}: {FLAGS_LABEL}", e.name),
-            None => format!("S{i} {}: {}", e.name, e.label),
-        };
-        out.push_str(&format!("  {line}\n"));
-    }
-    out.push('\n');
-    // Outcome and grade counts side by side, per kind.
-    // A run's count of `id` in kind `k`'s outcomes or grades.
-    let count = |e: &Summary,
-                 k: usize,
-                 pick: fn(&KindCounts) -> &Vec<(String, String, usize)>,
-                 id: &str| {
-        e.kinds
-            .get(k)
-            .and_then(|kc| pick(kc).iter().find(|(x, _, _)| x == id))
-            .map_or(0, |x| x.2)
-    };
-    for (k, bk) in base.kinds.iter().enumerate() {
-        let mut b = Builder::default();
-        let mut head = vec![
-            format!("{}", short_label(&bk.label)),
-            "baseline".to_string(),
-        ];
-        head.extend(
-            runs.iter()
-                .enumerate()
-                .skip(1)
-                .map(|(i, e)| e.heading.clone().unwrap_or_else(|| format!("S{i}"))),
-        );
-        b.push_record(cells(head));
-        for (id, label, _) in &bk.outcomes {
-            let mut row = vec![format!("{id} {}", brief(label))];
-            for e in runs {
-                row.push(count(e, k, |kc| &kc.outcomes, id).to_string());
-            }
-            b.push_record(cells(row));
-        }
-        for (id, label, _) in &bk.grades {
-            let mut row = vec![format!("  {id} {}", short_label(label))];
-            for e in runs {
-                row.push(count(e, k, |kc| &kc.grades, id).to_string());
-            }
-            b.push_record(cells(row));
-        }
-        let mut t = b.build();
-        t.with(Style::psql());
-        out.push_str(&t.to_string());
-        out.push_str("\n\n");
-    }
-    out.push_str(&format!("变化 (changes): {}\n", changes.len()));
-    if !changes.is_empty() {
-        let mut b = Builder::default();
-        b.push_record(cells([
-            "scenario", "kind", "id", "name", "outcome", "grade", "total", "reason",
-        ]));
-        for c in changes {
-            let arrow = |a: &str, b: &str| {
-                if a == b {
-                    a.to_string()
-                } else {
-                    format!("{a} → {b}")
-                }
-            };
-            b.push_record(cells([
-                c.scenario.clone(),
-                c.kind.clone(),
-                c.entity.clone(),
-                c.label.clone(),
-                arrow(&c.from.outcome, &c.to.outcome),
-                arrow(&c.from.grade, &c.to.grade),
-                if c.from.total == c.to.total {
-                    format!("{:.2}", c.to.total)
-                } else {
-                    format!("{:.2} → {:.2}", c.from.total, c.to.total)
-                },
-                c.reason.clone(),
-            ]));
-        }
-        let mut t = b.build();
-        t.with(Style::psql());
-        out.push_str(&t.to_string());
-        out.push('\n');
-    }
-    if !awards.is_empty() {
-        out.push_str(&format!("\n奖励变化 (award changes): {}\n", awards.len()));
-        let mut b = Builder::default();
-        b.push_record(cells(["scenario", "kind", "id", "name", "award (yuan)"]));
-        for a in awards {
-            b.push_record(cells([
-                a.scenario.clone(),
-                a.kind.clone(),
-                a.entity.clone(),
-                a.label.clone(),
-                format!("{} → {}", a.from, a.to),
-            ]));
-        }
-        let mut t = b.build();
-        t.with(Style::psql());
-        out.push_str(&t.to_string());
-        out.push('\n');
-    }
-    out
-}
-
-fn brief(label: &str) -> &str {
-    let s = short_label(label);
-    s.split(['，', ',', ';', '；']).next().unwrap_or(s)
 }

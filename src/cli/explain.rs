@@ -434,10 +434,17 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
         for c in &e.counterfactuals {
             out.push_str(&format!("  {}\n", suggestion(c, &f)));
         }
+        for r in &e.routes {
+            out.push_str(&format!("  {r}\n"));
+        }
         for s in &e.shortfalls {
             out.push_str(&format!("  no single change suffices: {s}\n"));
         }
-        if e.vetoes.is_empty() && e.counterfactuals.is_empty() && e.shortfalls.is_empty() {
+        if e.vetoes.is_empty()
+            && e.counterfactuals.is_empty()
+            && e.shortfalls.is_empty()
+            && e.routes.is_empty()
+        {
             out.push_str("  no single input change reaches the best outcome\n");
         }
     }

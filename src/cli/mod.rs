@@ -133,7 +133,7 @@ pub enum Command {
     },
     /// What-if: the baseline and each scenario side by side, and every decision that changes.
     #[command(
-        after_help = "Examples:\n  bangfu compare                      # every scenario in scenarios/\n  bangfu compare pass_line_75 economy_min_15\n  bangfu compare --set pass_line=75   # the baseline and this one change\n  bangfu compare --format json"
+        after_help = "Examples:\n  bangfu compare                      # every scenario in scenarios/\n  bangfu compare pass_line_75 economy_min_15\n  bangfu compare --set pass_line=75   # the baseline and this one change\n  bangfu compare --kind village,department --format md\n  bangfu compare --out handout/       # compare.xlsx, compare.html, compare.json, changes.csv\n  bangfu compare --format json"
     )]
     Compare {
         /// Scenario names (default: every scenario in the scenarios folder, unless `--set`
@@ -149,6 +149,9 @@ pub enum Command {
         /// column of `--set`.
         #[arg(long = "gate", value_name = "GATE=off|on")]
         gate: Vec<String>,
+        /// Keep only these kinds in the counts, changes and awards (`village,department`).
+        #[arg(long = "kind", value_name = "KIND,…", value_delimiter = ',')]
+        kind: Vec<String>,
     },
     /// Monte Carlo over the rule set's uncertain parameters: outcome chances, borderline
     /// villages, unit rank bands, and which parameter matters most.
@@ -236,7 +239,7 @@ const NOT_READ: &[(&str, &[&str], &str)] = &[
     ("check", &["scenarios", "out"], "table or json"),
     ("test", &["data", "out"], "table or json"),
     ("explain", &["out", "quiet"], "table or json"),
-    ("compare", &["out"], "table or json"),
+    ("compare", &[], "table, json, csv or md"),
     ("sensitivity", &[], "table or json"),
     ("init", &["rules", "data", "scenarios", "out", "format"], ""),
 ];
@@ -346,9 +349,12 @@ pub fn run_cli(cli: Cli) -> Exit {
             csv_only,
             verify.as_deref(),
         ),
-        Command::Compare { names, set, gate } => {
-            compare::run(&opts, &names, &WhatIfArgs { set, gate }.flags())
-        }
+        Command::Compare {
+            names,
+            set,
+            gate,
+            kind,
+        } => compare::run(&opts, &names, &WhatIfArgs { set, gate }.flags(), &kind),
         Command::Explain {
             id,
             kind,
@@ -399,7 +405,12 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
             [true; 3],
         ),
         Command::Sensitivity { .. } => ("sensitivity", TABLE_OR_JSON, true, [true; 3]),
-        Command::Compare { .. } => ("compare", TABLE_OR_JSON, false, [true; 3]),
+        Command::Compare { .. } => (
+            "compare",
+            &[Format::Table, Format::Json, Format::Csv, Format::Md][..],
+            true,
+            [true; 3],
+        ),
         Command::Check => ("check", TABLE_OR_JSON, false, [true, true, false]),
         Command::Test { .. } => ("test", TABLE_OR_JSON, false, [true, false, true]),
         Command::Explain { .. } => ("explain", TABLE_OR_JSON, false, [true; 3]),
@@ -468,7 +479,7 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
     }
     if cli.out.is_some() && !writes {
         return Err(format!(
-            "`{name}` writes no files; `--out` is for `run` and `sensitivity` (print JSON with `--format json` instead)"
+            "`{name}` writes no files; `--out` is for `run`, `compare` and `sensitivity` (print JSON with `--format json` instead)"
         ));
     }
     Ok(())
@@ -497,9 +508,10 @@ mod tests {
         for flag in ["--rules", "--data", "--scenarios", "--out", "--format"] {
             assert!(!init.contains(flag), "init lists {flag}:\n{init}");
         }
-        assert!(!help("compare").contains("--out"));
-        assert!(help("compare").contains("Output format: table or json"));
-        assert!(!help("compare").contains("md"));
+        assert!(help("compare").contains("--out"));
+        assert!(help("compare").contains("--kind"));
+        assert!(help("compare").contains("Output format: table, json, csv or md"));
+        assert!(!help("check").contains("md"));
         assert!(!help("explain").contains("--quiet"));
         assert!(help("explain").contains("--scenario"));
         assert!(!help("check").contains("--scenarios"));

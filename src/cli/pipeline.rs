@@ -392,3 +392,25 @@ pub fn validate_data(
         Err(errs) => (with_unit_tables(errs, rules, ds), Vec::new(), Vec::new()),
     }
 }
+
+/// The names written beside ids in a run's results (see [`crate::report::names`]). The tables
+/// of the unit kinds that a text column names are read here on their own (they are small), so
+/// that the primary kind's file can be written before the units are evaluated. A table that
+/// cannot be read gives no names: the units' own stage reports why.
+pub fn names_of_run(rules: &RuleSet, ds: &DataSet, primary: &Frame) -> crate::report::names::Names {
+    let kinds = || std::iter::once(&rules.primary).chain(&rules.units);
+    let wanted = |k: &crate::rules::model::Kind| {
+        k.label_column.is_some()
+            && kinds().any(|o| o.name != k.name && o.text_columns.contains(&k.id_column))
+    };
+    let loaded: Vec<(&crate::rules::model::Kind, Frame)> = rules
+        .units
+        .iter()
+        .filter(|k| wanted(k))
+        .filter_map(|k| Some((k, ds.load_unit(k).ok()??)))
+        .collect();
+    let mut tables: Vec<(&crate::rules::model::Kind, &Frame)> =
+        loaded.iter().map(|(k, f)| (*k, f)).collect();
+    tables.push((&rules.primary, primary));
+    crate::report::names::Names::of(kinds(), &tables)
+}

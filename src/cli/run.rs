@@ -296,7 +296,9 @@ pub fn run(
     // Only what units and reports still read is kept from the village columns.
     frame.release_columns(&super::pipeline::columns_read_after_scoring(&rules));
     let frame = frame;
-    let primary = KindView::of_primary(&rules, &frame, &result, standing.as_ref());
+    let names = super::pipeline::names_of_run(&rules, &ds, &frame);
+    let primary =
+        KindView::of_primary(&rules, &frame, &result, standing.as_ref()).with_names(&names);
     // The villages' file depends on nothing the units decide: it is written (staged) on its
     // own thread while the units are evaluated.
     let (units, staged) = std::thread::scope(|s| {
@@ -341,6 +343,7 @@ pub fn run(
         units: units
             .iter()
             .filter_map(|u| KindView::of_unit(&rules, u))
+            .map(|k| k.with_names(&names))
             .collect(),
         data_sha256,
         data_files,

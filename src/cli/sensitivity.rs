@@ -236,6 +236,47 @@ fn render(r: &Report, primary: &Kind) -> String {
     let mut t = b.build();
     t.with(Style::psql());
     out.push_str(&t.to_string());
+    // The flips counted above, by name: what each parameter changes on its own.
+    if r.influence.iter().any(|i| !i.flipped.is_empty()) {
+        out.push_str(&format!(
+            "\n\n单独改变结果的{} ({} whose outcome one parameter changes on its own, the others nominal)\n",
+            primary.zh_noun(),
+            primary.nouns()
+        ));
+        let mut b = Builder::default();
+        b.push_record(cells([
+            "parameter",
+            "id",
+            "name",
+            "nominal",
+            "at min",
+            "at max",
+        ]));
+        let range = |p: &str| r.parameters.iter().find(|x| x.name == p);
+        for inf in &r.influence {
+            for f in &inf.flipped {
+                let at = |o: &str, x: Option<f64>| {
+                    let x = x.map(|x| format!(" ({x})")).unwrap_or_default();
+                    if o == f.nominal {
+                        o.to_string()
+                    } else {
+                        format!("{o}{x}")
+                    }
+                };
+                b.push_record(cells([
+                    inf.parameter.clone(),
+                    f.id.clone(),
+                    f.label.clone(),
+                    f.nominal.clone(),
+                    at(&f.at_min, range(&inf.parameter).map(|p| p.min)),
+                    at(&f.at_max, range(&inf.parameter).map(|p| p.max)),
+                ]));
+            }
+        }
+        let mut t = b.build();
+        t.with(Style::psql());
+        out.push_str(&t.to_string());
+    }
     out.push_str(&format!(
         "\n\n临界{} (borderline {}: best outcome with probability between 5% and 95%): {}\n",
         primary.zh_noun(),

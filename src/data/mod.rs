@@ -10,7 +10,7 @@ pub mod parse;
 pub mod xlsx;
 
 pub use error::DataError;
-pub use frame::{Column, Frame};
+pub use frame::{Column, Frame, TextColumn};
 
 use crate::rules::load::hex;
 use crate::rules::model::Kind;

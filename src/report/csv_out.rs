@@ -66,7 +66,13 @@ fn push_joined<'a>(buf: &mut Vec<u8>, ids: impl Iterator<Item = &'a str>) {
 /// The header row; `count_field` names a unit's count of linked primary entities.
 fn header(k: &KindView, count_field: &str) -> Vec<u8> {
     let mut cols: Vec<String> = vec!["id".into(), "label".into()];
-    cols.extend(k.frame.groups.iter().map(|(n, _)| n.clone()));
+    for (c, _, named) in k.text_columns() {
+        cols.push(c.to_string());
+        // The names of the linked unit or of the category, right after its column.
+        if let Some(n) = named {
+            cols.push(n.header.clone());
+        }
+    }
     cols.extend(k.kind.dims.iter().map(|d| d.id.clone()));
     if k.kind.has_adjustments() {
         // Only kinds with adjustments: the others' files keep their columns.
@@ -181,9 +187,14 @@ fn rows(rules: &RuleSet, k: &KindView, sp: &Spelled, start: usize, end: usize, b
         push_text(buf, k.frame.id(r), sp.ids);
         buf.push(b',');
         push_text(buf, k.frame.label(r), sp.labels);
-        for ((_, vals), &plain) in k.frame.groups.iter().zip(&sp.groups) {
+        for ((_, vals, named), &plain) in k.text_columns().zip(&sp.groups) {
             buf.push(b',');
-            push_text(buf, vals.get(r).unwrap_or(""), plain);
+            let value = vals.get(r).unwrap_or("");
+            push_text(buf, value, plain);
+            if let Some(n) = named {
+                buf.push(b',');
+                push_field(buf, n.name(value));
+            }
         }
         push_scores(buf, &k.result.dims, r, k.result.d, precision);
         if let Some(base) = k.base_total(r, precision) {

@@ -91,6 +91,8 @@ table.wide { width: 100%; }
 table.wide th { white-space: normal; }
 td.why { min-width: 260px; }
 tr.award td { background: #fff6d6; }
+tr.out td { background: #fff0f0; }
+tr.in td { background: #ebfbee; }
 .ok { color: #2b8a3e; }
 .no { color: #c92a2a; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 20px; margin: 4px 0 10px; font-size: 13px; }
@@ -130,6 +132,31 @@ const WHAT_IF_CSS: &str = r#"
 }
 "#;
 
+/// The start of a page of another output (`compare.html`) in this report's style, up to
+/// `<main>`: with `mark`, the banner and the printed watermark of a what-if.
+pub(crate) fn page_start(title: &str, mark: Option<&str>) -> String {
+    let title = escape(title);
+    let Some(mark) = mark else {
+        return format!(
+            "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta name=\"generator\" content=\"bangfu {}\">\n<title>{title}</title>\n<style>{CSS}</style>\n\
+             </head>\n<body>\n<main>\n",
+            env!("CARGO_PKG_VERSION"),
+        );
+    };
+    let mark = escape(mark);
+    format!(
+        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"bangfu {}\">\n<title>{mark} · {title}</title>\n\
+         <style>{CSS}</style>\n<style>{WHAT_IF_CSS}</style>\n</head>\n<body>\n\
+         <div class=\"watermark\" aria-hidden=\"true\">{mark}</div>\n<main>\n\
+         <div class=\"what-if\" role=\"note\">{mark}</div>\n",
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
 fn page_head(v: &RunView) -> String {
     let title = escape(&format!("{} {}", v.rules.name, v.rules.version));
     let Some(w) = &v.what_if else {
@@ -155,7 +182,7 @@ fn page_head(v: &RunView) -> String {
 }
 
 /// A section heading: the Chinese words, then the English in a lighter style.
-fn h2(id: &str, zh: &str, en: &str) -> String {
+pub(crate) fn h2(id: &str, zh: &str, en: &str) -> String {
     format!(
         "<h2 id=\"{}\">{} <span class=\"en\">{}</span></h2>\n",
         escape(id),
@@ -662,13 +689,22 @@ fn outcome_group(k: &KindView, pass: bool) -> (String, usize) {
     (names.join(" / "), n)
 }
 
-/// A group value with, for a column a unit kind links through, that unit's name.
+/// A group value with its name: for a column a unit kind links through, that unit's name;
+/// for a column with named values (labelled categories), the value's label.
 fn group_label(v: &RunView, column: &str, value: &str) -> String {
     let name = v
         .units
         .iter()
         .filter(|u| matches!(&u.kind.link, Some(Link::Column(c)) if c == column))
-        .find_map(|u| u.frame.find(value).map(|r| u.frame.label(r).to_string()));
+        .find_map(|u| u.frame.find(value).map(|r| u.frame.label(r).to_string()))
+        .or_else(|| {
+            v.primary
+                .text_columns()
+                .find(|(c, _, _)| *c == column)
+                .and_then(|(_, _, named)| named)
+                .map(|n| n.name(value).to_string())
+                .filter(|n| !n.is_empty())
+        });
     match name {
         Some(n) if n != value => format!("{value} {n}"),
         _ => value.to_string(),

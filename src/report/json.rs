@@ -149,9 +149,12 @@ fn entity(k: &KindView, r: usize, precision: u32, count_field: &str, nested: &[b
     o.insert("id".into(), json!(k.frame.id(r)));
     o.insert("label".into(), json!(k.frame.label(r)));
     let mut columns = Map::new();
-    for ((name, vals), &inner) in k.frame.groups.iter().zip(nested) {
+    for ((name, vals, named), &inner) in k.text_columns().zip(nested) {
         let into = if inner { &mut columns } else { &mut o };
-        into.insert(name.clone(), json!(vals.get(r)));
+        into.insert(name.to_string(), json!(vals.get(r)));
+        if let Some(n) = named {
+            into.insert(n.header.clone(), json!(n.name(vals.get(r).unwrap_or(""))));
+        }
     }
     if !columns.is_empty() {
         o.insert("columns".into(), Value::Object(columns));
@@ -248,20 +251,36 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, precision: u32, bu
     js(buf, k.frame.id(r));
     buf.extend_from_slice(b",\"label\":");
     js(buf, k.frame.label(r));
-    let columns = k.frame.groups.iter().zip(&keys.groups).zip(&keys.nested);
-    for (((_, vals), key), _) in columns.clone().filter(|(_, inner)| !**inner) {
-        buf.push(b',');
+    let columns = || k.text_columns().zip(&keys.groups).zip(&keys.nested);
+    // A column, then its names (`"town_id":"Z01","town_name":"齐山镇"`).
+    let one = |buf: &mut Vec<u8>,
+               vals: &crate::data::TextColumn,
+               key: &[u8],
+               named: Option<(&super::names::Named, &Vec<u8>)>| {
+        let value = vals.get(r).unwrap_or("");
         buf.extend_from_slice(key);
-        js(buf, vals.get(r).unwrap_or(""));
+        js(buf, value);
+        if let Some((n, key)) = named {
+            buf.push(b',');
+            buf.extend_from_slice(key);
+            js(buf, n.name(value));
+        }
+    };
+    let name_key = |i: usize| keys.names.get(i).and_then(Option::as_ref);
+    for (i, (((_, vals, named), key), _)) in
+        columns().enumerate().filter(|(_, (_, inner))| !**inner)
+    {
+        buf.push(b',');
+        one(buf, vals, key, named.zip(name_key(i)));
     }
     if keys.nested.contains(&true) {
         buf.extend_from_slice(b",\"columns\":{");
-        for (i, (((_, vals), key), _)) in columns.filter(|(_, inner)| **inner).enumerate() {
-            if i > 0 {
+        let inner = columns().enumerate().filter(|(_, (_, inner))| **inner);
+        for (j, (i, (((_, vals, named), key), _))) in inner.enumerate() {
+            if j > 0 {
                 buf.push(b',');
             }
-            buf.extend_from_slice(key);
-            js(buf, vals.get(r).unwrap_or(""));
+            one(buf, vals, key, named.zip(name_key(i)));
         }
         buf.push(b'}');
     }
@@ -323,6 +342,8 @@ fn write_entity_fast(k: &KindView, r: usize, keys: &FastKeys, precision: u32, bu
 /// JSON object keys (`"id":`), escaped once per kind.
 struct FastKeys {
     groups: Vec<Vec<u8>>,
+    /// Per text column: the key of its names, when it is named.
+    names: Vec<Option<Vec<u8>>>,
     /// How many of `dims` are scored dimensions (the rest are adjustment groups).
     scored: usize,
     /// Per text column: whether it goes under `columns`.
@@ -340,6 +361,10 @@ impl FastKeys {
         };
         FastKeys {
             groups: k.frame.groups.iter().map(|(n, _)| key(n)).collect(),
+            names: k
+                .text_columns()
+                .map(|(_, _, named)| named.map(|n| key(&n.header)))
+                .collect(),
             scored: k.scored_dims(),
             nested: nested_columns(k, count_field),
             dims: k.kind.dims.iter().map(|d| key(&d.id)).collect(),

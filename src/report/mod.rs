@@ -3,8 +3,10 @@
 
 pub mod csv_out;
 mod digits;
+pub mod handout;
 pub mod html;
 pub mod json;
+pub mod names;
 pub mod summary;
 pub mod table;
 pub mod write;
@@ -75,6 +77,9 @@ pub struct KindView<'a> {
     /// Ranks, awards, notes and the fund: every unit kind's, and the primary kind's when it
     /// declares population rules (`None` otherwise, and its results then read as before).
     pub standing: Option<StandingView<'a>>,
+    /// Per text column of the frame (in its order): the names written beside its values, if
+    /// any (see [`names`]). Empty until [`KindView::with_names`] fills it.
+    pub names: Vec<Option<std::sync::Arc<names::Named>>>,
 }
 
 impl<'a> KindView<'a> {
@@ -90,6 +95,7 @@ impl<'a> KindView<'a> {
             result: &u.result,
             unit: Some(u),
             standing: Some(u.standing()),
+            names: Vec::new(),
         })
     }
 
@@ -106,7 +112,27 @@ impl<'a> KindView<'a> {
             result,
             unit: None,
             standing: standing.map(|s| s.view()),
+            names: Vec::new(),
         }
+    }
+
+    /// The view with the names of its text columns.
+    pub fn with_names(mut self, names: &names::Names) -> KindView<'a> {
+        self.names = names.for_frame(&self.kind.name, self.frame);
+        self
+    }
+
+    /// Each text column with, when it is named, the names' heading and names: the columns of
+    /// a result file, in order.
+    pub fn text_columns(
+        &self,
+    ) -> impl Iterator<Item = (&'a str, &'a crate::data::TextColumn, Option<&names::Named>)> + '_
+    {
+        let frame: &'a Frame = self.frame;
+        frame.groups.iter().enumerate().map(move |(i, (c, vals))| {
+            let named = self.names.get(i).and_then(|n| n.as_deref());
+            (c.as_str(), vals, named)
+        })
     }
 
     /// Rank of entity `r`, 1 = best; `None` for a kind that is not ranked (the engine then

@@ -20,7 +20,8 @@ fn width(s: &str) -> f64 {
 
 /// A cell: text, a score or amount (at the rule set's precision), or a whole number (a count,
 /// a rank, yuan).
-enum Cell {
+#[derive(Debug, Clone)]
+pub(crate) enum Cell {
     Text(String),
     Num(f64),
     Int(i64),
@@ -95,7 +96,12 @@ fn text(s: impl Into<String>) -> Cell {
 
 fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
     let mut head: Vec<Cell> = vec![text("id"), text("名称 (name)")];
-    head.extend(k.frame.groups.iter().map(|(n, _)| text(n.clone())));
+    for (c, _, named) in k.text_columns() {
+        head.push(text(c));
+        if let Some(n) = named {
+            head.push(text(n.header.clone()));
+        }
+    }
     head.extend(k.kind.dims.iter().map(|d| text(d.label.clone())));
     if k.kind.has_adjustments() {
         head.push(text("加减分前合计 (total before adjustments)"));
@@ -133,12 +139,13 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
     let mut rows = vec![head];
     for r in 0..k.frame.len() {
         let mut row = vec![text(k.frame.id(r)), text(k.frame.label(r))];
-        row.extend(
-            k.frame
-                .groups
-                .iter()
-                .map(|(_, vals)| text(vals.get(r).unwrap_or_default().to_string())),
-        );
+        for (_, vals, named) in k.text_columns() {
+            let value = vals.get(r).unwrap_or_default();
+            row.push(text(value));
+            if let Some(n) = named {
+                row.push(text(n.name(value)));
+            }
+        }
         row.extend(k.result.dims_of(r).iter().map(|x| Cell::Num(*x)));
         if let Some(base) = k.base_total(r, v.rules.precision) {
             row.push(Cell::Num(base));
@@ -264,6 +271,27 @@ pub fn results_xlsx(v: &RunView) -> Result<Vec<u8>, XlsxError> {
             &mut taken,
         ))?;
         write_rows(ws, &kind_rows(v, k), &bold, v.rules.precision, mark)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// A workbook of plain sheets (name, rows with the header first), scores at `precision`,
+/// each marked with `mark` when given: for outputs other than a run's (`compare.xlsx`).
+pub(crate) fn sheets_xlsx(
+    sheets: &[(&str, Vec<Vec<Cell>>)],
+    precision: u32,
+    mark: Option<&str>,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    // A fixed creation time: the same comparison gives the same bytes.
+    let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
+    let bold = Format::new().set_bold();
+    let mut taken = Vec::new();
+    for (name, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(name, &mut taken))?;
+        write_rows(ws, rows, &bold, precision, mark)?;
     }
     wb.save_to_buffer()
 }

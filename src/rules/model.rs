@@ -220,6 +220,7 @@ impl ColumnSpec {
             max: None,
             missing: MissingPolicy::Error,
             categories: None,
+            category_labels: Vec::new(),
             label: None,
             unit: None,
             source: ColumnSource::Data,
@@ -395,6 +396,9 @@ pub struct ColumnSpec {
     pub max: Option<f64>,
     pub missing: MissingPolicy,
     pub categories: Option<Vec<String>>,
+    /// The label of each category, when the rules give them as a map
+    /// (`{ weak_leadership: 班子软弱涣散 }`): reports show it beside the value.
+    pub category_labels: Vec<(String, String)>,
     pub label: Option<String>,
     /// What the column counts in (`件`, `米`): `explain` says its suggestions in it.
     pub unit: Option<String>,

@@ -439,7 +439,7 @@ pub struct RawColumn {
     #[serde(default)]
     pub missing: Option<MissingPolicy>,
     #[serde(default)]
-    pub categories: Option<Vec<String>>,
+    pub categories: Option<RawCategories>,
     #[serde(default)]
     pub label: Option<String>,
     #[serde(default)]
@@ -539,7 +539,7 @@ pub struct RawIndicator {
     #[serde(default)]
     pub missing: Option<MissingPolicy>,
     #[serde(default)]
-    pub categories: Option<Vec<String>>,
+    pub categories: Option<RawCategories>,
     pub scoring: RawScoring,
 }
 
@@ -859,6 +859,62 @@ impl<'de> Deserialize<'de> for Text {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
                 Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A category column's allowed values: a list (`[unstable, weak_leadership]`), or a map from
+/// each value to the label reports show beside it (`{ weak_leadership: 班子软弱涣散 }`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawCategories(pub Vec<(String, Option<String>)>);
+
+impl RawCategories {
+    /// The values, in the order written.
+    pub fn values(&self) -> Vec<String> {
+        self.0.iter().map(|(v, _)| v.clone()).collect()
+    }
+
+    /// Each value with its label, for the map form; empty for a plain list.
+    pub fn labels(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .filter_map(|(v, l)| Some((v.clone(), l.clone()?)))
+            .collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for RawCategories {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawCategories;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of categories, or a map from each category to its label")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawCategories, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<Text>()? {
+                    out.push((s.0, None));
+                }
+                Ok(RawCategories(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawCategories, A::Error> {
+                let mut out: Vec<(String, Option<String>)> = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Text, Text>()? {
+                    if out.iter().any(|(x, _)| *x == k.0) {
+                        return Err(de::Error::custom(format!(
+                            "category `{}` is listed twice",
+                            k.0
+                        )));
+                    }
+                    out.push((k.0, Some(v.0)));
+                }
+                Ok(RawCategories(out))
             }
         }
         d.deserialize_any(V)

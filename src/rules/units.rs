@@ -259,6 +259,7 @@ impl KindCompiler<'_> {
                 max: None,
                 missing: MissingPolicy::Zero,
                 categories: None,
+                category_labels: Vec::new(),
                 label: None,
                 unit: None,
                 source: ColumnSource::Aggregate(Aggregate {
@@ -351,6 +352,7 @@ impl KindCompiler<'_> {
             max: ri.max,
             missing: ri.missing.unwrap_or(MissingPolicy::Error),
             categories: None,
+            category_labels: Vec::new(),
             label: None,
             unit: None,
             source: ColumnSource::Aggregate(Aggregate {

@@ -153,8 +153,13 @@ impl KindCompiler<'_> {
                 if let Some(m) = ri.missing {
                     spec.missing = m;
                 }
+                if spec.category_labels.is_empty() {
+                    if let Some(c) = &ri.categories {
+                        spec.category_labels = c.labels();
+                    }
+                }
                 if spec.categories.is_none() {
-                    spec.categories = ri.categories.clone().or_else(|| {
+                    spec.categories = ri.categories.as_ref().map(|c| c.values()).or_else(|| {
                         ri.scoring
                             .table
                             .as_ref()

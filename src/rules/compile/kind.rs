@@ -38,7 +38,12 @@ impl KindCompiler<'_> {
                 min: c.min,
                 max: c.max,
                 missing: c.missing.unwrap_or(MissingPolicy::Error),
-                categories: c.categories.clone(),
+                categories: c.categories.as_ref().map(|c| c.values()),
+                category_labels: c
+                    .categories
+                    .as_ref()
+                    .map(|c| c.labels())
+                    .unwrap_or_default(),
                 label: c.label.clone(),
                 unit: c.unit.clone(),
                 source: ColumnSource::Data,
