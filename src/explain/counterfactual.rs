@@ -534,14 +534,25 @@ fn smallest(rules: &RuleSet, l: &Lever, reached: &dyn Fn(f64) -> Option<KindResu
     if l.integer {
         return hi;
     }
-    let step = 10f64.powi(-(rules.precision as i32 + 1));
-    let to = if l.up {
-        (hi / step).ceil() * step
-    } else {
-        (hi / step).floor() * step
+    // The finest value people can enter, rounded outward; a rounder value at no more change
+    // is said instead (`5`, not `5.001`, for a band that starts at 5), when it reaches.
+    let finest = rules.precision as i32 + 1;
+    let outward = |step: f64| {
+        let x = if l.up {
+            (hi / step).ceil() * step
+        } else {
+            (hi / step).floor() * step
+        };
+        round_dp(x, rules.precision + 1)
     };
+    let fine = outward(10f64.powi(-finest));
+    let rounder = (0..finest).map(|d| 10f64.powi(-d)).find_map(|step| {
+        let x = round_dp((hi / step).round() * step, rules.precision + 1);
+        let within = if l.up { x <= fine } else { x >= fine };
+        (within && x != l.from && reached(x).is_some()).then_some(x)
+    });
+    let to = rounder.unwrap_or(fine);
     // Never past the far end, which is known to reach the target.
-    let to = round_dp(to, rules.precision + 1);
     if l.up {
         to.min(l.far)
     } else {
