@@ -5,14 +5,17 @@
 //! Built from finished results; counterfactuals re-score a one-row copy of the entity, so a
 //! normal run pays nothing for explanations.
 
+mod counterfactual;
+pub use counterfactual::targets;
+
 use crate::data::Frame;
 use crate::engine::entity::{KindCtx, Val, View};
-use crate::engine::peer::{has_peers, PeerStat};
+use crate::engine::peer::PeerStat;
 use crate::engine::round::round_dp;
 use crate::engine::units::{Members, StandingView, UnitResult};
-use crate::engine::{evaluate_kind, KindResult};
+use crate::engine::KindResult;
 use crate::rules::model::*;
-use crate::words::{fmt_num, short_label};
+use crate::words::fmt_num;
 use rhai::Scope;
 use serde::Serialize;
 
@@ -33,14 +36,19 @@ pub struct Explanation {
     pub dimensions: Vec<DimensionTrace>,
     pub indicators: Vec<IndicatorTrace>,
     pub gates: Vec<GateTrace>,
+    /// Every target's changes, nearest target first; each names the target it was found for.
     pub counterfactuals: Vec<Counterfactual>,
     /// Fired vetoes that no score can overcome.
     pub vetoes: Vec<String>,
-    /// Points missing per dimension (and for the total) when no single change suffices.
+    /// Points missing per dimension (and for the total) when no single change suffices, every
+    /// target's, nearest target first.
     pub shortfalls: Vec<String>,
     /// Ways to the best outcome through a population rule: the place a top-N rule asks for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<String>,
+    /// The better outcomes the entity is shown the way to: the nearest (for an entity that
+    /// failed, passing), then the best, each with its own shortfalls.
+    pub targets: Vec<TargetTrace>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<UnitTrace>,
 }
@@ -146,12 +154,34 @@ pub struct RuleTrace {
     pub why: String,
 }
 
-/// A change to one input that would reach the best outcome.
+/// A better outcome, and what would get the entity there.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetTrace {
+    pub outcome: String,
+    pub label: String,
+    /// Changes of one input that reach it, each confirmed by re-scoring, smallest first (in
+    /// the JSON, in the explanation's `counterfactuals`, each with its `target`).
+    #[serde(skip)]
+    pub counterfactuals: Vec<Counterfactual>,
+    /// What is missing when no single change reaches it.
+    pub shortfalls: Vec<String>,
+}
+
+/// A change to one input that would reach a better outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct Counterfactual {
-    pub indicator: String,
+    /// The indicator whose input changes; none for a change that lifts a `zero` gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<String>,
     /// The indicator's label, short (`矛盾纠纷调处率`).
-    pub indicator_label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicator_label: Option<String>,
+    /// The `zero` gate the change lifts, giving back the points it took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifts: Option<Lift>,
+    /// The indicator is a deduction item: its points are taken off the total.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deduction: bool,
     pub column: String,
     /// What the column is called in the committee's words: its declared label, or the label
     /// of the indicator that reads it as it is.
@@ -162,10 +192,25 @@ pub struct Counterfactual {
     pub yes_no: bool,
     pub from: f64,
     pub to: f64,
+    /// The indicator's points, or for a lifted gate the points of the parts it zeroed.
     pub points_from: f64,
     pub points_to: f64,
     pub total_to: f64,
+    /// The outcome the changed entity gets, found by scoring it again: the target, or one
+    /// better still.
     pub outcome: String,
+    /// The outcome the change was searched for (see `targets`).
+    pub target: String,
+}
+
+/// A `zero` gate a change lifts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lift {
+    pub gate: String,
+    /// The gate's label, short (`弄虚作假`).
+    pub label: String,
+    /// The labels of the dimensions or groups whose points it set to 0.
+    pub parts: Vec<String>,
 }
 
 /// What units have, and a primary kind with population rules: rank, notes, award, and for a
@@ -852,20 +897,26 @@ pub fn explain(
             });
         }
     }
-    let (counterfactuals, shortfalls) = if chosen == best_outcome(kind) {
-        (Vec::new(), Vec::new())
-    } else {
-        counterfactuals(
-            rules,
-            kind,
-            frame,
-            res,
-            r,
-            &dimensions,
-            total,
-            vetoes.is_empty(),
-        )
+    let search = counterfactual::Entity {
+        one: frame.row(r),
+        res,
+        r,
+        dims: &dimensions,
+        total,
+        adjusted: adjustments
+            .as_ref()
+            .and_then(|a| a.held_at.map(|h| (a.adjusted, h))),
+        no_veto: vetoes.is_empty(),
     };
+    let targets = counterfactual::search(rules, kind, &search, chosen);
+    let counterfactuals: Vec<Counterfactual> = targets
+        .iter()
+        .flat_map(|t| t.counterfactuals.iter().cloned())
+        .collect();
+    let shortfalls: Vec<String> = targets
+        .iter()
+        .flat_map(|t| t.shortfalls.iter().cloned())
+        .collect();
     let unit_trace = standing.map(|s| match s.villages {
         Some(villages) => unit_trace(rules, kind, frame, r, s, villages, village_ids),
         // A primary kind with population rules: its rank and what they did, no aggregates.
@@ -925,6 +976,7 @@ pub fn explain(
         vetoes,
         shortfalls,
         routes,
+        targets,
         unit: unit_trace,
     }
 }
@@ -1066,286 +1118,9 @@ fn standing_trace(
     }
 }
 
-/// Maps an indicator's input value back to the value of the column it is computed from.
-type ToColumn = Box<dyn Fn(f64) -> f64>;
-
-/// The column a counterfactual changes for an indicator, and how an input value maps back to it.
-fn lever(kind: &Kind, frame: &Frame, ind: &Indicator) -> Option<(usize, ToColumn)> {
-    // The frame holds the one entity being explained.
-    let col = |c: usize| frame.value(c, 0);
-    match &ind.input {
-        Input::Column(c)
-            if kind
-                .columns
-                .get(*c)
-                .is_some_and(|s| s.from_data() && s.ty != ValueType::Category) =>
-        {
-            Some((*c, Box::new(|v| v)))
-        }
-        Input::Ratio { num, den, .. } => {
-            let d = col(*den);
-            (d > 0.0).then(|| {
-                (
-                    *num,
-                    Box::new(move |v: f64| v * d) as Box<dyn Fn(f64) -> f64>,
-                )
-            })
-        }
-        Input::Change {
-            col: c, percent, ..
-        } => {
-            let base = frame.baseline_value(*c, 0);
-            if *percent {
-                (base != 0.0).then(|| {
-                    (
-                        *c,
-                        Box::new(move |v: f64| base + v / 100.0 * base.abs())
-                            as Box<dyn Fn(f64) -> f64>,
-                    )
-                })
-            } else {
-                Some((*c, Box::new(move |v: f64| base + v)))
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The input value at which a monotone method first gives its full points, and the direction.
-fn saturation(ind: &Indicator) -> Option<(f64, bool)> {
-    match &ind.method {
-        Method::Threshold { target, higher, .. } => Some((*target, *higher)),
-        Method::Linear { from, to } => Some((*to, to > from)),
-        Method::Bands(b) => {
-            let best = b
-                .iter()
-                .filter(|x| (x.points - ind.points).abs() < 1e-9)
-                .min_by(|a, c| a.interval.lo.total_cmp(&c.interval.lo))?;
-            let lo = if best.interval.lo.is_finite() {
-                best.interval.lo
-            } else {
-                best.interval.hi
-            };
-            // Bands are monotone when points never fall as the value rises.
-            let mut sorted: Vec<&Band> = b.iter().collect();
-            sorted.sort_by(|a, c| a.interval.lo.total_cmp(&c.interval.lo));
-            let rising = sorted
-                .windows(2)
-                .all(|w| w.first().map(|x| x.points) <= w.get(1).map(|x| x.points));
-            rising.then_some((if best.interval.lo_incl { lo } else { lo + 1e-9 }, true))
-        }
-        Method::Deduct { .. } => Some((0.0, false)),
-        Method::Bonus { per } => Some((ind.points / per, true)),
-        Method::Boolean => Some((1.0, true)),
-        _ => None,
-    }
-}
-
-/// Re-score a one-row copy with column `c` set to `x`: (outcome, total, points of `i`).
-fn rescore(
-    rules: &RuleSet,
-    kind: &Kind,
-    one: &Frame,
-    c: usize,
-    x: f64,
-    i: usize,
-) -> Option<(usize, f64, f64)> {
-    let mut f = one.clone();
-    if let Some(col) = f.cols.get_mut(c) {
-        col.values.set(0, x);
-    }
-    let res = evaluate_kind(rules, kind, &f).ok()?;
-    Some((
-        res.outcome.first().copied()? as usize,
-        res.total.first().copied()?,
-        res.points_of(0).get(i).copied()?,
-    ))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn counterfactuals(
-    rules: &RuleSet,
-    kind: &Kind,
-    frame: &Frame,
-    res: &KindResult,
-    r: usize,
-    dims: &[DimensionTrace],
-    total: f64,
-    no_veto: bool,
-) -> (Vec<Counterfactual>, Vec<String>) {
-    let best = best_outcome(kind);
-    let best_id = kind
-        .outcomes
-        .get(best)
-        .map(|o| o.id.clone())
-        .unwrap_or_default();
-    let one = frame.row(r);
-    let values = res.values_of(r);
-    let points = res.points_of(r);
-    let mut out = Vec::new();
-    // Single-input changes are found by scoring the entity alone, which a score relative to
-    // the others cannot be: such a kind gets the shortfalls only.
-    if no_veto && !has_peers(kind) {
-        for (i, ind) in kind.indicators.iter().enumerate() {
-            let Some((sat, up)) = saturation(ind) else {
-                continue;
-            };
-            let Some((c, to_col)) = lever(kind, &one, ind) else {
-                continue;
-            };
-            let Some(spec) = kind.columns.get(c) else {
-                continue;
-            };
-            let cur_val = values.get(i).copied().unwrap_or(0.0);
-            if points.get(i).copied().unwrap_or(0.0) >= ind.points {
-                continue;
-            }
-            let from = one.cols.get(c).and_then(|x| x.values.get(0)).unwrap_or(0.0);
-            let integer = matches!(spec.ty, ValueType::Integer | ValueType::Bool);
-            let clamp = |x: f64| {
-                let x = spec.max.map_or(x, |m| x.min(m));
-                spec.min.map_or(x, |m| x.max(m))
-            };
-            let mut far = clamp(to_col(sat));
-            if integer {
-                far = if up { far.ceil() } else { far.floor() };
-            }
-            if (up && far <= from) || (!up && far >= from) {
-                continue;
-            }
-            // Does the full change reach the best outcome? If not, no smaller one will.
-            let Some((o, _, _)) = rescore(rules, kind, &one, c, far, i) else {
-                continue;
-            };
-            if o != best {
-                continue;
-            }
-            // The smallest change, by bisection on a monotone method.
-            let (mut lo, mut hi) = (from, far);
-            for _ in 0..60 {
-                let mid = (lo + hi) / 2.0;
-                let mid = if integer {
-                    if up {
-                        mid.ceil()
-                    } else {
-                        mid.floor()
-                    }
-                } else {
-                    mid
-                };
-                if mid == lo || mid == hi {
-                    break;
-                }
-                match rescore(rules, kind, &one, c, mid, i) {
-                    Some((o, _, _)) if o == best => hi = mid,
-                    _ => lo = mid,
-                }
-                if !integer && (hi - lo).abs() < 1e-6 {
-                    break;
-                }
-            }
-            // A value people can enter: rounded outward to the column's precision.
-            let step = if integer {
-                1.0
-            } else {
-                10f64.powi(-(rules.precision as i32 + 1))
-            };
-            let mut to = if integer {
-                hi
-            } else if up {
-                (hi / step).ceil() * step
-            } else {
-                (hi / step).floor() * step
-            };
-            to = clamp(round_dp(to, rules.precision + 1));
-            let Some((o, total_to, points_to)) = rescore(rules, kind, &one, c, to, i) else {
-                continue;
-            };
-            if o != best {
-                continue;
-            }
-            let _ = cur_val;
-            // The committee's words for the column changed: its own label, else the label of
-            // the indicator that reads it as it is; the same for its unit.
-            let direct = matches!(ind.input, Input::Column(ic) if ic == c);
-            let label = spec
-                .label
-                .as_deref()
-                .or(direct.then_some(ind.label.as_str()))
-                .map(|l| short_label(l).to_string());
-            let unit = spec
-                .unit
-                .clone()
-                .or_else(|| ind.unit.clone().filter(|_| direct));
-            out.push(Counterfactual {
-                indicator: ind.id.clone(),
-                indicator_label: short_label(&ind.label).to_string(),
-                column: spec.name.clone(),
-                label,
-                unit,
-                yes_no: spec.ty == ValueType::Bool,
-                from,
-                to,
-                points_from: points.get(i).copied().unwrap_or(0.0),
-                points_to,
-                total_to,
-                outcome: best_id.clone(),
-            });
-        }
-        out.sort_by(|a, b| {
-            let da = (a.points_to - a.points_from).abs();
-            let db = (b.points_to - b.points_from).abs();
-            da.total_cmp(&db).then(a.indicator.cmp(&b.indicator))
-        });
-    }
-    let mut shortfalls = Vec::new();
-    if out.is_empty() {
-        for d in dims.iter().filter(|d| d.below_min) {
-            let min = d.min.unwrap_or(0.0);
-            shortfalls.push(format!(
-                "{} needs {} more points ({} → {})",
-                d.label,
-                fmt_num(round_dp(min - d.score, rules.precision)),
-                fmt_num(d.score),
-                fmt_num(min)
-            ));
-        }
-        if let Some(line) = pass_line(kind) {
-            if total < line {
-                shortfalls.push(format!(
-                    "the total needs {} more points ({} → {})",
-                    fmt_num(round_dp(line - total, rules.precision)),
-                    fmt_num(total),
-                    fmt_num(line)
-                ));
-            }
-        }
-        if let Some(g) = grade_needed(kind) {
-            let line = g.interval.lo;
-            if total < line {
-                shortfalls.push(format!(
-                    "the total needs {} more points ({} → {}) for the grade {}",
-                    fmt_num(round_dp(line - total, rules.precision)),
-                    fmt_num(total),
-                    fmt_num(line),
-                    g.label
-                ));
-            }
-        }
-    }
-    (out, shortfalls)
-}
-
 /// The comparisons of the best outcome's condition, when it is a list of them (`all:`).
 fn best_comparisons(kind: &Kind) -> &[crate::rules::model::Cmp] {
-    match kind
-        .outcomes
-        .get(best_outcome(kind))
-        .and_then(|o| o.condition.as_ref())
-    {
-        Some(Condition::All(cmps)) => cmps,
-        _ => &[],
-    }
+    counterfactual::comparisons(kind, best_outcome(kind))
 }
 
 /// The indicators whose points or values the best outcome's condition compares.
@@ -1361,26 +1136,4 @@ fn best_reads(kind: &Kind) -> Vec<String> {
         .flat_map(|c| [of(&c.left), c.op.as_ref().and_then(|(_, r)| of(r))])
         .flatten()
         .collect()
-}
-
-/// The grade the best outcome asks for, when its condition holds a plain `grade == G`.
-fn grade_needed(kind: &Kind) -> Option<&crate::rules::model::Grade> {
-    best_comparisons(kind)
-        .iter()
-        .find_map(|c| match (&c.left, &c.op) {
-            (Operand::Var(Var::Grade), Some((Op::Eq, Operand::Str(g)))) if !c.negate => {
-                kind.grades.iter().find(|x| &x.id == g)
-            }
-            _ => None,
-        })
-}
-
-/// The total the best outcome asks for, when its condition is a plain `total >= X`.
-fn pass_line(kind: &Kind) -> Option<f64> {
-    best_comparisons(kind)
-        .iter()
-        .find_map(|c| match (&c.left, &c.op) {
-            (Operand::Var(Var::Total), Some((Op::Ge | Op::Gt, Operand::Num(x)))) => Some(*x),
-            _ => None,
-        })
 }

@@ -192,14 +192,23 @@ fn suggestion(c: &Counterfactual, f: &dyn Fn(f64) -> String) -> String {
         Some(label) => format!("{label} {amount} ({})", c.column),
         None => format!("`{}` {amount}", c.column),
     };
-    // The indicator is named when it is not what was just named.
-    let indicator = if c.label.as_deref() == Some(c.indicator_label.as_str()) {
-        String::new()
-    } else {
-        format!("{} ", c.indicator_label)
+    // What the points are of: the parts a lifted gate gives back, or the indicator, named
+    // when it is not what was just named; a deduction item's points are taken off.
+    let points = match (&c.lifts, &c.indicator_label) {
+        (Some(l), _) => format!(
+            "lifts {} ({}), {} points",
+            l.label,
+            l.gate,
+            l.parts.join(" + ")
+        ),
+        (None, Some(ind)) if c.label.as_deref() != Some(ind.as_str()) => {
+            format!("{ind} {}", if c.deduction { "taken off" } else { "points" })
+        }
+        _ if c.deduction => "taken off".into(),
+        _ => "points".into(),
     };
     format!(
-        "{what}: {indicator}points {} → {}, total {} → outcome {}",
+        "{what}: {points} {} → {}, total {} → outcome {}",
         f(c.points_from),
         f(c.points_to),
         f(c.total_to),
@@ -431,14 +440,30 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
         for v in &e.vetoes {
             out.push_str(&format!("  {v}\n"));
         }
-        for c in &e.counterfactuals {
-            out.push_str(&format!("  {}\n", suggestion(c, &f)));
-        }
-        for r in &e.routes {
-            out.push_str(&format!("  {r}\n"));
-        }
-        for s in &e.shortfalls {
-            out.push_str(&format!("  no single change suffices: {s}\n"));
+        // One target is said as it always was; several (a failed entity that could pass or
+        // be commended) each under its own heading, the nearest first.
+        let said = |t: &&crate::explain::TargetTrace| {
+            !(t.counterfactuals.is_empty() && t.shortfalls.is_empty())
+        };
+        let headed = e.targets.iter().filter(said).count() > 1;
+        let pad = if headed { "    " } else { "  " };
+        for t in &e.targets {
+            if headed && said(&t) {
+                out.push_str(&format!(
+                    "  to reach {} ({}):\n",
+                    t.outcome,
+                    short_label(&t.label)
+                ));
+            }
+            for c in &t.counterfactuals {
+                out.push_str(&format!("{pad}{}\n", suggestion(c, &f)));
+            }
+            for s in &t.shortfalls {
+                out.push_str(&format!("{pad}no single change suffices: {s}\n"));
+            }
+            for r in &e.routes {
+                out.push_str(&format!("  {r}\n"));
+            }
         }
         if e.vetoes.is_empty()
             && e.counterfactuals.is_empty()

@@ -140,6 +140,101 @@ impl<'a> KindCtx<'a> {
     }
 }
 
+impl KindCtx<'_> {
+    /// Check, once before any entity is scored, that every index the kind's compiled rules
+    /// hold is in range: each variable its conditions and expressions read (a column of the
+    /// frame, a parameter, a dimension, a gate, an indicator), each indicator's dimension and
+    /// each indicator a `zero` gate names. With it, and the driver giving every entity full
+    /// rows of its kind's widths, [`View::get`] reads no index that is not there: its
+    /// fallbacks serve only a view that does not know a stage yet ([`View::inputs`] has no
+    /// points). A broken index is a bug in bangfu, said here in full, never a 0 in a score.
+    pub fn check(&self) -> Result<(), String> {
+        let kind = self.kind;
+        let scripts = self.scripts;
+        let (k, d, g) = (kind.indicators.len(), kind.dims.len(), kind.gates.len());
+        let cols = kind.columns.len().min(self.frame.cols.len());
+        let bad = |what: String| Err(format!("kind `{}`: {what}", kind.name));
+        let var_ok = |v: Var| match v {
+            Var::Column(c) => c < cols,
+            Var::Param(x) => x < self.params.len(),
+            Var::Dim(x) => x < d,
+            Var::Gate(x) => x < g,
+            Var::Points(x) | Var::Value(x) => x < k,
+            Var::Total | Var::Grade | Var::Outcome | Var::Failed | Var::AnyGate => true,
+        };
+        let mut exprs: Vec<ExprId> = Vec::new();
+        let mut vars: Vec<(String, Var)> = Vec::new();
+        let conditions = kind
+            .gates
+            .iter()
+            .map(|x| (format!("gate `{}`", x.id), Some(&x.condition)))
+            .chain(
+                kind.outcomes
+                    .iter()
+                    .map(|o| (format!("outcome `{}`", o.id), o.condition.as_ref())),
+            );
+        for (what, cond) in conditions {
+            match cond {
+                Some(Condition::All(cmps) | Condition::Any(cmps)) => {
+                    for c in cmps {
+                        let right = c.op.as_ref().map(|(_, r)| r);
+                        for o in std::iter::once(&c.left).chain(right) {
+                            if let Operand::Var(v) = o {
+                                vars.push((what.clone(), *v));
+                            }
+                        }
+                    }
+                }
+                Some(Condition::Script(id)) => exprs.push(*id),
+                None => {}
+            }
+        }
+        for (i, ind) in kind.indicators.iter().enumerate() {
+            if ind.dim >= d {
+                return bad(format!(
+                    "indicator `{}` is in dimension {} of {d}",
+                    ind.id, ind.dim
+                ));
+            }
+            if let Input::Expr(id) = ind.input {
+                exprs.push(id);
+            }
+            if let Method::Script(id) = ind.method {
+                exprs.push(id);
+            }
+            let reads = match ind.input {
+                Input::Column(c) => vec![c],
+                Input::Ratio { num, den, .. } => vec![num, den],
+                Input::Change { col, .. } => vec![col],
+                Input::Expr(_) => Vec::new(),
+            };
+            for c in reads {
+                vars.push((format!("indicator {i} `{}`", ind.id), Var::Column(c)));
+            }
+        }
+        for gate in &kind.gates {
+            if let Some(&i) = gate.zero.iter().find(|&&i| i >= k) {
+                return bad(format!("gate `{}` zeroes indicator {i} of {k}", gate.id));
+            }
+        }
+        for id in exprs {
+            let Some(e) = scripts.expr(id) else {
+                return bad(format!("expression {} is not compiled", id.0));
+            };
+            vars.extend(e.vars.iter().map(|(_, v)| (e.what.clone(), *v)));
+            let members = e.points_members.iter().chain(&e.value_members);
+            vars.extend(members.map(|(_, i)| (e.what.clone(), Var::Points(*i))));
+        }
+        match vars.into_iter().find(|(_, v)| !var_ok(*v)) {
+            Some((what, v)) => bad(format!(
+                "{what} reads {v:?}, out of range ({cols} columns, {} parameters, {d} dimensions, {g} gates, {k} indicators)",
+                self.params.len()
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The scores of one entity, written into slices of the run's columnar outputs.
 pub struct ScoreOut<'o> {
     pub values: &'o mut [f64],
@@ -257,7 +352,10 @@ impl<'v> View<'v> {
         }
     }
 
-    /// The value of a variable for this entity.
+    /// The value of a variable for this entity. Total over the indices: [`KindCtx::check`]
+    /// holds every variable the kind reads in range before any entity is scored, and every
+    /// view is given full rows. What is left are the stages a view does not know yet (no
+    /// points while inputs are computed, no grade before it is decided).
     pub fn get(&self, var: Var) -> Val<'v> {
         let kind = self.ctx.kind;
         match var {

@@ -84,12 +84,21 @@ impl Fixed {
         }
     }
 
-    /// Row `r` of `dst.len()` scores, into `dst`.
-    pub fn read_row(&self, r: usize, dst: &mut [f64]) {
+    /// Row `r` of `dst.len()` scores, into `dst`; false (and `dst` partly written) when the
+    /// column holds no such row, which the caller reports: a score never reads as 0 for
+    /// want of a row.
+    #[must_use]
+    pub fn read_row(&self, r: usize, dst: &mut [f64]) -> bool {
         let start = r * dst.len();
-        for (i, slot) in dst.iter_mut().enumerate() {
-            *slot = self.get(start + i).unwrap_or(0.0);
-        }
+        dst.iter_mut()
+            .enumerate()
+            .all(|(i, slot)| match self.get(start + i) {
+                Some(x) => {
+                    *slot = x;
+                    true
+                }
+                None => false,
+            })
     }
 
     /// The `width` whole numbers of entity `r` and their divisor, when stored scaled.

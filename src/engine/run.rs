@@ -344,6 +344,52 @@ pub fn same_params(a: &[Param], b: &[Param]) -> bool {
             .all(|(x, y)| x.name == y.name && x.value == y.value)
 }
 
+/// Entity `i`'s `w` items of a block column.
+#[inline]
+fn span<'a, T>(
+    v: &'a [T],
+    i: usize,
+    w: usize,
+    what: &str,
+    kind: &Kind,
+) -> Result<&'a [T], EntityError> {
+    v.get(i * w..(i + 1) * w)
+        .ok_or_else(|| missing(what, i, kind))
+}
+
+/// Entity `i`'s `w` items of a block column, to write.
+#[inline]
+fn span_mut<'a, T>(
+    v: &'a mut [T],
+    i: usize,
+    w: usize,
+    what: &str,
+    kind: &Kind,
+) -> Result<&'a mut [T], EntityError> {
+    v.get_mut(i * w..(i + 1) * w)
+        .ok_or_else(|| missing(what, i, kind))
+}
+
+/// Entity `i`'s item of a block column, to write.
+#[inline]
+fn slot_mut<'a, T>(
+    v: &'a mut [T],
+    i: usize,
+    what: &str,
+    kind: &Kind,
+) -> Result<&'a mut T, EntityError> {
+    v.get_mut(i).ok_or_else(|| missing(what, i, kind))
+}
+
+/// The invariant a missing row breaks, in words.
+#[cold]
+fn missing(what: &str, i: usize, kind: &Kind) -> EntityError {
+    EntityError::Internal(format!(
+        "kind `{}`: the {what} have no row {i} where every entity has one",
+        kind.name
+    ))
+}
+
 /// Where a run's scores come from.
 #[derive(Clone, Copy)]
 enum Scoring<'a> {
@@ -406,6 +452,11 @@ fn cut_fixed(f: &mut Fixed, per_row: usize, blocks: usize) -> Vec<Dest<'_>> {
 /// into the run's columnar outputs. Scores are kept in four bytes each when they all fit
 /// ([`Fixed`]); when one does not, the kind is evaluated again keeping them as they are.
 fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
+    // Every index the rows are read by, checked once here rather than per entity.
+    ctx.check().map_err(EvalError::Internal)?;
+    if let Scoring::Reuse(pr) | Scoring::Rescore(pr, _) | Scoring::Partial(pr, _) = scoring {
+        check_prior(ctx, pr).map_err(EvalError::Internal)?;
+    }
     // Scores made from an earlier result's are stored like its own: a result kept as plain
     // `f64` for the many evaluations that start from it (sensitivity draws) spares each of
     // them the conversion.
@@ -422,6 +473,31 @@ fn drive(ctx: &KindCtx, scoring: Scoring) -> Result<KindResult, EvalError> {
     match drive_into(ctx, scoring, scale)? {
         (res, true) => Ok(res),
         (_, false) => drive_into(ctx, scoring, None).map(|(res, _)| res),
+    }
+}
+
+/// An earlier result scores start from has the kind's shape: a row of every width for each
+/// entity of the frame.
+fn check_prior(ctx: &KindCtx, pr: &KindResult) -> Result<(), String> {
+    let kind = ctx.kind;
+    let n = ctx.frame.len();
+    let (k, d, g) = (kind.indicators.len(), kind.dims.len(), kind.gates.len());
+    let sizes = [
+        ("entities", pr.n, n),
+        ("indicators", pr.k, k),
+        ("dimensions", pr.d, d),
+        ("input values", pr.values.len(), n * k),
+        ("points", pr.points.len(), n * k),
+        ("dimension scores", pr.dims.len(), n * d),
+        ("totals", pr.total.len(), n),
+        ("gate flags", pr.gates.len(), n * pr.g),
+    ];
+    match sizes.iter().find(|(_, have, want)| have != want) {
+        Some((what, have, want)) => Err(format!(
+            "kind `{}`: an earlier result has {have} {what} where {want} were expected ({n} entities, {k} indicators, {d} dimensions, {g} gates)",
+            kind.name
+        )),
+        None => Ok(()),
     }
 }
 
@@ -570,6 +646,22 @@ fn drive_into(
             |(scope, scratch, bp, bd, (bv, redo)), mut b| {
                 let mut errors = Vec::new();
                 let mut count = 0;
+                // An entity whose slice of a block column is missing is a broken invariant
+                // (every column holds `len` rows of its width): reported, never read as empty.
+                macro_rules! or_report {
+                    ($e:expr) => {
+                        match $e {
+                            Ok(x) => x,
+                            Err(e) => {
+                                count += 1;
+                                if errors.len() < MAX_ERRORS {
+                                    errors.push(e);
+                                }
+                                continue;
+                            }
+                        }
+                    };
+                }
                 if by_block {
                     let vals: &mut [f64] = if b.values.is_empty() {
                         bv
@@ -581,52 +673,41 @@ fn drive_into(
                 for i in 0..b.len {
                     let row = b.start + i;
                     let decide = DecideOut {
-                        gates: b.gates.get_mut(i * g..(i + 1) * g).unwrap_or_default(),
-                        below_min: b.below_min.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
-                        failed: match b.failed.get_mut(i) {
-                            Some(x) => x,
-                            None => continue,
-                        },
-                        missing_fail: match b.missing_fail.get_mut(i) {
-                            Some(x) => x,
-                            None => continue,
-                        },
-                        grade_raw: match b.grade_raw.get_mut(i) {
-                            Some(x) => x,
-                            None => continue,
-                        },
-                        grade: match b.grade.get_mut(i) {
-                            Some(x) => x,
-                            None => continue,
-                        },
-                        outcome: match b.outcome.get_mut(i) {
-                            Some(x) => x,
-                            None => continue,
-                        },
+                        gates: or_report!(span_mut(b.gates, i, g, "gates", kind)),
+                        below_min: or_report!(span_mut(b.below_min, i, d, "minimums", kind)),
+                        failed: or_report!(slot_mut(b.failed, i, "failed", kind)),
+                        missing_fail: or_report!(slot_mut(b.missing_fail, i, "missing", kind)),
+                        grade_raw: or_report!(slot_mut(b.grade_raw, i, "grades", kind)),
+                        grade: or_report!(slot_mut(b.grade, i, "grades", kind)),
+                        outcome: or_report!(slot_mut(b.outcome, i, "outcomes", kind)),
                     };
                     let fresh_row = match scoring {
                         Scoring::Partial(pr, rows) => {
                             if rows.get(row).copied().unwrap_or(true) {
                                 true
                             } else {
-                                // Unchanged: the earlier scores, copied into place.
-                                let span = |x: usize| i * x..(i + 1) * x;
-                                let copy = |dst: Option<&mut [f64]>, src: &[f64]| {
-                                    if let Some(dst) = dst.filter(|d| d.len() == src.len()) {
-                                        dst.copy_from_slice(src);
-                                    }
-                                };
-                                copy(b.values.get_mut(span(k)), pr.values_of(row));
-                                if let Some(dst) = bp.get_mut(span(k)) {
-                                    pr.points.read_row(row, dst);
+                                // Unchanged: the earlier scores, copied into place (the
+                                // earlier result has this kind's shape: checked in `drive`).
+                                let vals = or_report!(span_mut(b.values, i, k, "values", kind));
+                                let src = pr.values_of(row);
+                                if vals.len() != src.len() {
+                                    or_report!(Err(missing("earlier values", row, kind)));
                                 }
-                                if let Some(dst) = bd.get_mut(span(d)) {
-                                    pr.dims.read_row(row, dst);
+                                vals.copy_from_slice(src);
+                                let pts = or_report!(span_mut(bp, i, k, "points", kind));
+                                if !pr.points.read_row(row, pts) {
+                                    or_report!(Err(missing("earlier points", row, kind)));
                                 }
-                                if let (Some(t), Some(x)) = (b.total.get_mut(i), pr.total.get(row))
-                                {
-                                    *t = *x;
+                                let dm = or_report!(span_mut(bd, i, d, "dimensions", kind));
+                                if !pr.dims.read_row(row, dm) {
+                                    or_report!(Err(missing("earlier dimensions", row, kind)));
                                 }
+                                let t = or_report!(slot_mut(b.total, i, "totals", kind));
+                                *t = or_report!(pr.total.get(row).copied().ok_or_else(|| missing(
+                                    "earlier totals",
+                                    row,
+                                    kind
+                                )));
                                 false
                             }
                         }
@@ -635,10 +716,10 @@ fn drive_into(
                     let done = match scoring {
                         Scoring::Partial(..) if !fresh_row => {
                             let sc = Scores {
-                                values: b.values.get(i * k..(i + 1) * k).unwrap_or_default(),
-                                points: Row::Slice(bp.get(i * k..(i + 1) * k).unwrap_or_default()),
-                                dims: Row::Slice(bd.get(i * d..(i + 1) * d).unwrap_or_default()),
-                                total: b.total.get(i).copied().unwrap_or(0.0),
+                                values: or_report!(span(b.values, i, k, "values", kind)),
+                                points: Row::Slice(or_report!(span(bp, i, k, "points", kind))),
+                                dims: Row::Slice(or_report!(span(bd, i, d, "dimensions", kind))),
+                                total: *or_report!(slot_mut(b.total, i, "totals", kind)),
                             };
                             decide_row(ctx, row, sc, decide, scope)
                         }
@@ -651,14 +732,12 @@ fn drive_into(
                             } else {
                                 &b.values[..]
                             };
-                            let pts = bp.get(i * k..(i + 1) * k).unwrap_or_default();
-                            let dm = bd.get_mut(i * d..(i + 1) * d).unwrap_or_default();
+                            let pts = or_report!(span(bp, i, k, "points", kind));
+                            let dm = or_report!(span_mut(bd, i, d, "dimensions", kind));
                             let t = sum_dims(kind, pts, dm, p);
-                            if let Some(slot) = b.total.get_mut(i) {
-                                *slot = t;
-                            }
+                            *or_report!(slot_mut(b.total, i, "totals", kind)) = t;
                             let sc = Scores {
-                                values: values.get(i * k..(i + 1) * k).unwrap_or_default(),
+                                values: or_report!(span(values, i, k, "values", kind)),
                                 points: Row::Slice(pts),
                                 dims: Row::Slice(dm),
                                 total: t,
@@ -666,16 +745,17 @@ fn drive_into(
                             decide_row(ctx, row, sc, decide, scope)
                         }
                         Scoring::Full { .. } | Scoring::Partial(..) => {
-                            let Some(t) = b.total.get_mut(i) else {
-                                continue;
-                            };
+                            let t = or_report!(slot_mut(b.total, i, "totals", kind));
                             let score = ScoreOut {
-                                values: match b.values.get_mut(i * k..(i + 1) * k) {
-                                    Some(v) => v,
-                                    None => scratch,
+                                // A run that does not keep input values scores each entity's
+                                // in the scratch row.
+                                values: if b.values.is_empty() {
+                                    scratch
+                                } else {
+                                    or_report!(span_mut(b.values, i, k, "values", kind))
                                 },
-                                points: bp.get_mut(i * k..(i + 1) * k).unwrap_or_default(),
-                                dims: bd.get_mut(i * d..(i + 1) * d).unwrap_or_default(),
+                                points: or_report!(span_mut(bp, i, k, "points", kind)),
+                                dims: or_report!(span_mut(bd, i, d, "dimensions", kind)),
                                 total: t,
                             };
                             evaluate_row(ctx, row, score, decide, scope)
@@ -685,14 +765,20 @@ fn drive_into(
                                 values: pr.values_of(row),
                                 points: pr.points_row(row),
                                 dims: pr.dims_row(row),
-                                total: pr.total.get(row).copied().unwrap_or(0.0),
+                                total: or_report!(pr
+                                    .total
+                                    .get(row)
+                                    .copied()
+                                    .ok_or_else(|| missing("earlier totals", row, kind))),
                             };
                             decide_row(ctx, row, sc, decide, scope)
                         }
                         Scoring::Rescore(pr, changed) => {
                             let values = pr.values_of(row);
-                            let pts = bp.get_mut(i * k..(i + 1) * k).unwrap_or_default();
-                            pr.points.read_row(row, pts);
+                            let pts = or_report!(span_mut(bp, i, k, "points", kind));
+                            if !pr.points.read_row(row, pts) {
+                                or_report!(Err(missing("earlier points", row, kind)));
+                            }
                             let mut res = Ok(());
                             for &c in changed {
                                 match indicator_points(ctx, row, c, values, scope) {
@@ -704,11 +790,9 @@ fn drive_into(
                                     Err(e) => res = Err(e),
                                 }
                             }
-                            let dm = bd.get_mut(i * d..(i + 1) * d).unwrap_or_default();
+                            let dm = or_report!(span_mut(bd, i, d, "dimensions", kind));
                             let t = sum_dims(kind, pts, dm, p);
-                            if let Some(slot) = b.total.get_mut(i) {
-                                *slot = t;
-                            }
+                            *or_report!(slot_mut(b.total, i, "totals", kind)) = t;
                             res.and_then(|()| {
                                 let sc = Scores {
                                     values,
