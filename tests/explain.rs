@@ -402,3 +402,19 @@ proptest! {
         confirm_suggestions(&rows)?;
     }
 }
+
+/// A leader not credited, with nothing of its own to change, is sent to its village: the
+/// way forward is never an empty heading.
+#[test]
+fn a_leader_not_credited_is_sent_to_its_village() {
+    let o = bangfu(&["explain", "L04"]);
+    let text = stdout(&o);
+    let way = text
+        .split("怎样才能通过 (what would change the outcome)\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        way.contains("`village_passed` (0) comes from its villages (V60): `bangfu explain V60` shows what a village needs"),
+        "{text}"
+    );
+}

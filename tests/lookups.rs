@@ -116,3 +116,24 @@ cases:
     let doc = json(&o);
     assert_eq!(doc["passed"], 2, "{doc}");
 }
+
+/// Points typed in full-width digits in the table of types read as the numbers they are, as
+/// in any other table.
+#[test]
+fn full_width_points_read_as_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), "type_id,points\nhelp,５\nclean,２．５\n");
+    let out = json(&bangfu_in(
+        dir.path(),
+        &[
+            "run", "--rules", "rules", "--data", "data", "--format", "json",
+        ],
+    ));
+    let pts: Vec<f64> = out["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["indicators"]["kind_points"].as_f64().unwrap())
+        .collect();
+    assert_eq!(pts, [5.0, 2.5, 5.0]);
+}

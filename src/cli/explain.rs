@@ -461,9 +461,17 @@ pub fn render(e: &Explanation, primary: &Kind, precision: u32) -> String {
             for s in &t.shortfalls {
                 out.push_str(&format!("{pad}no single change suffices: {s}\n"));
             }
-            for r in &e.routes {
-                out.push_str(&format!("  {r}\n"));
-            }
+        }
+        // What no target holds: a unit sent to its villages, with nothing of its own to change.
+        for s in e
+            .shortfalls
+            .iter()
+            .filter(|s| !e.targets.iter().any(|t| t.shortfalls.contains(s)))
+        {
+            out.push_str(&format!("  {s}\n"));
+        }
+        for r in &e.routes {
+            out.push_str(&format!("  {r}\n"));
         }
         if e.vetoes.is_empty()
             && e.counterfactuals.is_empty()

@@ -91,7 +91,13 @@ fn read(ds: &DataSet, from: &PointsFrom) -> Result<Vec<(String, f64)>, Vec<DataE
             continue;
         }
         first_row.insert(key.to_string(), row);
-        match text.parse::<f64>().ok().filter(|x| x.is_finite()) {
+        // Points typed in full-width digits (`５`) read as the number they are, as in any table.
+        let number = crate::data::parse::parse_number(text)
+            .or_else(|| {
+                crate::fullwidth::number(text).and_then(|a| crate::data::parse::parse_number(&a))
+            })
+            .filter(|x| x.is_finite());
+        match number {
             Some(p) => out.push((key.to_string(), p)),
             None => errors.push(DataError::cell(
                 &file,
