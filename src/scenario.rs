@@ -535,6 +535,51 @@ pub fn apply(files: &RuleFiles, sc: &Scenario) -> Result<RuleFiles, Vec<Diagnost
                         Some((k, g)) => (Some(k), g),
                         None => (None, id.as_str()),
                     };
+                    // A bare id names a gate of the primary kind: one of another kind is
+                    // pointed to by its qualified name.
+                    if kind.is_none() {
+                        let primary = primary_name(&out);
+                        let gates_of = |k: &YamlFile| ids_of(&k.value, "gates");
+                        let here = out
+                            .kinds
+                            .iter()
+                            .find(|f| f.value.get("kind").and_then(Value::as_str) == Some(&primary))
+                            .is_some_and(|f| gates_of(f).iter().any(|g| g == gate));
+                        if !here {
+                            let all: Vec<String> = out
+                                .kinds
+                                .iter()
+                                .flat_map(|f| {
+                                    let k =
+                                        f.value.get("kind").and_then(Value::as_str).unwrap_or("");
+                                    let mine = k == primary;
+                                    gates_of(f).into_iter().map(move |g| {
+                                        if mine {
+                                            g
+                                        } else {
+                                            format!("{k}.{g}")
+                                        }
+                                    })
+                                })
+                                .collect();
+                            let elsewhere: Vec<&String> = all
+                                .iter()
+                                .filter(|q| q.ends_with(&format!(".{gate}")))
+                                .collect();
+                            let help = match elsewhere.as_slice() {
+                                [one, ..] => {
+                                    Some(format!("the gate belongs to another kind: write `{one}`"))
+                                }
+                                [] => did_you_mean(gate, all.iter().map(String::as_str))
+                                    .map(|s| format!("did you mean `{s}`?")),
+                            };
+                            diags.push(
+                                err(format!("the {primary} kind has no gate `{gate}`"), id)
+                                    .with_help_opt(help),
+                            );
+                            continue;
+                        }
+                    }
                     let path = format!(
                         "{}.gates.{gate}.enabled",
                         kind.unwrap_or(primary_name(&out).as_str())
