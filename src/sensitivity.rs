@@ -381,7 +381,8 @@ pub fn run(
         .map(|u| nominal.units.get(u).map_or(0, crate::explain::best_outcome) as u16)
         .collect();
     let mut exits_per_draw = Vec::with_capacity(draws);
-    let best_primary = crate::explain::best_outcome(&nominal.primary) as u16;
+    // Which of the primary kind's outcomes pass: what the influence and the borderline count.
+    let passing: Vec<bool> = nominal.primary.outcomes.iter().map(|o| o.passing).collect();
     // Draws in parallel, a batch at a time, each batch folded in draw order: memory stays
     // bounded whatever the number of draws, and the sums are the same at any thread count.
     const BATCH: usize = 64;
@@ -404,7 +405,13 @@ pub fn run(
                     *c += 1;
                 }
             }
-            exits_per_draw.push(dr.outcomes.iter().filter(|o| **o == best_primary).count() as f64);
+            // Entities that pass (any passing outcome: 合格 and 表彰 alike), per draw.
+            exits_per_draw.push(
+                dr.outcomes
+                    .iter()
+                    .filter(|o| passing.get(**o as usize).copied().unwrap_or(false))
+                    .count() as f64,
+            );
             for (u, (ranks, outcomes, awards)) in dr.units.iter().enumerate() {
                 let best = best_units.get(u).copied().unwrap_or(0);
                 if let Some(per_unit) = unit_ranks.get_mut(u) {
@@ -446,17 +453,18 @@ pub fn run(
                 .collect(),
         })
         .collect();
-    let best_id = kind
-        .outcomes
-        .get(best_primary as usize)
-        .map(|o| o.id.clone())
-        .unwrap_or_default();
+    // Borderline: passing (by any passing outcome) in more than 5% and fewer than 95% of the
+    // draws.
     let borderline: Vec<String> = entities
         .iter()
         .filter(|v| {
-            v.p.iter()
-                .find(|(o, _)| *o == best_id)
-                .is_some_and(|(_, p)| *p > 0.05 && *p < 0.95)
+            let p: f64 =
+                v.p.iter()
+                    .zip(&kind.outcomes)
+                    .filter(|(_, o)| o.passing)
+                    .map(|((_, p), _)| *p)
+                    .sum();
+            p > 0.05 && p < 0.95
         })
         .map(|v| v.id.clone())
         .collect();

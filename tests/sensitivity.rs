@@ -319,3 +319,36 @@ fn each_parameter_names_the_villages_it_flips_on_its_own() {
         "{text}"
     );
 }
+
+/// With two passing outcomes (表彰 and 合格), passing counts by either: the county sheet's
+/// C03, which passes or fails with the pass line and is never commended, is borderline, and
+/// the pass line is what explains the count of passing villages.
+#[test]
+fn passing_by_any_passing_outcome_is_what_sensitivity_counts() {
+    let dir = common::root().join("examples/county-sheet");
+    let o = Command::new(env!("CARGO_BIN_EXE_bangfu"))
+        .args(["sensitivity", "--draws", "200", "--format", "json"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["borderline"], serde_json::json!(["C03"]));
+    let first = |name: &str| {
+        j["influence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["parameter"] == name)
+            .unwrap()["first_order"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(first("pass_line") > 0.5, "{}", first("pass_line"));
+    assert!(first("deduction_cap") < first("pass_line"));
+}

@@ -278,7 +278,7 @@ fn render(r: &Report, primary: &Kind) -> String {
         out.push_str(&t.to_string());
     }
     out.push_str(&format!(
-        "\n\n临界{} (borderline {}: best outcome with probability between 5% and 95%): {}\n",
+        "\n\n临界{} (borderline {}: passing with probability between 5% and 95%): {}\n",
         primary.zh_noun(),
         primary.nouns(),
         r.borderline.len()
