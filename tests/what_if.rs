@@ -207,6 +207,41 @@ fn compare_shows_the_flags_as_a_column_of_their_own() {
     );
 }
 
+/// Flags too long to head a column are `S1` in every table people read, the award changes
+/// too; the JSON keeps their full text for programs.
+#[test]
+fn long_flags_are_one_name_in_every_table() {
+    let args = [
+        "compare",
+        "--set",
+        "department.fund.budget=600000",
+        "--set",
+        "village.dimensions.economy.min=14",
+    ];
+    let o = bangfu(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let awards = text
+        .split("奖励变化 (award changes)")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    let rows: Vec<&str> = awards
+        .lines()
+        .filter(|l| l.contains("| department |"))
+        .collect();
+    assert!(!rows.is_empty(), "{awards}");
+    for r in &rows {
+        assert!(r.trim_start().starts_with("S1 "), "{r}");
+    }
+    let j = json(&bangfu(&[&args[..], &["--format", "json"]].concat()));
+    let full = "department.fund.budget=600000, village.dimensions.economy.min=14";
+    assert!(j["awards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["scenario"] == full));
+}
+
 #[test]
 fn explain_follows_a_what_if_and_says_so() {
     // V18 misses its stability minimum of 12 with 10.75: with a minimum of 10 it exits.

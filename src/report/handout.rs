@@ -236,11 +236,17 @@ const CHANGE_HEAD: [&str; 9] = [
 /// How a change names its scenario: by name, or as `S1` for a column of flags too long to
 /// head a column (named in full in the list of scenarios).
 fn scenario_of(runs: &[Summary], c: &Change) -> String {
+    scenario_named(runs, &c.scenario)
+}
+
+/// [`scenario_of`] for a scenario's name: the tables people read (the terminal, the workbook,
+/// the page) name a run alike; `changes.csv` and the JSON keep the full name for programs.
+fn scenario_named(runs: &[Summary], name: &str) -> String {
     runs.iter()
         .enumerate()
-        .find(|(_, e)| e.name == c.scenario)
+        .find(|(_, e)| e.name == name)
         .filter(|(_, e)| e.flags && e.heading.is_none())
-        .map_or_else(|| c.scenario.clone(), |(i, _)| format!("S{i}"))
+        .map_or_else(|| name.to_string(), |(i, _)| format!("S{i}"))
 }
 
 fn change_row(runs: &[Summary], c: &Change) -> Vec<String> {
@@ -317,7 +323,7 @@ pub fn text(h: &Handout, flavor: Flavor) -> String {
         b.push_record(cells(["scenario", "kind", "id", "name", "award (yuan)"]));
         for a in h.awards {
             b.push_record(cells([
-                a.scenario.clone(),
+                scenario_named(h.runs, &a.scenario),
                 a.kind.clone(),
                 a.entity.clone(),
                 a.label.clone(),
@@ -486,7 +492,7 @@ pub fn xlsx(h: &Handout) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     .to_vec()];
     for a in h.awards {
         awards.push(vec![
-            text(&a.scenario),
+            text(&scenario_named(h.runs, &a.scenario)),
             text(&a.kind),
             text(&a.entity),
             text(&a.label),
@@ -600,7 +606,7 @@ pub fn html(h: &Handout, title: &str, w: &mut dyn Write) -> io::Result<()> {
             out.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td class=\"k\">{}</td><td>{}</td>\
                  <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
-                escape(&a.scenario),
+                escape(&scenario_named(h.runs, &a.scenario)),
                 escape(&a.kind),
                 escape(&a.entity),
                 escape(&a.label),
