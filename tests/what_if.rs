@@ -560,6 +560,31 @@ fn a_broken_draft_leaves_the_other_scenarios_compared() {
         .collect();
     assert_eq!(names.len(), 7, "the baseline and the six others: {names:?}");
     assert!(!names.contains(&"zz_draft"));
+    // The handout says which draft is missing from it.
+    assert_eq!(doc["left_out"], serde_json::json!(["zz_draft"]));
+    let out = work.path().join("handout");
+    let o = bangfu_in(
+        work.path(),
+        &["compare", "--out", out.to_str().unwrap(), "--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    let page = std::fs::read_to_string(out.join("compare.html")).unwrap();
+    assert!(
+        page.contains("未纳入比较 (left out, not valid): zz_draft"),
+        "{page}"
+    );
+    let sheets = sheets(&out.join("compare.xlsx"));
+    let listed = sheets
+        .iter()
+        .find(|(n, _)| n.starts_with("情景"))
+        .unwrap()
+        .1
+        .iter()
+        .any(|row| {
+            row.iter()
+                .any(|c| c.contains("left out, not valid): zz_draft"))
+        });
+    assert!(listed, "{sheets:?}");
     // Named, the draft still stops the comparison.
     let o = bangfu_in(work.path(), &["compare", "zz_draft", "pass_line_75"]);
     assert_eq!(o.status.code(), Some(3));

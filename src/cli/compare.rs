@@ -166,12 +166,14 @@ pub fn run(
     // A scenario of the folder that cannot be read is reported and left out: the others are
     // still compared, and the exit code says that one failed. One named is needed: it stops.
     let mut failed: Option<Exit> = None;
+    let mut left_out: Vec<String> = Vec::new();
     let mut scenarios = Vec::new();
     for n in &names {
         match load_scenario(opts, n) {
             Ok(sc) => scenarios.push(sc),
             Err(e) if from_folder => {
                 crate::errln!("scenario `{n}` is left out of the comparison");
+                left_out.push(n.clone());
                 failed = failed.or(Some(e));
             }
             Err(e) => return e,
@@ -224,6 +226,7 @@ pub fn run(
             }
             Err(code) if from_folder && sc.from_file.is_some() => {
                 crate::errln!("scenario `{}` is left out of the comparison", sc.name);
+                left_out.push(sc.name.clone());
                 failed = failed.or(Some(code));
             }
             Err(code) => return code,
@@ -233,6 +236,7 @@ pub fn run(
         runs: &runs,
         changes: &changes,
         awards: &awards,
+        left_out: &left_out,
     };
     if let Some(dir) = &opts.out {
         let title = format!("{} {}", base.rules.name, base.rules.version);

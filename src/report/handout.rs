@@ -123,6 +123,18 @@ pub struct Handout<'a> {
     pub runs: &'a [Summary],
     pub changes: &'a [Change],
     pub awards: &'a [AwardChange],
+    /// Scenarios of the folder left out because they could not be read or applied.
+    pub left_out: &'a [String],
+}
+
+/// The line that says which drafts are missing from a comparison.
+fn left_out_line(h: &Handout) -> Option<String> {
+    (!h.left_out.is_empty()).then(|| {
+        format!(
+            "未纳入比较 (left out, not valid): {}",
+            h.left_out.join(", ")
+        )
+    })
 }
 
 /// `a → b`, or `a` when they are the same.
@@ -292,6 +304,12 @@ pub fn text(h: &Handout, flavor: Flavor) -> String {
             Flavor::Markdown => out.push_str(&format!("- {}\n", e.line(i))),
         }
     }
+    if let Some(line) = left_out_line(h) {
+        match flavor {
+            Flavor::Terminal => out.push_str(&format!("  {line}\n")),
+            Flavor::Markdown => out.push_str(&format!("- {line}\n")),
+        }
+    }
     out.push('\n');
     for (_, rows) in count_tables(h) {
         let mut b = Builder::default();
@@ -339,12 +357,18 @@ pub fn text(h: &Handout, flavor: Flavor) -> String {
 /// The document `--format json` prints and `compare.json` holds.
 pub fn json(h: &Handout) -> serde_json::Value {
     let scenarios: Vec<serde_json::Value> = h.runs.iter().map(Summary::json).collect();
-    crate::report::json::with_layout(json!({
+    let mut doc = json!({
         "what_if": {"mark": crate::scenario::WHAT_IF_MARK},
         "scenarios": scenarios,
         "changes": h.changes,
         "awards": h.awards,
-    }))
+    });
+    if !h.left_out.is_empty() {
+        if let Some(m) = doc.as_object_mut() {
+            m.insert("left_out".into(), json!(h.left_out));
+        }
+    }
+    crate::report::json::with_layout(doc)
 }
 
 /// The text columns of every change, in the order they first appear: one CSV column each.
@@ -504,6 +528,9 @@ pub fn xlsx(h: &Handout) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     for (i, e) in h.runs.iter().enumerate() {
         scenarios.push(vec![text(&e.column(i)), text(&e.line(i))]);
     }
+    if let Some(line) = left_out_line(h) {
+        scenarios.push(vec![text(""), text(&line)]);
+    }
     super::xlsx::sheets_xlsx(
         &[
             ("计数 (counts)", counts),
@@ -538,6 +565,9 @@ pub fn html(h: &Handout, title: &str, w: &mut dyn Write) -> io::Result<()> {
         ));
     }
     out.push_str("</tbody>\n</table>\n");
+    if let Some(line) = left_out_line(h) {
+        out.push_str(&format!("<p><strong>{}</strong></p>\n", escape(&line)));
+    }
     out.push_str(&super::html::h2("counts", "计数", "counts side by side"));
     for (_, rows) in count_tables(h) {
         out.push_str("<table>\n");
