@@ -1,8 +1,14 @@
 //! Comparing evaluations: the baseline against each scenario — outcome and grade counts, every
 //! entity whose outcome or grade changed with the reason, and award changes.
 
-use crate::data::Frame;
+use crate::data::{DataSet, Frame};
+use crate::engine::graph::{evaluate_primary, evaluate_units_after};
+use crate::engine::run::{rescore_kind, Prior};
+use crate::engine::units::{
+    evaluate_linked, evaluate_linked_from, link_units, same_links, Links, PriorUnits,
+};
 use crate::engine::units::{Standing, UnitResult};
+use crate::engine::EvalError;
 use crate::engine::KindResult;
 use crate::report::summary::reasons;
 use crate::report::KindView;
@@ -50,6 +56,93 @@ impl Evaluated {
         )
         .collect()
     }
+}
+
+/// The baseline, with its input values kept (scenarios over the same data start from it),
+/// and its unit links.
+pub fn evaluate_baseline(
+    rules: RuleSet,
+    frame: std::sync::Arc<Frame>,
+    ds: &DataSet,
+) -> Result<(Evaluated, Links), EvalError> {
+    let p = evaluate_primary(&rules, ds, &frame, None, |f, _| {
+        crate::engine::evaluate_kind(&rules, &rules.primary, f)
+    })?;
+    let frame = p.frame.map(std::sync::Arc::new).unwrap_or(frame);
+    let result = p.result;
+    let standing = p.standing;
+    let linked = match p.finer.links {
+        Some(l) => l,
+        None => link_units(&rules, ds, &frame)?,
+    };
+    let units = evaluate_linked(&rules, &frame, &result, &linked, p.finer.units)?;
+    Ok((
+        Evaluated {
+            name: "baseline".into(),
+            label: "现行细则 (baseline)".into(),
+            rules,
+            frame,
+            result,
+            standing,
+            units,
+        },
+        linked,
+    ))
+}
+
+/// Changed rules over the baseline's data, unchanged: scores the change does not touch are
+/// reused, and units whose villages did not change keep their aggregates.
+pub fn evaluate_over(
+    base: &Evaluated,
+    linked: &Links,
+    ds: &DataSet,
+    rules: RuleSet,
+    name: &str,
+    label: &str,
+) -> Result<Evaluated, EvalError> {
+    let reuse = same_links(&base.rules, &rules);
+    let prior = Prior::of(&base.rules, &base.rules.primary, &base.result);
+    let keep = crate::engine::reads::keeps_values(&rules);
+    // A primary kind that reads finer kinds has its aggregates filled again from this
+    // scenario's results: its scores are then not the baseline's to reuse.
+    let p = evaluate_primary(
+        &rules,
+        ds,
+        &base.frame,
+        reuse.then_some(linked),
+        |f, same| match same
+            .then(|| rescore_kind(&rules, &rules.primary, f, &prior))
+            .flatten()
+        {
+            Some(r) => r,
+            None => crate::engine::evaluate_kind_with(&rules, &rules.primary, f, keep),
+        },
+    )?;
+    let frame = p
+        .frame
+        .map(std::sync::Arc::new)
+        .unwrap_or_else(|| std::sync::Arc::clone(&base.frame));
+    let result = p.result;
+    let standing = p.standing;
+    let units = if reuse {
+        let pu = PriorUnits {
+            rules: &base.rules,
+            units: &base.units,
+            before: &base.result,
+        };
+        evaluate_linked_from(&rules, &frame, &result, linked, Some(&pu), p.finer.units)?
+    } else {
+        evaluate_units_after(&rules, ds, &frame, &result, p.finer)?
+    };
+    Ok(Evaluated {
+        name: name.to_string(),
+        label: label.to_string(),
+        rules,
+        frame,
+        result,
+        standing,
+        units,
+    })
 }
 
 /// An entity whose decision changed under a scenario.

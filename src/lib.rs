@@ -22,6 +22,7 @@ pub mod rules;
 pub mod scenario;
 pub mod script;
 pub mod sensitivity;
+pub mod serve;
 pub mod words;
 
 pub use diag::{Diagnostic, Severity};

@@ -113,7 +113,7 @@ pub const WHAT_IF_MARK: &str = "模拟测算，非正式结果";
 
 /// What the "file" of the command-line layer is called. Its text is the flags, one a line
 /// (`--set pass_line=72`), so that its problems are found by the same search as a file's.
-const COMMAND_LINE: &str = "command line";
+pub const COMMAND_LINE: &str = "command line";
 
 /// What-ifs given on the command line: `--set PATH=VALUE` and `--gate ID=off|on`, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -245,6 +245,70 @@ impl Flags {
         } else {
             Err(diags)
         }
+    }
+}
+
+impl Flags {
+    /// The text of a scenario file that asks for what these flags ask, on top of scenario
+    /// `base` if one is named: what the live page saves. The values are written as YAML
+    /// reads them from a flag, so the file and the flags give the same results.
+    pub fn file_text(
+        &self,
+        name: &str,
+        label: &str,
+        description: &str,
+        base: Option<&str>,
+    ) -> Result<String, Vec<Diagnostic>> {
+        let (_, raw) = self.layer()?;
+        let mut doc = serde_yaml::Mapping::new();
+        let mut put = |k: &str, v: Value| {
+            doc.insert(Value::String(k.to_string()), v);
+        };
+        put("name", Value::String(name.to_string()));
+        put("label", Value::String(label.to_string()));
+        if !description.is_empty() {
+            put("description", Value::String(description.to_string()));
+        }
+        if let Some(b) = base {
+            put("base", Value::String(b.to_string()));
+        }
+        if !raw.parameters.is_empty() {
+            let mut m = serde_yaml::Mapping::new();
+            for (k, v) in &raw.parameters {
+                let v = match v {
+                    ParamValue::Number(x) => serde_yaml::to_value(x).unwrap_or(Value::Null),
+                    ParamValue::Formula(f) => Value::String(f.clone()),
+                };
+                m.insert(Value::String(k.clone()), v);
+            }
+            put("parameters", Value::Mapping(m));
+        }
+        if !raw.set.is_empty() {
+            let mut m = serde_yaml::Mapping::new();
+            for (k, v) in &raw.set {
+                m.insert(Value::String(k.clone()), v.clone());
+            }
+            put("set", Value::Mapping(m));
+        }
+        if let Some(g) = &raw.gates {
+            let mut m = serde_yaml::Mapping::new();
+            let list = |ids: &[String]| {
+                Value::Sequence(ids.iter().map(|i| Value::String(i.clone())).collect())
+            };
+            if !g.off.is_empty() {
+                m.insert(Value::String("off".into()), list(&g.off));
+            }
+            if !g.on.is_empty() {
+                m.insert(Value::String("on".into()), list(&g.on));
+            }
+            put("gates", Value::Mapping(m));
+        }
+        serde_yaml::to_string(&Value::Mapping(doc)).map_err(|e| {
+            vec![Diagnostic::error(
+                format!("the scenario could not be written as YAML: {e}"),
+                Location::default(),
+            )]
+        })
     }
 }
 

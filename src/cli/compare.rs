@@ -2,18 +2,14 @@
 //! data parsed once.
 
 use super::pipeline::{
-    adjust_data, eval_error, evaluate, evaluate_units, keeps_values, load_data, load_rules,
-    load_rules_for, load_scenario, load_what_if,
+    adjust_data, eval_error, evaluate, evaluate_units, load_data, load_rules, load_rules_for,
+    load_scenario, load_what_if,
 };
 use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
 use crate::data::DataSet;
 use crate::data::Frame;
-use crate::engine::graph::evaluate_primary;
-use crate::engine::run::{rescore_kind, Prior};
-use crate::engine::units::{
-    evaluate_linked, evaluate_linked_from, link_units, same_links, Links, PriorUnits,
-};
+use crate::engine::units::Links;
 use crate::exit::Exit;
 use crate::report::handout::{self, Handout, Summary};
 use crate::report::table::Flavor;
@@ -28,31 +24,7 @@ fn evaluate_baseline(
     frame: std::sync::Arc<Frame>,
     ds: &DataSet,
 ) -> Result<(Evaluated, Links), Exit> {
-    let p = evaluate_primary(&rules, ds, &frame, None, |f, _| {
-        crate::engine::evaluate_kind(&rules, &rules.primary, f)
-    })
-    .map_err(|e| eval_error(opts, e))?;
-    let frame = p.frame.map(std::sync::Arc::new).unwrap_or(frame);
-    let result = p.result;
-    let standing = p.standing;
-    let linked = match p.finer.links {
-        Some(l) => l,
-        None => link_units(&rules, ds, &frame).map_err(|e| eval_error(opts, e))?,
-    };
-    let units = evaluate_linked(&rules, &frame, &result, &linked, p.finer.units)
-        .map_err(|e| eval_error(opts, e))?;
-    Ok((
-        Evaluated {
-            name: "baseline".into(),
-            label: "现行细则 (baseline)".into(),
-            rules,
-            frame,
-            result,
-            standing,
-            units,
-        },
-        linked,
-    ))
+    crate::compare::evaluate_baseline(rules, frame, ds).map_err(|e| eval_error(opts, e))
 }
 
 /// A scenario over the baseline's data: scores the scenario does not touch are reused, and
@@ -65,51 +37,8 @@ fn evaluate_from(
     rules: RuleSet,
     sc: &crate::scenario::Scenario,
 ) -> Result<Evaluated, Exit> {
-    let reuse = same_links(&base.rules, &rules);
-    let prior = Prior::of(&base.rules, &base.rules.primary, &base.result);
-    let keep = keeps_values(&rules);
-    // A primary kind that reads finer kinds has its aggregates filled again from this
-    // scenario's results: its scores are then not the baseline's to reuse.
-    let p = evaluate_primary(
-        &rules,
-        ds,
-        &base.frame,
-        reuse.then_some(linked),
-        |f, same| match same
-            .then(|| rescore_kind(&rules, &rules.primary, f, &prior))
-            .flatten()
-        {
-            Some(r) => r,
-            None => crate::engine::evaluate_kind_with(&rules, &rules.primary, f, keep),
-        },
-    )
-    .map_err(|e| eval_error(opts, e))?;
-    let frame = p
-        .frame
-        .map(std::sync::Arc::new)
-        .unwrap_or_else(|| std::sync::Arc::clone(&base.frame));
-    let result = p.result;
-    let standing = p.standing;
-    let units = if reuse {
-        let pu = PriorUnits {
-            rules: &base.rules,
-            units: &base.units,
-            before: &base.result,
-        };
-        evaluate_linked_from(&rules, &frame, &result, linked, Some(&pu), p.finer.units)
-            .map_err(|e| eval_error(opts, e))?
-    } else {
-        evaluate_units(opts, &rules, ds, &frame, &result, p.finer)?
-    };
-    Ok(Evaluated {
-        name: sc.name.clone(),
-        label: sc.label.clone(),
-        rules,
-        frame,
-        result,
-        standing,
-        units,
-    })
+    crate::compare::evaluate_over(base, linked, ds, rules, &sc.name, &sc.label)
+        .map_err(|e| eval_error(opts, e))
 }
 
 /// Run the `compare` command. `kinds` keeps only those kinds (all when empty).

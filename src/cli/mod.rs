@@ -3,10 +3,10 @@
 
 mod check;
 mod compare;
-mod explain;
+pub(crate) mod explain;
 mod init;
 pub mod output;
-mod pipeline;
+pub(crate) mod pipeline;
 mod run;
 mod sensitivity;
 mod test;
@@ -210,6 +210,24 @@ pub enum Command {
         #[command(flatten)]
         what_if: WhatIfArgs,
     },
+    /// The live page for a committee's meeting: move the criteria and see what changes.
+    #[command(
+        after_help = "Examples:\n  bangfu serve                        # http://127.0.0.1:8686/\n  bangfu serve --port 9000 --open\n  bangfu serve --rules my-rules/ --data data/2026/ --scenarios drafts/\n  bangfu serve --host 0.0.0.0 --token 3f9c0a…   # other machines, with a token"
+    )]
+    Serve {
+        /// The port to listen on (0 for any free one).
+        #[arg(long, default_value_t = 8686)]
+        port: u16,
+        /// The address to listen on. Anything but this machine (127.0.0.1) needs `--token`.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// A secret every request must carry (`?token=…` in the address the server prints).
+        #[arg(long, value_name = "SECRET")]
+        token: Option<String>,
+        /// Open the page in the desktop's browser.
+        #[arg(long)]
+        open: bool,
+    },
 }
 
 /// Validated options shared by every command.
@@ -242,6 +260,7 @@ const NOT_READ: &[(&str, &[&str], &str)] = &[
     ("compare", &[], "table, json, csv or md"),
     ("sensitivity", &[], "table or json"),
     ("init", &["rules", "data", "scenarios", "out", "format"], ""),
+    ("serve", &["out", "format", "quiet"], ""),
 ];
 
 /// The command line, each command's `--help` listing only the flags it accepts and the
@@ -337,6 +356,20 @@ pub fn run_cli(cli: Cli) -> Exit {
             what_if,
         } => sensitivity::run(&opts, draws, seed, scenario.as_deref(), &what_if.flags()),
         Command::Init { dir } => init::run(&opts, &dir),
+        Command::Serve {
+            port,
+            host,
+            token,
+            open,
+        } => crate::serve::run(
+            &opts,
+            &crate::serve::ServeArgs {
+                host,
+                port,
+                token,
+                open,
+            },
+        ),
         Command::Run {
             scenario,
             what_if,
@@ -415,6 +448,7 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
         Command::Test { .. } => ("test", TABLE_OR_JSON, false, [true, false, true]),
         Command::Explain { .. } => ("explain", TABLE_OR_JSON, false, [true; 3]),
         Command::Init { .. } => ("init", &[Format::Table][..], false, [false; 3]),
+        Command::Serve { .. } => ("serve", &[Format::Table][..], false, [true; 3]),
     };
     let given = [
         (cli.rules.is_some(), "--rules"),

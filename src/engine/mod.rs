@@ -4,6 +4,7 @@ pub mod entity;
 pub mod fixed;
 pub mod graph;
 pub mod peer;
+pub mod reads;
 pub mod round;
 pub mod run;
 pub mod score;
