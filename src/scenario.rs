@@ -276,6 +276,10 @@ impl Flags {
             let mut m = serde_yaml::Mapping::new();
             for (k, v) in &raw.parameters {
                 let v = match v {
+                    // A whole number is written as one (`72`, not `72.0`).
+                    ParamValue::Number(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => {
+                        Value::Number((*x as i64).into())
+                    }
                     ParamValue::Number(x) => serde_yaml::to_value(x).unwrap_or(Value::Null),
                     ParamValue::Formula(f) => Value::String(f.clone()),
                 };

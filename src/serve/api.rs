@@ -679,7 +679,9 @@ async fn save_scenario(
             })?;
         let dir = &app.session.folders.scenarios;
         let path = dir.join(format!("{name}.yaml"));
-        let head = "# 由 bangfu serve 保存 (saved from the live page); compare it with `bangfu compare NAME`\n";
+        let head = format!(
+            "# 由 bangfu serve 保存 (saved from the live page); compare it with `bangfu compare {name}`\n"
+        );
         write_new(dir, &path, &format!("{head}{text}")).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => Refusal::with_status(
                 409,

@@ -38,6 +38,35 @@ pub fn page() -> String {
         .replace("/*__APP_JS__*/", include_str!("page/app.js"))
 }
 
+impl App {
+    /// Read the rules, the data and the baseline of `folders` into a server's state, with
+    /// problems as text (the command prints them as the other commands do).
+    pub fn open(folders: Folders, token: Option<String>) -> Result<Arc<App>, String> {
+        let text = |d: &[crate::diag::Diagnostic]| {
+            d.iter()
+                .map(|d| session::problem_of(d).message)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let files = crate::rules::load::read_files(&folders.rules).map_err(|d| text(&d))?;
+        let (rules, _) = crate::rules::load_files(&files).map_err(|d| text(&d))?;
+        let ds = crate::data::DataSet::open(&folders.data).map_err(|e| e.to_string())?;
+        let frame = ds.load_primary(&rules.primary).map_err(|errs| {
+            errs.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        let session = Session::open(folders, files, rules, ds, frame)
+            .map_err(|_| "the baseline could not be evaluated".to_string())?;
+        Ok(Arc::new(App {
+            session,
+            token,
+            page: page(),
+        }))
+    }
+}
+
 /// Read everything, then serve until Ctrl-C.
 pub fn run(opts: &Options, args: &ServeArgs) -> Exit {
     let ip: IpAddr = match args.host.parse() {

@@ -168,7 +168,7 @@ impl Model {
                 label: p.label.clone().unwrap_or_else(|| p.name.clone()),
                 unit: p.unit.clone(),
                 reference: p.reference.clone(),
-                value: json!(p.value),
+                value: num(p.value),
                 formula: p.formula.clone(),
                 min,
                 max,
@@ -255,7 +255,12 @@ impl Model {
                 continue;
             };
             let (path, value) = (path.trim(), value.trim());
-            let Some(c) = self.controls.iter().find(|c| c.path == path) else {
+            // A text control (a minimum naming a parameter) takes any text the rules accept.
+            let Some(c) = self
+                .controls
+                .iter()
+                .find(|c| c.path == path && c.value.is_number())
+            else {
                 continue;
             };
             let Ok(x) = value.parse::<f64>() else {
@@ -322,6 +327,16 @@ pub fn lines(rules: &RuleSet) -> Vec<Json> {
         }
     }
     out
+}
+
+/// A number as the rules would write it: a whole number without a decimal point (a count
+/// of `1.0` is not read as a whole number).
+fn num(x: f64) -> Json {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        json!(x as i64)
+    } else {
+        json!(x)
+    }
 }
 
 /// A condition as written: `a > 0`, or `a > 0 and b`.
@@ -433,7 +448,7 @@ impl Walk<'_> {
                     label: join_label(label, &field_words(key)),
                     unit: None,
                     reference: None,
-                    value: json!(x),
+                    value: num(x),
                     formula: None,
                     min,
                     max,

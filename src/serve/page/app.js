@@ -251,6 +251,9 @@ function buildControls(model) {
     for (const c of g.items) d.append(buildControl(c));
     host.append(d);
   }
+  // The gates come right after the parameters: they are among the first things a committee asks.
+  const first = host.firstElementChild;
+  if (first) first.after($("gates-group"));
   buildGates(model.gates || []);
 }
 
@@ -466,7 +469,8 @@ function columnPlan(rows, compact) {
       if (!compact) plan.push({ key, base, head });
     }
     else if (key.endsWith("_id")) {
-      if (!has(`${base}_name`)) plan.push({ key: null, idKey: key, base, head });
+      // An id without a name (the work team): left out where space is short.
+      if (!has(`${base}_name`) && !compact) plan.push({ key: null, idKey: key, base, head });
     } else if (!has(`${key}_label`) && !has(`${key}_name`)) plan.push({ key, base, head });
   }
   return plan;
@@ -1009,4 +1013,10 @@ async function selftest(name) {
   document.body.append(el("pre", { id: "selftest-result" }, JSON.stringify(out)));
 }
 
-start().then((ok) => { if (ok && SELFTEST) selftest(SELFTEST); });
+start().then((ok) => {
+  if (!ok) return;
+  // `#trace=V04` in the address opens that entity's trace once the page is up.
+  const open = new URLSearchParams(location.hash.slice(1)).get("trace");
+  if (open) openTrace(open, "");
+  if (SELFTEST) selftest(SELFTEST);
+});
