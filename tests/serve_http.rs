@@ -1,6 +1,15 @@
 //! `bangfu serve` over HTTP: every route, every bad request, saved scenarios read back by
 //! `compare`, and the page's answers against `compare`'s for the same settings.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
 use assert_cmd::Command;
 use axum::body::Body;
 use axum::http::Request;
@@ -11,8 +20,6 @@ use serde_json::Value;
 use std::path::Path;
 use tower::ServiceExt;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 /// A copy of the bundled rules, sample data and scenarios: saving writes into the copy.
 fn copy_project() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -21,21 +28,9 @@ fn copy_project() -> tempfile::TempDir {
         ("data/sample", "data"),
         ("scenarios", "scenarios"),
     ] {
-        copy_dir(&Path::new(ROOT).join(from), &tmp.path().join(to));
+        common::copy_dir(&common::root().join(from), &tmp.path().join(to));
     }
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 fn folders(dir: &Path) -> Folders {
