@@ -455,7 +455,7 @@ fn near_json(e: &Evaluated, line: &str, distance: f64) -> Result<Json_, Refusal>
             .collect();
         return Err(Refusal::bad(
             Problem::new(format!("`line={line}`: no such line")).with_help(format!(
-                "give a number, a grade line ({}) or `dim:ID`",
+                "give a number, one of the lines ({}) or `dim:ID`",
                 ids.join(", ")
             )),
         ));

@@ -317,9 +317,41 @@ impl Model {
     }
 }
 
-/// The lines drawn over the primary kind's totals: the lower bound of each grade.
+/// The lines drawn over the primary kind's totals: each line an outcome's condition draws on
+/// the total (`total >= pass_line`), then the lower bound of each grade.
 pub fn lines(rules: &RuleSet) -> Vec<Json> {
+    use crate::rules::model::{Condition, Operand};
+    use crate::rules::var::Var;
     let mut out: Vec<Json> = Vec::new();
+    for o in &rules.primary.outcomes {
+        let cmps = match &o.condition {
+            Some(Condition::All(c) | Condition::Any(c)) => c.as_slice(),
+            _ => &[],
+        };
+        for c in cmps {
+            if !matches!(c.left, Operand::Var(Var::Total)) {
+                continue;
+            }
+            let line = match &c.op {
+                Some((_, Operand::Var(Var::Param(i)))) => rules.params.get(*i).map(|p| {
+                    let label = p.label.clone().unwrap_or_else(|| p.name.clone());
+                    (p.name.clone(), label, p.value)
+                }),
+                Some((_, Operand::Num(x))) => {
+                    Some((o.id.clone(), format!("{} 线 (line)", o.label), *x))
+                }
+                _ => None,
+            };
+            if let Some((id, label, value)) = line {
+                if !out
+                    .iter()
+                    .any(|l| l.get("id").and_then(Json::as_str) == Some(id.as_str()))
+                {
+                    out.push(json!({"id": id, "label": label, "value": value}));
+                }
+            }
+        }
+    }
     for g in &rules.primary.grades {
         let lo = g.interval.lo;
         if lo.is_finite() && lo > 0.0 {

@@ -96,8 +96,12 @@ function td(content, cls, sort, data) {
 function settingsParams() {
   const p = new URLSearchParams();
   if (state.scenario) p.append("scenario", state.scenario);
-  for (const [path] of controls) {
-    if (state.values.has(path)) p.append("set", `${path}=${state.values.get(path)}`);
+  for (const [path, e] of controls) {
+    if (!state.values.has(path)) continue;
+    // A text (an interval, a condition, a parameter's name) goes quoted: `[0, 0.8)` is no
+    // YAML list, and a quoted YAML string is read as the text itself.
+    const v = state.values.get(path);
+    p.append("set", `${path}=${typeof e.ctl.value === "number" ? v : JSON.stringify(v)}`);
   }
   for (const [path, value] of state.extra) p.append("set", `${path}=${value}`);
   for (const [id, v] of state.gates) p.append("gate", `${id}=${v}`);
@@ -128,8 +132,12 @@ function readAddress() {
     const i = s.indexOf("=");
     if (i <= 0) continue;
     const path = s.slice(0, i).trim();
-    const value = s.slice(i + 1).trim();
-    if (controls.has(path)) setControl(path, value, false);
+    let value = s.slice(i + 1).trim();
+    const known = controls.get(path);
+    if (known && typeof known.ctl.value !== "number" && value.startsWith('"')) {
+      try { value = JSON.parse(value); } catch (_) { /* shown as typed */ }
+    }
+    if (known) setControl(path, value, false);
     else state.extra.push([path, value]);
   }
   for (const g of PAGE.getAll("gate")) {
@@ -577,8 +585,8 @@ function renderCounts(ev) {
     const row = (item, what) => {
       const d = (item.current || 0) - (item.baseline || 0);
       const data = { kind: k.name, [what]: item.id };
-      return el("tr", {},
-        td(bilingual(item.label || item.id)),
+      return el("tr", { title: item.label || item.id },
+        td(tinyLabel(item.label || item.id)),
         td(fmtNum(item.baseline), "n", item.baseline, Object.assign({ run: "baseline" }, data)),
         td(fmtNum(item.current), "n", item.current, Object.assign({ run: "current" }, data)),
         td(signed(d), `n ${d > 0 ? "up" : d < 0 ? "down" : ""}`, d));
@@ -661,7 +669,10 @@ function renderDistribution(dist) {
       if (!n) return;
       s.append(svg("rect", { x: x0 + gap + dx, y: y(n), width: Math.max(w - 1, 1), height: T + PH - y(n),
         fill, "data-run": run }));
-      s.append(svg("text", { class: "small", x: x0 + gap + dx + w / 2, y: y(n) - 3, "text-anchor": "middle" }, String(n)));
+      // Narrow bars: only the current count is written, so two numbers never run together.
+      if (run === "current" || w >= 18) {
+        s.append(svg("text", { class: "small", x: x0 + gap + dx + w / 2, y: y(n) - 3, "text-anchor": "middle" }, String(n)));
+      }
     };
     bar(b.baseline, 0, "#adb5bd", "baseline");
     bar(b.current, w, "#2b8a3e", "current");
@@ -680,7 +691,8 @@ function renderDistribution(dist) {
       s.append(svg("line", { x1: x(l.baseline), x2: x(l.baseline), y1: T - 4, y2: T + PH,
         stroke: "#868e96", "stroke-dasharray": "2 3", "stroke-width": 1.5 }));
     }
-    const color = p.index === 0 ? "#c92a2a" : "#343a40";
+    // The pass line in red, the grade boundaries in grey-black.
+    const color = /^pass(_line)?$/.test(l.id) ? "#c92a2a" : "#343a40";
     s.append(svg("line", { x1: x(l.current), x2: x(l.current), y1: 12 + p.row * 15, y2: T + PH,
       stroke: color, "stroke-dasharray": "5 3", "stroke-width": 2 }));
     s.append(svg("text", { class: "halo", x: x(l.current) + 4, y: 11 + p.row * 15 + 4, fill: color,
