@@ -134,7 +134,19 @@ impl KindCompiler<'_> {
                 derived.push((d, sum));
             } else if (sum - dim.max).abs() > 1e-9 {
                 let n = indicators.iter().filter(|x| x.dim == d).count();
-                self.err(
+                // The sum in the committee's words: each indicator's points, then the maximum.
+                let parts: Vec<String> = indicators
+                    .iter()
+                    .filter(|x| x.dim == d)
+                    .map(|x| {
+                        format!(
+                            "{} {}",
+                            crate::words::short_label(&x.label),
+                            fmt_num(x.points)
+                        )
+                    })
+                    .collect();
+                self.err_help(
                     format!(
                         "the {n} indicator{} of dimension `{}` add up to {} points, but its `max` is {}",
                         crate::diag::plural(n),
@@ -143,6 +155,15 @@ impl KindCompiler<'_> {
                         fmt_num(dim.max)
                     ),
                     &format!("dimensions.{d}.max"),
+                    format!(
+                        "{}：{} = {}，应为 {} (change the points to add up to {}, or the maximum to {})",
+                        crate::words::short_label(&dim.label),
+                        parts.join(" + "),
+                        fmt_num(sum),
+                        fmt_num(dim.max),
+                        fmt_num(dim.max),
+                        fmt_num(sum)
+                    ),
                 );
             }
         }
@@ -164,7 +185,7 @@ impl KindCompiler<'_> {
             max_total = max_total.min(c);
         }
         if !self.derive_maximums {
-            self.check_grade_cover(rk, &grades, floor, max_total);
+            self.check_grade_cover(rk, &grades, &dims, floor, max_total);
         }
 
         let outcomes = self.outcomes(rk, &names);
@@ -386,7 +407,14 @@ impl KindCompiler<'_> {
         grades
     }
 
-    fn check_grade_cover(&mut self, rk: &RawKind, grades: &[Grade], floor: f64, max_total: f64) {
+    fn check_grade_cover(
+        &mut self,
+        rk: &RawKind,
+        grades: &[Grade],
+        dims: &[Dimension],
+        floor: f64,
+        max_total: f64,
+    ) {
         // Grades are optional: a kind without them is decided by its outcomes alone. A grade
         // bounded by a parameter that failed is not checked.
         if grades.is_empty() || grades.iter().any(|g| g.interval.lo.is_nan()) {
@@ -434,13 +462,34 @@ impl KindCompiler<'_> {
                 );
             }
             if !hi.interval.contains(max_total) && hi.interval.hi < max_total {
-                self.err(
+                // Where the maximum comes from, in the committee's words.
+                let counted: Vec<&Dimension> =
+                    dims.iter().filter(|d| d.role != DimRole::Deduct).collect();
+                let parts: Vec<String> = counted
+                    .iter()
+                    .map(|d| format!("{} {}", crate::words::short_label(&d.label), fmt_num(d.max)))
+                    .collect();
+                let sum: f64 = counted.iter().map(|d| d.max).sum();
+                let help = if parts.len() > 1 && (sum - max_total).abs() < 1e-9 {
+                    format!(
+                        "{} = {}，等次只到 {} (the dimensions' maxima add up to {}; the grades stop at {})",
+                        parts.join(" + "),
+                        fmt_num(max_total),
+                        fmt_num(hi.interval.hi),
+                        fmt_num(max_total),
+                        fmt_num(hi.interval.hi)
+                    )
+                } else {
+                    format!("extend the top grade to {}", fmt_num(max_total))
+                };
+                self.err_help(
                     format!(
                         "no grade covers totals from {} to the maximum {}",
                         fmt_num(hi.interval.hi),
                         fmt_num(max_total)
                     ),
                     &path_of(&hi.id),
+                    help,
                 );
             }
         }

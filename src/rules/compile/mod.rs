@@ -367,6 +367,12 @@ impl KindCompiler<'_> {
         self.diags.push(Diagnostic::error(msg, loc));
     }
 
+    /// Push an error located at `path`, with a help line.
+    pub(super) fn err_help(&mut self, msg: impl Into<String>, path: &str, help: String) {
+        let loc = self.loc(path);
+        self.diags.push(Diagnostic::error(msg, loc).with_help(help));
+    }
+
     fn num(&mut self, r: &NumRef, path: &str) -> Option<f64> {
         match r {
             NumRef::Num(x) if x.is_finite() => Some(*x),
