@@ -100,8 +100,11 @@ function settingsParams() {
     if (!state.values.has(path)) continue;
     // A text (an interval, a condition, a parameter's name) goes quoted: `[0, 0.8)` is no
     // YAML list, and a quoted YAML string is read as the text itself.
+    // A number typed where the rules name a parameter (a minimum of `min_economy`) stays a
+    // number.
     const v = state.values.get(path);
-    p.append("set", `${path}=${typeof e.ctl.value === "number" ? v : JSON.stringify(v)}`);
+    const plain = typeof e.ctl.value === "number" || (v !== "" && Number.isFinite(Number(v)));
+    p.append("set", `${path}=${plain ? v : JSON.stringify(v)}`);
   }
   for (const [path, value] of state.extra) p.append("set", `${path}=${value}`);
   for (const [id, v] of state.gates) p.append("gate", `${id}=${v}`);
