@@ -285,6 +285,9 @@ fn page_in_headless_chromium_matches_compare() {
             .unwrap_or_else(|| panic!("no step `{name}` in {page:#}"))
     };
     assert_eq!(step("slider")["path"], "pass_line", "{page:#}");
+    // The what-if mark: absent for the rules as they are, shown once the line moved.
+    assert_eq!(step("loaded")["marked"], false, "{page:#}");
+    assert_eq!(step("slider")["marked"], true, "{page:#}");
     assert_eq!(step("gate")["checked"], false, "{page:#}");
     let gate = step("gate")["gate"].as_str().expect("gate id").to_owned();
     assert!(

@@ -978,7 +978,9 @@ async function selftest(name) {
   const step = (what, extra) => out.steps.push(Object.assign({ step: what, problems: state.problems.map((p) => p.message) }, extra || {}));
   try {
     await whenIdle();
-    step("loaded", { villages: readCounts()[state.model.primary] });
+    // The what-if mark shows only once something is changed.
+    const marked = () => $("whatif-banner").offsetHeight > 0;
+    step("loaded", { villages: readCounts()[state.model.primary], marked: marked() });
 
     // Move the pass line's slider (or the first slider) to the far end of its range.
     const slider = (controls.get("pass_line") || [...controls.values()].find((e) => e.range)).range;
@@ -987,7 +989,7 @@ async function selftest(name) {
     slider.dispatchEvent(new Event("input", { bubbles: true }));
     slider.dispatchEvent(new Event("change", { bubbles: true }));
     await whenIdle();
-    step("slider", { path: slider.dataset.path, value: slider.value, label: $("whatif-label").textContent });
+    step("slider", { path: slider.dataset.path, value: slider.value, label: $("whatif-label").textContent, marked: marked() });
 
     // Switch off the primary kind's first gate.
     const gate = document.querySelector(`#gates input[data-kind="${state.model.primary}"]`) ||
