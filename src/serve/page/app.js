@@ -221,6 +221,16 @@ async function evaluate() {
   } else {
     showProblems(problemsOf(r));
     setStatus("设置有误 (settings need fixing)", false);
+    // Opened with settings that do not hold (a link to an old draft): the rules as they are
+    // are shown beneath, greyed, until the settings are fixed.
+    if (!state.last) {
+      const b = await api(withTokenUrl("/api/evaluate"));
+      if (b.status === 200 && b.body && !state.last) {
+        state.last = b.body;
+        render(b.body);
+        showProblems(problemsOf(r));
+      }
+    }
   }
 }
 
