@@ -18,11 +18,14 @@ cd "$(dirname "$0")/.."
 all_targets=(x86_64-unknown-linux-musl aarch64-unknown-linux-gnu x86_64-pc-windows-gnu)
 if (($# > 0)); then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
-# What each target needs from Debian, as "command package".
+# What each target needs from Debian, as "probes packages…": the probes (commands, or files
+# given by their full path, separated by commas) that must all be there, and the packages that
+# give them. The ARM64 C library's files are a package of their own, which the compiler's
+# package only recommends.
 needs() {
     case "$1" in
         x86_64-unknown-linux-musl) echo "musl-gcc musl-tools" ;;
-        aarch64-unknown-linux-gnu) echo "aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu" ;;
+        aarch64-unknown-linux-gnu) echo "aarch64-linux-gnu-gcc,/usr/aarch64-linux-gnu/lib/crt1.o gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;
         x86_64-pc-windows-gnu) echo "x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64" ;;
         *) echo "dist/build.sh: unknown target \`$1\` (known: ${all_targets[*]})" >&2; exit 2 ;;
     esac
@@ -40,8 +43,16 @@ platform() {
 
 missing=()
 for t in "${targets[@]}"; do
-    read -r cmd pkg <<<"$(needs "$t")"
-    command -v "$cmd" >/dev/null || missing+=("$pkg")
+    read -r probes pkgs <<<"$(needs "$t")"
+    IFS=, read -r -a list <<<"$probes"
+    for probe in "${list[@]}"; do
+        if [[ $probe == /* ]]; then found=$([[ -e $probe ]] && echo y); else found=$(command -v "$probe" >/dev/null && echo y); fi
+        if [[ -z $found ]]; then
+            read -r -a each <<<"$pkgs"
+            missing+=("${each[@]}")
+            break
+        fi
+    done
 done
 command -v python3 >/dev/null || missing+=(python3)
 if ((${#missing[@]} > 0)); then
