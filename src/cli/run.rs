@@ -53,9 +53,8 @@ fn result_files<'a>(v: &'a RunView<'a>, csv_only: bool) -> Vec<(String, Emit<'a>
         files.push((
             "results.xlsx".to_string(),
             Box::new(move |w: &mut dyn Write| {
-                let bytes = crate::report::xlsx::results_xlsx(v)
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                w.write_all(&bytes)
+                crate::report::xlsx::write_results_xlsx(v, w)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
             }),
         ));
         files.push((

@@ -14,6 +14,18 @@ use std::io::{self, Write};
 
 /// Width of one bin of the histogram of totals, in points.
 const BIN_WIDTH: f64 = 5.0;
+
+/// The report summarises at any scale: past these counts a list shows its head (and a
+/// ranking its bottom), and a note names the files that hold every row.
+/// The units of a kind listed in full up to this many; beyond, the top and the bottom.
+pub const UNIT_ROWS: usize = 1_000;
+/// Of a longer ranking: its first places, and its last.
+pub const UNIT_TOP: usize = 100;
+pub const UNIT_BOTTOM: usize = 20;
+/// The entities that did not pass, listed up to this many.
+pub const CONTINUING_ROWS: usize = 500;
+/// The groups of a `group_by` column drawn, the largest first past this many.
+pub const GROUPS_SHOWN: usize = 40;
 /// Width of every chart, in SVG user units (pixels at 100%).
 const CHART_W: f64 = 940.0;
 
@@ -66,6 +78,7 @@ pub fn escape(s: &str) -> String {
 // ── page frame ─────────────────────────────────────────────────────────────────────────────
 
 const CSS: &str = r#"
+tr.more td { text-align: center; color: #66727f; font-style: italic; }
 :root { --ink: #1f2933; --muted: #66727f; --line: #dde2e7; --head: #f1f3f5; --accent: #2b8a3e; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #eef1f4; color: var(--ink);
@@ -390,9 +403,18 @@ fn groups_section(v: &RunView) -> String {
     out.push_str(&legend(&items, ""));
     let mut any = false;
     for col in &p.kind.group_by {
-        let groups = by_group(p, col);
+        let mut groups = by_group(p, col);
         if groups.is_empty() {
             continue;
+        }
+        // Many groups: the largest are drawn, the rest counted.
+        let all = groups.len();
+        if all > GROUPS_SHOWN {
+            groups.sort_by(|a, b| {
+                let size = |g: &(String, Vec<usize>)| g.1.iter().sum::<usize>();
+                size(b).cmp(&size(a)).then_with(|| a.0.cmp(&b.0))
+            });
+            groups.truncate(GROUPS_SHOWN);
         }
         any = true;
         let title = p
@@ -419,6 +441,13 @@ fn groups_section(v: &RunView) -> String {
             })
             .collect();
         out.push_str(&stacked_bars(&rows, &format!("outcomes by {col}"), false));
+        if all > GROUPS_SHOWN {
+            out.push_str(&format!(
+                "<p class=\"note\">共 {all} 组，此处为最大的 {GROUPS_SHOWN} 组；全部见 {}.csv 的 {col} 列 ({all} groups; the {GROUPS_SHOWN} largest are drawn, every one is in the {col} column of {}.csv).</p>\n",
+                escape(&p.kind.table),
+                escape(&p.kind.table),
+            ));
+        }
     }
     if !any {
         out.push_str("<p class=\"note\">没有分组列 (no group_by columns).</p>\n");
@@ -522,7 +551,27 @@ fn unit_table(v: &RunView, u: &KindView) -> String {
         out.push_str("<th class=\"n\">奖励 (award, 元)</th>");
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    for r in rank_order(u) {
+    // A long ranking: its top and its bottom, with a row saying where the rest are.
+    let order = rank_order(u);
+    let n = order.len();
+    let shown: Vec<Option<usize>> = if n > UNIT_ROWS {
+        let mut v: Vec<Option<usize>> = order.iter().take(UNIT_TOP).map(|r| Some(*r)).collect();
+        v.push(None);
+        v.extend(order.iter().skip(n - UNIT_BOTTOM).map(|r| Some(*r)));
+        v
+    } else {
+        order.iter().map(|r| Some(*r)).collect()
+    };
+    let columns = if funded { 7 } else { 6 };
+    for r in shown {
+        let Some(r) = r else {
+            let hidden = n - UNIT_TOP - UNIT_BOTTOM;
+            out.push_str(&format!(
+                "<tr class=\"more\"><td colspan=\"{columns}\">… 另有 {hidden} 个，完整名单见 {t}.csv 与 results.xlsx ({hidden} more; every one is in {t}.csv and results.xlsx)</td></tr>\n",
+                t = escape(&u.kind.table),
+            ));
+            continue;
+        };
         let award = u.award(r);
         let rank = u.rank(r);
         out.push_str(&format!(
@@ -593,7 +642,8 @@ fn continuing_section(v: &RunView) -> String {
         "<th class=\"n\">总分 (total)</th><th>等次 (grade)</th><th>结果 (outcome)</th>\
          <th>主要差距 (main shortfall)</th></tr></thead>\n<tbody>\n",
     );
-    for r in rows {
+    let all = rows.len();
+    for r in rows.into_iter().take(CONTINUING_ROWS) {
         out.push_str(&format!(
             "<tr><td class=\"id\">{}</td><td class=\"k\">{}</td>",
             escape(p.frame.id(r)),
@@ -619,6 +669,12 @@ fn continuing_section(v: &RunView) -> String {
         ));
     }
     out.push_str("</tbody>\n</table>\n");
+    if all > CONTINUING_ROWS {
+        out.push_str(&format!(
+            "<p class=\"note\">此处列出前 {CONTINUING_ROWS} 个；全部 {all} 个见 {t}.csv 与 results.xlsx（按结果筛选）(the first {CONTINUING_ROWS} are listed; all {all} are in {t}.csv and results.xlsx, filtered by outcome).</p>\n",
+            t = escape(&p.kind.table),
+        ));
+    }
     out
 }
 

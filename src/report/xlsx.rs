@@ -3,6 +3,7 @@
 
 use super::summary::{grade_counts, outcome_counts, programme_totals, reasons};
 use super::{short_label, KindView, RunView};
+use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 /// Display width of text in a spreadsheet column (CJK characters count double).
@@ -30,14 +31,38 @@ pub(crate) enum Cell {
 /// Write rows (the first is the header) into a sheet, freezing the header and sizing columns.
 /// Under a what-if, the mark comes first: row 1 holds it, the table starts in row 2, and the
 /// printed page carries it as its header and footer.
-fn write_rows(
-    ws: &mut Worksheet,
-    rows: &[Vec<Cell>],
-    bold: &Format,
-    precision: u32,
-    mark: Option<&str>,
-) -> Result<(), XlsxError> {
-    let top = u32::from(mark.is_some());
+/// The formats of a sheet's cells.
+struct Formats {
+    bold: Format,
+    /// Scores, at the rule set's precision.
+    num: Format,
+    /// Counts, ranks and yuan are whole numbers: shown without decimals.
+    whole: Format,
+}
+
+impl Formats {
+    fn new(precision: u32) -> Formats {
+        Formats {
+            bold: Format::new().set_bold(),
+            num: Format::new().set_num_format(if precision == 0 {
+                "0".to_string()
+            } else {
+                format!("0.{}", "0".repeat(precision as usize))
+            }),
+            whole: Format::new().set_num_format("0"),
+        }
+    }
+}
+
+/// The most rows a sheet holds (Excel's limit).
+const SHEET_ROWS: usize = 1_048_576;
+
+/// How many rows of a kind give its sheet's column widths (a million rows are not measured).
+const WIDTH_ROWS: usize = 2_000;
+
+/// The what-if mark in row 1 and in the printed header and footer, if any; the first row
+/// left for the sheet's own rows.
+fn begin_sheet(ws: &mut Worksheet, mark: Option<&str>) -> Result<u32, XlsxError> {
     if let Some(mark) = mark {
         let red = Format::new().set_bold().set_font_color("#B00020");
         ws.write_string_with_format(0, 0, mark, &red)?;
@@ -46,47 +71,126 @@ fn write_rows(
         ws.set_header(&printed);
         ws.set_footer(&printed);
     }
-    let num = Format::new().set_num_format(if precision == 0 {
-        "0".to_string()
-    } else {
-        format!("0.{}", "0".repeat(precision as usize))
-    });
-    // Counts, ranks and yuan are whole numbers: shown without decimals.
-    let whole = Format::new().set_num_format("0");
-    let mut widths: Vec<f64> = Vec::new();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            let (rr, cc) = (r as u32 + top, c as u16);
-            let w = match cell {
-                Cell::Text(t) => {
-                    if r == 0 {
-                        ws.write_string_with_format(rr, cc, t, bold)?;
-                    } else {
-                        ws.write_string(rr, cc, t)?;
-                    }
-                    width(t)
-                }
-                Cell::Num(x) => {
-                    ws.write_number_with_format(rr, cc, *x, &num)?;
-                    8.0
-                }
-                Cell::Int(n) => {
-                    ws.write_number_with_format(rr, cc, *n as f64, &whole)?;
-                    8.0
-                }
-            };
-            if widths.len() <= c {
-                widths.resize(c + 1, 0.0);
-            }
-            if let Some(slot) = widths.get_mut(c) {
-                *slot = slot.max(w);
-            }
-        }
+    Ok(u32::from(mark.is_some()))
+}
+
+/// A cell's width in characters, a Chinese character counting two.
+fn cell_width(cell: &Cell) -> f64 {
+    match cell {
+        Cell::Text(t) => width(t),
+        Cell::Num(_) | Cell::Int(_) => 8.0,
     }
+}
+
+/// Widen `widths` to fit `row`.
+fn fit(widths: &mut Vec<f64>, row: &[Cell]) {
+    if widths.len() < row.len() {
+        widths.resize(row.len(), 0.0);
+    }
+    for (slot, cell) in widths.iter_mut().zip(row) {
+        *slot = slot.max(cell_width(cell));
+    }
+}
+
+fn set_widths(ws: &mut Worksheet, widths: &[f64]) -> Result<(), XlsxError> {
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, (w + 2.0).min(60.0))?;
     }
+    Ok(())
+}
+
+/// Write one row; the heading row is bold.
+fn write_cells(
+    ws: &mut Worksheet,
+    rr: u32,
+    row: &[Cell],
+    f: &Formats,
+    heading: bool,
+) -> Result<(), XlsxError> {
+    for (c, cell) in row.iter().enumerate() {
+        let cc = c as u16;
+        match cell {
+            Cell::Text(t) if heading => {
+                ws.write_string_with_format(rr, cc, t, &f.bold)?;
+            }
+            Cell::Text(t) => {
+                ws.write_string(rr, cc, t)?;
+            }
+            Cell::Num(x) => {
+                ws.write_number_with_format(rr, cc, *x, &f.num)?;
+            }
+            Cell::Int(n) => {
+                ws.write_number_with_format(rr, cc, *n as f64, &f.whole)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A sheet of rows held in memory (a summary, a comparison), the first row the heading.
+fn write_rows(
+    ws: &mut Worksheet,
+    rows: &[Vec<Cell>],
+    f: &Formats,
+    mark: Option<&str>,
+) -> Result<(), XlsxError> {
+    let top = begin_sheet(ws, mark)?;
+    let mut widths: Vec<f64> = Vec::new();
+    for row in rows {
+        fit(&mut widths, row);
+    }
+    set_widths(ws, &widths)?;
+    for (r, row) in rows.iter().enumerate() {
+        write_cells(ws, r as u32 + top, row, f, r == 0)?;
+    }
     ws.set_freeze_panes(top + 1, 0)?;
+    Ok(())
+}
+
+/// How many sheets a kind of `n` entities needs when a sheet holds `sheet_rows` rows (Excel's
+/// limit), less the heading and the mark; and how many entities each holds.
+fn sheets_for(n: usize, mark: Option<&str>, sheet_rows: usize) -> (usize, usize) {
+    let per_sheet = sheet_rows
+        .saturating_sub(1 + usize::from(mark.is_some()))
+        .max(1);
+    (n.div_ceil(per_sheet).max(1), per_sheet)
+}
+
+/// A kind's rows on its sheets (`后进村 village`, then `后进村 village 2`, … when Excel's row
+/// limit needs more than one), each with the heading, written as they are made: a million
+/// entities are never held as cells at once.
+fn fill_kind_sheets(
+    sheets: &mut [Worksheet],
+    v: &RunView,
+    k: &KindView,
+    f: &Formats,
+    mark: Option<&str>,
+    sheet_rows: usize,
+) -> Result<(), XlsxError> {
+    let head = kind_header(v, k);
+    let n = k.frame.len();
+    let (_, per_sheet) = sheets_for(n, mark, sheet_rows);
+    let mut widths = Vec::new();
+    fit(&mut widths, &head);
+    let first: Vec<Vec<Cell>> = (0..n.min(WIDTH_ROWS)).map(|r| kind_row(v, k, r)).collect();
+    for row in &first {
+        fit(&mut widths, row);
+    }
+    let mut first = first.into_iter();
+    for (part, ws) in sheets.iter_mut().enumerate() {
+        set_widths(ws, &widths)?;
+        let top = begin_sheet(ws, mark)?;
+        write_cells(ws, top, &head, f, true)?;
+        let rows = part * per_sheet..((part + 1) * per_sheet).min(n);
+        for (i, r) in rows.enumerate() {
+            let row = match first.next() {
+                Some(row) => row,
+                None => kind_row(v, k, r),
+            };
+            write_cells(ws, top + 1 + i as u32, &row, f, false)?;
+        }
+        ws.set_freeze_panes(top + 1, 0)?;
+    }
     Ok(())
 }
 
@@ -94,7 +198,8 @@ fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
+/// The heading row of a kind's sheet.
+fn kind_header(v: &RunView, k: &KindView) -> Vec<Cell> {
     let mut head: Vec<Cell> = vec![text("id"), text("名称 (name)")];
     for (c, _, named) in k.text_columns() {
         head.push(text(c));
@@ -136,8 +241,12 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
             .iter()
             .map(|i| text(short_label(&i.label).to_string())),
     );
-    let mut rows = vec![head];
-    for r in 0..k.frame.len() {
+    head
+}
+
+/// Entity `r`'s row of its kind's sheet.
+fn kind_row(v: &RunView, k: &KindView, r: usize) -> Vec<Cell> {
+    {
         let mut row = vec![text(k.frame.id(r)), text(k.frame.label(r))];
         for (_, vals, named) in k.text_columns() {
             let value = vals.get(r).unwrap_or_default();
@@ -182,9 +291,8 @@ fn kind_rows(v: &RunView, k: &KindView) -> Vec<Vec<Cell>> {
         }
         row.push(text(why));
         row.extend(k.result.points_of(r).iter().map(|x| Cell::Num(*x)));
-        rows.push(row);
+        row
     }
-    rows
 }
 
 fn summary_rows(v: &RunView) -> Vec<Vec<Cell>> {
@@ -251,28 +359,70 @@ fn sheet_name(label: &str, taken: &mut Vec<String>) -> String {
     name
 }
 
-/// The workbook's bytes.
-pub fn results_xlsx(v: &RunView) -> Result<Vec<u8>, XlsxError> {
+/// Write the workbook to `w`. Each kind's sheet is streamed through a temporary file (the
+/// rows are never all in memory), then the workbook is copied to `w`.
+pub fn write_results_xlsx(v: &RunView, w: &mut dyn std::io::Write) -> Result<(), XlsxError> {
+    write_workbook(v, w, SHEET_ROWS)
+}
+
+/// [`write_results_xlsx`] with sheets of at most `sheet_rows` rows.
+fn write_workbook(
+    v: &RunView,
+    w: &mut dyn std::io::Write,
+    sheet_rows: usize,
+) -> Result<(), XlsxError> {
     let mut wb = Workbook::new();
     // A fixed creation time: the same results give the same bytes.
     let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
-    let bold = Format::new().set_bold();
+    let f = Formats::new(v.rules.precision);
     let mut taken = Vec::new();
     let mark = v.what_if.as_ref().map(super::WhatIf::banner);
     let mark = mark.as_deref();
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name("汇总 (summary)", &mut taken))?;
-    write_rows(ws, &summary_rows(v), &bold, v.rules.precision, mark)?;
-    for k in std::iter::once(&v.primary).chain(&v.units) {
-        let ws = wb.add_worksheet();
-        ws.set_name(sheet_name(
-            &format!("{} {}", short_label(&k.kind.label), k.kind.name),
-            &mut taken,
-        ))?;
-        write_rows(ws, &kind_rows(v, k), &bold, v.rules.precision, mark)?;
+    write_rows(ws, &summary_rows(v), &f, mark)?;
+    // Every kind's sheets are added first, then filled in parallel, a kind to a thread.
+    let kinds: Vec<&KindView> = std::iter::once(&v.primary).chain(&v.units).collect();
+    let mut counts = Vec::new();
+    for k in &kinds {
+        let (parts, _) = sheets_for(k.frame.len(), mark, sheet_rows);
+        let base = format!("{} {}", short_label(&k.kind.label), k.kind.name);
+        for part in 0..parts {
+            let ws = wb.add_worksheet_with_constant_memory();
+            let name = if part == 0 {
+                base.clone()
+            } else {
+                format!("{base} {}", part + 1)
+            };
+            ws.set_name(sheet_name(&name, &mut taken))?;
+        }
+        counts.push(parts);
     }
-    wb.save_to_buffer()
+    for format in [&f.bold, &f.num, &f.whole] {
+        wb.register_format(format);
+    }
+    let mut rest: &mut [Worksheet] = wb.worksheets_mut().get_mut(1..).unwrap_or_default();
+    let mut jobs = Vec::new();
+    for (k, parts) in kinds.iter().zip(counts) {
+        let (mine, others) = rest.split_at_mut(parts.min(rest.len()));
+        jobs.push((*k, mine));
+        rest = others;
+    }
+    jobs.into_par_iter()
+        .try_for_each(|(k, sheets)| fill_kind_sheets(sheets, v, k, &f, mark, sheet_rows))?;
+    let mut tmp = tempfile::tempfile()?;
+    wb.save_to_writer(&mut tmp)?;
+    std::io::Seek::rewind(&mut tmp)?;
+    std::io::copy(&mut tmp, w)?;
+    Ok(())
+}
+
+/// The workbook's bytes (a download of the live page).
+pub fn results_xlsx(v: &RunView) -> Result<Vec<u8>, XlsxError> {
+    let mut out = Vec::new();
+    write_results_xlsx(v, &mut out)?;
+    Ok(out)
 }
 
 /// A workbook of plain sheets (name, rows with the header first), scores at `precision`,
@@ -286,12 +436,69 @@ pub(crate) fn sheets_xlsx(
     // A fixed creation time: the same comparison gives the same bytes.
     let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
-    let bold = Format::new().set_bold();
+    let f = Formats::new(precision);
     let mut taken = Vec::new();
     for (name, rows) in sheets {
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name(name, &mut taken))?;
-        write_rows(ws, rows, &bold, precision, mark)?;
+        write_rows(ws, rows, &f, mark)?;
     }
     wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::Reader;
+
+    #[test]
+    fn a_kind_past_the_row_limit_continues_on_more_sheets_with_every_row() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (rules, _) = crate::rules::load(&root.join("rules")).expect("the default rules");
+        let ds = crate::data::DataSet::open(&root.join("data/sample")).expect("the sample");
+        let frame = ds.load_primary(&rules.primary).expect("the villages");
+        let result = crate::engine::evaluate_kind(&rules, &rules.primary, &frame).expect("scored");
+        let primary = KindView::of_primary(&rules, &frame, &result, None);
+        let v = RunView {
+            rules: &rules,
+            data: &ds,
+            primary,
+            units: Vec::new(),
+            data_sha256: String::new(),
+            data_files: Vec::new(),
+            scenario: None,
+            outputs: Vec::new(),
+            what_if: None,
+        };
+        // 78 villages on sheets of 1 heading and 30 rows: 30 + 30 + 18.
+        assert_eq!(sheets_for(78, None, 31), (3, 30));
+        assert_eq!(sheets_for(30, None, 31), (1, 30));
+        assert_eq!(sheets_for(0, None, 31), (1, 30));
+        assert_eq!(sheets_for(60, Some("mark"), 31), (3, 29));
+        let mut bytes = Vec::new();
+        write_workbook(&v, &mut bytes, 31).expect("written");
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
+        let names = wb.sheet_names().to_vec();
+        assert_eq!(names.len(), 4, "{names:?}");
+        let mut ids = Vec::new();
+        for name in names.iter().skip(1) {
+            let range = wb.worksheet_range(name).expect("a sheet");
+            let rows: Vec<_> = range.rows().collect();
+            assert_eq!(
+                rows.first().and_then(|r| r.first()).map(|c| c.to_string()),
+                Some("id".into()),
+                "{name}"
+            );
+            ids.extend(
+                rows.iter()
+                    .skip(1)
+                    .map(|r| r.first().map(|c| c.to_string()).unwrap_or_default()),
+            );
+        }
+        let expected: Vec<String> = (0..frame.len()).map(|r| frame.id(r).to_string()).collect();
+        assert_eq!(
+            ids, expected,
+            "every village once, in order, across the sheets"
+        );
+    }
 }
