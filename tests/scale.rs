@@ -191,3 +191,50 @@ fn a_hundred_thousand_villages_are_written_whole_and_the_report_stays_small() {
     );
     assert!(html.contains("全部") && html.contains("villages.csv 与 results.xlsx"));
 }
+
+/// A comparison printed at scale lists its first thousand changes and says where the rest are;
+/// its JSON holds every one.
+#[test]
+fn a_comparison_over_a_hundred_thousand_villages_prints_a_bounded_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    rc1gen::write_csv(&rc1gen::generate(100_000, 13), &data.join("villages.csv"));
+    let rules = common::root().join("benches/rc1/yaml");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "compare",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--set",
+            "pass_line=75",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = common::bangfu(&refs);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        o
+    };
+    let doc = common::json(&run(&["--format", "json"]));
+    let all = doc["changes"].as_array().unwrap().len();
+    assert!(all > 1_000, "the line at 75 moves {all} decisions");
+    let printed = common::stdout(&run(&[]));
+    let rows = printed
+        .lines()
+        .filter(|l| l.contains(" | village "))
+        .count();
+    assert_eq!(rows, 1_000, "the printed table lists the first thousand");
+    assert!(
+        printed.contains(&format!("另有 {} 项", all - 1_000)),
+        "the line under the table counts the rest"
+    );
+}

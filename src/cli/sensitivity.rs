@@ -296,6 +296,7 @@ fn render(r: &Report, primary: &Kind) -> String {
             .entities
             .iter()
             .filter(|v| borderline.contains(v.id.as_str()))
+            .take(PRINTED_ROWS)
         {
             let mut row = vec![v.id.clone(), v.label.clone(), v.nominal.clone()];
             row.extend(v.p.iter().map(|(_, p)| percent(*p)));
@@ -305,6 +306,7 @@ fn render(r: &Report, primary: &Kind) -> String {
         t.with(Style::psql());
         out.push_str(&t.to_string());
         out.push('\n');
+        out.push_str(&more(r.borderline.len()));
     }
     if !r.units.is_empty() {
         out.push_str("\n单位名次区间 (unit rank bands: 5% / 50% / 95%)\n");
@@ -320,7 +322,7 @@ fn render(r: &Report, primary: &Kind) -> String {
             "P(best)",
             "expected award",
         ]));
-        for u in &r.units {
+        for u in r.units.iter().take(PRINTED_ROWS) {
             b.push_record(cells([
                 u.kind.clone(),
                 u.id.clone(),
@@ -337,8 +339,23 @@ fn render(r: &Report, primary: &Kind) -> String {
         t.with(Style::psql());
         out.push_str(&t.to_string());
         out.push('\n');
+        out.push_str(&more(r.units.len()));
     }
     out
+}
+
+/// The rows a printed table of `sensitivity` lists; `--format json` and `--out` hold every one.
+const PRINTED_ROWS: usize = 1_000;
+
+/// The line under a table cut at [`PRINTED_ROWS`].
+fn more(all: usize) -> String {
+    if all <= PRINTED_ROWS {
+        return String::new();
+    }
+    let n = all - PRINTED_ROWS;
+    format!(
+        "… 另有 {n} 行，全部见 `--format json` 或 `--out DIR` ({n} more rows; `--format json` and `--out DIR` hold every one)\n"
+    )
 }
 
 /// A probability in whole percent, without rounding a rare event away: above 0 but under

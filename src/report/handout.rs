@@ -277,6 +277,31 @@ fn change_row(runs: &[Summary], c: &Change) -> Vec<String> {
 }
 
 /// The tables as a terminal or Markdown document.
+/// The changes and award changes a printed comparison lists; `--format csv`, `--format json`
+/// and `--out` hold every one.
+pub const PRINTED_CHANGES: usize = 1_000;
+
+/// The line under a list cut at [`PRINTED_CHANGES`].
+fn more_line(all: usize) -> Option<String> {
+    (all > PRINTED_CHANGES).then(|| {
+        format!(
+            "… 另有 {} 项，全部见 `--format csv`、`--format json` 或 `--out DIR` ({} more; `--format csv`, `--format json` and `--out DIR` list every one)\n",
+            all - PRINTED_CHANGES,
+            all - PRINTED_CHANGES
+        )
+    })
+}
+
+/// The note under a list of the page cut at [`PRINTED_CHANGES`].
+fn page_more(all: usize) -> String {
+    if all <= PRINTED_CHANGES {
+        return String::new();
+    }
+    format!(
+        "<p class=\"note\">此处列出前 {PRINTED_CHANGES} 项；全部 {all} 项见 changes.csv 与 compare.xlsx (the first {PRINTED_CHANGES} are listed; all {all} are in changes.csv and compare.xlsx).</p>\n"
+    )
+}
+
 pub fn text(h: &Handout, flavor: Flavor) -> String {
     let style = |b: Builder| {
         let mut t = b.build();
@@ -325,11 +350,12 @@ pub fn text(h: &Handout, flavor: Flavor) -> String {
         let mut head: Vec<&str> = CHANGE_HEAD.to_vec();
         head.push("reason");
         b.push_record(cells(head));
-        for c in h.changes {
+        for c in h.changes.iter().take(PRINTED_CHANGES) {
             b.push_record(cells(change_row(h.runs, c)));
         }
         out.push_str(&style(b));
         out.push('\n');
+        out.push_str(&more_line(h.changes.len()).unwrap_or_default());
     }
     if !h.awards.is_empty() {
         out.push('\n');
@@ -339,7 +365,7 @@ pub fn text(h: &Handout, flavor: Flavor) -> String {
         )));
         let mut b = Builder::default();
         b.push_record(cells(["scenario", "kind", "id", "name", "award (yuan)"]));
-        for a in h.awards {
+        for a in h.awards.iter().take(PRINTED_CHANGES) {
             b.push_record(cells([
                 scenario_named(h.runs, &a.scenario),
                 a.kind.clone(),
@@ -350,6 +376,7 @@ pub fn text(h: &Handout, flavor: Flavor) -> String {
         }
         out.push_str(&style(b));
         out.push('\n');
+        out.push_str(&more_line(h.awards.len()).unwrap_or_default());
     }
     out
 }
@@ -598,7 +625,7 @@ pub fn html(h: &Handout, title: &str, w: &mut dyn Write) -> io::Result<()> {
             out.push_str(&format!("<th>{}</th>", escape(c)));
         }
         out.push_str("</tr></thead>\n<tbody>\n");
-        for c in h.changes {
+        for c in h.changes.iter().take(PRINTED_CHANGES) {
             let class = match c.flip {
                 Some(crate::compare::Flip::Out) => " class=\"out\"",
                 Some(crate::compare::Flip::In) => " class=\"in\"",
@@ -619,6 +646,7 @@ pub fn html(h: &Handout, title: &str, w: &mut dyn Write) -> io::Result<()> {
             out.push_str("</tr>\n");
         }
         out.push_str("</tbody>\n</table>\n");
+        out.push_str(&page_more(h.changes.len()));
     }
     out.push_str(&super::html::h2(
         "awards",
@@ -632,7 +660,7 @@ pub fn html(h: &Handout, title: &str, w: &mut dyn Write) -> io::Result<()> {
             "<table>\n<thead><tr><th>scenario</th><th>kind</th><th>id</th><th>name</th>\
              <th class=\"n\">before</th><th class=\"n\">after</th></tr></thead>\n<tbody>\n",
         );
-        for a in h.awards {
+        for a in h.awards.iter().take(PRINTED_CHANGES) {
             out.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td class=\"k\">{}</td><td>{}</td>\
                  <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
@@ -645,6 +673,7 @@ pub fn html(h: &Handout, title: &str, w: &mut dyn Write) -> io::Result<()> {
             ));
         }
         out.push_str("</tbody>\n</table>\n");
+        out.push_str(&page_more(h.awards.len()));
     }
     out.push_str(&format!(
         "<footer>bangfu {} · {}</footer>\n</main>\n</body>\n</html>\n",
