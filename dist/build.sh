@@ -46,7 +46,12 @@ for t in "${targets[@]}"; do
     read -r probes pkgs <<<"$(needs "$t")"
     IFS=, read -r -a list <<<"$probes"
     for probe in "${list[@]}"; do
-        if [[ $probe == /* ]]; then found=$([[ -e $probe ]] && echo y); else found=$(command -v "$probe" >/dev/null && echo y); fi
+        found=y
+        if [[ $probe == /* ]]; then
+            [[ -e $probe ]] || found=
+        else
+            command -v "$probe" >/dev/null || found=
+        fi
         if [[ -z $found ]]; then
             read -r -a each <<<"$pkgs"
             missing+=("${each[@]}")
