@@ -231,3 +231,52 @@ fn results_xlsx_holds_the_same_numbers() {
         }
     }
 }
+
+/// Every sheet of `results.xlsx` prints as an office prints it: landscape A4, one page wide,
+/// the heading row on every page, the print area set, a page header naming the rules and the
+/// period, and a footer numbering the pages; under a what-if the mark is in both.
+#[test]
+fn every_sheet_prints_landscape_one_page_wide_with_its_heading_on_every_page() {
+    for (extra, marked) in [(&[][..], false), (&["--set", "pass_line=72"][..], true)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let mut args = vec!["run", "--out", out.to_str().unwrap(), "--quiet"];
+        args.extend(extra);
+        let o = bangfu(&args);
+        assert!(o.status.success());
+        let file = std::fs::File::open(out.join("results.xlsx")).unwrap();
+        let mut zip = zip::ZipArchive::new(file).unwrap();
+        let read = |zip: &mut zip::ZipArchive<std::fs::File>, name: &str| {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+            s
+        };
+        let sheets: Vec<String> = zip
+            .file_names()
+            .filter(|n| n.starts_with("xl/worksheets/sheet"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(sheets.len(), 7, "the summary and six kinds: {sheets:?}");
+        for name in &sheets {
+            let xml = read(&mut zip, name);
+            for needle in [
+                "<pageSetUpPr fitToPage=\"1\"/>",
+                "paperSize=\"9\"",
+                "orientation=\"landscape\"",
+                "fitToHeight=\"0\"",
+                "后进村帮扶验收细则 2026.1 · 2025–2026",
+                "第 &amp;P 页 共 &amp;N 页",
+            ] {
+                assert!(xml.contains(needle), "{name} lacks {needle}");
+            }
+            assert_eq!(xml.contains("模拟测算，非正式结果"), marked, "{name}");
+        }
+        let wb = read(&mut zip, "xl/workbook.xml");
+        let titles = wb.matches("_xlnm.Print_Titles").count();
+        let areas = wb.matches("_xlnm.Print_Area").count();
+        assert_eq!((titles, areas), (7, 7), "{wb}");
+        // The heading row (row 1, or row 2 below the mark) repeats on every page.
+        let rows = if marked { "$1:$2" } else { "$1:$1" };
+        assert!(wb.contains(rows), "{wb}");
+    }
+}

@@ -566,7 +566,10 @@ pub fn xlsx(h: &Handout) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             ("情景 (scenarios)", scenarios),
         ],
         2,
-        Some(crate::scenario::WHAT_IF_MARK),
+        &super::xlsx::Printed {
+            title: "情景对比 (comparison)",
+            mark: Some(crate::scenario::WHAT_IF_MARK),
+        },
     )
 }
 

@@ -123,11 +123,18 @@ svg .grid { stroke: #e9ecef; }
 svg .axis { stroke: #adb5bd; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line);
   padding-top: 8px; word-break: break-all; }
+@page { size: A4; margin: 14mm 12mm 16mm;
+  @bottom-center { content: "第 " counter(page) " 页 共 " counter(pages) " 页"; font-size: 10px;
+    color: #66727f; } }
 @media print {
   body { background: #fff; }
   main { padding: 0; max-width: none; }
-  h2, h3 { break-after: avoid; }
-  tr, svg { break-inside: avoid; }
+  nav { display: none; }
+  /* A heading, and the note or legend under it, stay with what they introduce. */
+  h2, h3, .note, .legend { break-after: avoid; }
+  tr, svg, .legend { break-inside: avoid; }
+  thead { display: table-header-group; }
+  svg, .sw, tr.award td, tr.out td, tr.in td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "#;
 

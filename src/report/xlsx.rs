@@ -66,12 +66,49 @@ fn begin_sheet(ws: &mut Worksheet, mark: Option<&str>) -> Result<u32, XlsxError>
     if let Some(mark) = mark {
         let red = Format::new().set_bold().set_font_color("#B00020");
         ws.write_string_with_format(0, 0, mark, &red)?;
-        // `&&` is a literal ampersand in Excel's header and footer codes.
-        let printed = format!("&C&\"-,Bold\"{}", mark.replace('&', "&&"));
-        ws.set_header(&printed);
-        ws.set_footer(&printed);
     }
     Ok(u32::from(mark.is_some()))
+}
+
+/// What every printed page of a sheet carries.
+pub(crate) struct Printed<'a> {
+    /// The rule set's name and version, and the data set's period: the page header.
+    pub title: &'a str,
+    /// The what-if mark, in the header and the footer of every page.
+    pub mark: Option<&'a str>,
+}
+
+/// A sheet as an office prints it: landscape A4, every column on one page wide, the heading
+/// row (and the mark's row) on every page, the print area the data, a header naming the
+/// rules and a footer numbering the pages (第 N 页 共 M 页).
+fn page_setup(
+    ws: &mut Worksheet,
+    p: &Printed,
+    top: u32,
+    rows: u32,
+    cols: u16,
+) -> Result<(), XlsxError> {
+    // `&&` is a literal ampersand in Excel's header and footer codes; a header holds at most
+    // 255 characters.
+    let code = |s: &str| s.replace('&', "&&").chars().take(100).collect::<String>();
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, top)?;
+    ws.set_print_area(0, 0, top + rows, cols.saturating_sub(1))?;
+    let (header, footer) = match p.mark {
+        Some(mark) => (
+            format!("&L{}&C&\"-,Bold\"{}", code(p.title), code(mark)),
+            format!("&L&\"-,Bold\"{}&C第 &P 页 共 &N 页", code(mark)),
+        ),
+        None => (
+            format!("&L{}", code(p.title)),
+            "&C第 &P 页 共 &N 页".to_string(),
+        ),
+    };
+    ws.set_header(&header);
+    ws.set_footer(&footer);
+    Ok(())
 }
 
 /// A cell's width in characters, a Chinese character counting two.
@@ -132,9 +169,9 @@ fn write_rows(
     ws: &mut Worksheet,
     rows: &[Vec<Cell>],
     f: &Formats,
-    mark: Option<&str>,
+    p: &Printed,
 ) -> Result<(), XlsxError> {
-    let top = begin_sheet(ws, mark)?;
+    let top = begin_sheet(ws, p.mark)?;
     let mut widths: Vec<f64> = Vec::new();
     for row in rows {
         fit(&mut widths, row);
@@ -144,7 +181,8 @@ fn write_rows(
         write_cells(ws, r as u32 + top, row, f, r == 0)?;
     }
     ws.set_freeze_panes(top + 1, 0)?;
-    Ok(())
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(1) as u16;
+    page_setup(ws, p, top, rows.len().saturating_sub(1) as u32, cols)
 }
 
 /// How many sheets a kind of `n` entities needs when a sheet holds `sheet_rows` rows (Excel's
@@ -164,12 +202,12 @@ fn fill_kind_sheets(
     v: &RunView,
     k: &KindView,
     f: &Formats,
-    mark: Option<&str>,
+    p: &Printed,
     sheet_rows: usize,
 ) -> Result<(), XlsxError> {
     let head = kind_header(v, k);
     let n = k.frame.len();
-    let (_, per_sheet) = sheets_for(n, mark, sheet_rows);
+    let (_, per_sheet) = sheets_for(n, p.mark, sheet_rows);
     let mut widths = Vec::new();
     fit(&mut widths, &head);
     let first: Vec<Vec<Cell>> = (0..n.min(WIDTH_ROWS)).map(|r| kind_row(v, k, r)).collect();
@@ -179,9 +217,10 @@ fn fill_kind_sheets(
     let mut first = first.into_iter();
     for (part, ws) in sheets.iter_mut().enumerate() {
         set_widths(ws, &widths)?;
-        let top = begin_sheet(ws, mark)?;
+        let top = begin_sheet(ws, p.mark)?;
         write_cells(ws, top, &head, f, true)?;
         let rows = part * per_sheet..((part + 1) * per_sheet).min(n);
+        page_setup(ws, p, top, rows.len() as u32, head.len() as u16)?;
         for (i, r) in rows.enumerate() {
             let row = match first.next() {
                 Some(row) => row,
@@ -379,14 +418,26 @@ fn write_workbook(
     let mut taken = Vec::new();
     let mark = v.what_if.as_ref().map(super::WhatIf::banner);
     let mark = mark.as_deref();
+    let title = match &v.rules.period {
+        Some(period) => format!(
+            "{} {} · {period}",
+            short_label(&v.rules.name),
+            v.rules.version
+        ),
+        None => format!("{} {}", short_label(&v.rules.name), v.rules.version),
+    };
+    let p = Printed {
+        title: &title,
+        mark,
+    };
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name("汇总 (summary)", &mut taken))?;
-    write_rows(ws, &summary_rows(v), &f, mark)?;
+    write_rows(ws, &summary_rows(v), &f, &p)?;
     // Every kind's sheets are added first, then filled in parallel, a kind to a thread.
     let kinds: Vec<&KindView> = std::iter::once(&v.primary).chain(&v.units).collect();
     let mut counts = Vec::new();
     for k in &kinds {
-        let (parts, _) = sheets_for(k.frame.len(), mark, sheet_rows);
+        let (parts, _) = sheets_for(k.frame.len(), p.mark, sheet_rows);
         let base = format!("{} {}", short_label(&k.kind.label), k.kind.name);
         for part in 0..parts {
             let ws = wb.add_worksheet_with_constant_memory();
@@ -410,7 +461,7 @@ fn write_workbook(
         rest = others;
     }
     jobs.into_par_iter()
-        .try_for_each(|(k, sheets)| fill_kind_sheets(sheets, v, k, &f, mark, sheet_rows))?;
+        .try_for_each(|(k, sheets)| fill_kind_sheets(sheets, v, k, &f, &p, sheet_rows))?;
     let mut tmp = tempfile::tempfile()?;
     wb.save_to_writer(&mut tmp)?;
     std::io::Seek::rewind(&mut tmp)?;
@@ -430,7 +481,7 @@ pub fn results_xlsx(v: &RunView) -> Result<Vec<u8>, XlsxError> {
 pub(crate) fn sheets_xlsx(
     sheets: &[(&str, Vec<Vec<Cell>>)],
     precision: u32,
-    mark: Option<&str>,
+    p: &Printed,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     // A fixed creation time: the same comparison gives the same bytes.
@@ -441,7 +492,7 @@ pub(crate) fn sheets_xlsx(
     for (name, rows) in sheets {
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name(name, &mut taken))?;
-        write_rows(ws, rows, &f, mark)?;
+        write_rows(ws, rows, &f, p)?;
     }
     wb.save_to_buffer()
 }
