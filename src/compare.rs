@@ -388,14 +388,7 @@ pub fn diff(base: &Evaluated, sc: &Evaluated) -> (Vec<Change>, Vec<AwardChange>)
                     (false, true) => Some(Flip::In),
                     _ => None,
                 };
-                let mut columns = indexmap::IndexMap::new();
-                for (c, vals, named) in bv.text_columns() {
-                    let value = vals.get(r).unwrap_or("");
-                    columns.insert(c.to_string(), value.to_string());
-                    if let Some(n) = named {
-                        columns.insert(n.header.clone(), n.name(value).to_string());
-                    }
-                }
+                let columns = bv.named_columns(r);
                 changes.push(Change {
                     scenario: sc.name.clone(),
                     kind: bv.kind.name.clone(),

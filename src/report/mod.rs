@@ -135,6 +135,20 @@ impl<'a> KindView<'a> {
         })
     }
 
+    /// Entity `r`'s text columns with the names beside them (`town_id`, `town_name`, …), as
+    /// in its result file.
+    pub fn named_columns(&self, r: usize) -> indexmap::IndexMap<String, String> {
+        let mut columns = indexmap::IndexMap::new();
+        for (c, vals, named) in self.text_columns() {
+            let value = vals.get(r).unwrap_or("");
+            columns.insert(c.to_string(), value.to_string());
+            if let Some(n) = named {
+                columns.insert(n.header.clone(), n.name(value).to_string());
+            }
+        }
+        columns
+    }
+
     /// Rank of entity `r`, 1 = best; `None` for a kind that is not ranked (the engine then
     /// leaves every rank at 0).
     pub fn rank(&self, r: usize) -> Option<u32> {

@@ -467,9 +467,19 @@ fn near_json(e: &Evaluated, line: &str, distance: f64) -> Result<Json_, Refusal>
     let mut rows: Vec<(f64, Json_)> = Vec::new();
     for r in 0..v.frame.len() {
         let dims = v.result.dims_of(r);
-        let x = match dim_index {
-            Some(j) => dims.get(j).copied().unwrap_or(f64::NAN),
-            None => v.result.total.get(r).copied().unwrap_or(f64::NAN),
+        // A score every entity has: missing, it is a bug, never a row quietly left out.
+        let score = match dim_index {
+            Some(j) => dims.get(j).copied(),
+            None => v.result.total.get(r).copied(),
+        };
+        let Some(x) = score else {
+            return Err(Refusal::with_status(
+                500,
+                Problem::new(format!(
+                    "internal error: no score for `{}` (a bug in bangfu)",
+                    v.frame.id(r)
+                )),
+            ));
         };
         let off = x - value;
         if off.is_nan() || off.abs() > distance + 1e-9 {
@@ -485,14 +495,7 @@ fn near_json(e: &Evaluated, line: &str, distance: f64) -> Result<Json_, Refusal>
                 Some(json!({"dimension": d.id, "label": d.label, "points": p, "min": min, "distance": round2(p - min)}))
             })
             .collect();
-        let mut columns = serde_json::Map::new();
-        for (c, vals, named) in v.text_columns() {
-            let value = vals.get(r).unwrap_or("");
-            columns.insert(c.to_string(), json!(value));
-            if let Some(n) = named {
-                columns.insert(n.header.clone(), json!(n.name(value)));
-            }
-        }
+        let columns = v.named_columns(r);
         rows.push((
             off.abs(),
             json!({

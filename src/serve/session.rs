@@ -275,8 +275,15 @@ impl Session {
             return evaluate_over(base, &self.linked, &self.ds, rules, &sc.name, &sc.label)
                 .map_err(eval_problems);
         }
-        let mut frame = if same_columns {
-            (*base.frame).clone()
+        let frame = self.scenario_frame(&rules, sc)?;
+        self.evaluate_frame(rules, frame, &sc.name, &sc.label, false)
+    }
+
+    /// The primary table a scenario's rules read, its data changes applied: the baseline's
+    /// columns when the rules read the same ones, else the table read again.
+    fn scenario_frame(&self, rules: &RuleSet, sc: &Scenario) -> Result<Frame, Refusal> {
+        let mut frame = if rules.primary.same_columns(&self.base.rules.primary) {
+            (*self.base.frame).clone()
         } else {
             self.ds
                 .load_primary(&rules.primary)
@@ -291,7 +298,7 @@ impl Session {
                 problems: problems_of(&d),
             }
         })?;
-        self.evaluate_frame(rules, frame, &sc.name, &sc.label, true)
+        Ok(frame)
     }
 
     /// Every kind evaluated afresh over `frame`; `keep` keeps every input value (a trace
@@ -338,22 +345,7 @@ impl Session {
             }
             Some(sc) => {
                 let rules = self.rules_for(sc)?;
-                let mut frame = if rules.primary.same_columns(&self.base.rules.primary) {
-                    (*self.base.frame).clone()
-                } else {
-                    self.ds
-                        .load_primary(&rules.primary)
-                        .map_err(|errs| Refusal {
-                            status: 422,
-                            problems: errs.iter().map(|e| Problem::new(e.to_string())).collect(),
-                        })?
-                };
-                crate::scenario::apply_scenario_data(&rules.primary, &mut frame, sc).map_err(
-                    |d| Refusal {
-                        status: 422,
-                        problems: problems_of(&d),
-                    },
-                )?;
+                let frame = self.scenario_frame(&rules, sc)?;
                 (rules, frame)
             }
         };
