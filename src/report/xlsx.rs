@@ -4,7 +4,9 @@
 use super::summary::{grade_counts, outcome_counts, programme_totals, reasons};
 use super::{short_label, KindView, RunView};
 use rayon::prelude::*;
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
+};
 
 /// Display width of text in a spreadsheet column (CJK characters count double).
 fn width(s: &str) -> f64 {
@@ -43,13 +45,18 @@ struct Formats {
 impl Formats {
     fn new(precision: u32) -> Formats {
         Formats {
-            bold: Format::new().set_bold(),
-            num: Format::new().set_num_format(if precision == 0 {
-                "0".to_string()
-            } else {
-                format!("0.{}", "0".repeat(precision as usize))
-            }),
-            whole: Format::new().set_num_format("0"),
+            bold: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Top),
+            num: Format::new()
+                .set_align(FormatAlign::Top)
+                .set_num_format(if precision == 0 {
+                    "0".to_string()
+                } else {
+                    format!("0.{}", "0".repeat(precision as usize))
+                }),
+            whole: Format::new().set_align(FormatAlign::Top).set_num_format("0"),
         }
     }
 }
@@ -129,11 +136,86 @@ fn fit(widths: &mut Vec<f64>, row: &[Cell]) {
     }
 }
 
-fn set_widths(ws: &mut Worksheet, widths: &[f64]) -> Result<(), XlsxError> {
+/// Widen `widths` to fit a heading row, which wraps between its words (`稳定` over
+/// `(stability)`): a column is as wide as its values need.
+fn fit_heading(widths: &mut Vec<f64>, row: &[Cell]) {
+    let parts: Vec<Cell> = row
+        .iter()
+        .map(|cell| match cell {
+            Cell::Text(t) => Cell::Text(
+                t.split(' ')
+                    .max_by(|a, b| width(a).total_cmp(&width(b)))
+                    .unwrap_or(t)
+                    .to_string(),
+            ),
+            other => other.clone(),
+        })
+        .collect();
+    fit(widths, &parts);
+}
+
+/// The widest a column gets; longer texts (reasons, notes) wrap within it.
+const MAX_WIDTH: f64 = 26.0;
+
+/// Set the columns' widths from the widths of their contents; the widths set.
+fn set_widths(ws: &mut Worksheet, widths: &[f64]) -> Result<Vec<f64>, XlsxError> {
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let top = Format::new().set_align(FormatAlign::Top);
+    let mut set = Vec::with_capacity(widths.len());
     for (c, w) in widths.iter().enumerate() {
-        ws.set_column_width(c as u16, (w + 2.0).min(60.0))?;
+        if w + 2.0 > MAX_WIDTH {
+            ws.set_column_width(c as u16, MAX_WIDTH)?;
+            ws.set_column_format(c as u16, &wrap)?;
+            set.push(MAX_WIDTH);
+        } else {
+            ws.set_column_width(c as u16, w + 2.0)?;
+            ws.set_column_format(c as u16, &top)?;
+            set.push(w + 2.0);
+        }
     }
-    Ok(())
+    Ok(set)
+}
+
+/// How many lines `text` takes in a column `cols` characters wide, wrapped between words
+/// and between Chinese characters.
+fn lines(text: &str, cols: f64) -> u32 {
+    let room = (cols - 1.0).max(1.0);
+    let (mut n, mut line) = (1, 0.0);
+    let mut word = 0.0;
+    let flush = |word: &mut f64, line: &mut f64, n: &mut u32| {
+        if *line > 0.0 && *line + *word > room {
+            *n += 1;
+            *line = 0.0;
+        }
+        *line += *word;
+        *word = 0.0;
+    };
+    for ch in text.chars() {
+        let w = width(ch.encode_utf8(&mut [0; 4]));
+        if ch == ' ' || w > 1.0 {
+            flush(&mut word, &mut line, &mut n);
+            word = w;
+            flush(&mut word, &mut line, &mut n);
+        } else {
+            word += w;
+        }
+    }
+    flush(&mut word, &mut line, &mut n);
+    n
+}
+
+/// A row's height when a text in it wraps onto more lines than one (`None` when none does):
+/// spreadsheet programs do not all grow a row to fit when they open a file.
+fn row_height(row: &[Cell], cols: &[f64]) -> Option<f64> {
+    let most = row
+        .iter()
+        .zip(cols)
+        .filter_map(|(cell, &w)| match cell {
+            Cell::Text(t) if width(t) > w - 1.0 => Some(lines(t, w)),
+            _ => None,
+        })
+        .max()?;
+    (most > 1).then(|| 15.0 * f64::from(most.min(8)))
 }
 
 /// Write one row; the heading row is bold.
@@ -143,7 +225,11 @@ fn write_cells(
     row: &[Cell],
     f: &Formats,
     heading: bool,
+    cols: &[f64],
 ) -> Result<(), XlsxError> {
+    if let Some(h) = row_height(row, cols) {
+        ws.set_row_height(rr, h)?;
+    }
     for (c, cell) in row.iter().enumerate() {
         let cc = c as u16;
         match cell {
@@ -173,12 +259,16 @@ fn write_rows(
 ) -> Result<(), XlsxError> {
     let top = begin_sheet(ws, p.mark)?;
     let mut widths: Vec<f64> = Vec::new();
-    for row in rows {
-        fit(&mut widths, row);
-    }
-    set_widths(ws, &widths)?;
     for (r, row) in rows.iter().enumerate() {
-        write_cells(ws, r as u32 + top, row, f, r == 0)?;
+        if r == 0 {
+            fit_heading(&mut widths, row);
+        } else {
+            fit(&mut widths, row);
+        }
+    }
+    let cols = set_widths(ws, &widths)?;
+    for (r, row) in rows.iter().enumerate() {
+        write_cells(ws, r as u32 + top, row, f, r == 0, &cols)?;
     }
     ws.set_freeze_panes(top + 1, 0)?;
     let cols = rows.iter().map(Vec::len).max().unwrap_or(1) as u16;
@@ -209,24 +299,47 @@ fn fill_kind_sheets(
     let n = k.frame.len();
     let (_, per_sheet) = sheets_for(n, p.mark, sheet_rows);
     let mut widths = Vec::new();
-    fit(&mut widths, &head);
+    fit_heading(&mut widths, &head);
     let first: Vec<Vec<Cell>> = (0..n.min(WIDTH_ROWS)).map(|r| kind_row(v, k, r)).collect();
     for row in &first {
         fit(&mut widths, row);
     }
     let mut first = first.into_iter();
+    // Each indicator's points close the row: folded under one group (the `+` above them shows
+    // them), so the sheet prints legibly on one page wide with what is signed off.
+    // So are the codes that have their names beside them (`town_id` before `town_name`).
+    let points = k.kind.indicators.len();
+    let folded = (head.len() - points)..head.len();
+    let mut codes = Vec::new();
+    let mut c = 2;
+    for (_, _, named) in k.text_columns() {
+        if named.is_some() {
+            codes.push(c as u16);
+            c += 1;
+        }
+        c += 1;
+    }
     for (part, ws) in sheets.iter_mut().enumerate() {
-        set_widths(ws, &widths)?;
+        let cols = set_widths(ws, &widths)?;
+        if !folded.is_empty() {
+            ws.group_columns_collapsed(folded.start as u16, (folded.end - 1) as u16)?;
+        }
+        for &code in &codes {
+            ws.group_columns_collapsed(code, code)?;
+        }
         let top = begin_sheet(ws, p.mark)?;
-        write_cells(ws, top, &head, f, true)?;
+        write_cells(ws, top, &head, f, true, &cols)?;
         let rows = part * per_sheet..((part + 1) * per_sheet).min(n);
         page_setup(ws, p, top, rows.len() as u32, head.len() as u16)?;
+        // Should a reader unfold the points and print more than a page wide, every page
+        // still starts with the id and the name.
+        ws.set_repeat_columns(0, 1)?;
         for (i, r) in rows.enumerate() {
             let row = match first.next() {
                 Some(row) => row,
                 None => kind_row(v, k, r),
             };
-            write_cells(ws, top + 1 + i as u32, &row, f, false)?;
+            write_cells(ws, top + 1 + i as u32, &row, f, false, &cols)?;
         }
         ws.set_freeze_panes(top + 1, 0)?;
     }

@@ -32,6 +32,25 @@ pub struct RuleSet {
     pub file_hashes: Vec<(String, String)>,
     /// Uncertain parameters, for sensitivity analysis.
     pub uncertainty: Vec<Uncertain>,
+    /// The public notice's wording and the kinds it lists.
+    pub notice: Notice,
+}
+
+/// The public notice (公示名单): a sheet of `results.xlsx` and a section of `report.html`
+/// listing every entity's total, grade and outcome, with the notice period and where to
+/// object. Every text has a default (see `docs/rules.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub intro: String,
+    pub period: String,
+    pub contact: String,
+    /// The office issuing the notice, above the date at its foot.
+    pub office: String,
+    /// The date at its foot (blank, to be written in when it is signed, by default).
+    pub date: String,
+    /// The kinds listed, by name, in order.
+    pub kinds: Vec<String>,
 }
 
 /// A parameter's plausible range.

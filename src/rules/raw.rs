@@ -29,6 +29,29 @@ pub struct RawHeader {
     /// Parameters whose values are uncertain, for `bangfu sensitivity`.
     #[serde(default)]
     pub uncertainty: Vec<RawUncertain>,
+    /// The wording of the public notice (公示名单) in `results.xlsx` and `report.html`.
+    #[serde(default)]
+    pub notice: Option<RawNotice>,
+}
+
+/// `notice:`: the public notice's wording; every key has a default.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawNotice {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub intro: Option<String>,
+    #[serde(default)]
+    pub period: Option<String>,
+    #[serde(default)]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub office: Option<String>,
+    #[serde(default)]
+    pub date: Option<String>,
+    /// The kinds listed, in this order (default: every kind, the primary first).
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
 }
 
 /// A parameter's plausible range: uniform between `min` and `max`, or triangular with `mode`.

@@ -51,6 +51,7 @@ pub fn fields_at(root: Root, parent: &str) -> &'static [&'static str] {
         (Root::Header, ["parameters", "*"]) => PARAM_FIELDS,
         (Root::Header, ["totals", "#"]) => fields::<RawTotal>(),
         (Root::Header, ["uncertainty", "#"]) => fields::<RawUncertain>(),
+        (Root::Header, ["notice"]) => fields::<RawNotice>(),
         (Root::Kind, []) => fields::<RawKind>(),
         (Root::Kind, ["columns", "*"]) => fields::<RawColumn>(),
         (Root::Kind, ["dimensions", "#"]) => fields::<RawDimension>(),

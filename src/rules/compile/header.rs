@@ -171,3 +171,63 @@ pub(super) fn warn_unused_parameters(
         }
     }
 }
+
+/// The public notice: its texts, or their defaults, and the kinds it lists (each a kind of the
+/// rule set).
+pub(super) fn notice(
+    hf: &YamlFile,
+    h: &RawHeader,
+    kinds: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) -> Notice {
+    let raw = h.notice.clone().unwrap_or(RawNotice {
+        title: None,
+        intro: None,
+        period: None,
+        contact: None,
+        office: None,
+        date: None,
+        kinds: None,
+    });
+    let name = crate::words::short_label(&h.name.0);
+    let mut listed = Vec::new();
+    match raw.kinds {
+        None => listed.extend(kinds.iter().map(|k| k.to_string())),
+        Some(names) => {
+            for (i, k) in names.iter().enumerate() {
+                if !kinds.contains(&k.as_str()) {
+                    let help = did_you_mean(k, kinds.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| format!("the kinds are: {}", kinds.join(", ")));
+                    diags.push(
+                        Diagnostic::error(
+                            format!("the notice lists `{k}`, which is not a kind of this rule set"),
+                            hf.value_loc(&format!("notice.kinds.{i}")),
+                        )
+                        .with_help(help),
+                    );
+                } else if listed.contains(k) {
+                    diags.push(Diagnostic::error(
+                        format!("the notice lists `{k}` twice"),
+                        hf.value_loc(&format!("notice.kinds.{i}")),
+                    ));
+                } else {
+                    listed.push(k.clone());
+                }
+            }
+        }
+    }
+    Notice {
+        title: raw.title.unwrap_or_else(|| "验收和考核结果公示".into()),
+        intro: raw.intro.unwrap_or_else(|| {
+            format!("根据《{name}》，经评估委员会审定，现将验收和考核结果予以公示。")
+        }),
+        period: raw.period.unwrap_or_else(|| "公示期为 5 个工作日。".into()),
+        contact: raw.contact.unwrap_or_else(|| {
+            "公示期间如对结果有异议，请以书面形式向评估委员会办公室反映，并写明理由和联系方式。".into()
+        }),
+        office: raw.office.unwrap_or_else(|| "评估委员会办公室".into()),
+        date: raw.date.unwrap_or_else(|| "年　　月　　日".into()),
+        kinds: listed,
+    }
+}

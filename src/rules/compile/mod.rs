@@ -199,6 +199,10 @@ pub fn compile_with_needs(
     let totals = header::totals(primary.as_mut(), hf, h, &mut diags);
     let uncertainty = header::uncertainty(hf, h, files, &params, &unsettled, &mut diags);
     header::warn_unused_parameters(hf, &params, &used_params, &mut diags);
+    let kind_names: Vec<&str> = std::iter::once(primary_name.as_str())
+        .chain(units.iter().map(|k| k.name.as_str()).filter(|k| *k != primary_name))
+        .collect();
+    let notice = header::notice(hf, h, &kind_names, &mut diags);
 
     let has_errors = diags
         .iter()
@@ -246,6 +250,7 @@ pub fn compile_with_needs(
             sha256: files.sha256.clone(),
             file_hashes: files.file_hashes.clone(),
             uncertainty,
+            notice,
         }),
         diags,
         needs,
