@@ -7,6 +7,7 @@
 //! small builder from plain numbers, so the charts can be tested without a run.
 
 use super::summary::{by_group, grade_counts, outcome_counts, programme_totals, reasons};
+use super::xlsx::Cell;
 use super::{fmt_score, short_label, KindView, RunView};
 use crate::rules::model::{Condition, Kind, Link, Op, Operand, Var};
 use crate::words::fmt_num;
@@ -32,6 +33,7 @@ const CHART_W: f64 = 940.0;
 /// Write the whole report.
 pub fn write_report(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
     let sections = [
+        patterns(),
         title_section(v),
         contents(v),
         totals_section(v),
@@ -51,6 +53,8 @@ pub fn write_report(v: &RunView, w: &mut dyn Write) -> io::Result<()> {
         units_section(v),
         continuing_section(v),
         footer(v),
+        // The notice last, on pages of its own, to be printed and posted by itself.
+        notice_section(v),
     ];
     w.write_all(page_head(v).as_bytes())?;
     for s in &sections {
@@ -111,6 +115,8 @@ tr.in td { background: #ebfbee; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 20px; margin: 4px 0 10px; font-size: 13px; }
 .sw { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px;
   vertical-align: -1px; }
+svg.sw { display: inline-block; margin: 0 6px 0 0; border-radius: 0; }
+svg.defs { position: absolute; width: 0; height: 0; margin: 0; }
 .sw.line { height: 0; border-top: 2px dashed #c92a2a; border-radius: 0; vertical-align: 3px; }
 .sw.min { height: 0; border-top: 2px dashed #343a40; border-radius: 0; vertical-align: 3px; }
 svg { display: block; max-width: 100%; height: auto; margin: 4px 0 8px; }
@@ -126,13 +132,17 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px
 @page { size: A4; margin: 14mm 12mm 16mm;
   @bottom-center { content: "第 " counter(page) " 页 共 " counter(pages) " 页"; font-size: 10px;
     color: #66727f; } }
+.notice-title { text-align: center; font-size: 22px; border: 0; }
+.notice .sign { text-align: right; margin-top: 24px; line-height: 2; }
 @media print {
   body { background: #fff; }
+  /* The public notice starts on a page of its own and ends its last. */
+  .notice { break-before: page; }
   main { padding: 0; max-width: none; }
   nav { display: none; }
   /* A heading, and the note or legend under it, stay with what they introduce. */
   h2, h3, .note, .legend { break-after: avoid; }
-  tr, svg, .legend { break-inside: avoid; }
+  tr, svg, .legend, .keep { break-inside: avoid; }
   thead { display: table-header-group; }
   svg, .sw, tr.award td, tr.out td, tr.in td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
@@ -255,6 +265,7 @@ fn sections(p: &Kind) -> Vec<(&'static str, String, String)> {
             "Assessed units: outcomes, ranks and awards",
         ),
         ("continuing", continuing.0, continuing.1),
+        fixed("notice", "公示名单", "Public notice"),
     ]
     .into_iter()
     .filter(|(a, _, _)| scored || !matches!(*a, "distribution" | "profile"))
@@ -398,16 +409,24 @@ fn outcomes_section(v: &RunView) -> String {
         })
         .collect();
     out.push_str(&legend(&grade_items, ""));
-    out
+    keep(out)
+}
+
+/// A chart with its title, its notes and its legend: printed on one page, never split from
+/// its title.
+fn keep(inner: String) -> String {
+    format!("<div class=\"keep\">\n{inner}</div>\n")
 }
 
 fn groups_section(v: &RunView) -> String {
     let p = &v.primary;
-    let mut out = section_head(v, "groups");
+    // The section's heading and legend stay with its first chart.
+    let mut out = String::new();
+    let mut chart = section_head(v, "groups");
     let colors = outcome_colors(p.kind);
     let names: Vec<String> = p.kind.outcomes.iter().map(|o| o.label.clone()).collect();
     let items: Vec<(String, Color)> = names.iter().cloned().zip(colors.clone()).collect();
-    out.push_str(&legend(&items, ""));
+    chart.push_str(&legend(&items, ""));
     let mut any = false;
     for col in &p.kind.group_by {
         let mut groups = by_group(p, col);
@@ -430,7 +449,7 @@ fn groups_section(v: &RunView) -> String {
             .and_then(|c| p.kind.columns.get(c))
             .and_then(|c| c.label.clone())
             .unwrap_or_else(|| col.clone());
-        out.push_str(&format!("<h3>{}</h3>\n", escape(&title)));
+        chart.push_str(&format!("<h3>{}</h3>\n", escape(&title)));
         let rows: Vec<BarRow> = groups
             .into_iter()
             .map(|(g, counts)| BarRow {
@@ -447,18 +466,20 @@ fn groups_section(v: &RunView) -> String {
                     .collect(),
             })
             .collect();
-        out.push_str(&stacked_bars(&rows, &format!("outcomes by {col}"), false));
+        chart.push_str(&stacked_bars(&rows, &format!("outcomes by {col}"), false));
         if all > GROUPS_SHOWN {
-            out.push_str(&format!(
+            chart.push_str(&format!(
                 "<p class=\"note\">共 {all} 组，此处为最大的 {GROUPS_SHOWN} 组；全部见 {}.csv 的 {col} 列 ({all} groups; the {GROUPS_SHOWN} largest are drawn, every one is in the {col} column of {}.csv).</p>\n",
                 escape(&p.kind.table),
                 escape(&p.kind.table),
             ));
         }
+        out.push_str(&keep(std::mem::take(&mut chart)));
     }
     if !any {
-        out.push_str("<p class=\"note\">没有分组列 (no group_by columns).</p>\n");
+        chart.push_str("<p class=\"note\">没有分组列 (no group_by columns).</p>\n");
     }
+    out.push_str(&chart);
     out
 }
 
@@ -493,7 +514,7 @@ fn distribution_section(v: &RunView) -> String {
     out.push_str(&legend(&items, &extra));
     let axis = format!("{}数 (count)", p.kind.zh_noun());
     out.push_str(&histogram_svg(&h, &colors, line, &axis));
-    out
+    keep(out)
 }
 
 fn profile_section(v: &RunView) -> String {
@@ -512,7 +533,7 @@ fn profile_section(v: &RunView) -> String {
         legend(&series, &dashed_key("min", "最低分 (minimum)"))
     ));
     out.push_str(&profile_svg(&profiles(p)));
-    out
+    keep(out)
 }
 
 fn units_section(v: &RunView) -> String {
@@ -607,6 +628,89 @@ fn unit_table(v: &RunView, u: &KindView) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
+    out
+}
+
+/// The public notice (公示名单), on pages of its own when printed: its title and opening
+/// words, each listed kind's entities as a notice sorts them, then the notice period, where to
+/// object, and the office and date to sign. A kind of more than [`UNIT_ROWS`] lists its first
+/// ones, and says where the whole list is.
+fn notice_section(v: &RunView) -> String {
+    let prec = v.rules.precision;
+    let (title, intro) = super::notice::opening(v);
+    let mut out = format!(
+        "<section class=\"notice\" id=\"notice\">\n<h2 class=\"notice-title\">{}</h2>\n<p>{}</p>\n",
+        escape(&title),
+        escape(&intro)
+    );
+    const NUMBERS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+    for (i, s) in super::notice::sections(v).iter().enumerate() {
+        let k = s.kind;
+        let number = NUMBERS
+            .get(i)
+            .map_or_else(|| (i + 1).to_string(), |n| n.to_string());
+        out.push_str(&format!(
+            "<h3>{number}、{}（{} 个）</h3>\n<table class=\"wide\">\n<thead><tr><th class=\"n\">序号</th>\
+             <th>编号</th><th>名称</th>",
+            escape(&s.heading),
+            s.len()
+        ));
+        if !s.belongs.is_empty() {
+            out.push_str(&format!("<th>{}</th>", escape(&s.belongs)));
+        }
+        let scored = k.kind.scored();
+        let graded = !k.kind.grades.is_empty();
+        if scored {
+            out.push_str("<th class=\"n\">总分</th>");
+        }
+        if graded {
+            out.push_str("<th>等次</th>");
+        }
+        out.push_str("<th>结果</th></tr></thead>\n<tbody>\n");
+        let columns = 4 + usize::from(!s.belongs.is_empty()) + usize::from(scored) + usize::from(graded);
+        for n in 0..s.len().min(UNIT_ROWS) {
+            let cells = s.row(n);
+            let text = |c: usize| match cells.get(c) {
+                Some(Cell::Text(t)) => escape(t),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "<tr><td class=\"n\">{}</td><td class=\"id\">{}</td><td>{}</td>",
+                n + 1,
+                text(2),
+                text(3)
+            ));
+            if !s.belongs.is_empty() {
+                out.push_str(&format!("<td>{}</td>", text(4)));
+            }
+            if scored {
+                let total = match cells.get(5) {
+                    Some(Cell::Num(x)) => fmt_score(*x, prec),
+                    _ => String::new(),
+                };
+                out.push_str(&format!("<td class=\"n\">{total}</td>"));
+            }
+            if graded {
+                out.push_str(&format!("<td>{}</td>", text(6)));
+            }
+            out.push_str(&format!("<td>{}</td></tr>\n", text(7)));
+        }
+        if s.len() > UNIT_ROWS {
+            let hidden = s.len() - UNIT_ROWS;
+            out.push_str(&format!(
+                "<tr class=\"more\"><td colspan=\"{columns}\">… 另有 {hidden} 个，完整名单见 results.xlsx 的公示名单 ({hidden} more; the whole list is the public notice sheet of results.xlsx)</td></tr>\n"
+            ));
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    let [period, contact, office, date] = super::notice::closing(v);
+    out.push_str(&format!(
+        "<p>{}</p>\n<p>{}</p>\n<p class=\"sign\">{}<br>{}</p>\n</section>\n",
+        escape(&period),
+        escape(&contact),
+        escape(&office),
+        escape(&date)
+    ));
     out
 }
 
@@ -844,6 +948,99 @@ const fn c(fill: &'static str, text: &'static str) -> Color {
     Color { fill, text }
 }
 
+/// How a colour is also told apart in black and white: by a pattern over it, in the colour
+/// of the text that reads on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hatch {
+    Solid,
+    Rising,
+    Falling,
+    Dots,
+    Cross,
+    Across,
+    Upright,
+}
+
+/// The pattern of each fill: the colours that can meet in one chart (the outcomes' greens and
+/// reds, the grades' sequence, the two series of the profile) each have their own.
+const HATCHES: [(&str, Hatch); 10] = [
+    ("#2b8a3e", Hatch::Solid),
+    ("#74b816", Hatch::Rising),
+    ("#5c940d", Hatch::Rising),
+    ("#b2e26b", Hatch::Dots),
+    ("#94c83d", Hatch::Dots),
+    ("#fab005", Hatch::Falling),
+    ("#e8590c", Hatch::Cross),
+    ("#f76707", Hatch::Across),
+    ("#c92a2a", Hatch::Upright),
+    ("#adb5bd", Hatch::Solid),
+];
+
+impl Color {
+    fn hatch(&self) -> Hatch {
+        HATCHES
+            .iter()
+            .find(|(fill, _)| *fill == self.fill)
+            .map_or(Hatch::Solid, |(_, h)| *h)
+    }
+
+    /// The SVG paint of the colour: itself, or its pattern (defined once per page by
+    /// [`patterns`]).
+    fn paint(&self) -> String {
+        match self.hatch() {
+            Hatch::Solid => self.fill.to_string(),
+            _ => format!("url(#bw{})", self.fill.trim_start_matches('#')),
+        }
+    }
+}
+
+/// Every colour's pattern, in an SVG of no size that the page's charts and legends refer to.
+fn patterns() -> String {
+    let colours = GOOD
+        .iter()
+        .chain(&BAD)
+        .chain(&SEQUENTIAL)
+        .chain([&PASS_SERIES, &FAIL_SERIES, &GREY]);
+    let mut seen = Vec::new();
+    let mut defs = String::new();
+    for c in colours {
+        if seen.contains(&c.fill) || c.hatch() == Hatch::Solid {
+            continue;
+        }
+        seen.push(c.fill);
+        let line = |x1: u8, y1: u8, x2: u8, y2: u8| {
+            format!(
+                "<line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{}\" stroke-width=\"1.5\" stroke-opacity=\"0.75\"/>",
+                c.text
+            )
+        };
+        let (turn, marks) = match c.hatch() {
+            Hatch::Solid => continue,
+            Hatch::Rising => (45, line(0, 0, 0, 6)),
+            Hatch::Falling => (-45, line(0, 0, 0, 6)),
+            Hatch::Cross => (45, format!("{}{}", line(0, 0, 0, 6), line(0, 3, 6, 3))),
+            Hatch::Across => (0, line(0, 3, 6, 3)),
+            Hatch::Upright => (0, line(3, 0, 3, 6)),
+            Hatch::Dots => (
+                0,
+                format!(
+                    "<circle cx=\"3\" cy=\"3\" r=\"1.2\" fill=\"{}\" fill-opacity=\"0.75\"/>",
+                    c.text
+                ),
+            ),
+        };
+        defs.push_str(&format!(
+            "<pattern id=\"bw{}\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" \
+             patternTransform=\"rotate({turn})\"><rect width=\"6\" height=\"6\" fill=\"{}\"/>{marks}</pattern>",
+            c.fill.trim_start_matches('#'),
+            c.fill
+        ));
+    }
+    format!(
+        "<svg class=\"defs\" width=\"0\" height=\"0\" aria-hidden=\"true\"><defs>{defs}</defs></svg>\n"
+    )
+}
+
 const GOOD: [Color; 3] = [
     c("#2b8a3e", "#ffffff"),
     c("#74b816", "#ffffff"),
@@ -909,8 +1106,9 @@ fn legend(items: &[(String, Color)], extra: &str) -> String {
         .iter()
         .map(|(text, color)| {
             format!(
-                "<span><span class=\"sw\" style=\"background:{}\"></span>{}</span>",
-                color.fill,
+                "<span><svg class=\"sw\" width=\"12\" height=\"12\" viewBox=\"0 0 12 12\" \
+                 aria-hidden=\"true\"><rect width=\"12\" height=\"12\" fill=\"{}\"/></svg>{}</span>",
+                color.paint(),
                 escape(text)
             )
         })
@@ -1045,7 +1243,7 @@ fn stacked_bars(rows: &[BarRow], aria: &str, names: bool) -> String {
         for s in row.segs.iter().filter(|s| s.count > 0) {
             let w = s.count as f64 / max * plot_w;
             let tip = format!("{}: {} · {}", s.name, s.count, share(s.count, total));
-            svg.rect(x, y, w, BAR_H, s.color.fill, &tip);
+            svg.rect(x, y, w, BAR_H, &s.color.paint(), &tip);
             let full = format!("{} {}", s.name, s.count);
             let count = s.count.to_string();
             let text = [names.then_some(full), Some(count)]
@@ -1162,7 +1360,7 @@ fn histogram_svg(h: &Histogram, colors: &[Color], pass: Option<f64>, count_axis:
             let color = colors.get(o).copied().unwrap_or(GREY);
             let tip = format!("[{}, {}): {c}", fmt_num(lo), fmt_num(lo + h.width));
             let top = y(acc + c as f64);
-            svg.rect(x0, top, x1 - x0, y(acc) - top, color.fill, &tip);
+            svg.rect(x0, top, x1 - x0, y(acc) - top, &color.paint(), &tip);
             acc += c as f64;
         }
         if acc > 0.0 {
@@ -1268,7 +1466,7 @@ fn profile_svg(ps: &[Profile]) -> String {
                 fmt_num(p.max),
                 v
             );
-            svg.rect(x, y(v), bw, base - y(v), color.fill, &tip);
+            svg.rect(x, y(v), bw, base - y(v), &color.paint(), &tip);
             svg.text(
                 x + bw / 2.0,
                 y(v) - 5.0,

@@ -3,6 +3,7 @@
 
 pub mod csv_out;
 mod digits;
+pub(crate) mod notice;
 pub mod handout;
 pub mod html;
 pub mod json;

@@ -36,6 +36,10 @@ pub(crate) enum Cell {
 /// The formats of a sheet's cells.
 struct Formats {
     bold: Format,
+    /// A notice's title, its paragraphs, and its signature lines (to the right).
+    title: Format,
+    para: Format,
+    sign: Format,
     /// Scores, at the rule set's precision.
     num: Format,
     /// Counts, ranks and yuan are whole numbers: shown without decimals.
@@ -49,6 +53,14 @@ impl Formats {
                 .set_bold()
                 .set_text_wrap()
                 .set_align(FormatAlign::Top),
+            title: Format::new()
+                .set_bold()
+                .set_font_size(16)
+                .set_align(FormatAlign::Center),
+            para: Format::new()
+                .set_text_wrap()
+                .set_align(FormatAlign::Top),
+            sign: Format::new().set_align(FormatAlign::Right),
             num: Format::new()
                 .set_align(FormatAlign::Top)
                 .set_num_format(if precision == 0 {
@@ -191,7 +203,11 @@ fn lines(text: &str, cols: f64) -> u32 {
         *word = 0.0;
     };
     for ch in text.chars() {
-        let w = width(ch.encode_utf8(&mut [0; 4]));
+        // Printed, a Chinese character is a little under two digits wide.
+        let w = match width(ch.encode_utf8(&mut [0; 4])) {
+            w if w > 1.0 => 1.8,
+            w => w,
+        };
         if ch == ' ' || w > 1.0 {
             flush(&mut word, &mut line, &mut n);
             word = w;
@@ -211,7 +227,7 @@ fn row_height(row: &[Cell], cols: &[f64]) -> Option<f64> {
         .iter()
         .zip(cols)
         .filter_map(|(cell, &w)| match cell {
-            Cell::Text(t) if width(t) > w - 1.0 => Some(lines(t, w)),
+            Cell::Text(t) => Some(lines(t, w)),
             _ => None,
         })
         .max()?;
@@ -342,6 +358,86 @@ fn fill_kind_sheets(
             write_cells(ws, top + 1 + i as u32, &row, f, false, &cols)?;
         }
         ws.set_freeze_panes(top + 1, 0)?;
+    }
+    Ok(())
+}
+
+/// The public notice's sheet.
+const NOTICE_SHEET: &str = "公示名单 (public notice)";
+
+/// Rows of the notice's sheet that are not entities: its title, opening words and a blank
+/// line above the heading, and its period, contact, office and date below the list.
+const NOTICE_OPENING: usize = 3;
+const NOTICE_CLOSING: usize = 6;
+
+/// How many sheets the notice of `n` entities needs, and how many each holds.
+fn notice_sheets_for(n: usize, mark: Option<&str>, sheet_rows: usize) -> (usize, usize) {
+    let per_sheet = sheet_rows
+        .saturating_sub(1 + usize::from(mark.is_some()) + NOTICE_OPENING + NOTICE_CLOSING)
+        .max(1);
+    (n.div_ceil(per_sheet).max(1), per_sheet)
+}
+
+/// The public notice (公示名单) on its sheets: the title and opening words, one heading
+/// (repeated on every printed page) over every listed entity, kind by kind, then the notice
+/// period, where to object, and the office and date to sign.
+fn fill_notice_sheets(
+    sheets: &mut [Worksheet],
+    v: &RunView,
+    sections: &[super::notice::Section],
+    f: &Formats,
+    p: &Printed,
+    sheet_rows: usize,
+) -> Result<(), XlsxError> {
+    let head: Vec<Cell> = super::notice::HEAD.iter().map(|h| text(*h)).collect();
+    let mut widths = Vec::new();
+    fit_heading(&mut widths, &head);
+    for s in sections {
+        for n in 0..s.len().min(WIDTH_ROWS) {
+            fit(&mut widths, &s.row(n));
+        }
+    }
+    let n: usize = sections.iter().map(super::notice::Section::len).sum();
+    let (parts, per_sheet) = notice_sheets_for(n, p.mark, sheet_rows);
+    let mut rows = sections
+        .iter()
+        .flat_map(|s| (0..s.len()).map(move |n| (s, n)));
+    let last_col = (head.len() - 1) as u16;
+    let (title, intro) = super::notice::opening(v);
+    for (part, ws) in sheets.iter_mut().enumerate() {
+        let cols = set_widths(ws, &widths)?;
+        let total: f64 = cols.iter().sum();
+        let mut r = begin_sheet(ws, p.mark)?;
+        // A paragraph across the whole table, as tall as its words need.
+        let para = |ws: &mut Worksheet, r: u32, words: &str, format: &Format| {
+            ws.set_row_height(r, 15.0 * f64::from(lines(words, total).min(8)))?;
+            ws.merge_range(r, 0, r, last_col, words, format).map(|_| ())
+        };
+        if part == 0 {
+            ws.set_row_height(r, 24.0)?;
+            ws.merge_range(r, 0, r, last_col, &title, &f.title)?;
+            para(ws, r + 1, &intro, &f.para)?;
+            r += NOTICE_OPENING as u32;
+        }
+        let heading = r;
+        write_cells(ws, heading, &head, f, true, &cols)?;
+        for (s, n) in rows.by_ref().take(per_sheet) {
+            r += 1;
+            write_cells(ws, r, &s.row(n), f, false, &cols)?;
+        }
+        if part + 1 == parts {
+            let [period, contact, office, date] = super::notice::closing(v);
+            r += 2;
+            para(ws, r, &period, &f.para)?;
+            para(ws, r + 1, &contact, &f.para)?;
+            ws.merge_range(r + 3, 0, r + 3, last_col, &office, &f.sign)?;
+            ws.merge_range(r + 4, 0, r + 4, last_col, &date, &f.sign)?;
+            r += 4;
+        }
+        page_setup(ws, p, heading, r - heading, head.len() as u16)?;
+        // Only the heading repeats: the title and opening words print once.
+        ws.set_repeat_rows(heading, heading)?;
+        ws.set_freeze_panes(heading + 1, 0)?;
     }
     Ok(())
 }
@@ -563,18 +659,34 @@ fn write_workbook(
         }
         counts.push(parts);
     }
-    for format in [&f.bold, &f.num, &f.whole] {
+    // The public notice closes the workbook.
+    let notice = super::notice::sections(v);
+    let listed: usize = notice.iter().map(super::notice::Section::len).sum();
+    let (notice_parts, _) = notice_sheets_for(listed, p.mark, sheet_rows);
+    for part in 0..notice_parts {
+        let ws = wb.add_worksheet_with_constant_memory();
+        let name = if part == 0 {
+            NOTICE_SHEET.to_string()
+        } else {
+            format!("{NOTICE_SHEET} {}", part + 1)
+        };
+        ws.set_name(sheet_name(&name, &mut taken))?;
+    }
+    for format in [&f.bold, &f.num, &f.whole, &f.title] {
         wb.register_format(format);
     }
     let mut rest: &mut [Worksheet] = wb.worksheets_mut().get_mut(1..).unwrap_or_default();
     let mut jobs = Vec::new();
     for (k, parts) in kinds.iter().zip(counts) {
         let (mine, others) = rest.split_at_mut(parts.min(rest.len()));
-        jobs.push((*k, mine));
+        jobs.push((Some(*k), mine));
         rest = others;
     }
-    jobs.into_par_iter()
-        .try_for_each(|(k, sheets)| fill_kind_sheets(sheets, v, k, &f, &p, sheet_rows))?;
+    jobs.push((None, rest));
+    jobs.into_par_iter().try_for_each(|(k, sheets)| match k {
+        Some(k) => fill_kind_sheets(sheets, v, k, &f, &p, sheet_rows),
+        None => fill_notice_sheets(sheets, v, &notice, &f, &p, sheet_rows),
+    })?;
     let mut tmp = tempfile::tempfile()?;
     wb.save_to_writer(&mut tmp)?;
     std::io::Seek::rewind(&mut tmp)?;
