@@ -256,7 +256,11 @@ fn every_sheet_prints_landscape_one_page_wide_with_its_heading_on_every_page() {
             .filter(|n| n.starts_with("xl/worksheets/sheet"))
             .map(str::to_string)
             .collect();
-        assert_eq!(sheets.len(), 7, "the summary and six kinds: {sheets:?}");
+        assert_eq!(
+            sheets.len(),
+            8,
+            "the summary, six kinds and the notice: {sheets:?}"
+        );
         for name in &sheets {
             let xml = read(&mut zip, name);
             for needle in [
@@ -274,9 +278,185 @@ fn every_sheet_prints_landscape_one_page_wide_with_its_heading_on_every_page() {
         let wb = read(&mut zip, "xl/workbook.xml");
         let titles = wb.matches("_xlnm.Print_Titles").count();
         let areas = wb.matches("_xlnm.Print_Area").count();
-        assert_eq!((titles, areas), (7, 7), "{wb}");
-        // The heading row (row 1, or row 2 below the mark) repeats on every page.
+        assert_eq!((titles, areas), (8, 8), "{wb}");
+        // The heading row (row 1, or row 2 below the mark) repeats on every page, and on a
+        // kind's sheet the id and name columns too.
         let rows = if marked { "$1:$2" } else { "$1:$1" };
-        assert!(wb.contains(rows), "{wb}");
+        assert!(
+            wb.contains(&format!("village'!$A:$B,'后进村 village'!{rows}")),
+            "{wb}"
+        );
+        // The notice's heading is below its title and opening words: that row alone repeats.
+        let notice = if marked { "$5:$5" } else { "$4:$4" };
+        assert!(
+            wb.contains(&format!("'公示名单 (public notice)'!{notice}")),
+            "{wb}"
+        );
     }
+}
+
+/// The rows of the notice sheet of `results.xlsx` in `out`, from its heading row on.
+fn notice_rows(out: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut wb = open_workbook_auto(out.join("results.xlsx")).unwrap();
+    let names = wb.sheet_names();
+    let notice = names
+        .iter()
+        .find(|n| n.starts_with("公示名单"))
+        .unwrap()
+        .clone();
+    let range = wb.worksheet_range(&notice).unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let head = rows
+        .iter()
+        .position(|r| r.first().is_some_and(|c| c == "序号"))
+        .unwrap();
+    let opening: Vec<String> = rows[..head]
+        .iter()
+        .filter_map(|r| r.first().cloned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    (opening, rows[head..].to_vec())
+}
+
+/// The public notice lists every entity of every kind once, kind by kind: each outcome's
+/// entities together, the highest total first within an outcome, numbered from 1 in each
+/// kind; then the default period, contact, office and date.
+#[test]
+fn the_notice_lists_every_entity_once_sorted_as_a_notice_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(bangfu(&["run", "--out", out.to_str().unwrap(), "--quiet"])
+        .status
+        .success());
+    let (opening, rows) = notice_rows(&out);
+    assert_eq!(opening[0], "验收和考核结果公示");
+    assert!(
+        opening[1].starts_with("根据《后进村帮扶验收细则》"),
+        "{opening:?}"
+    );
+    assert_eq!(
+        rows[0],
+        ["序号", "类别", "编号", "名称", "所属", "总分", "等次", "结果"]
+    );
+    let listed: Vec<&Vec<String>> = rows[1..].iter().take_while(|r| !r[0].is_empty()).collect();
+    let closing: Vec<String> = rows[1 + listed.len()..]
+        .iter()
+        .filter_map(|r| r.first().cloned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        closing,
+        [
+            "公示期为 5 个工作日。",
+            "公示期间如对结果有异议，请以书面形式向评估委员会办公室反映，并写明理由和联系方式。",
+            "评估委员会办公室",
+            "年　　月　　日"
+        ]
+    );
+    // Kind by kind, as many as its result file holds, each id once.
+    let mut kinds: Vec<(String, Vec<&Vec<String>>)> = Vec::new();
+    for r in &listed {
+        match kinds.last_mut() {
+            Some((k, rs)) if *k == r[1] => rs.push(r),
+            _ => kinds.push((r[1].clone(), vec![r])),
+        }
+    }
+    let files = [
+        ("后进村", "villages"),
+        ("包帮部门", "departments"),
+        ("市级领导", "leaders"),
+        ("驻村干部", "members"),
+        ("驻村工作队", "teams"),
+        ("镇街区", "towns"),
+    ];
+    assert_eq!(
+        kinds.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        files.map(|(k, _)| k)
+    );
+    for ((kind, rs), (_, file)) in kinds.iter().zip(files) {
+        let mut rdr = csv::Reader::from_path(out.join(format!("{file}.csv"))).unwrap();
+        let mut expected: Vec<String> = rdr.records().map(|r| r.unwrap()[0].to_string()).collect();
+        let mut ids: Vec<String> = rs.iter().map(|r| r[2].clone()).collect();
+        assert_eq!(
+            rs.iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+            (1..=rs.len()).map(|n| n.to_string()).collect::<Vec<_>>(),
+            "{kind}: numbered from 1"
+        );
+        expected.sort();
+        ids.sort();
+        assert_eq!(ids, expected, "{kind}: every id once");
+        // Each outcome's rows together, and within them the highest total first.
+        let mut outcomes: Vec<&str> = Vec::new();
+        for w in rs.windows(2) {
+            if w[0][7] == w[1][7] {
+                let total = |r: &Vec<String>| r[5].parse::<f64>().unwrap();
+                assert!(
+                    total(w[0]) >= total(w[1]),
+                    "{kind}: {:?} before {:?}",
+                    w[0],
+                    w[1]
+                );
+            }
+        }
+        for r in rs {
+            if outcomes.last() != Some(&r[7].as_str()) {
+                assert!(!outcomes.contains(&r[7].as_str()), "{kind}: {} split", r[7]);
+                outcomes.push(&r[7]);
+            }
+        }
+    }
+    // The villages' best outcome first.
+    assert_eq!(kinds[0].1[0][7], "验收合格，工作队撤离");
+}
+
+/// The notice's words and kinds come from `notice:` in ruleset.yaml, in the workbook and in
+/// the report alike.
+#[test]
+fn the_notice_takes_its_words_and_kinds_from_the_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    common::copy_dir(&root().join("rules"), &rules);
+    let header = std::fs::read_to_string(rules.join("ruleset.yaml")).unwrap();
+    let header = header.replacen(
+        "\nparameters:\n",
+        "\nnotice:\n  title: 2026 年度后进村验收结果公示\n  period: 公示时间：2026 年 12 月 8 日至 12 月 14 日。\n  contact: 联系电话：0535-1234567\n  office: 市委组织部\n  date: 2026 年 12 月 7 日\n  kinds: [town, village]\n\nparameters:\n",
+        1,
+    );
+    std::fs::write(rules.join("ruleset.yaml"), header).unwrap();
+    let out = tmp.path().join("out");
+    let o = bangfu(&[
+        "run",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let (opening, rows) = notice_rows(&out);
+    assert_eq!(opening[0], "2026 年度后进村验收结果公示");
+    let kinds: Vec<&str> = rows[1..]
+        .iter()
+        .take_while(|r| !r[0].is_empty())
+        .map(|r| r[1].as_str())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "镇街区").count(), 12);
+    assert_eq!(kinds.iter().filter(|k| **k == "后进村").count(), 78);
+    assert_eq!((kinds[0], kinds[12]), ("镇街区", "后进村"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let notice = &html[html.find("<section class=\"notice\"").unwrap()..];
+    for words in [
+        "2026 年度后进村验收结果公示",
+        "一、镇街区（12 个）",
+        "二、后进村（78 个）",
+        "公示时间：2026 年 12 月 8 日至 12 月 14 日。",
+        "联系电话：0535-1234567",
+        "市委组织部<br>2026 年 12 月 7 日",
+    ] {
+        assert!(notice.contains(words), "the report's notice lacks {words}");
+    }
+    assert!(!notice.contains("包帮部门（"));
 }

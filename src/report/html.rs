@@ -667,7 +667,8 @@ fn notice_section(v: &RunView) -> String {
             out.push_str("<th>等次</th>");
         }
         out.push_str("<th>结果</th></tr></thead>\n<tbody>\n");
-        let columns = 4 + usize::from(!s.belongs.is_empty()) + usize::from(scored) + usize::from(graded);
+        let columns =
+            4 + usize::from(!s.belongs.is_empty()) + usize::from(scored) + usize::from(graded);
         for n in 0..s.len().min(UNIT_ROWS) {
             let cells = s.row(n);
             let text = |c: usize| match cells.get(c) {
@@ -996,11 +997,11 @@ impl Color {
 
 /// Every colour's pattern, in an SVG of no size that the page's charts and legends refer to.
 fn patterns() -> String {
-    let colours = GOOD
-        .iter()
-        .chain(&BAD)
-        .chain(&SEQUENTIAL)
-        .chain([&PASS_SERIES, &FAIL_SERIES, &GREY]);
+    let colours =
+        GOOD.iter()
+            .chain(&BAD)
+            .chain(&SEQUENTIAL)
+            .chain([&PASS_SERIES, &FAIL_SERIES, &GREY]);
     let mut seen = Vec::new();
     let mut defs = String::new();
     for c in colours {

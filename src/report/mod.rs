@@ -3,11 +3,11 @@
 
 pub mod csv_out;
 mod digits;
-pub(crate) mod notice;
 pub mod handout;
 pub mod html;
 pub mod json;
 pub mod names;
+pub(crate) mod notice;
 pub mod summary;
 pub mod table;
 pub mod write;

@@ -57,9 +57,7 @@ impl Formats {
                 .set_bold()
                 .set_font_size(16)
                 .set_align(FormatAlign::Center),
-            para: Format::new()
-                .set_text_wrap()
-                .set_align(FormatAlign::Top),
+            para: Format::new().set_text_wrap().set_align(FormatAlign::Top),
             sign: Format::new().set_align(FormatAlign::Right),
             num: Format::new()
                 .set_align(FormatAlign::Top)
@@ -68,7 +66,9 @@ impl Formats {
                 } else {
                     format!("0.{}", "0".repeat(precision as usize))
                 }),
-            whole: Format::new().set_align(FormatAlign::Top).set_num_format("0"),
+            whole: Format::new()
+                .set_align(FormatAlign::Top)
+                .set_num_format("0"),
         }
     }
 }

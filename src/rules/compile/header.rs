@@ -224,7 +224,8 @@ pub(super) fn notice(
         }),
         period: raw.period.unwrap_or_else(|| "公示期为 5 个工作日。".into()),
         contact: raw.contact.unwrap_or_else(|| {
-            "公示期间如对结果有异议，请以书面形式向评估委员会办公室反映，并写明理由和联系方式。".into()
+            "公示期间如对结果有异议，请以书面形式向评估委员会办公室反映，并写明理由和联系方式。"
+                .into()
         }),
         office: raw.office.unwrap_or_else(|| "评估委员会办公室".into()),
         date: raw.date.unwrap_or_else(|| "年　　月　　日".into()),

@@ -200,7 +200,12 @@ pub fn compile_with_needs(
     let uncertainty = header::uncertainty(hf, h, files, &params, &unsettled, &mut diags);
     header::warn_unused_parameters(hf, &params, &used_params, &mut diags);
     let kind_names: Vec<&str> = std::iter::once(primary_name.as_str())
-        .chain(units.iter().map(|k| k.name.as_str()).filter(|k| *k != primary_name))
+        .chain(
+            units
+                .iter()
+                .map(|k| k.name.as_str())
+                .filter(|k| *k != primary_name),
+        )
         .collect();
     let notice = header::notice(hf, h, &kind_names, &mut diags);
 
