@@ -757,9 +757,27 @@ mod tests {
         write_workbook(&v, &mut bytes, 31).expect("written");
         let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
         let names = wb.sheet_names().to_vec();
-        assert_eq!(names.len(), 4, "{names:?}");
+        // The summary, three of villages, then the notice: 21 villages a sheet besides its
+        // heading, title, opening and closing rows.
+        assert_eq!(notice_sheets_for(78, None, 31), (4, 21));
+        assert_eq!(names.len(), 8, "{names:?}");
+        let (kinds, notice): (Vec<&String>, Vec<&String>) = names
+            .iter()
+            .skip(1)
+            .partition(|n| !n.starts_with(NOTICE_SHEET));
+        let mut listed = Vec::new();
+        for name in &notice {
+            let range = wb.worksheet_range(name).expect("a sheet");
+            listed.extend(
+                range
+                    .rows()
+                    .filter(|r| r.get(1).is_some_and(|c| c.to_string() == "后进村"))
+                    .map(|r| r.get(2).map(|c| c.to_string()).unwrap_or_default()),
+            );
+        }
+        listed.sort();
         let mut ids = Vec::new();
-        for name in names.iter().skip(1) {
+        for name in kinds {
             let range = wb.worksheet_range(name).expect("a sheet");
             let rows: Vec<_> = range.rows().collect();
             assert_eq!(
@@ -778,5 +796,6 @@ mod tests {
             ids, expected,
             "every village once, in order, across the sheets"
         );
+        assert_eq!(listed, expected, "every village once in the notice");
     }
 }
