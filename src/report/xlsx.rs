@@ -81,7 +81,7 @@ pub(crate) struct Printed<'a> {
 /// A sheet as an office prints it: landscape A4, every column on one page wide, the heading
 /// row (and the mark's row) on every page, the print area the data, a header naming the
 /// rules and a footer numbering the pages (第 N 页 共 M 页).
-fn page_setup(
+pub(crate) fn page_setup(
     ws: &mut Worksheet,
     p: &Printed,
     top: u32,
