@@ -56,6 +56,10 @@ pub struct Section {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub title: String,
+    /// The row's name (an indicator, a gate): kept readable in narrow layouts.
+    pub key: bool,
+    /// An id (`collective_petition`): set in a smaller, muted face.
+    pub code: bool,
     /// Numbers (points): aligned right.
     pub numeric: bool,
     /// Long text (a method in words): wrapped in narrow outputs.
@@ -73,8 +77,24 @@ pub struct Row {
 fn col(title: &str) -> Column {
     Column {
         title: title.into(),
+        key: false,
+        code: false,
         numeric: false,
         wide: false,
+    }
+}
+
+fn key_col(title: &str) -> Column {
+    Column {
+        key: true,
+        ..col(title)
+    }
+}
+
+fn code_col() -> Column {
+    Column {
+        code: true,
+        ..col("代码")
     }
 }
 
@@ -182,7 +202,7 @@ fn kind_part(rules: &RuleSet, kind: &Kind) -> Part {
     }
     Part {
         title: kind.label.clone(),
-        short: kind.zh_noun().to_string(),
+        short: short_label(&kind.label).to_string(),
         notes,
         sections,
     }
@@ -249,8 +269,8 @@ fn indicators_section(rules: &RuleSet, kind: &Kind) -> Section {
         title: "评分指标".into(),
         columns: vec![
             col("维度"),
-            col("指标"),
-            col("代码"),
+            key_col("指标"),
+            code_col(),
             num_col("分值"),
             wide_col("评分方法"),
             wide_col("所需数据"),
@@ -352,7 +372,7 @@ fn gates_section(rules: &RuleSet, kind: &Kind) -> Section {
                 g.id.clone(),
                 cond,
                 effect,
-                short_label(g.message.trim()).to_string(),
+                message(g),
                 g.reference.clone().unwrap_or_default(),
             ])
         })
@@ -364,14 +384,24 @@ fn gates_section(rules: &RuleSet, kind: &Kind) -> Section {
             "否决与条件".into()
         },
         columns: vec![
-            col("项目"),
-            col("代码"),
+            key_col("项目"),
+            code_col(),
             wide_col("条件"),
             col("效果"),
             wide_col("说明"),
             wide_col("依据"),
         ],
         rows,
+    }
+}
+
+/// A gate's message, unless it only repeats the label (`not met: LABEL`, the default of a
+/// required condition).
+fn message(g: &crate::rules::model::Gate) -> String {
+    let m = g.message.trim();
+    match m.strip_prefix("not met: ") {
+        Some(rest) if rest == g.label || rest == short_label(&g.label) => String::new(),
+        _ => short_label(m).to_string(),
     }
 }
 
@@ -393,7 +423,7 @@ fn grades_section(rules: &RuleSet, kind: &Kind) -> Section {
         .collect();
     Section {
         title: "等次".into(),
-        columns: vec![col("等次"), col("代码"), wide_col("总分")],
+        columns: vec![key_col("等次"), code_col(), wide_col("总分")],
         rows,
     }
 }
@@ -427,8 +457,8 @@ fn outcomes_section(rules: &RuleSet, kind: &Kind) -> Section {
         title: "结果判定（按顺序，先满足者定）".into(),
         columns: vec![
             num_col("顺序"),
-            col("结果"),
-            col("代码"),
+            key_col("结果"),
+            code_col(),
             wide_col("条件"),
             col("是否通过"),
         ],
@@ -546,7 +576,7 @@ fn population_section(rules: &RuleSet, kind: &Kind) -> Section {
     }
     Section {
         title: "排名、名额与奖励".into(),
-        columns: vec![col("项目"), wide_col("规则")],
+        columns: vec![key_col("项目"), wide_col("规则")],
         rows,
     }
 }
@@ -593,8 +623,8 @@ fn params_part(rules: &RuleSet) -> Part {
         sections: vec![Section {
             title: "参数".into(),
             columns: vec![
-                col("参数"),
-                col("代码"),
+                key_col("参数"),
+                code_col(),
                 num_col("取值"),
                 col("单位"),
                 wide_col("依据"),

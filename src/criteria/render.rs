@@ -139,7 +139,8 @@ table.criteria { width: 100%; table-layout: auto; border: 1px solid #adb5bd; }
 table.criteria th, table.criteria td { border: 1px solid #ced4da; padding: 3px 6px; }
 table.criteria th { text-align: center; }
 table.criteria td.w { min-width: 9em; }
-table.criteria td.c { white-space: nowrap; color: #66727f; font-size: 12px; }
+table.criteria td.c { color: #66727f; font-size: 11px; white-space: nowrap; }
+table.criteria td.k { min-width: 7.5em; }
 table.criteria tr.em td { background: #f1f3f5; font-weight: 600; }
 ul.notes { margin: 0 0 6px; padding-left: 20px; color: #66727f; font-size: 13px; }
 @page { size: A4 landscape; }
@@ -221,8 +222,10 @@ fn html_table(s: &Section) -> String {
                 " class=\"n\""
             } else if c.wide {
                 " class=\"w\""
-            } else if c.title == "代码" {
+            } else if c.code {
                 " class=\"c\""
+            } else if c.key {
+                " class=\"k\""
             } else {
                 ""
             };

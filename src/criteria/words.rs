@@ -395,11 +395,14 @@ pub(crate) fn method_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> Str
                         .as_deref()
                         .map(|l| format!("（{}）", short_label(l)))
                         .unwrap_or_default();
-                    format!(
-                        "{}{label}得 {} 分",
-                        interval_words(&b.interval, unit),
-                        num(b.points)
-                    )
+                    let range = interval_words(&b.interval, unit);
+                    // A bare number before the Chinese takes a space: `等于 1 得 5 分`.
+                    let gap = if label.is_empty() && range.ends_with(|c: char| c.is_ascii()) {
+                        " "
+                    } else {
+                        ""
+                    };
+                    format!("{range}{label}{gap}得 {} 分", num(b.points))
                 })
                 .collect();
             parts.push("其他不得分".into());
