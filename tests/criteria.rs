@@ -57,14 +57,25 @@ fn every_indicator_of_every_rule_set_is_in_the_table() {
                 text.contains(&format!("| {id} |")),
                 "{set}: {kind}.{id} is missing"
             );
-            assert!(text.contains(&label), "{set}: {kind}.{id}'s label `{label}` is missing");
+            assert!(
+                text.contains(&label),
+                "{set}: {kind}.{id}'s label `{label}` is missing"
+            );
         }
         for k in std::iter::once(&rules.primary).chain(&rules.units) {
             for g in &k.gates {
-                assert!(text.contains(&format!("| {} |", g.id)), "{set}: gate {}", g.id);
+                assert!(
+                    text.contains(&format!("| {} |", g.id)),
+                    "{set}: gate {}",
+                    g.id
+                );
             }
             for o in &k.outcomes {
-                assert!(text.contains(&format!("| {} |", o.id)), "{set}: outcome {}", o.id);
+                assert!(
+                    text.contains(&format!("| {} |", o.id)),
+                    "{set}: outcome {}",
+                    o.id
+                );
             }
         }
     }
@@ -117,7 +128,10 @@ fn a_gate_switched_off_says_so() {
 #[test]
 fn a_set_flag_changes_a_dimension_minimum() {
     let text = md("rules", &["--set", "village.dimensions.economy.min=15"]);
-    let line = text.lines().find(|l| l.contains("| **economy** |")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("| **economy** |"))
+        .unwrap();
     assert!(line.contains("低于 15 分不能通过"), "{line}");
 }
 
@@ -149,21 +163,38 @@ fn the_workbook_reads_back_with_a_sheet_per_kind() {
     let names = wb.sheet_names().to_vec();
     assert_eq!(
         names,
-        ["后进村", "包帮部门", "市级领导", "驻村干部", "驻村工作队", "镇街区", "参数"],
+        [
+            "后进村",
+            "包帮部门",
+            "市级领导",
+            "驻村干部",
+            "驻村工作队",
+            "镇街区",
+            "参数"
+        ],
     );
     let range = wb.worksheet_range("后进村").unwrap();
     let cells: Vec<String> = range
         .rows()
         .flat_map(|r| r.iter().map(|c| c.to_string()))
         .collect();
-    assert_eq!(cells.first().map(String::as_str), Some("后进村 (backward village)"));
-    for want in ["评分指标", "历史遗留问题化解率", "否决与条件", "等次", "每 1 起扣 1 分，4 分扣完为止。每起扣 1 分，扣完为止"] {
+    assert_eq!(
+        cells.first().map(String::as_str),
+        Some("后进村 (backward village)")
+    );
+    for want in [
+        "评分指标",
+        "历史遗留问题化解率",
+        "否决与条件",
+        "等次",
+        "每 1 起扣 1 分，4 分扣完为止。每起扣 1 分，扣完为止",
+    ] {
         assert!(cells.iter().any(|c| c == want), "`{want}` is not a cell");
     }
     let params = wb.worksheet_range("参数").unwrap();
     let row = params
         .rows()
-        .find(|r| r.iter().any(|c| c.to_string() == "pass_line"))
+        .find(|r| r.iter().any(|c| *c == "pass_line"))
         .expect("the pass line");
     assert_eq!(row[2].to_string(), "70");
 }
@@ -187,7 +218,9 @@ fn the_page_is_one_file_that_prints_on_a4() {
     assert!(html.contains("@page { size: A4 landscape; }"));
     assert!(html.contains("thead { display: table-header-group; }"));
     assert!(html.contains("break-inside: avoid"));
-    assert!(html.contains("<div class=\"what-if\" role=\"note\">模拟测算，非正式结果 · 合格线提高到 75 分"));
+    assert!(html.contains(
+        "<div class=\"what-if\" role=\"note\">模拟测算，非正式结果 · 合格线提高到 75 分"
+    ));
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src="));
     // Nothing else is left in the folder (the file was staged and moved into place).
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
@@ -202,13 +235,19 @@ fn the_page_is_one_file_that_prints_on_a4() {
 fn usage_mistakes_exit_2_with_a_clear_message() {
     let cases: &[(&[&str], &str)] = &[
         (&["criteria", "--format", "xlsx"], "add `--out FILE`"),
-        (&["criteria", "--format", "json"], "`criteria` has no `--format json`"),
+        (
+            &["criteria", "--format", "json"],
+            "`criteria` has no `--format json`",
+        ),
         (&["criteria", "--out", "rules"], "is a folder"),
         (
             &["criteria", "--out", "/tmp/bangfu-criteria-test.xlsx"],
             "add `--format xlsx`",
         ),
-        (&["criteria", "--data", "data/sample"], "does not read `--data`"),
+        (
+            &["criteria", "--data", "data/sample"],
+            "does not read `--data`",
+        ),
         (&["criteria", "--set", "pass_lin=75"], "pass_lin"),
     ];
     for (args, want) in cases {
@@ -221,13 +260,7 @@ fn usage_mistakes_exit_2_with_a_clear_message() {
 
 #[test]
 fn the_table_is_never_written_into_the_rules() {
-    let o = bangfu(&[
-        "criteria",
-        "--format",
-        "md",
-        "--out",
-        "rules/criteria.md",
-    ]);
+    let o = bangfu(&["criteria", "--format", "md", "--out", "rules/criteria.md"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!root().join("rules/criteria.md").exists());
 }

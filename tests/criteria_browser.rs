@@ -182,7 +182,10 @@ fn the_scoring_table_prints_on_a4_in_headless_chromium() {
     let (pages, size) = pdf_pages(&bytes);
     let (w, h) = size.expect("a page size");
     // A4 landscape is 842 × 595 points.
-    assert!((w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0, "{w} × {h}");
+    assert!(
+        (w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0,
+        "{w} × {h}"
+    );
     assert!((2..=30).contains(&pages), "{pages} pages");
     // poppler, when installed, counts the same pages.
     if let Ok(info) = Command::new("pdfinfo").arg(&pdf).output() {
@@ -227,7 +230,11 @@ fn the_scoring_table_prints_on_a4_in_headless_chromium() {
         )
     });
     assert!(image.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    assert!(image.len() > 50_000, "a page, not a blank: {} bytes", image.len());
+    assert!(
+        image.len() > 50_000,
+        "a page, not a blank: {} bytes",
+        image.len()
+    );
     if std::env::var("BANGFU_SCREENSHOTS").is_ok_and(|v| v == "1") {
         std::fs::write(root().join("docs/criteria-screenshot.png"), &image).unwrap();
     }

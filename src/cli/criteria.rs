@@ -36,9 +36,7 @@ pub fn run(opts: &Options, scenario: Option<&str>, flags: &crate::scenario::Flag
         Format::Html => render::html(&criteria).into_bytes(),
         Format::Md => render::text(&criteria, true).into_bytes(),
         // Refused before the command runs; the table stands in.
-        Format::Table | Format::Json | Format::Csv => {
-            render::text(&criteria, false).into_bytes()
-        }
+        Format::Table | Format::Json | Format::Csv => render::text(&criteria, false).into_bytes(),
     };
     let Some(out) = &opts.out else {
         use std::io::Write as _;
@@ -116,6 +114,9 @@ mod tests {
     #[test]
     fn an_out_file_in_the_working_folder_is_written_there() {
         let (dir, name) = split_out(Path::new("t.html"));
-        assert_eq!((dir, name.as_str()), (Path::new(".").to_path_buf(), "t.html"));
+        assert_eq!(
+            (dir, name.as_str()),
+            (Path::new(".").to_path_buf(), "t.html")
+        );
     }
 }

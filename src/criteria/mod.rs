@@ -12,8 +12,7 @@ pub mod render;
 mod words;
 
 use crate::rules::model::{
-    DimRole, Effect, Indicator, Kind, Method, Link, MemberVia, QuotaTarget, RuleSet,
-    Split,
+    DimRole, Effect, Indicator, Kind, Link, MemberVia, Method, QuotaTarget, RuleSet, Split,
 };
 use crate::words::short_label;
 use words::{condition_words, input_words, interval_words, method_words, num, params_note};
@@ -149,9 +148,9 @@ fn kind_part(rules: &RuleSet, kind: &Kind) -> Part {
                 table,
                 unit_column,
                 village_column,
-            } => format!(
-                "所联系的{noun}：关联表 `{table}`（`{unit_column}` → `{village_column}`）"
-            ),
+            } => {
+                format!("所联系的{noun}：关联表 `{table}`（`{unit_column}` → `{village_column}`）")
+            }
         });
     }
     for m in &kind.members {
@@ -166,9 +165,7 @@ fn kind_part(rules: &RuleSet, kind: &Kind) -> Part {
                 table,
                 unit_column,
                 member_column,
-            } => format!(
-                "下属{member}：关联表 `{table}`（`{unit_column}` → `{member_column}`）"
-            ),
+            } => format!("下属{member}：关联表 `{table}`（`{unit_column}` → `{member_column}`）"),
         });
     }
     if kind.scored() {
@@ -219,7 +216,10 @@ fn indicators_section(rules: &RuleSet, kind: &Kind) -> Section {
         if let Some(min) = dim.min {
             what.push_str(&format!("；低于 {} 分不能通过", num(min)));
             if let Some(p) = &dim.min_param {
-                what.push_str(&format!("（{}）", params_note(rules, std::slice::from_ref(p))));
+                what.push_str(&format!(
+                    "（{}）",
+                    params_note(rules, std::slice::from_ref(p))
+                ));
             }
         }
         let points = match dim.role {
@@ -333,10 +333,7 @@ fn gates_section(rules: &RuleSet, kind: &Kind) -> Section {
                 }
             }
             let (cond, effect) = if g.require {
-                (
-                    format!("须满足：{cond}"),
-                    "不满足则不能通过".to_string(),
-                )
+                (format!("须满足：{cond}"), "不满足则不能通过".to_string())
             } else {
                 let effect = match g.effect {
                     Effect::Fail(None) => "一票否决：不能通过".to_string(),
@@ -414,11 +411,7 @@ fn grades_section(rules: &RuleSet, kind: &Kind) -> Section {
             if !g.params.is_empty() {
                 line.push_str(&format!("（{}）", params_note(rules, &g.params)));
             }
-            row(vec![
-                short_label(&g.label).to_string(),
-                g.id.clone(),
-                line,
-            ])
+            row(vec![short_label(&g.label).to_string(), g.id.clone(), line])
         })
         .collect();
     Section {
@@ -486,7 +479,11 @@ fn population_section(rules: &RuleSet, kind: &Kind) -> Section {
                 format!(
                     "{}{}",
                     words::var_words(rules, kind, k.var),
-                    if k.desc { "从高到低" } else { "从低到高" }
+                    if k.desc {
+                        "从高到低"
+                    } else {
+                        "从低到高"
+                    }
                 )
             })
             .collect();
@@ -498,11 +495,7 @@ fn population_section(rules: &RuleSet, kind: &Kind) -> Section {
     if let Some(t) = &kind.top {
         rows.push(row(vec![
             "前 N 名".into(),
-            format!(
-                "排名前 {} 且未被否决的定为{}",
-                t.count,
-                outcome(t.outcome)
-            ),
+            format!("排名前 {} 且未被否决的定为{}", t.count, outcome(t.outcome)),
         ]));
     }
     for q in &kind.quotas {
@@ -586,7 +579,7 @@ fn yuan(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -608,7 +601,11 @@ fn params_part(rules: &RuleSet) -> Part {
                 value = format!("{value}（= {}）", f.trim());
             }
             row(vec![
-                p.label.as_deref().map(short_label).unwrap_or("").to_string(),
+                p.label
+                    .as_deref()
+                    .map(short_label)
+                    .unwrap_or("")
+                    .to_string(),
                 p.name.clone(),
                 value,
                 p.unit.clone().unwrap_or_default(),
@@ -639,9 +636,13 @@ pub fn indicator_ids(rules: &RuleSet) -> Vec<(String, String, String)> {
     std::iter::once(&rules.primary)
         .chain(&rules.units)
         .flat_map(|k| {
-            k.indicators
-                .iter()
-                .map(|i| (k.name.clone(), i.id.clone(), short_label(&i.label).to_string()))
+            k.indicators.iter().map(|i| {
+                (
+                    k.name.clone(),
+                    i.id.clone(),
+                    short_label(&i.label).to_string(),
+                )
+            })
         })
         .collect()
 }

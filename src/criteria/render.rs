@@ -41,7 +41,11 @@ pub fn text(c: &Criteria, markdown: bool) -> String {
         if let Some(w) = &c.what_if {
             out.push_str(&format!("{w}\n\n"));
         }
-        out.push_str(&format!("{title}\n{}\n规则集：{}\n", meta.join("\n"), c.title));
+        out.push_str(&format!(
+            "{title}\n{}\n规则集：{}\n",
+            meta.join("\n"),
+            c.title
+        ));
     }
     for part in &c.parts {
         out.push('\n');
@@ -206,7 +210,10 @@ fn code_spans(s: &str) -> String {
 }
 
 fn html_table(s: &Section) -> String {
-    let mut out = format!("<h3>{}</h3>\n<table class=\"criteria\">\n<thead><tr>", escape(&s.title));
+    let mut out = format!(
+        "<h3>{}</h3>\n<table class=\"criteria\">\n<thead><tr>",
+        escape(&s.title)
+    );
     for c in &s.columns {
         out.push_str(&format!("<th>{}</th>", escape(&c.title)));
     }
@@ -284,7 +291,12 @@ pub fn xlsx(c: &Criteria) -> Result<Vec<u8>, XlsxError> {
             ws.write_string(r, 0, n)?;
             r += 1;
         }
-        let cols = part.sections.iter().map(|s| s.columns.len()).max().unwrap_or(1);
+        let cols = part
+            .sections
+            .iter()
+            .map(|s| s.columns.len())
+            .max()
+            .unwrap_or(1);
         let mut widths = vec![4.0_f64; cols];
         for s in &part.sections {
             r += 1;

@@ -215,15 +215,15 @@ fn cmps_words(rules: &RuleSet, kind: &Kind, cmps: &[Cmp], join: &str) -> String 
         .map(|c| cmp_words(rules, kind, c))
         .collect::<Vec<_>>()
         .join(join);
-    let names: Vec<String> = cmps
-        .iter()
-        .flat_map(|c| params_in(rules, &c.text))
-        .fold(Vec::new(), |mut acc, n| {
-            if !acc.contains(&n) {
-                acc.push(n);
-            }
-            acc
-        });
+    let names: Vec<String> =
+        cmps.iter()
+            .flat_map(|c| params_in(rules, &c.text))
+            .fold(Vec::new(), |mut acc, n| {
+                if !acc.contains(&n) {
+                    acc.push(n);
+                }
+                acc
+            });
     if names.is_empty() {
         text
     } else {
@@ -278,7 +278,11 @@ pub(crate) fn input_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> Stri
     };
     match &ind.input {
         Input::Column(c) => col(*c),
-        Input::Ratio { num: n, den, if_zero } => format!(
+        Input::Ratio {
+            num: n,
+            den,
+            if_zero,
+        } => format!(
             "{} ÷ {}（分母为 0 时取 {}）",
             col(*n),
             col(*den),
@@ -324,10 +328,9 @@ fn source_kind<'a>(rules: &'a RuleSet, a: &Aggregate) -> &'a Kind {
 pub(crate) fn agg_words(rules: &RuleSet, a: &Aggregate) -> String {
     let src = source_kind(rules, a);
     let noun = format!("所联系{}", src.zh_noun());
-    let of = a
-        .of
-        .map(|v| var_words(rules, src, v))
-        .unwrap_or_else(|| a.of_text.clone());
+    let of =
+        a.of.map(|v| var_words(rules, src, v))
+            .unwrap_or_else(|| a.of_text.clone());
     let filter = (!a.filter.is_empty()).then(|| cmps_words(rules, src, &a.filter, "且"));
     match (a.func, filter) {
         (AggFn::Mean | AggFn::Min | AggFn::Max | AggFn::Sum, f) => {
@@ -370,7 +373,11 @@ pub(crate) fn method_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> Str
             } else {
                 format!("否则得 {} 分", num(*partial))
             };
-            format!("{cmp} {}{}得 {p} 分，{otherwise}", with_unit(*target, unit), sp(unit))
+            format!(
+                "{cmp} {}{}得 {p} 分，{otherwise}",
+                with_unit(*target, unit),
+                sp(unit)
+            )
         }
         Method::Linear { from, to } => {
             let (zero, full) = if from < to {
@@ -408,14 +415,8 @@ pub(crate) fn method_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> Str
             parts.push("其他不得分".into());
             parts.join("，")
         }
-        Method::Deduct { per } => format!(
-            "每 1 {per_unit}扣 {} 分，{p} 分扣完为止",
-            num(*per)
-        ),
-        Method::Bonus { per } => format!(
-            "每 1 {per_unit}计 {} 分，最多 {p} 分",
-            num(*per)
-        ),
+        Method::Deduct { per } => format!("每 1 {per_unit}扣 {} 分，{p} 分扣完为止", num(*per)),
+        Method::Bonus { per } => format!("每 1 {per_unit}计 {} 分，最多 {p} 分", num(*per)),
         Method::Boolean => format!("是得 {p} 分，否不得分"),
         Method::Script(id) => match rules.scripts.expr(*id) {
             Some(e) => {
@@ -524,8 +525,14 @@ mod tests {
             interval_words(&i("[90, 100]"), Some("分")),
             "90 分（含）至 100 分（含）"
         );
-        assert_eq!(interval_words(&i("[80, 90)"), None), "80（含）至 90（不含）");
-        assert_eq!(interval_words(&i("(80, 90]"), None), "80（不含）至 90（含）");
+        assert_eq!(
+            interval_words(&i("[80, 90)"), None),
+            "80（含）至 90（不含）"
+        );
+        assert_eq!(
+            interval_words(&i("(80, 90]"), None),
+            "80（不含）至 90（含）"
+        );
         assert_eq!(interval_words(&i("[90, inf)"), None), "90 及以上");
         assert_eq!(interval_words(&i("[5, inf)"), Some("万元")), "5 万元及以上");
         assert_eq!(interval_words(&i("(90, inf)"), None), "高于 90");
