@@ -281,3 +281,73 @@ fn the_help_has_examples() {
     assert!(help.contains("--out <FILE>"));
     assert!(!help.contains("--data"));
 }
+
+/// A rule set with every scoring method and input, its table snapshotted: each reads in words.
+const ALL_METHODS: &str = r#"kind: office
+label: 科室 (office)
+table: offices
+id_column: id
+columns:
+  kind: { type: category, categories: { front: 窗口, back: 后台 } }
+dimensions:
+  - { id: work, label: 工作 (work), max: 100, min: floor_line }
+indicators:
+  - { id: t_high, label: 达标, dimension: work, input: a, unit: 件, scoring: { method: threshold, target: 5, partial: 1, points: 5 } }
+  - { id: t_low, label: 差错, dimension: work, input: b, scoring: { method: threshold, target: 2, direction: lower, points: 5 } }
+  - { id: lin_low, label: 等待, dimension: work, input: c, unit: 天, scoring: { method: linear, from: 10, to: 2, points: 5 } }
+  - id: band
+    label: 分档
+    dimension: work
+    input: a
+    unit: 件
+    scoring:
+      method: bands
+      points: 10
+      bands:
+        - { range: "(-inf, 3)", points: 0 }
+        - { range: "[3, 5]", points: 6 }
+        - { range: "(5, inf)", points: 10 }
+  - { id: ded, label: 扣分, dimension: work, input: b, type: integer, min: 0, unit: 次, scoring: { method: deduct, per: 2.5, points: 5 } }
+  - { id: bon, label: 加分, dimension: work, input: b, type: integer, min: 0, scoring: { method: bonus, per: 0.1, points: 5 } }
+  - { id: yes, label: 是否, dimension: work, input: ok, scoring: { method: boolean, points: 5 } }
+  - { id: scr, label: 脚本, dimension: work, input: b, type: integer, min: 0, scoring: { method: script, function: audit_points, points: 4 } }
+  - { id: look, label: 类别, dimension: work, input: kind, scoring: { method: lookup, points: 6, table: { front: 6, back: 3 } } }
+  - { id: rel, label: 相对, dimension: work, input: a, min: 0, scoring: { method: relative, points: 10 } }
+  - { id: rnk, label: 名次, dimension: work, input: a, min: 0, scoring: { method: rank, per: 1.5, floor: 2, points: 10 } }
+  - { id: mm, label: 区间, dimension: work, input: c, min: 0, scoring: { method: minmax, direction: lower, points: 10 } }
+  - { id: z, label: 标准分, dimension: work, input: c, min: 0, scoring: { method: zscore, from: -2, to: 2, points: 10 } }
+  - { id: ratio, label: 比率, dimension: work, input: { ratio: { num: a, den: c, if_zero: 0 } }, scoring: { method: linear, from: 0, to: 1, points: 5 } }
+  - { id: formula, label: 公式, dimension: work, input: { expr: a + 2 * b }, scoring: { method: linear, from: 0, to: 20, points: 5 } }
+gates:
+  - { id: zeroed, label: 清零, all: [b > 9], effect: zero, zero: [bon], message: 差错过多不得加分 }
+  - { id: forced, label: 直接定为, when: "a > 100 && b == 0", effect: force_outcome, outcome: top, message: 特别突出 }
+grades:
+  - { id: good, label: 好, range: "[floor_line, 100]" }
+  - { id: bad, label: 差, range: "[0, floor_line)" }
+outcomes:
+  - { id: top, label: 突出, when: "total >= floor_line + 30" }
+  - { id: done, label: 完成, passing: true }
+  - { id: none, label: 未完成 }
+"#;
+
+#[test]
+fn every_scoring_method_reads_in_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("rules/kinds")).unwrap();
+    std::fs::create_dir_all(dir.join("rules/scripts")).unwrap();
+    std::fs::write(
+        dir.join("rules/ruleset.yaml"),
+        "name: 全部方法 (every method)\nversion: \"1\"\nprimary: office\nparameters:\n  floor_line: { value: 40, label: 底线, unit: 分 }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("rules/kinds/office.yaml"), ALL_METHODS).unwrap();
+    std::fs::copy(
+        root().join("rules/scripts/helpers.rhai"),
+        dir.join("rules/scripts/helpers.rhai"),
+    )
+    .unwrap();
+    let o = common::bangfu_in(dir, &["criteria", "--rules", "rules", "--format", "md"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!("criteria_every_method_md", stdout(&o));
+}

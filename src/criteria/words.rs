@@ -356,11 +356,43 @@ pub(crate) fn agg_words(rules: &RuleSet, a: &Aggregate) -> String {
     }
 }
 
+/// Whether the indicator reads a share, shown in percent: a ratio of two columns or the share
+/// of linked entities meeting a condition, with no unit of its own, scored by bounds between
+/// 0 and 1 (a ratio of other sizes, such as yuan per person, keeps its numbers).
+fn share_input(kind: &Kind, ind: &Indicator) -> bool {
+    let share = match &ind.input {
+        Input::Ratio { .. } => true,
+        Input::Column(c) => kind.columns.get(*c).is_some_and(|s| {
+            matches!(
+                &s.source,
+                crate::rules::model::ColumnSource::Aggregate(a) if a.func == AggFn::Share
+            )
+        }),
+        _ => false,
+    };
+    let within = |x: f64| !x.is_finite() || (0.0..=1.0).contains(&x);
+    let bounds = match &ind.method {
+        Method::Threshold { target, .. } => within(*target),
+        Method::Linear { from, to } => within(*from) && within(*to),
+        Method::Bands(b) => b
+            .iter()
+            .all(|b| within(b.interval.lo) && within(b.interval.hi)),
+        _ => false,
+    };
+    share && bounds && ind.unit.is_none()
+}
+
 /// A scoring method in words, for an indicator worth `ind.points`.
 pub(crate) fn method_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> String {
     let p = num(ind.points);
-    let unit = ind.unit.as_deref();
-    let per_unit = unit.unwrap_or("个单位");
+    // A share (a ratio, or the share of linked entities meeting a condition) reads in percent.
+    let scale = if share_input(kind, ind) { 100.0 } else { 1.0 };
+    let unit = if scale == 100.0 {
+        Some("%")
+    } else {
+        ind.unit.as_deref()
+    };
+    let per_unit = ind.unit.as_deref().unwrap_or("个单位");
     match &ind.method {
         Method::Threshold {
             target,
@@ -375,7 +407,7 @@ pub(crate) fn method_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> Str
             };
             format!(
                 "{cmp} {}{}得 {p} 分，{otherwise}",
-                with_unit(*target, unit),
+                with_unit(target * scale, unit),
                 sp(unit)
             )
         }
@@ -387,9 +419,9 @@ pub(crate) fn method_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> Str
             };
             format!(
                 "{}{}{zero}得 0 分，{}{}{full}得 {p} 分，其间按比例计分",
-                with_unit(*from, unit),
+                with_unit(from * scale, unit),
                 sp(unit),
-                with_unit(*to, unit),
+                with_unit(to * scale, unit),
                 sp(unit)
             )
         }
@@ -402,7 +434,12 @@ pub(crate) fn method_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> Str
                         .as_deref()
                         .map(|l| format!("（{}）", short_label(l)))
                         .unwrap_or_default();
-                    let range = interval_words(&b.interval, unit);
+                    let scaled = Interval {
+                        lo: b.interval.lo * scale,
+                        hi: b.interval.hi * scale,
+                        ..b.interval
+                    };
+                    let range = interval_words(&scaled, unit);
                     // A bare number before the Chinese takes a space: `等于 1 得 5 分`.
                     let gap = if label.is_empty() && range.ends_with(|c: char| c.is_ascii()) {
                         " "
@@ -425,6 +462,12 @@ pub(crate) fn method_words(rules: &RuleSet, kind: &Kind, ind: &Indicator) -> Str
                     .iter()
                     .map(|(n, v)| match v {
                         Var::Param(_) => n.clone(),
+                        // The indicator's own input.
+                        Var::Value(i)
+                            if kind.indicators.get(*i).is_some_and(|x| x.id == ind.id) =>
+                        {
+                            format!("本项数值 `{n}`")
+                        }
                         _ => {
                             let w = var_words(rules, kind, *v);
                             if w.trim_matches('`') == n {
