@@ -177,9 +177,12 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// The rule set as the printed scoring table (评分细则): every indicator with its points,
-    /// its scoring method in words, the data it needs and its reference; then the vetoes, the
-    /// grade lines, the outcome rules and each unit kind the same way.
+    /// The rule set as the printed scoring table (评分细则), to print or hand out.
+    ///
+    /// Every indicator under its dimension with its points, its scoring method in words, the
+    /// data it needs and its reference; then the vetoes, the grade lines, the outcome rules
+    /// and each unit kind the same way, and the parameters. Under a scenario or `--set` /
+    /// `--gate` the table is the changed one, marked 模拟测算.
     #[command(
         after_help = "Examples:\n  bangfu criteria\n  bangfu criteria --format md > 评分细则.md\n  bangfu criteria --format html --out 评分细则.html\n  bangfu criteria --format xlsx --out 评分细则.xlsx\n  bangfu criteria --scenario pass_line_75 --format html --out proposal.html\n  bangfu criteria --set pass_line=75 --gate collective_petition=off"
     )]
@@ -299,7 +302,7 @@ pub fn command() -> clap::Command {
                 } else if id == "out" && *name == "criteria" {
                     a.value_name("FILE").help(
                         "Write the table into this file (replaced whole, never half-written); \
-                         needed for html and xlsx",
+                         needed for xlsx",
                     )
                 } else if id == "format" {
                     a.hide_possible_values(true)

@@ -161,7 +161,18 @@ ul.notes { margin: 0 0 6px; padding-left: 20px; color: #66727f; font-size: 13px;
 /// The self-contained page (one file, inline styles, prints on landscape A4).
 pub fn html(c: &Criteria) -> String {
     let (title, meta) = heading(c);
-    let mut out = page_start(&title, c.what_if.as_deref());
+    // As report.html: the watermark carries the mark alone, the banner the scenario's name too.
+    let mark = crate::scenario::WHAT_IF_MARK;
+    let mut out = page_start(&title, c.what_if.as_ref().map(|_| mark));
+    if let Some(w) = &c.what_if {
+        out = out.replace(
+            &format!(
+                "<div class=\"what-if\" role=\"note\">{}</div>",
+                escape(mark)
+            ),
+            &format!("<div class=\"what-if\" role=\"note\">{}</div>", escape(w)),
+        );
+    }
     out.push_str(&format!("<style>{CSS}</style>\n"));
     out.push_str(&format!("<h1>{}</h1>\n", escape(&title)));
     for m in &meta {
