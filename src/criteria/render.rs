@@ -37,6 +37,9 @@ pub fn text(c: &Criteria, markdown: bool) -> String {
             out.push_str(&format!("{m}\n\n"));
         }
         out.push_str(&format!("规则集：{}\n\n", md_cell(&c.title)));
+        if let Some(d) = &c.description {
+            out.push_str(&format!("{}\n\n", md_cell(d)));
+        }
     } else {
         if let Some(w) = &c.what_if {
             out.push_str(&format!("{w}\n\n"));

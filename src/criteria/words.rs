@@ -194,11 +194,20 @@ fn cmp_words(rules: &RuleSet, kind: &Kind, c: &Cmp) -> String {
             (_, true) => format!("{left}为否"),
         },
         Some((op, right)) => {
-            let text = format!(
-                "{left} {} {}",
-                op_words(*op),
-                operand_words(rules, kind, right, &c.left)
-            );
+            // A share compared with a number between 0 and 1 reads in percent, as its method.
+            let right = match (&c.left, right) {
+                (Operand::Var(Var::Value(i)), Operand::Num(x))
+                    if (0.0..=1.0).contains(x)
+                        && kind
+                            .indicators
+                            .get(*i)
+                            .is_some_and(|ind| is_share(kind, ind)) =>
+                {
+                    format!("{}%", num(x * 100.0))
+                }
+                _ => operand_words(rules, kind, right, &c.left),
+            };
+            let text = format!("{left} {} {right}", op_words(*op));
             if c.negate {
                 format!("并非 {text}")
             } else {
@@ -360,6 +369,21 @@ pub(crate) fn agg_words(rules: &RuleSet, a: &Aggregate) -> String {
 /// of linked entities meeting a condition, with no unit of its own, scored by bounds between
 /// 0 and 1 (a ratio of other sizes, such as yuan per person, keeps its numbers).
 fn share_input(kind: &Kind, ind: &Indicator) -> bool {
+    let within = |x: f64| !x.is_finite() || (0.0..=1.0).contains(&x);
+    let bounds = match &ind.method {
+        Method::Threshold { target, .. } => within(*target),
+        Method::Linear { from, to } => within(*from) && within(*to),
+        Method::Bands(b) => b
+            .iter()
+            .all(|b| within(b.interval.lo) && within(b.interval.hi)),
+        _ => false,
+    };
+    is_share(kind, ind) && bounds
+}
+
+/// Whether the indicator's input is a share without a unit of its own: a ratio of two columns
+/// or the share of linked entities meeting a condition.
+fn is_share(kind: &Kind, ind: &Indicator) -> bool {
     let share = match &ind.input {
         Input::Ratio { .. } => true,
         Input::Column(c) => kind.columns.get(*c).is_some_and(|s| {
@@ -370,16 +394,7 @@ fn share_input(kind: &Kind, ind: &Indicator) -> bool {
         }),
         _ => false,
     };
-    let within = |x: f64| !x.is_finite() || (0.0..=1.0).contains(&x);
-    let bounds = match &ind.method {
-        Method::Threshold { target, .. } => within(*target),
-        Method::Linear { from, to } => within(*from) && within(*to),
-        Method::Bands(b) => b
-            .iter()
-            .all(|b| within(b.interval.lo) && within(b.interval.hi)),
-        _ => false,
-    };
-    share && bounds && ind.unit.is_none()
+    share && ind.unit.is_none()
 }
 
 /// A scoring method in words, for an indicator worth `ind.points`.
