@@ -305,45 +305,133 @@ pub fn xlsx(c: &Criteria) -> Result<Vec<u8>, XlsxError> {
             ws.write_string(r, 0, n)?;
             r += 1;
         }
-        let cols = part
-            .sections
-            .iter()
-            .map(|s| s.columns.len())
-            .max()
-            .unwrap_or(1);
-        let mut widths = vec![4.0_f64; cols];
         for s in &part.sections {
             r += 1;
             ws.write_string_with_format(r, 0, &s.title, &bold)?;
             r += 1;
-            for (i, col) in s.columns.iter().enumerate() {
-                ws.write_string_with_format(r, i as u16, &col.title, &head)?;
-            }
+            let spans = spans(s);
+            let titles: Vec<String> = s.columns.iter().map(|c| c.title.clone()).collect();
+            let plain = vec![false; titles.len()];
+            write_spanned(ws, r, &spans, &titles, &plain, &head)?;
             r += 1;
+            let numeric: Vec<bool> = s.columns.iter().map(|c| c.numeric).collect();
             for row in &s.rows {
                 let f = if row.emphasis { &em } else { &cell };
-                for ((i, text), col) in row.cells.iter().enumerate().zip(&s.columns) {
-                    ws.write_string_with_format(r, i as u16, text, f)?;
-                    let cap = if col.wide { 50.0 } else { 24.0 };
-                    if let Some(w) = widths.get_mut(i) {
-                        *w = w.max(width(text).min(cap));
-                    }
-                }
+                write_spanned(ws, r, &spans, &row.cells, &numeric, f)?;
                 r += 1;
             }
         }
-        for (i, w) in widths.iter().enumerate() {
-            ws.set_column_width(i as u16, w + 2.0)?;
+        for (i, w) in GRID.iter().enumerate() {
+            ws.set_column_width(i as u16, *w)?;
         }
         crate::report::xlsx::page_setup(
             ws,
             &printed,
             u32::from(c.what_if.is_some()),
             r.saturating_sub(1 + u32::from(c.what_if.is_some())),
-            cols as u16,
+            GRID.len() as u16,
         )?;
     }
     wb.save_to_buffer()
+}
+
+/// The widths of a kind's sheet's columns (characters, a Chinese one counting two): the
+/// indicators table's seven columns. Other tables span them: each of their columns covers
+/// one or more grid columns, merged, so that every table on the sheet prints one page wide
+/// and long text has room.
+const GRID: [f64; 7] = [8.0, 18.0, 20.0, 7.0, 36.0, 30.0, 30.0];
+
+/// The width a column would like, for sharing the grid out.
+fn wants(c: &super::Column) -> f64 {
+    if c.wide {
+        34.0
+    } else if c.key || c.code {
+        18.0
+    } else if c.numeric {
+        7.0
+    } else {
+        14.0
+    }
+}
+
+/// The grid columns each of a table's columns covers, `(first, last)`: of every way to cut the
+/// grid into as many runs as the table has columns, the one whose widths are closest (as
+/// ratios) to what the columns wish, scaled to the grid. Seven columns at most: a few dozen ways.
+fn spans(s: &Section) -> Vec<(u16, u16)> {
+    let n = s.columns.len().clamp(1, GRID.len());
+    let wishes: Vec<f64> = s.columns.iter().take(n).map(wants).collect();
+    let total: f64 = GRID.iter().sum();
+    let scale = total / wishes.iter().sum::<f64>().max(1.0);
+    let cuts = GRID.len() - 1;
+    let mut best: Option<(f64, Vec<(u16, u16)>)> = None;
+    // Bit j set: a cut after grid column j.
+    for mask in 0u32..(1 << cuts) {
+        if mask.count_ones() as usize != n - 1 {
+            continue;
+        }
+        let mut runs = Vec::with_capacity(n);
+        let mut first = 0usize;
+        for j in 0..GRID.len() {
+            if j == cuts || mask & (1 << j) != 0 {
+                runs.push((first as u16, j as u16));
+                first = j + 1;
+            }
+        }
+        let cost: f64 = runs
+            .iter()
+            .zip(&wishes)
+            .map(|(&(a, b), w)| {
+                let width: f64 = GRID
+                    .iter()
+                    .skip(a as usize)
+                    .take((b - a + 1) as usize)
+                    .sum();
+                (width / (w * scale)).ln().powi(2)
+            })
+            .sum();
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+            best = Some((cost, runs));
+        }
+    }
+    best.map(|(_, runs)| runs).unwrap_or_default()
+}
+
+/// One row of a table across its spans, merged where a span covers several grid columns, the
+/// row tall enough for its longest text (merged cells do not grow on their own).
+fn write_spanned(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    r: u32,
+    spans: &[(u16, u16)],
+    cells: &[String],
+    numeric: &[bool],
+    f: &Format,
+) -> Result<(), XlsxError> {
+    let mut lines = 1.0_f64;
+    for ((&(a, b), text), right) in spans.iter().zip(cells).zip(numeric) {
+        // Code spans are marked for the page; in a sheet the names stand as they are.
+        let text = text.replace('`', "");
+        let right_f;
+        let f = if *right {
+            right_f = f.clone().set_align(FormatAlign::Right);
+            &right_f
+        } else {
+            f
+        };
+        if a == b {
+            ws.write_string_with_format(r, a, &text, f)?;
+        } else {
+            ws.merge_range(r, a, r, b, &text, f)?;
+        }
+        let room: f64 = GRID
+            .iter()
+            .skip(a as usize)
+            .take((b - a + 1) as usize)
+            .sum::<f64>()
+            - 1.0;
+        lines = lines.max((width(&text) / room.max(4.0)).ceil());
+    }
+    ws.set_row_height(r, 15.0 * lines + 1.0)?;
+    Ok(())
 }
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, unique.
