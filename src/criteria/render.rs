@@ -450,3 +450,89 @@ fn sheet_name(label: &str, taken: &mut Vec<String>) -> String {
     taken.push(name.clone());
     name
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::criteria::Column;
+
+    fn section(columns: Vec<Column>) -> Section {
+        Section {
+            title: String::new(),
+            columns,
+            rows: Vec::new(),
+        }
+    }
+
+    fn column(wide: bool, numeric: bool) -> Column {
+        Column {
+            title: String::new(),
+            key: false,
+            code: false,
+            numeric,
+            wide,
+        }
+    }
+
+    #[test]
+    fn every_table_covers_the_grid_once_in_order() {
+        for n in 1..=GRID.len() {
+            let cols = (0..n).map(|i| column(i % 2 == 0, i % 3 == 0)).collect();
+            let runs = spans(&section(cols));
+            assert_eq!(runs.len(), n);
+            assert_eq!(runs.first().map(|r| r.0), Some(0));
+            assert_eq!(runs.last().map(|r| r.1), Some(GRID.len() as u16 - 1));
+            for pair in runs.windows(2) {
+                assert_eq!(pair[0].1 + 1, pair[1].0, "{runs:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_indicators_table_is_the_grid_itself() {
+        let cols = vec![
+            column(false, false),
+            Column {
+                key: true,
+                ..column(false, false)
+            },
+            Column {
+                code: true,
+                ..column(false, false)
+            },
+            column(false, true),
+            column(true, false),
+            column(true, false),
+            column(true, false),
+        ];
+        let runs = spans(&section(cols));
+        assert_eq!(runs, (0..7).map(|i| (i, i)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_wide_column_is_not_squeezed_into_a_narrow_one() {
+        // 项目, 代码, 条件 (wide), 效果, 说明 (wide), 依据 (wide): the gates.
+        let cols = vec![
+            Column {
+                key: true,
+                ..column(false, false)
+            },
+            Column {
+                code: true,
+                ..column(false, false)
+            },
+            column(true, false),
+            column(false, false),
+            column(true, false),
+            column(true, false),
+        ];
+        let runs = spans(&section(cols));
+        let width = |(a, b): (u16, u16)| -> f64 {
+            GRID.iter()
+                .skip(a as usize)
+                .take((b - a + 1) as usize)
+                .sum()
+        };
+        assert!(width(runs[2]) >= 20.0, "{runs:?}");
+    }
+}
