@@ -296,7 +296,7 @@ id_column: id
 columns:
   kind: { type: category, categories: { front: 窗口, back: 后台 } }
 dimensions:
-  - { id: work, label: 工作 (work), max: 100, min: floor_line }
+  - { id: work, label: 工作 (work), max: 120, min: floor_line }
 indicators:
   - { id: t_high, label: 达标, dimension: work, input: a, unit: 件, scoring: { method: threshold, target: 5, partial: 1, points: 5 } }
   - { id: t_low, label: 差错, dimension: work, input: b, scoring: { method: threshold, target: 2, direction: lower, points: 5 } }
@@ -324,11 +324,14 @@ indicators:
   - { id: z, label: 标准分, dimension: work, input: c, min: 0, scoring: { method: zscore, from: -2, to: 2, points: 10 } }
   - { id: ratio, label: 比率, dimension: work, input: { ratio: { num: a, den: c, if_zero: 0 } }, scoring: { method: linear, from: 0, to: 1, points: 5 } }
   - { id: formula, label: 公式, dimension: work, input: { expr: a + 2 * b }, scoring: { method: linear, from: 0, to: 20, points: 5 } }
+  - { id: growth, label: 增长, dimension: work, input: { change: { column: c, as: percent, if_zero: 0 } }, unit: "%", scoring: { method: linear, from: 0, to: 10, points: 5 } }
+  - { id: gain, label: 增加, dimension: work, input: { change: { column: a } }, scoring: { method: threshold, target: 1, points: 5 } }
+  - { id: events, label: 事件积分, dimension: work, input: type_id, scoring: { method: lookup, points_from: { table: event_types, key: type_id, column: points }, points: 10 } }
 gates:
   - { id: zeroed, label: 清零, all: [b > 9], effect: zero, zero: [bon], message: 差错过多不得加分 }
   - { id: forced, label: 直接定为, when: "a > 100 && b == 0", effect: force_outcome, outcome: top, message: 特别突出 }
 grades:
-  - { id: good, label: 好, range: "[floor_line, 100]" }
+  - { id: good, label: 好, range: "[floor_line, 120]" }
   - { id: bad, label: 差, range: "[0, floor_line)" }
 outcomes:
   - { id: top, label: 突出, when: "total >= floor_line + 30" }
