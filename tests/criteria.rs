@@ -255,6 +255,7 @@ fn usage_mistakes_exit_2_with_a_clear_message() {
             "does not read `--data`",
         ),
         (&["criteria", "--set", "pass_lin=75"], "pass_lin"),
+        (&["criteria", "--quiet"], "`--quiet` would leave nothing"),
     ];
     for (args, want) in cases {
         let o = bangfu(args);

@@ -542,6 +542,11 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
         );
     }
     // `test --quiet` shows the failures; elsewhere `--quiet` prints nothing but errors.
+    if cli.quiet && cli.out.is_none() && matches!(cli.command, Command::Criteria { .. }) {
+        return Err(
+            "`criteria` prints the table and nothing else; `--quiet` would leave nothing (it is for `--out FILE`)".into(),
+        );
+    }
     // `criteria --out FILE` writes its format into the file, whatever `--quiet` prints.
     let writes_file = matches!(cli.command, Command::Criteria { .. }) && cli.out.is_some();
     if cli.quiet
