@@ -154,7 +154,8 @@ ul.notes { margin: 0 0 6px; padding-left: 20px; color: #66727f; font-size: 13px;
 @media print {
   body { font-size: 12px; }
   table.criteria { font-size: 11px; }
-  h2 { break-before: auto; }
+  /* Each kind starts a page of its own. */
+  section + section h2 { break-before: page; }
   h2, h3, ul.notes { break-after: avoid; page-break-after: avoid; }
   tr { break-inside: avoid; page-break-inside: avoid; }
   tr.em td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
