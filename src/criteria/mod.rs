@@ -154,9 +154,8 @@ fn kind_part(rules: &RuleSet, kind: &Kind) -> Part {
         });
     }
     for m in &kind.members {
-        let member = rules
-            .units
-            .iter()
+        let member = std::iter::once(&rules.primary)
+            .chain(&rules.units)
             .find(|u| u.name == m.kind)
             .map_or(m.kind.as_str(), Kind::zh_noun);
         notes.push(match &m.via {
@@ -167,6 +166,10 @@ fn kind_part(rules: &RuleSet, kind: &Kind) -> Part {
                 member_column,
             } => format!("下属{member}：关联表 `{table}`（`{unit_column}` → `{member_column}`）"),
         });
+    }
+    // A unit kind with data of its own names its table; the primary kind's is the data set's.
+    if kind.name != rules.primary.name && kind.columns.iter().any(|c| c.from_data()) {
+        notes.push(format!("本单位数据：`{}` 表", kind.table));
     }
     if kind.scored() {
         let mut total = format!("总分满分 {} 分", num(kind.max_total));
@@ -242,7 +245,7 @@ fn indicators_section(rules: &RuleSet, kind: &Kind) -> Section {
             rows.push(row(indicator_cells(rules, kind, ind, dim.role)));
         }
     }
-    // Indicators outside any dimension cannot be written; kept in case a model grows them.
+    // Every indicator has a dimension; one that had none would still be listed, never dropped.
     for ind in kind.indicators.iter().filter(|i| i.dim >= kind.dims.len()) {
         rows.push(row(indicator_cells(rules, kind, ind, DimRole::Score)));
     }
