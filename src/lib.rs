@@ -11,6 +11,7 @@
 pub mod casetest;
 pub mod cli;
 pub mod compare;
+pub mod criteria;
 pub mod data;
 pub mod diag;
 pub mod engine;

@@ -223,7 +223,8 @@ pub fn run(
             }
         }
         Format::Md => crate::outln!("{}", handout::text(&handout, Flavor::Markdown)),
-        Format::Table => {
+        // `criteria`'s formats are refused before the command runs.
+        Format::Table | Format::Html | Format::Xlsx => {
             crate::outln!("{}", handout::text(&handout, Flavor::Terminal));
             if let Some(dir) = &opts.out {
                 crate::outln!("comparison written to {}", dir.display());

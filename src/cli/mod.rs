@@ -3,6 +3,7 @@
 
 mod check;
 mod compare;
+mod criteria;
 pub(crate) mod explain;
 mod init;
 pub mod output;
@@ -22,6 +23,10 @@ pub enum Format {
     Json,
     Csv,
     Md,
+    /// A self-contained page (`criteria`).
+    Html,
+    /// A workbook (`criteria`).
+    Xlsx,
 }
 
 /// When to use colour.
@@ -172,6 +177,23 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The rule set as the printed scoring table (评分细则), to print or hand out.
+    ///
+    /// Every indicator under its dimension with its points, its scoring method in words, the
+    /// data it needs and its reference; then the vetoes, the grade lines, the outcome rules
+    /// and each unit kind the same way, and the parameters. Under a scenario or `--set` /
+    /// `--gate` the table is the changed one, marked 模拟测算.
+    #[command(
+        after_help = "Examples:\n  bangfu criteria\n  bangfu criteria --format md > 评分细则.md\n  bangfu criteria --format html --out 评分细则.html\n  bangfu criteria --format xlsx --out 评分细则.xlsx\n  bangfu criteria --scenario pass_line_75 --format html --out proposal.html\n  bangfu criteria --set pass_line=75 --gate collective_petition=off"
+    )]
+    Criteria {
+        /// Print the table as this what-if scenario changes it (a name in `scenarios/`, or a
+        /// file); the output is marked 模拟测算.
+        #[arg(long, value_name = "NAME")]
+        scenario: Option<String>,
+        #[command(flatten)]
+        what_if: WhatIfArgs,
+    },
     /// Run the rule set's test cases (`rules/tests/*.yaml`) and report coverage.
     #[command(
         after_help = "Examples:\n  bangfu test\n  bangfu test --rules my-rules/\n  bangfu test --set pass_line=75   # which agreed decisions would this change break?\n  bangfu test --format json"
@@ -261,6 +283,7 @@ const NOT_READ: &[(&str, &[&str], &str)] = &[
     ("sensitivity", &[], "table or json"),
     ("init", &["rules", "data", "scenarios", "out", "format"], ""),
     ("serve", &["out", "format", "quiet"], ""),
+    ("criteria", &["data"], "table, md, html or xlsx"),
 ];
 
 /// The command line, each command's `--help` listing only the flags it accepts and the
@@ -276,6 +299,11 @@ pub fn command() -> clap::Command {
                 let id = a.get_id().as_str();
                 if hidden.contains(&id) {
                     a.hide(true)
+                } else if id == "out" && *name == "criteria" {
+                    a.value_name("FILE").help(
+                        "Write the table into this file (replaced whole, never half-written); \
+                         needed for xlsx",
+                    )
                 } else if id == "format" {
                     a.hide_possible_values(true)
                         .help(format!("Output format: {formats}"))
@@ -388,6 +416,9 @@ pub fn run_cli(cli: Cli) -> Exit {
             gate,
             kind,
         } => compare::run(&opts, &names, &WhatIfArgs { set, gate }.flags(), &kind),
+        Command::Criteria { scenario, what_if } => {
+            criteria::run(&opts, scenario.as_deref(), &what_if.flags())
+        }
         Command::Explain {
             id,
             kind,
@@ -449,6 +480,12 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
         Command::Explain { .. } => ("explain", TABLE_OR_JSON, false, [true; 3]),
         Command::Init { .. } => ("init", &[Format::Table][..], false, [false; 3]),
         Command::Serve { .. } => ("serve", &[Format::Table][..], false, [true; 3]),
+        Command::Criteria { .. } => (
+            "criteria",
+            &[Format::Table, Format::Md, Format::Html, Format::Xlsx][..],
+            true,
+            [true, false, true],
+        ),
     };
     let given = [
         (cli.rules.is_some(), "--rules"),
@@ -505,11 +542,30 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
         );
     }
     // `test --quiet` shows the failures; elsewhere `--quiet` prints nothing but errors.
-    if cli.quiet && cli.format != Format::Table && !matches!(cli.command, Command::Test { .. }) {
+    if cli.quiet && cli.out.is_none() && matches!(cli.command, Command::Criteria { .. }) {
+        return Err(
+            "`criteria` prints the table and nothing else; `--quiet` would leave nothing (it is for `--out FILE`)".into(),
+        );
+    }
+    // `criteria --out FILE` writes its format into the file, whatever `--quiet` prints.
+    let writes_file = matches!(cli.command, Command::Criteria { .. }) && cli.out.is_some();
+    if cli.quiet
+        && cli.format != Format::Table
+        && !writes_file
+        && !matches!(cli.command, Command::Test { .. })
+    {
         return Err(format!(
             "`--quiet` prints nothing but errors, so `--format {}` would print nothing; leave out one of them",
             spell(&cli.format)
         ));
+    }
+    if matches!(cli.command, Command::Criteria { .. })
+        && cli.format == Format::Xlsx
+        && cli.out.is_none()
+    {
+        return Err(
+            "`criteria --format xlsx` writes a workbook, which a terminal cannot show; add `--out FILE` (such as `--out 评分细则.xlsx`)".into(),
+        );
     }
     if cli.out.is_some() && !writes {
         return Err(format!(

@@ -422,7 +422,10 @@ pub fn run(
         Format::Json => json::write_results(&view, &mut w),
         Format::Csv => csv_out::write_kind_csv(&rules, &view.primary, false, &mut w),
         Format::Md => write_tables(&mut w, &view, Flavor::Markdown),
-        Format::Table => write_tables(&mut w, &view, Flavor::Terminal),
+        // `criteria`'s formats are refused before the command runs.
+        Format::Table | Format::Html | Format::Xlsx => {
+            write_tables(&mut w, &view, Flavor::Terminal)
+        }
     };
     // A closed pipe (`bangfu run | head`) is not an error worth reporting.
     if written.and_then(|_| w.flush()).is_err() {

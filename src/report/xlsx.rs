@@ -102,7 +102,7 @@ pub(crate) struct Printed<'a> {
 /// rules and a footer numbering the pages (第 N 页 共 M 页) and dating them. The date is the
 /// day the page is printed (the `&D` code): the file itself names no date, so the same
 /// inputs give the same bytes (`run --verify`).
-fn page_setup(
+pub(crate) fn page_setup(
     ws: &mut Worksheet,
     p: &Printed,
     top: u32,

@@ -500,6 +500,9 @@ pub struct Indicator {
     pub method: Method,
     /// The points the indicator is worth (its maximum).
     pub points: f64,
+    /// The parameters its points and scoring spec name, in the order read (their values are
+    /// already in `points` and `method`; the printed criteria name them).
+    pub params: Vec<String>,
     pub origin: Location,
 }
 
@@ -658,6 +661,8 @@ pub struct Grade {
     pub id: String,
     pub label: String,
     pub interval: Interval,
+    /// The parameters its range names (`[pass_line, 80)`).
+    pub params: Vec<String>,
 }
 
 /// An outcome rule; the last one is the fallback and has no condition.

@@ -77,6 +77,7 @@ impl KindCompiler<'_> {
         let ty = ri.ty.unwrap_or(default_type(sc.method));
         let origin = self.loc(&format!("{base}.id"));
         let input = self.input(&base, ri, ty, names)?;
+        self.spec_params.clear();
         let points = self.num(&sc.points, &format!("{base}.scoring.points"));
         if let Some(p) = points {
             if p < 0.0 {
@@ -87,6 +88,7 @@ impl KindCompiler<'_> {
             }
         }
         let method = self.method(i, ri, ty, points.unwrap_or(0.0), names);
+        let params = std::mem::take(&mut self.spec_params);
         if let (Some(min), Some(max)) = (ri.min, ri.max) {
             if min > max {
                 self.err(
@@ -108,6 +110,7 @@ impl KindCompiler<'_> {
             max: ri.max,
             method: method?,
             points: points?,
+            params,
             origin,
         })
     }

@@ -370,11 +370,13 @@ impl KindCompiler<'_> {
                 );
                 continue;
             }
+            self.spec_params.clear();
             match self.interval(&g.range) {
                 Ok(interval) => grades.push(Grade {
                     id: g.id.clone(),
                     label: g.label.clone(),
                     interval,
+                    params: std::mem::take(&mut self.spec_params),
                 }),
                 Err(Some(e)) => {
                     let loc = self.value_loc(&format!("grades.{i}.range"));
@@ -399,6 +401,7 @@ impl KindCompiler<'_> {
                         hi: f64::NAN,
                         hi_incl: true,
                     },
+                    params: Vec::new(),
                 }),
             }
         }

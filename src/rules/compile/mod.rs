@@ -128,6 +128,7 @@ pub fn compile_with_needs(
             graph: &graph,
             is_primary,
             ind_paths: Vec::new(),
+            spec_params: Vec::new(),
         };
         match kc.kind(rk) {
             Some(k) => {
@@ -338,6 +339,9 @@ pub(super) struct KindCompiler<'a> {
     /// Each indicator's path in the file: `indicators.3`, or `adjustments.0.items.2` for an
     /// adjustment item (indicators first, then the items group by group).
     pub(super) ind_paths: Vec<String>,
+    /// The parameters named by the numbers and intervals read since it was last taken: an
+    /// indicator's scoring spec, a grade's range (the printed criteria show them by name).
+    pub(super) spec_params: Vec<String>,
 }
 
 /// What a name may refer to at a given point of the evaluation.
@@ -394,6 +398,9 @@ impl KindCompiler<'_> {
                 match self.params.iter().find(|p| &p.name == name) {
                     Some(p) => {
                         self.used_params.insert(name.clone());
+                        if !self.spec_params.contains(name) {
+                            self.spec_params.push(name.clone());
+                        }
                         Some(p.value)
                     }
                     None => {
@@ -433,6 +440,11 @@ impl KindCompiler<'_> {
             .map(|p| format!("{} = {}", p.name, fmt_num(p.value)))
             .collect();
         let unknown = named.iter().any(|n| self.unsettled.contains(n));
+        for n in &named {
+            if !self.spec_params.contains(n) {
+                self.spec_params.push(n.clone());
+            }
+        }
         self.used_params.extend(named);
         // An interval that a parameter's value empties says which value.
         r.map_err(|e| {
