@@ -92,6 +92,9 @@ fn marker(path: &Path) -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// A change to a sheet's cells before the workbook is saved; `false` leaves the sheet out.
+type Edit = dyn Fn(&str, &mut Vec<Vec<String>>) -> bool;
+
 /// A copy of a template with every empty cell of its rows filled from `values` (table, id →
 /// row), written with a workbook library as an office's own program would save it. `edit`
 /// may change any sheet's cells before they are written.
@@ -99,7 +102,7 @@ fn fill(
     template: &Path,
     out: &Path,
     values: &dyn Fn(&str, bool) -> Table,
-    edit: &dyn Fn(&str, &mut Vec<Vec<String>>),
+    edit: &Edit,
 ) {
     let sheets = marker(template);
     let mut wb = Workbook::new();
@@ -121,7 +124,9 @@ fn fill(
                 }
             }
         }
-        edit(&name, &mut rows);
+        if !edit(&name, &mut rows) {
+            continue;
+        }
         let ws = wb.add_worksheet();
         ws.set_name(&name).unwrap();
         for (r, row) in rows.iter().enumerate() {
@@ -172,11 +177,7 @@ fn templates(dir: &Path) -> PathBuf {
 
 /// The templates filled in with the sample's values, in `dir/returned`, with `edit` applied
 /// to the workbook named `which` (every workbook when it is empty).
-fn returned_with(
-    dir: &Path,
-    which: &str,
-    edit: &dyn Fn(&str, &mut Vec<Vec<String>>),
-) -> PathBuf {
+fn returned_with(dir: &Path, edits: &[(&str, &Edit)]) -> PathBuf {
     let forms = templates(dir);
     let back = dir.join("returned");
     std::fs::create_dir_all(&back).unwrap();
@@ -184,9 +185,11 @@ fn returned_with(
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_str().unwrap().to_string();
         if name.ends_with(".xlsx") {
-            let noop = |_: &str, _: &mut Vec<Vec<String>>| {};
-            let edit: &dyn Fn(&str, &mut Vec<Vec<String>>) =
-                if which.is_empty() || name == which { edit } else { &noop };
+            let noop = |_: &str, _: &mut Vec<Vec<String>>| true;
+            let edit: &Edit = edits
+                .iter()
+                .find(|(w, _)| *w == name)
+                .map_or(&noop, |(_, e)| *e);
             fill(&p, &back.join(&name), &sample_values, edit);
         } else {
             std::fs::copy(&p, back.join(&name)).unwrap();
@@ -196,7 +199,7 @@ fn returned_with(
 }
 
 fn returned(dir: &Path) -> PathBuf {
-    returned_with(dir, "", &|_, _| {})
+    returned_with(dir, &[])
 }
 
 /// `run --out` on `data`, into `out`.
@@ -360,4 +363,130 @@ fn workbooks_saved_by_libreoffice_give_the_same_results() {
     }
     std::fs::copy(back.join("dataset.yaml"), saved.join("dataset.yaml")).unwrap();
     same_results(&saved, dir.path());
+}
+
+/// `bangfu ARGS` in `dir` with the bundled rules; its exit code and its stderr.
+fn in_dir(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let rules = root().join("rules");
+    let mut all = vec!["--rules", rules.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let o = common::bangfu_in(dir, &all);
+    (o.status.code(), stderr(&o))
+}
+
+/// The problems `check` and `run` report for the returned workbooks after `edits`; both
+/// report the same and exit 4, and `run` writes nothing.
+fn problems(edits: &[(&str, &Edit)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    returned_with(dir.path(), edits);
+    let (code, run) = in_dir(dir.path(), &["run", "--data", "returned", "--out", "results"]);
+    assert_eq!(code, Some(4), "{run}");
+    assert!(!dir.path().join("results").exists());
+    let (code, check) = in_dir(dir.path(), &["check", "--data", "returned"]);
+    assert_ne!(code, Some(0), "{check}");
+    for line in run.lines().filter(|l| l.starts_with("error: returned")) {
+        assert!(check.contains(line), "check lacks {line}\n{check}");
+    }
+    run
+}
+
+/// Village `id`'s row of a sheet.
+fn row_of<'a>(rows: &'a mut [Vec<String>], id: &str) -> &'a mut Vec<String> {
+    rows.iter_mut().find(|r| r[0] == id).unwrap()
+}
+
+#[test]
+fn a_changed_header_is_located() {
+    let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "后进村" {
+            rows[0][18] = "农民收入".into();
+            rows[1][6] = "hist_fixed".into();
+        }
+        true
+    };
+    insta::assert_snapshot!("forms_changed_header", problems(&[("齐山镇.xlsx", &edit)]));
+}
+
+#[test]
+fn a_missing_sheet_is_located() {
+    let edit = |sheet: &str, _: &mut Vec<Vec<String>>| sheet != "驻村工作队";
+    insta::assert_snapshot!("forms_missing_sheet", problems(&[("南河镇.xlsx", &edit)]));
+}
+
+#[test]
+fn a_cell_outside_the_template_is_located() {
+    let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "驻村干部" {
+            rows[4].resize(7, String::new());
+            rows[4][6] = "请假两天".into();
+            rows[1].resize(6, String::new());
+            rows[1][5] = "备注".into();
+        }
+        true
+    };
+    insta::assert_snapshot!("forms_outside_columns", problems(&[("柳林镇.xlsx", &edit)]));
+}
+
+#[test]
+fn an_id_in_two_workbooks_names_both() {
+    let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "后进村" {
+            let mut copy = rows[2].clone();
+            copy[0] = "V01".into();
+            rows.push(copy);
+        }
+        true
+    };
+    insta::assert_snapshot!("forms_id_in_two_workbooks", problems(&[("东庄镇.xlsx", &edit)]));
+}
+
+#[test]
+fn a_bad_value_is_located_in_its_workbook() {
+    let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "后进村" {
+            let income = rows[1].iter().position(|c| c == "farmer_income_yuan").unwrap();
+            row_of(rows, "V03")[income] = "三千".into();
+            let flag = rows[1].iter().position(|c| c == "rules_established").unwrap();
+            row_of(rows, "V05")[flag] = "有".into();
+        }
+        true
+    };
+    insta::assert_snapshot!("forms_bad_value", problems(&[("齐山镇.xlsx", &edit)]));
+}
+
+#[test]
+fn every_problem_in_every_workbook_is_reported_at_once() {
+    let header = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "后进村" {
+            rows[1][6] = "hist_fixed".into();
+        }
+        true
+    };
+    let missing = |sheet: &str, _: &mut Vec<Vec<String>>| sheet != "后进村基线";
+    let value = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "驻村工作队" {
+            rows[2][1] = "45".into();
+        }
+        true
+    };
+    let out = problems(&[
+        ("齐山镇.xlsx", &header),
+        ("南河镇.xlsx", &missing),
+        ("石桥镇.xlsx", &value),
+    ]);
+    assert!(out.contains("齐山镇.xlsx") && out.contains("南河镇.xlsx") && out.contains("石桥镇.xlsx"));
+    insta::assert_snapshot!("forms_all_at_once", out);
+}
+
+#[test]
+fn a_workbook_that_is_not_a_template_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let back = returned(dir.path());
+    let mut wb = Workbook::new();
+    wb.add_worksheet().write_string(0, 0, "village_id").unwrap();
+    wb.save(back.join("汇总.xlsx")).unwrap();
+    std::fs::copy(root().join("data/sample/towns.csv"), back.join("towns.csv")).unwrap();
+    let (code, err) = in_dir(dir.path(), &["run", "--data", "returned"]);
+    assert_eq!(code, Some(4));
+    insta::assert_snapshot!("forms_not_a_template", err);
 }

@@ -98,8 +98,12 @@ pub fn chinese(label: &str) -> String {
 }
 
 /// A column's heading: its label and unit (`农民人均纯收入（元）`), or its name.
-fn heading(spec: &ColumnSpec, unit: Option<&str>) -> String {
-    let label = spec.label.clone().unwrap_or_else(|| spec.name.clone());
+fn heading(spec: &ColumnSpec, unit: Option<&str>, label: Option<&str>) -> String {
+    let label = spec
+        .label
+        .clone()
+        .or_else(|| label.map(String::from))
+        .unwrap_or_else(|| spec.name.clone());
     match spec.unit.as_deref().or(unit) {
         Some(u) if !u.is_empty() => format!("{label}（{u}）"),
         _ => label,
@@ -123,8 +127,8 @@ fn sheet_name(label: &str, taken: &[FormSheet]) -> String {
 }
 
 /// The columns of `kind` its indicators read, by dimension, with their notes.
-fn by_dimension(kind: &Kind) -> Vec<(usize, String, String, Option<String>)> {
-    let mut out: Vec<(usize, String, String, Option<String>)> = Vec::new();
+fn by_dimension(kind: &Kind) -> Vec<(usize, String, String, Option<String>, Option<String>)> {
+    let mut out: Vec<(usize, String, String, Option<String>, Option<String>)> = Vec::new();
     for ind in &kind.indicators {
         let cols: Vec<usize> = match &ind.input {
             Input::Column(c) => vec![*c],
@@ -140,21 +144,22 @@ fn by_dimension(kind: &Kind) -> Vec<(usize, String, String, Option<String>)> {
         if let Some(r) = &ind.reference {
             note.push_str(&format!("\n依据：{r}"));
         }
-        let unit = matches!(ind.input, Input::Column(_))
-            .then(|| ind.unit.clone())
-            .flatten();
+        // A column an indicator reads alone is named and counted as the indicator is.
+        let alone = matches!(ind.input, Input::Column(_));
+        let unit = alone.then(|| ind.unit.clone()).flatten();
+        let label = alone.then(|| ind.label.clone());
         for c in cols {
             match out.iter_mut().find(|(i, ..)| *i == c) {
-                Some((_, _, n, _)) => {
+                Some((_, _, n, _, _)) => {
                     n.push_str(&format!("\n用于指标：{}", chinese(&ind.label)));
                 }
-                None => out.push((c, dim.clone(), note.clone(), unit.clone())),
+                None => out.push((c, dim.clone(), note.clone(), unit.clone(), label.clone())),
             }
         }
     }
     // Keep the dimensions' order: indicators are written dimension by dimension, but a
     // column first read by a later dimension's indicator stays with it.
-    out.sort_by_key(|(c, _, _, _)| {
+    out.sort_by_key(|(c, ..)| {
         kind.indicators
             .iter()
             .find(|i| match &i.input {
@@ -169,7 +174,13 @@ fn by_dimension(kind: &Kind) -> Vec<(usize, String, String, Option<String>)> {
 }
 
 /// An input column of a kind, with its group and note.
-fn input(spec: &ColumnSpec, group: String, note: String, unit: Option<&str>) -> FormColumn {
+fn input(
+    spec: &ColumnSpec,
+    group: String,
+    note: String,
+    unit: Option<&str>,
+    label: Option<&str>,
+) -> FormColumn {
     let categories = match &spec.categories {
         Some(cs) => cs
             .iter()
@@ -186,7 +197,7 @@ fn input(spec: &ColumnSpec, group: String, note: String, unit: Option<&str>) -> 
     };
     FormColumn {
         name: spec.name.clone(),
-        heading: heading(spec, unit),
+        heading: heading(spec, unit, label),
         ty: Some(spec.ty),
         min: spec.min,
         max: spec.max,
@@ -250,6 +261,18 @@ pub fn sheets(rules: &RuleSet) -> Vec<FormSheet> {
                     note: format!("用于指标：{}", chinese(&ind.label)),
                 });
                 add(&mut sheets, s);
+            }
+        }
+    }
+    // A link column the rules do not label is named by the kind whose id it holds.
+    let ids: Vec<(String, String)> = std::iter::once(&rules.primary)
+        .chain(&rules.units)
+        .map(|k| (k.id_column.clone(), format!("{}编号", chinese(&k.label))))
+        .collect();
+    for c in sheets.iter_mut().flat_map(|s| s.columns.iter_mut()) {
+        if c.heading == c.name {
+            if let Some((_, h)) = ids.iter().find(|(id, _)| *id == c.name) {
+                c.heading = h.clone();
             }
         }
     }
@@ -323,7 +346,7 @@ fn kind_sheet(kind: &Kind, baseline: bool, taken: &[FormSheet]) -> FormSheet {
     if baseline {
         for spec in kind.columns.iter().filter(|c| c.baseline && c.from_data()) {
             let note = "项目开始时（基线）的数值".to_string();
-            s.push(input(spec, OTHER_GROUP.into(), note, None));
+            s.push(input(spec, OTHER_GROUP.into(), note, None, None));
         }
         return s;
     }
@@ -332,7 +355,7 @@ fn kind_sheet(kind: &Kind, baseline: bool, taken: &[FormSheet]) -> FormSheet {
     }
     for t in &kind.text_columns {
         let mut c = match spec_of(t) {
-            Some(spec) => input(spec, KEY_GROUP.into(), String::new(), None),
+            Some(spec) => input(spec, KEY_GROUP.into(), String::new(), None, None),
             None => FormColumn::text(t, t.clone(), String::new()),
         };
         c.key = true;
@@ -341,13 +364,14 @@ fn kind_sheet(kind: &Kind, baseline: bool, taken: &[FormSheet]) -> FormSheet {
         }
         s.push(c);
     }
-    for (c, group, note, unit) in by_dimension(kind) {
+    for (c, group, note, unit, label) in by_dimension(kind) {
         if let Some(spec) = kind.columns.get(c).filter(|c| c.from_data()) {
-            s.push(input(spec, group, note, unit.as_deref()));
+            s.push(input(spec, group, note, unit.as_deref(), label.as_deref()));
         }
     }
     for spec in kind.columns.iter().filter(|c| c.from_data()) {
-        s.push(input(spec, OTHER_GROUP.into(), "用于否决、比率或汇总".into(), None));
+        let note = "用于否决、比率或汇总".to_string();
+        s.push(input(spec, OTHER_GROUP.into(), note, None, None));
     }
     s
 }

@@ -2,7 +2,7 @@
 //! records, 是/否 and category labels read as the values the rules know, and the rows of every
 //! workbook merged per table. Every problem names the file, sheet, row and column.
 
-use super::{GUIDE_SHEET, HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG};
+use super::{HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG};
 use crate::data::xlsx::{cell_text, quiet_reader_panics};
 use crate::data::DataError;
 use calamine::{open_workbook_auto, Data, Range, Reader};
@@ -301,14 +301,8 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
                 let mut e =
                     DataError::file(file.clone(), format!("no sheet `{}` in the workbook", lay.title));
                 e.expected = Some(format!(
-                    "the template's sheets: {}",
-                    names
-                        .iter()
-                        .filter(|n| *n != MARKER_SHEET && *n != GUIDE_SHEET)
-                        .map(|n| format!("`{n}`"))
-                        .chain(std::iter::once(format!("`{}`", lay.title)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "every sheet of the template, `{}` among them",
+                    lay.title
                 ));
                 e.help = Some("sheets may not be renamed or deleted: copy the sheet back from the template".into());
                 out.problems.push(e);
@@ -363,9 +357,8 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
                             "each id once, in one workbook".into(),
                         );
                         e.note = Some(format!(
-                            "also in {}, row {}",
-                            sheet_place(&first_file, &first.sheet),
-                            first.row
+                            "also in `{first_file}`, sheet {}, row {}",
+                            first.sheet, first.row
                         ));
                         e.help = Some("keep the row in the workbook it belongs to and delete the other".into());
                         out.problems.push(e);

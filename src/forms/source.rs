@@ -67,7 +67,39 @@ impl Source {
 
     /// A problem found in a merged table's text, named by the workbook, sheet and row it came
     /// from (a problem of the whole table, by the folder and the sheet's name).
-    pub fn locate(&self, mut e: DataError) -> DataError {
+    pub fn locate(&self, e: DataError) -> DataError {
+        let mut e = self.place_row(e);
+        // A message naming a merged table's text names the sheet instead.
+        for ((file, _), table) in self.files.iter().zip(&self.returned.tables) {
+            let sheet = self.whole(table);
+            for text in [
+                Some(&mut e.message),
+                e.expected.as_mut(),
+                e.help.as_mut(),
+                e.note.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if text.contains(file.as_str()) {
+                    *text = text.replace(file.as_str(), &sheet);
+                }
+            }
+        }
+        // Yes/no cells of a workbook are 是 or 否.
+        if e.expected.as_deref() == Some("`true` or `false`") {
+            e.expected = Some("`是` or `否`".into());
+        }
+        e
+    }
+
+    /// A table's sheet in the returned workbooks, for a problem of the whole table.
+    fn whole(&self, table: &Table) -> String {
+        format!("{} (sheet {})", self.folder.display(), table.title)
+    }
+
+    /// The workbook, sheet and row of a problem in a merged table's text.
+    fn place_row(&self, mut e: DataError) -> DataError {
         let Some((k, (_, starts))) = self
             .files
             .iter()
@@ -79,7 +111,7 @@ impl Source {
         let Some(table) = self.returned.tables.get(k) else {
             return e;
         };
-        let whole = || format!("{} (sheet {})", self.folder.display(), table.title);
+        let whole = || self.whole(table);
         match e.row {
             Some(line) if line >= 2 && !e.is_more_rows() => {
                 let i = starts.partition_point(|s| *s <= line).saturating_sub(1);
