@@ -59,10 +59,7 @@ fn text(d: &Data) -> String {
 fn cells(path: &Path, sheet: &str) -> Vec<Vec<String>> {
     let mut wb = open_workbook_auto(path).unwrap();
     let range = wb.worksheet_range(sheet).unwrap();
-    range
-        .rows()
-        .map(|r| r.iter().map(text).collect())
-        .collect()
+    range.rows().map(|r| r.iter().map(text).collect()).collect()
 }
 
 /// What a clerk types for a sample value: numbers as numbers, yes/no as 是/否.
@@ -98,12 +95,7 @@ type Edit = dyn Fn(&str, &mut Vec<Vec<String>>) -> bool;
 /// A copy of a template with every empty cell of its rows filled from `values` (table, id →
 /// row), written with a workbook library as an office's own program would save it. `edit`
 /// may change any sheet's cells before they are written.
-fn fill(
-    template: &Path,
-    out: &Path,
-    values: &dyn Fn(&str, bool) -> Table,
-    edit: &Edit,
-) {
+fn fill(template: &Path, out: &Path, values: &dyn Fn(&str, bool) -> Table, edit: &Edit) {
     let sheets = marker(template);
     let mut wb = Workbook::new();
     let names = open_workbook_auto(template).unwrap().sheet_names();
@@ -302,9 +294,14 @@ fn templates_split_by_town_hold_only_each_towns_rows() {
     assert_eq!(got, expected);
     assert!(villages[2][1].ends_with('村'));
     // The inputs are empty for the clerk.
-    let income = villages[1].iter().position(|c| c == "farmer_income_yuan").unwrap();
+    let income = villages[1]
+        .iter()
+        .position(|c| c == "farmer_income_yuan")
+        .unwrap();
     assert!(villages[0][income].contains("（元）"));
-    assert!(villages[2..].iter().all(|r| r.get(income).is_none_or(String::is_empty)));
+    assert!(villages[2..]
+        .iter()
+        .all(|r| r.get(income).is_none_or(String::is_empty)));
     let names = open_workbook_auto(&qishan).unwrap().sheet_names();
     assert_eq!(names[0], "填表说明");
     assert!(names.contains(&"后进村基线".to_string()));
@@ -320,6 +317,12 @@ fn returned_workbooks_give_the_results_of_the_csv_files() {
     let dir = tempfile::tempdir().unwrap();
     let back = returned(dir.path());
     same_results(&back, dir.path());
+    // The other commands read the returned workbooks as they read CSV files.
+    let data = back.to_str().unwrap();
+    let o = bangfu(&["check", "--data", data]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let explain = |d: &str| common::stdout(&bangfu(&["explain", "V14", "--data", d]));
+    assert_eq!(explain(data), explain("data/sample"));
 }
 
 fn office_tests() -> bool {
@@ -379,7 +382,10 @@ fn in_dir(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
 fn problems(edits: &[(&str, &Edit)]) -> String {
     let dir = tempfile::tempdir().unwrap();
     returned_with(dir.path(), edits);
-    let (code, run) = in_dir(dir.path(), &["run", "--data", "returned", "--out", "results"]);
+    let (code, run) = in_dir(
+        dir.path(),
+        &["run", "--data", "returned", "--out", "results"],
+    );
     assert_eq!(code, Some(4), "{run}");
     assert!(!dir.path().join("results").exists());
     let (code, check) = in_dir(dir.path(), &["check", "--data", "returned"]);
@@ -437,16 +443,25 @@ fn an_id_in_two_workbooks_names_both() {
         }
         true
     };
-    insta::assert_snapshot!("forms_id_in_two_workbooks", problems(&[("东庄镇.xlsx", &edit)]));
+    insta::assert_snapshot!(
+        "forms_id_in_two_workbooks",
+        problems(&[("东庄镇.xlsx", &edit)])
+    );
 }
 
 #[test]
 fn a_bad_value_is_located_in_its_workbook() {
     let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
         if sheet == "后进村" {
-            let income = rows[1].iter().position(|c| c == "farmer_income_yuan").unwrap();
+            let income = rows[1]
+                .iter()
+                .position(|c| c == "farmer_income_yuan")
+                .unwrap();
             row_of(rows, "V03")[income] = "三千".into();
-            let flag = rows[1].iter().position(|c| c == "rules_established").unwrap();
+            let flag = rows[1]
+                .iter()
+                .position(|c| c == "rules_established")
+                .unwrap();
             row_of(rows, "V05")[flag] = "有".into();
         }
         true
@@ -474,7 +489,9 @@ fn every_problem_in_every_workbook_is_reported_at_once() {
         ("南河镇.xlsx", &missing),
         ("石桥镇.xlsx", &value),
     ]);
-    assert!(out.contains("齐山镇.xlsx") && out.contains("南河镇.xlsx") && out.contains("石桥镇.xlsx"));
+    assert!(
+        out.contains("齐山镇.xlsx") && out.contains("南河镇.xlsx") && out.contains("石桥镇.xlsx")
+    );
     insta::assert_snapshot!("forms_all_at_once", out);
 }
 

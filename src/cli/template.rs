@@ -19,7 +19,9 @@ const SHARED: &str = "共用表.xlsx";
 pub fn run(opts: &Options, split_by: Option<&str>) -> Exit {
     let Some(out) = &opts.out else {
         crate::errln!("error: `template` needs `--out DIR`, the folder to write the workbooks in");
-        crate::errln!("  help: bangfu template --out forms/ --data data/sample/ --split-by town_id");
+        crate::errln!(
+            "  help: bangfu template --out forms/ --data data/sample/ --split-by town_id"
+        );
         return Exit::Usage;
     };
     if split_by.is_some() && !opts.data_given {
@@ -71,7 +73,8 @@ pub fn run(opts: &Options, split_by: Option<&str>) -> Exit {
         return Exit::Usage;
     }
     for ((name, sheets), path) in books.iter().zip(&paths) {
-        let sheets: Vec<(&FormSheet, Rows)> = sheets.iter().map(|(s, r)| (*s, show(s, r))).collect();
+        let sheets: Vec<(&FormSheet, Rows)> =
+            sheets.iter().map(|(s, r)| (*s, show(s, r))).collect();
         if let Err(e) = write_atomically(path, |tmp| workbook(tmp, &sheets, &title)) {
             crate::errln!("error: cannot write `{}`: {e}", path.display());
             return Exit::Usage;
@@ -86,7 +89,10 @@ pub fn run(opts: &Options, split_by: Option<&str>) -> Exit {
     }
     if let Some(ds) = ds.filter(|d| d.name.is_some() || d.period.is_some()) {
         if let Err(e) = write_dataset_yaml(out, &ds) {
-            crate::errln!("error: cannot write `{}`: {e}", out.join("dataset.yaml").display());
+            crate::errln!(
+                "error: cannot write `{}`: {e}",
+                out.join("dataset.yaml").display()
+            );
             return Exit::Usage;
         }
     }
@@ -118,7 +124,8 @@ fn write_atomically(
 
 /// The data set's name and period, for the returned workbooks' folder.
 fn write_dataset_yaml(out: &Path, ds: &DataSet) -> std::io::Result<()> {
-    let mut text = String::from("# 数据填报：交回的工作簿放在本文件夹中 (returned data-entry workbooks)\n");
+    let mut text =
+        String::from("# 数据填报：交回的工作簿放在本文件夹中 (returned data-entry workbooks)\n");
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
     if let Some(n) = &ds.name {
         text.push_str(&format!("name: {}\n", quote(n)));
@@ -143,7 +150,10 @@ fn prefill(ds: &DataSet, layout: &[FormSheet], primary: &str) -> Result<Vec<Rows
         let Some(tf) = tf else {
             let mut e = DataError::file(
                 ds.dir.display().to_string(),
-                format!("no table `{}` to fill the sheet `{}` from", s.table, s.title),
+                format!(
+                    "no table `{}` to fill the sheet `{}` from",
+                    s.table, s.title
+                ),
             );
             e.expected = Some(format!("a file `{}.csv` in the data set", s.table));
             errors.push(e);
@@ -253,7 +263,10 @@ fn belongs(layout: &[FormSheet], rows: &[Rows], col: &str) -> Vec<Option<Vec<BTr
                     let mut by_id: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
                     for (r, v) in ry.iter().zip(vy) {
                         if let Some(id) = r.get(cy) {
-                            by_id.entry(id.as_str()).or_default().extend(v.iter().cloned());
+                            by_id
+                                .entry(id.as_str())
+                                .or_default()
+                                .extend(v.iter().cloned());
                         }
                     }
                     found = Some(
@@ -284,7 +297,13 @@ fn belongs(layout: &[FormSheet], rows: &[Rows], col: &str) -> Vec<Option<Vec<BTr
 fn file_name(label: &str) -> String {
     label
         .chars()
-        .map(|c| if "/\\:*?\"<>|".contains(c) || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect::<String>()
         .trim()
         .to_string()
@@ -293,7 +312,10 @@ fn file_name(label: &str) -> String {
 /// One workbook per value of `col` with the rows that belong to it, and one for the tables
 /// whose rows are shared (a department helping villages of two towns).
 fn split<'a>(layout: &'a [FormSheet], rows: Vec<Rows>, col: &str) -> Result<Vec<Book<'a>>, String> {
-    if !layout.iter().any(|s| s.columns.iter().any(|c| c.name == col)) {
+    if !layout
+        .iter()
+        .any(|s| s.columns.iter().any(|c| c.name == col))
+    {
         let names: BTreeSet<&str> = layout
             .iter()
             .flat_map(|s| s.columns.iter().filter(|c| c.key).map(|c| c.name.as_str()))
@@ -303,7 +325,11 @@ fn split<'a>(layout: &'a [FormSheet], rows: Vec<Rows>, col: &str) -> Result<Vec<
             .unwrap_or_else(|| {
                 format!(
                     "the columns that place rows are: {}",
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             });
         return Err(format!(
@@ -325,7 +351,10 @@ fn split<'a>(layout: &'a [FormSheet], rows: Vec<Rows>, col: &str) -> Result<Vec<
             .zip(&rows)
             .filter(|(s, _)| s.id_column == col && !s.baseline)
             .find_map(|(s, rs)| {
-                let lc = s.columns.iter().position(|c| Some(&c.name) == s.label_column.as_ref())?;
+                let lc = s
+                    .columns
+                    .iter()
+                    .position(|c| Some(&c.name) == s.label_column.as_ref())?;
                 let ic = s.columns.iter().position(|c| c.name == s.id_column)?;
                 rs.iter()
                     .find(|r| r.get(ic).is_some_and(|x| x == v))

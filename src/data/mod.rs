@@ -135,7 +135,10 @@ impl DataSet {
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| {
-                let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
                 // Excel's and LibreOffice's lock files beside an open workbook are not tables.
                 let lock = name.starts_with("~$") || name.starts_with(".~lock");
                 let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase());
@@ -144,7 +147,8 @@ impl DataSet {
             .collect();
         paths.sort();
         let any_template = paths.iter().any(|p| {
-            p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
                 && crate::forms::read::is_template(p)
         });
         if !any_template {

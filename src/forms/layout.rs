@@ -89,12 +89,7 @@ impl FormSheet {
 
 /// The part of a label before its English gloss: `后进村 (backward village)` → `后进村`.
 pub fn chinese(label: &str) -> String {
-    label
-        .split(" (")
-        .next()
-        .unwrap_or(label)
-        .trim()
-        .to_string()
+    label.split(" (").next().unwrap_or(label).trim().to_string()
 }
 
 /// A column's heading: its label and unit (`农民人均纯收入（元）`), or its name.
@@ -126,9 +121,19 @@ fn sheet_name(label: &str, taken: &[FormSheet]) -> String {
     name
 }
 
+/// A column an indicator reads: its group (the dimension), its note, and the unit and label
+/// of the indicator when it reads the column alone.
+struct Read {
+    col: usize,
+    group: String,
+    note: String,
+    unit: Option<String>,
+    label: Option<String>,
+}
+
 /// The columns of `kind` its indicators read, by dimension, with their notes.
-fn by_dimension(kind: &Kind) -> Vec<(usize, String, String, Option<String>, Option<String>)> {
-    let mut out: Vec<(usize, String, String, Option<String>, Option<String>)> = Vec::new();
+fn by_dimension(kind: &Kind) -> Vec<Read> {
+    let mut out: Vec<Read> = Vec::new();
     for ind in &kind.indicators {
         let cols: Vec<usize> = match &ind.input {
             Input::Column(c) => vec![*c],
@@ -149,17 +154,24 @@ fn by_dimension(kind: &Kind) -> Vec<(usize, String, String, Option<String>, Opti
         let unit = alone.then(|| ind.unit.clone()).flatten();
         let label = alone.then(|| ind.label.clone());
         for c in cols {
-            match out.iter_mut().find(|(i, ..)| *i == c) {
-                Some((_, _, n, _, _)) => {
-                    n.push_str(&format!("\n用于指标：{}", chinese(&ind.label)));
-                }
-                None => out.push((c, dim.clone(), note.clone(), unit.clone(), label.clone())),
+            match out.iter_mut().find(|r| r.col == c) {
+                Some(r) => r
+                    .note
+                    .push_str(&format!("\n用于指标：{}", chinese(&ind.label))),
+                None => out.push(Read {
+                    col: c,
+                    group: dim.clone(),
+                    note: note.clone(),
+                    unit: unit.clone(),
+                    label: label.clone(),
+                }),
             }
         }
     }
-    // Keep the dimensions' order: indicators are written dimension by dimension, but a
-    // column first read by a later dimension's indicator stays with it.
-    out.sort_by_key(|(c, ..)| {
+    // Grouped by dimension, in the dimensions' order, each column with the dimension of the
+    // first indicator reading it; within a dimension, in the indicators' order.
+    out.sort_by_key(|r| {
+        let c = &r.col;
         kind.indicators
             .iter()
             .find(|i| match &i.input {
@@ -341,7 +353,11 @@ fn kind_sheet(kind: &Kind, baseline: bool, taken: &[FormSheet]) -> FormSheet {
         format!("每行一个{label}，编号不可重复"),
     ));
     for k in &kind.key_columns {
-        s.push(FormColumn::text(k, k.clone(), format!("{label}编号的一部分")));
+        s.push(FormColumn::text(
+            k,
+            k.clone(),
+            format!("{label}编号的一部分"),
+        ));
     }
     if baseline {
         for spec in kind.columns.iter().filter(|c| c.baseline && c.from_data()) {
@@ -364,9 +380,15 @@ fn kind_sheet(kind: &Kind, baseline: bool, taken: &[FormSheet]) -> FormSheet {
         }
         s.push(c);
     }
-    for (c, group, note, unit, label) in by_dimension(kind) {
-        if let Some(spec) = kind.columns.get(c).filter(|c| c.from_data()) {
-            s.push(input(spec, group, note, unit.as_deref(), label.as_deref()));
+    for r in by_dimension(kind) {
+        if let Some(spec) = kind.columns.get(r.col).filter(|c| c.from_data()) {
+            s.push(input(
+                spec,
+                r.group,
+                r.note,
+                r.unit.as_deref(),
+                r.label.as_deref(),
+            ));
         }
     }
     for spec in kind.columns.iter().filter(|c| c.from_data()) {

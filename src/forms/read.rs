@@ -151,7 +151,8 @@ fn marker(range: &Range<Data>, file: &str) -> Result<Vec<Layout>, DataError> {
             sheet_place(file, MARKER_SHEET),
             "the template's hidden layout sheet was changed".into(),
         );
-        e.help = Some("make the workbook again with `bangfu template` and copy the data into it".into());
+        e.help =
+            Some("make the workbook again with `bangfu template` and copy the data into it".into());
         e
     };
     if cell(range, 0, 0) != MARKER_TAG {
@@ -223,10 +224,7 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
         if !is_xlsx {
-            let mut e = DataError::file(
-                file,
-                "a table file among returned workbooks".into(),
-            );
+            let mut e = DataError::file(file, "a table file among returned workbooks".into());
             e.expected = Some("only the workbooks made by `bangfu template`".into());
             e.help = Some("move it to another folder: a folder of returned workbooks is read as the union of their sheets".into());
             out.problems.push(e);
@@ -297,20 +295,27 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
                     continue;
                 }
             }
-            if !names.iter().any(|s| *s == lay.title) {
-                let mut e =
-                    DataError::file(file.clone(), format!("no sheet `{}` in the workbook", lay.title));
+            if !names.contains(&lay.title) {
+                let mut e = DataError::file(
+                    file.clone(),
+                    format!("no sheet `{}` in the workbook", lay.title),
+                );
                 e.expected = Some(format!(
                     "every sheet of the template, `{}` among them",
                     lay.title
                 ));
-                e.help = Some("sheets may not be renamed or deleted: copy the sheet back from the template".into());
+                e.help = Some(
+                    "sheets may not be renamed or deleted: copy the sheet back from the template"
+                        .into(),
+                );
                 out.problems.push(e);
                 continue;
             }
             let Some(range) = sheet(&mut wb, &lay.title) else {
-                out.problems
-                    .push(DataError::file(place, "cannot read the sheet: the workbook is damaged".into()));
+                out.problems.push(DataError::file(
+                    place,
+                    "cannot read the sheet: the workbook is damaged".into(),
+                ));
                 continue;
             };
             let rows = read_sheet(&range, &lay, w, &place, &mut out.problems);
@@ -332,7 +337,11 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
                 continue;
             };
             for (cells, origin) in rows {
-                let id: Vec<&str> = cells.iter().take(lay.key_count).map(String::as_str).collect();
+                let id: Vec<&str> = cells
+                    .iter()
+                    .take(lay.key_count)
+                    .map(String::as_str)
+                    .collect();
                 let id = id.join("/");
                 if id.trim_matches('/').is_empty() {
                     table.rows.push((cells, origin));
@@ -360,7 +369,10 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
                             "also in `{first_file}`, sheet {}, row {}",
                             first.sheet, first.row
                         ));
-                        e.help = Some("keep the row in the workbook it belongs to and delete the other".into());
+                        e.help = Some(
+                            "keep the row in the workbook it belongs to and delete the other"
+                                .into(),
+                        );
                         out.problems.push(e);
                     }
                     None => {

@@ -123,7 +123,9 @@ fn validation(c: &FormColumn) -> Result<DataValidation, XlsxError> {
     let dv = DataValidation::new();
     let dv = match c.ty {
         Some(ValueType::Integer) => dv.allow_whole_number(match (c.min, c.max) {
-            (Some(lo), Some(hi)) => DataValidationRule::Between(whole(lo.ceil()), whole(hi.floor())),
+            (Some(lo), Some(hi)) => {
+                DataValidationRule::Between(whole(lo.ceil()), whole(hi.floor()))
+            }
             (Some(lo), None) => DataValidationRule::GreaterThanOrEqualTo(whole(lo.ceil())),
             (None, Some(hi)) => DataValidationRule::LessThanOrEqualTo(whole(hi.floor())),
             (None, None) => DataValidationRule::Between(i32::MIN, i32::MAX),
@@ -175,7 +177,8 @@ fn data_sheet(ws: &mut Worksheet, s: &FormSheet, rows: &Rows) -> Result<(), Xlsx
         .set_background_color(Color::RGB(0xF2F2F2))
         .set_num_format("@");
     let text = Format::new().set_num_format("@");
-    let last = HEADER_ROWS + u32::try_from(rows.len()).unwrap_or(u32::MAX - SPARE_ROWS) + SPARE_ROWS;
+    let last =
+        HEADER_ROWS + u32::try_from(rows.len()).unwrap_or(u32::MAX - SPARE_ROWS) + SPARE_ROWS;
     ws.set_row_height(0, 48)?;
     for (i, c) in s.columns.iter().enumerate() {
         let col = u16::try_from(i).unwrap_or(u16::MAX);
@@ -230,7 +233,15 @@ fn guide(ws: &mut Worksheet, sheets: &[(&FormSheet, Rows)], title: &str) -> Resu
         ws.write_string(1 + u32::try_from(i).unwrap_or(0), 0, *l)?;
     }
     let top = 2 + u32::try_from(lines.len()).unwrap_or(0);
-    let cols = ["工作表", "列", "中文列名", "系统列名", "类别", "应填", "说明与依据"];
+    let cols = [
+        "工作表",
+        "列",
+        "中文列名",
+        "系统列名",
+        "类别",
+        "应填",
+        "说明与依据",
+    ];
     for (i, c) in cols.iter().enumerate() {
         ws.write_string_with_format(top, u16::try_from(i).unwrap_or(0), *c, &head)?;
     }
