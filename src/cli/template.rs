@@ -401,3 +401,74 @@ fn split<'a>(layout: &'a [FormSheet], rows: Vec<Rows>, col: &str) -> Result<Vec<
     }
     Ok(books)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forms::layout::FormColumn;
+
+    fn sheet(table: &str, id: &str, cols: &[&str]) -> FormSheet {
+        FormSheet {
+            table: table.into(),
+            baseline: false,
+            title: table.into(),
+            id_column: id.into(),
+            label_column: None,
+            key_count: 1,
+            columns: cols
+                .iter()
+                .map(|c| FormColumn {
+                    name: (*c).into(),
+                    heading: (*c).into(),
+                    ty: None,
+                    min: None,
+                    max: None,
+                    categories: Vec::new(),
+                    key: true,
+                    group: String::new(),
+                    note: String::new(),
+                })
+                .collect(),
+        }
+    }
+
+    fn rows(r: &[&[&str]]) -> Rows {
+        r.iter()
+            .map(|x| x.iter().map(|s| s.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn rows_follow_the_column_through_links_and_shared_tables_stay_whole() {
+        let layout = vec![
+            sheet(
+                "villages",
+                "village_id",
+                &["village_id", "town_id", "dept_id", "team_id"],
+            ),
+            sheet("teams", "team_id", &["team_id"]),
+            sheet("members", "member_id", &["member_id", "team_id"]),
+            sheet("departments", "dept_id", &["dept_id"]),
+            sheet("leaders", "leader_id", &["leader_id", "village_id"]),
+        ];
+        let data = vec![
+            rows(&[&["V1", "Z1", "D1", "T1"], &["V2", "Z2", "D1", "T2"]]),
+            rows(&[&["T1"], &["T2"]]),
+            rows(&[&["M1", "T1"], &["M2", "T2"], &["M3", "T2"]]),
+            rows(&[&["D1"]]),
+            rows(&[&["L1", "V2"]]),
+        ];
+        let of = belongs(&layout, &data, "town_id");
+        let one = |s: &str| BTreeSet::from([s.to_string()]);
+        assert_eq!(of[1], Some(vec![one("Z1"), one("Z2")]));
+        assert_eq!(of[2], Some(vec![one("Z1"), one("Z2"), one("Z2")]));
+        assert_eq!(of[4], Some(vec![one("Z2")]));
+        // D1 helps villages of both towns: the office's.
+        assert_eq!(of[3], None);
+        let books = split(&layout, data, "town_id").unwrap();
+        let names: Vec<&str> = books.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Z1.xlsx", "Z2.xlsx", SHARED]);
+        let z2_members = &books[1].1[2].1;
+        assert_eq!(z2_members.len(), 2);
+    }
+}

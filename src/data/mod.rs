@@ -125,6 +125,16 @@ impl DataSet {
         }
     }
 
+    /// A table file as messages name it: a table merged from returned workbooks by the folder
+    /// and its sheet.
+    pub fn name_of(&self, tf: &TableFile) -> String {
+        let shown = tf.display();
+        match &self.forms {
+            Some(f) => f.locate(DataError::file(shown, String::new())).file,
+            None => shown,
+        }
+    }
+
     /// A folder of returned data-entry workbooks (any `.xlsx` in it is a template): their
     /// sheets merged per table, read as the folder's tables. `None` for a folder of tables.
     fn returned_workbooks(&mut self) -> Result<bool, DataError> {
@@ -142,7 +152,12 @@ impl DataSet {
                 // Excel's and LibreOffice's lock files beside an open workbook are not tables.
                 let lock = name.starts_with("~$") || name.starts_with(".~lock");
                 let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase());
-                !lock && matches!(ext.as_deref(), Some("xlsx" | "csv"))
+                // Workbooks saved in another format are reported, not passed over.
+                !lock
+                    && matches!(
+                        ext.as_deref(),
+                        Some("xlsx" | "csv" | "xls" | "et" | "ods" | "xlsm")
+                    )
             })
             .collect();
         paths.sort();

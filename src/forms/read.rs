@@ -223,6 +223,19 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
         let is_xlsx = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if !is_xlsx && ext != "csv" {
+            let mut e = DataError::file(file, format!("a workbook saved as `.{ext}`"));
+            e.expected = Some("an .xlsx workbook".into());
+            e.help = Some(
+                "open it and save it as an Excel workbook (.xlsx), keeping its name; then remove the old file".into(),
+            );
+            out.problems.push(e);
+            continue;
+        }
         if !is_xlsx {
             let mut e = DataError::file(file, "a table file among returned workbooks".into());
             e.expected = Some("only the workbooks made by `bangfu template`".into());
@@ -460,4 +473,27 @@ fn read_sheet(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_no_and_labels_read_as_the_rules_values() {
+        assert_eq!(Values::parse("bool").read("是".into()), "true");
+        assert_eq!(Values::parse("bool").read(" 否 ".into()), "false");
+        // Anything else is left for validation to judge.
+        assert_eq!(Values::parse("bool").read("有".into()), "有");
+        let cat = Values::parse("category:weak_economy=集体经济薄弱;unstable=村情不稳定");
+        assert_eq!(cat.read("集体经济薄弱".into()), "weak_economy");
+        assert_eq!(cat.read("unstable".into()), "unstable");
+        assert_eq!(Values::parse("").read("是".into()), "是");
+    }
+
+    #[test]
+    fn columns_are_named_by_their_letters() {
+        assert_eq!(letter(0), "A");
+        assert_eq!(letter(26), "AA");
+    }
 }
