@@ -287,9 +287,16 @@ fn belongs(layout: &[FormSheet], rows: &[Rows], col: &str) -> Vec<Option<Vec<BTr
             }
         }
     }
-    // A sheet is shared out only when each of its rows belongs to exactly one value.
+    // A sheet is shared out only when each of its rows belongs to exactly one value (a row
+    // with none, or an empty one, would otherwise be in no workbook).
     of.into_iter()
-        .map(|v| v.filter(|v| !v.is_empty() && v.iter().all(|s| s.len() == 1)))
+        .map(|v| {
+            v.filter(|v| {
+                !v.is_empty()
+                    && v.iter()
+                        .all(|s| s.len() == 1 && s.iter().all(|x| !x.is_empty()))
+            })
+        })
         .collect()
 }
 
@@ -470,5 +477,16 @@ mod tests {
         assert_eq!(names, ["Z1.xlsx", "Z2.xlsx", SHARED]);
         let z2_members = &books[1].1[2].1;
         assert_eq!(z2_members.len(), 2);
+    }
+
+    #[test]
+    fn a_row_without_a_value_keeps_its_table_whole() {
+        let layout = vec![sheet("villages", "village_id", &["village_id", "town_id"])];
+        let data = vec![rows(&[&["V1", "Z1"], &["V2", ""]])];
+        assert_eq!(belongs(&layout, &data, "town_id")[0], None);
+        let books = split(&layout, data, "town_id").unwrap();
+        assert_eq!(books.len(), 1);
+        assert_eq!(books[0].0, SHARED);
+        assert_eq!(books[0].1[0].1.len(), 2);
     }
 }
