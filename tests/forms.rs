@@ -507,3 +507,38 @@ fn a_workbook_that_is_not_a_template_is_refused() {
     assert_eq!(code, Some(4));
     insta::assert_snapshot!("forms_not_a_template", err);
 }
+
+/// A part of a workbook's package, as text.
+fn part(book: &Path, name: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(book).unwrap()).unwrap();
+    let mut text = String::new();
+    zip.by_name(name)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+#[test]
+fn a_template_validates_and_explains_every_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = templates(dir.path()).join("齐山镇.xlsx");
+    let workbook = part(&book, "xl/workbook.xml");
+    // The guide first, then the sheets, the layout sheet hidden last.
+    let guide = workbook.find("name=\"填表说明\"").unwrap();
+    let villages = workbook.find("name=\"后进村\"").unwrap();
+    assert!(guide < villages);
+    assert!(workbook.contains("name=\"_bangfu\" sheetId=\"8\" state=\"hidden\""));
+    let sheet = part(&book, "xl/worksheets/sheet2.xml");
+    // Headings and machine names frozen, with the id and label.
+    assert!(sheet.contains("xSplit=\"2\" ySplit=\"2\""), "{sheet}");
+    // Yes/no as a list, whole numbers from the declared minimum, shares between 0 and 1.
+    assert!(sheet.contains("<formula1>\"是,否\"</formula1>"));
+    assert!(sheet.contains("<formula1>\"村情不稳定,班子软弱涣散,集体经济薄弱\"</formula1>"));
+    assert!(sheet.contains("type=\"whole\" operator=\"greaterThanOrEqual\""));
+    assert!(sheet.contains("type=\"decimal\" allowBlank=\"1\" showInputMessage=\"1\" showErrorMessage=\"1\" errorTitle=\"填写有误\""));
+    // Each input's message carries its reference text.
+    assert!(sheet.contains("依据：梳理解决历史遗留问题20多个"));
+    assert!(sheet.contains("promptTitle=\"农民人均纯收入（元）\""));
+}

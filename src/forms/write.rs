@@ -107,6 +107,19 @@ fn accepts(c: &FormColumn) -> String {
     }
 }
 
+/// A heading without its English gloss: `农民人均纯收入 (farmers' income)（元）` → `农民人均纯收入（元）`.
+fn without_gloss(heading: &str) -> String {
+    let Some(open) = heading.find(" (") else {
+        return heading.to_string();
+    };
+    let Some(close) = heading.get(open..).and_then(|r| r.find(')')) else {
+        return heading.to_string();
+    };
+    let before = heading.get(..open).unwrap_or("");
+    let after = heading.get(open + close + 1..).unwrap_or("");
+    format!("{before}{after}")
+}
+
 /// At most `n` characters of `text`.
 fn clip(text: &str, n: usize) -> String {
     if text.chars().count() <= n {
@@ -150,7 +163,7 @@ fn validation(c: &FormColumn) -> Result<DataValidation, XlsxError> {
         message.push('\n');
         message.push_str(&c.note);
     }
-    dv.set_input_title(clip(&c.heading, 32))?
+    dv.set_input_title(clip(&without_gloss(&c.heading), 32))?
         .set_input_message(clip(&message, 255))?
         .set_error_title("填写有误")?
         .set_error_message(clip(&format!("{}：应填{}", c.heading, accepts(c)), 255))
