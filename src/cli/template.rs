@@ -62,8 +62,21 @@ pub fn run(opts: &Options, split_by: Option<&str>) -> Exit {
             }
         },
     };
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    if opts.data_given && same(out, &opts.data) {
+        crate::errln!("error: `--out` is the data set's own folder");
+        crate::errln!("  help: write the workbooks into a new folder; a folder holding them is read as returned workbooks");
+        return Exit::Usage;
+    }
     let paths: Vec<PathBuf> = books.iter().map(|(n, _)| out.join(n)).collect();
-    if let Some(p) = paths.iter().find(|p| p.exists()) {
+    let yaml = ds
+        .as_ref()
+        .filter(|d| d.name.is_some() || d.period.is_some())
+        .map(|_| out.join("dataset.yaml"));
+    if let Some(p) = paths.iter().chain(&yaml).find(|p| p.exists()) {
         crate::errln!("error: `{}` already exists", p.display());
         crate::errln!("  help: choose a new folder; `template` never overwrites files");
         return Exit::Usage;
