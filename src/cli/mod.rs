@@ -273,7 +273,7 @@ const NOT_READ: &[(&str, &[&str], &str)] = &[
     ("sensitivity", &[], "table or json"),
     ("init", &["rules", "data", "scenarios", "out", "format"], ""),
     ("serve", &["out", "format", "quiet"], ""),
-    ("template", &["scenarios", "format"], ""),
+    ("template", &["scenarios", "format", "threads"], ""),
 ];
 
 /// The command line, each command's `--help` listing only the flags it accepts and the
