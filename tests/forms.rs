@@ -628,6 +628,10 @@ fn a_template_validates_and_explains_every_input() {
     assert!(sheet.contains("<formula1>\"村情不稳定,班子软弱涣散,集体经济薄弱\"</formula1>"));
     assert!(sheet.contains("type=\"whole\" operator=\"greaterThanOrEqual\""));
     assert!(sheet.contains("type=\"decimal\" allowBlank=\"1\" showInputMessage=\"1\" showErrorMessage=\"1\" errorTitle=\"填写有误\""));
+    // The headings and pre-filled cells are locked: rows may be added, columns may not.
+    assert!(sheet.contains("<sheetProtection sheet=\"1\""));
+    assert!(sheet.contains("insertRows=\"0\""));
+    assert!(!sheet.contains("insertColumns=\"0\""));
     // Each input's message carries its reference text.
     assert!(sheet.contains("依据：梳理解决历史遗留问题20多个"));
     assert!(sheet.contains("promptTitle=\"农民人均纯收入（元）\""));

@@ -6,8 +6,8 @@ use super::{GUIDE_SHEET, HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG};
 use crate::rules::model::ValueType;
 use crate::words::fmt_num;
 use rust_xlsxwriter::{
-    Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook,
-    Worksheet, XlsxError,
+    Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder,
+    ProtectionOptions, Workbook, Worksheet, XlsxError,
 };
 use std::path::Path;
 
@@ -189,7 +189,10 @@ fn data_sheet(ws: &mut Worksheet, s: &FormSheet, rows: &Rows) -> Result<(), Xlsx
     let key_cell = Format::new()
         .set_background_color(Color::RGB(0xF2F2F2))
         .set_num_format("@");
-    let text = Format::new().set_num_format("@");
+    // The headings and the pre-filled cells are locked (the sheet is protected, without a
+    // password); every other cell, in the template's columns, is open for entry.
+    let open = Format::new().set_unlocked();
+    let open_text = Format::new().set_unlocked().set_num_format("@");
     let last =
         HEADER_ROWS + u32::try_from(rows.len()).unwrap_or(u32::MAX - SPARE_ROWS) + SPARE_ROWS;
     ws.set_row_height(0, 48)?;
@@ -210,7 +213,9 @@ fn data_sheet(ws: &mut Worksheet, s: &FormSheet, rows: &Rows) -> Result<(), Xlsx
             .clamp(8.0, 30.0);
         ws.set_column_width(col, w + 2.0)?;
         if c.key || c.ty.is_none() {
-            ws.set_column_format(col, &text)?;
+            ws.set_column_format(col, &open_text)?;
+        } else {
+            ws.set_column_format(col, &open)?;
         }
         for (r, row) in rows.iter().enumerate() {
             let r = HEADER_ROWS + u32::try_from(r).unwrap_or(u32::MAX);
@@ -220,6 +225,19 @@ fn data_sheet(ws: &mut Worksheet, s: &FormSheet, rows: &Rows) -> Result<(), Xlsx
         }
         ws.add_data_validation(HEADER_ROWS, col, last, col, &validation(c)?)?;
     }
+    // Rows may be added, sorted and formatted; columns may not be inserted or deleted.
+    ws.protect_with_options(&ProtectionOptions {
+        select_locked_cells: true,
+        select_unlocked_cells: true,
+        format_cells: true,
+        format_columns: true,
+        format_rows: true,
+        insert_rows: true,
+        delete_rows: true,
+        sort: true,
+        use_autofilter: true,
+        ..ProtectionOptions::default()
+    });
     let keys = s.columns.iter().take_while(|c| c.key).count().min(2);
     ws.set_freeze_panes(HEADER_ROWS, u16::try_from(keys).unwrap_or(0))?;
     Ok(())
