@@ -658,3 +658,40 @@ fn the_examples_rule_sets_round_trip_too() {
         same_results_of(&sample, &back, dir.path());
     }
 }
+
+#[test]
+fn a_changed_layout_sheet_is_refused() {
+    let wiped = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "_bangfu" {
+            rows[0][0] = "layout".into();
+        }
+        true
+    };
+    let newer = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "_bangfu" {
+            rows[0][1] = "2".into();
+        }
+        true
+    };
+    // Another template's town sheet, with one more column.
+    let other = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "_bangfu" {
+            let at = rows.iter().position(|r| r[0] == "镇街区").unwrap();
+            rows[at].push("head".into());
+            rows[at + 1].push("镇长".into());
+        }
+        if sheet == "镇街区" {
+            rows[0].push("镇长".into());
+            rows[1].push("head".into());
+        }
+        true
+    };
+    insta::assert_snapshot!(
+        "forms_layout_sheet",
+        problems(&[
+            ("东庄镇.xlsx", &wiped),
+            ("南河镇.xlsx", &newer),
+            ("齐山镇.xlsx", &other),
+        ])
+    );
+}
