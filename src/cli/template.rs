@@ -85,11 +85,15 @@ pub fn run(opts: &Options, split_by: Option<&str>) -> Exit {
         crate::errln!("error: cannot create `{}`: {e}", out.display());
         return Exit::Usage;
     }
-    for ((name, sheets), path) in books.iter().zip(&paths) {
+    for (i, ((name, sheets), path)) in books.iter().zip(&paths).enumerate() {
         let sheets: Vec<(&FormSheet, Rows)> =
             sheets.iter().map(|(s, r)| (*s, show(s, r))).collect();
         if let Err(e) = write_atomically(path, |tmp| workbook(tmp, &sheets, &title)) {
             crate::errln!("error: cannot write `{}`: {e}", path.display());
+            // No partial set of workbooks is left behind.
+            for done in paths.iter().take(i) {
+                let _ = std::fs::remove_file(done);
+            }
             return Exit::Usage;
         }
         if !opts.quiet {
