@@ -478,6 +478,8 @@ fn problems(edits: &[(&str, &Edit)]) -> String {
     );
     assert_eq!(code, Some(4), "{run}");
     assert!(!dir.path().join("results").exists());
+    // Every problem is named by its workbook, never by the merged tables' text.
+    assert!(!run.contains("bangfu-forms-"), "{run}");
     let (code, check) = in_dir(dir.path(), &["check", "--data", "returned"]);
     assert_ne!(code, Some(0), "{check}");
     for line in run.lines().filter(|l| l.starts_with("error: returned")) {
@@ -694,4 +696,19 @@ fn a_changed_layout_sheet_is_refused() {
             ("齐山镇.xlsx", &other),
         ])
     );
+}
+
+#[test]
+fn a_link_to_a_missing_unit_is_located() {
+    let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "后进村" {
+            let team = rows[1].iter().position(|c| c == "team_id").unwrap();
+            row_of(rows, "V02")[team] = "WT99".into();
+        }
+        if sheet == "市级领导" {
+            rows[2][2] = "V99".into();
+        }
+        true
+    };
+    insta::assert_snapshot!("forms_missing_unit", problems(&[("齐山镇.xlsx", &edit)]));
 }
