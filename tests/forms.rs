@@ -337,6 +337,17 @@ fn same_results_of(sample: &Sample, returned: &Path, dir: &Path) {
         use sha2_check::hex_sha256;
         assert_eq!(f["sha256"].as_str().unwrap(), hex_sha256(&bytes));
     }
+    // No result names the merged tables' text (report.html, results.xlsx and all).
+    for e in std::fs::read_dir(&b).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("bangfu-forms-"),
+            "{} names a merged table",
+            p.display()
+        );
+    }
     let from_csv: serde_json::Value =
         serde_json::from_slice(&std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
     for key in ["name", "period"] {
