@@ -723,3 +723,32 @@ fn a_link_to_a_missing_unit_is_located() {
     };
     insta::assert_snapshot!("forms_missing_unit", problems(&[("齐山镇.xlsx", &edit)]));
 }
+
+#[test]
+fn a_note_on_a_cell_is_located_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "驻村工作队" {
+            rows[2][1] = "２５".into();
+        }
+        true
+    };
+    returned_with(dir.path(), &[("石桥镇.xlsx", &edit)]);
+    let (code, err) = in_dir(dir.path(), &["check", "--data", "returned"]);
+    assert_eq!(code, Some(0), "{err}");
+    let out = common::stdout(&common::bangfu_in(
+        dir.path(),
+        &[
+            "--rules",
+            root().join("rules").to_str().unwrap(),
+            "check",
+            "--data",
+            "returned",
+        ],
+    ));
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains("returned/石桥镇.xlsx (sheet 驻村工作队), row 3, column `days_on_post`: full-width digits"),
+        "{all}"
+    );
+}

@@ -445,6 +445,7 @@ impl DataSet {
             Some(tf) => {
                 let mut frame = parse::load_frame(kind, tf).map_err(|e| self.locate(e))?;
                 lookup::attach(self, kind, &mut frame).map_err(|e| self.locate(e))?;
+                frame.notes = self.locate(std::mem::take(&mut frame.notes));
                 Ok(Some(frame))
             }
             None if kind.columns.iter().any(|c| c.from_data()) || kind.label_column.is_some() => {
@@ -472,7 +473,10 @@ impl DataSet {
             .map(|f| f.returned.problems.clone())
             .unwrap_or_default();
         match self.load_primary_table(kind) {
-            Ok(frame) if problems.is_empty() => Ok(frame),
+            Ok(mut frame) if problems.is_empty() => {
+                frame.notes = self.locate(std::mem::take(&mut frame.notes));
+                Ok(frame)
+            }
             Ok(_) => Err(problems),
             Err(errs) => Err(problems.into_iter().chain(self.locate(errs)).collect()),
         }
