@@ -41,6 +41,16 @@ pub fn run(opts: &Options, split_by: Option<&str>) -> Exit {
                 return Exit::InvalidData;
             }
         };
+        // Returned workbooks with problems fill nothing in until they are put right.
+        let problems = ds
+            .forms
+            .as_ref()
+            .map(|f| f.returned.problems.clone())
+            .unwrap_or_default();
+        if !problems.is_empty() {
+            print_data_errors(&problems, opts.color);
+            return Exit::InvalidData;
+        }
         match prefill(&ds, &layout, &rules.primary.table) {
             Ok(rows) => (Some(ds), rows),
             Err(errs) => {
