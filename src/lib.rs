@@ -17,6 +17,7 @@ pub mod diag;
 pub mod engine;
 pub mod exit;
 pub mod explain;
+pub mod forms;
 pub mod fullwidth;
 pub mod report;
 pub mod rules;

@@ -67,7 +67,7 @@ pub fn run(opts: &Options) -> Exit {
                         .unwrap_or_else(|| {
                             format!(
                                 "the columns of `{}` are: {}",
-                                tf.display(),
+                                ds.name_of(tf),
                                 header.join(", ")
                             )
                         });
@@ -75,7 +75,7 @@ pub fn run(opts: &Options) -> Exit {
                         Diagnostic::error(
                             format!(
                                 "unknown column `{col}`: `{}` has no such column",
-                                tf.display()
+                                ds.name_of(tf)
                             ),
                             origin,
                         )

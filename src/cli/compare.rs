@@ -3,7 +3,7 @@
 
 use super::pipeline::{
     adjust_data, eval_error, evaluate, evaluate_units, load_data, load_rules, load_rules_for,
-    load_scenario, load_what_if,
+    load_scenario, load_what_if, located,
 };
 use super::{Format, Options};
 use crate::compare::{diff, AwardChange, Change, Evaluated};
@@ -24,7 +24,8 @@ fn evaluate_baseline(
     frame: std::sync::Arc<Frame>,
     ds: &DataSet,
 ) -> Result<(Evaluated, Links), Exit> {
-    crate::compare::evaluate_baseline(rules, frame, ds).map_err(|e| eval_error(opts, e))
+    crate::compare::evaluate_baseline(rules, frame, ds)
+        .map_err(|e| eval_error(opts, located(ds, e)))
 }
 
 /// A scenario over the baseline's data: scores the scenario does not touch are reused, and
@@ -38,7 +39,7 @@ fn evaluate_from(
     sc: &crate::scenario::Scenario,
 ) -> Result<Evaluated, Exit> {
     crate::compare::evaluate_over(base, linked, ds, rules, &sc.name, &sc.label)
-        .map_err(|e| eval_error(opts, e))
+        .map_err(|e| eval_error(opts, located(ds, e)))
 }
 
 /// Run the `compare` command. `kinds` keeps only those kinds (all when empty).

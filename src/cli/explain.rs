@@ -1,7 +1,7 @@
 //! `bangfu explain ID`: the full trace of one entity's decision and what would change it.
 
 use super::pipeline::{
-    adjust_data, eval_error, evaluate_units, load_data, load_rules_for, load_what_if,
+    adjust_data, eval_error, evaluate_units, load_data, load_rules_for, load_what_if, located,
 };
 use super::{Format, Options};
 use crate::diag::closest;
@@ -57,7 +57,7 @@ pub fn run(
     });
     let (result, standing, finer, frame) = match primary {
         Ok(p) => (p.result, p.standing, p.finer, p.frame.unwrap_or(frame)),
-        Err(e) => return eval_error(opts, e),
+        Err(e) => return eval_error(opts, located(&ds, e)),
     };
     let units = match evaluate_units(opts, &rules, &ds, &frame, &result, finer) {
         Ok(u) => u,

@@ -10,6 +10,7 @@ pub mod output;
 pub(crate) mod pipeline;
 mod run;
 mod sensitivity;
+mod template;
 mod test;
 
 use crate::exit::Exit;
@@ -215,6 +216,17 @@ pub enum Command {
         /// The new folder (must not exist, or be empty).
         dir: PathBuf,
     },
+    /// Data-entry workbooks for the rule set: a sheet per table it reads, with only the columns
+    /// it reads, validated as it declares; with `--data`, the ids and labels filled in.
+    #[command(
+        after_help = "Examples:\n  bangfu template --out forms/                       # one blank workbook\n  bangfu template --out forms/ --data data/sample/   # ids and labels filled in\n  bangfu template --out forms/ --data data/sample/ --split-by town_id   # one per town\n  bangfu check --data returned/                      # the returned workbooks, checked\n  bangfu run --data returned/ --out results/"
+    )]
+    Template {
+        /// One workbook per value of this column (`town_id`), each holding only its own rows,
+        /// named by the value's label; tables whose rows are shared go in `共用表.xlsx`.
+        #[arg(long, value_name = "COLUMN")]
+        split_by: Option<String>,
+    },
     /// Explain one village's or unit's decision, and what would change it.
     #[command(
         after_help = "Examples:\n  bangfu explain V14\n  bangfu explain D33 --kind department\n  bangfu explain V14 --scenario pass_line_75\n  bangfu explain V14 --set pass_line=75\n  bangfu explain V14 --format json"
@@ -284,6 +296,7 @@ const NOT_READ: &[(&str, &[&str], &str)] = &[
     ("init", &["rules", "data", "scenarios", "out", "format"], ""),
     ("serve", &["out", "format", "quiet"], ""),
     ("criteria", &["data"], "table, md, html or xlsx"),
+    ("template", &["scenarios", "format", "threads"], ""),
 ];
 
 /// The command line, each command's `--help` listing only the flags it accepts and the
@@ -384,6 +397,7 @@ pub fn run_cli(cli: Cli) -> Exit {
             what_if,
         } => sensitivity::run(&opts, draws, seed, scenario.as_deref(), &what_if.flags()),
         Command::Init { dir } => init::run(&opts, &dir),
+        Command::Template { split_by } => template::run(&opts, split_by.as_deref()),
         Command::Serve {
             port,
             host,
@@ -486,6 +500,7 @@ fn flags_apply(cli: &Cli) -> Result<(), String> {
             true,
             [true, false, true],
         ),
+        Command::Template { .. } => ("template", &[Format::Table][..], true, [true, true, false]),
     };
     let given = [
         (cli.rules.is_some(), "--rules"),

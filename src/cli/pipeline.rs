@@ -185,7 +185,7 @@ pub fn evaluate(
     let p = evaluate_primary(rules, ds, frame, None, |f, _| {
         crate::engine::evaluate_kind_with(rules, &rules.primary, f, keep)
     })
-    .map_err(|e| eval_error(opts, e))?;
+    .map_err(|e| eval_error(opts, located(ds, e)))?;
     if let Some(f) = p.frame {
         *frame = f;
     }
@@ -202,7 +202,17 @@ pub fn evaluate_units(
     result: &KindResult,
     finer: Finer,
 ) -> Result<Vec<crate::engine::units::UnitResult>, Exit> {
-    evaluate_units_after(rules, ds, frame, result, finer).map_err(|e| eval_error(opts, e))
+    evaluate_units_after(rules, ds, frame, result, finer)
+        .map_err(|e| eval_error(opts, located(ds, e)))
+}
+
+/// An evaluation error with its data problems named where the data set's files are: a table
+/// merged from returned workbooks by workbook, sheet and row.
+pub fn located(ds: &DataSet, e: EvalError) -> EvalError {
+    match e {
+        EvalError::Data(errs, count) => EvalError::Data(ds.locate(errs), count),
+        other => other,
+    }
 }
 
 /// Print an evaluation error and give its exit code.
@@ -269,7 +279,7 @@ pub fn validate_data(
     Vec<crate::script::ScriptError>,
     Vec<DataError>,
 ) {
-    let split = |e: EvalError| match e {
+    let split = |e: EvalError| match located(ds, e) {
         EvalError::Data(errs, count) => (
             crate::data::error::with_unlisted(errs, count, ""),
             Vec::new(),

@@ -60,6 +60,9 @@ pub struct DataSet {
     pub period: Option<String>,
     pub tables: BTreeMap<String, TableFile>,
     pub baseline: BTreeMap<String, TableFile>,
+    /// When the folder holds returned data-entry workbooks: them, read and merged, with what
+    /// locates a problem back to its workbook, sheet and row.
+    pub forms: Option<std::sync::Arc<crate::forms::source::Source>>,
 }
 
 #[derive(Deserialize)]
@@ -102,10 +105,87 @@ pub struct DataSetError(pub String);
 impl DataSet {
     /// Every file the data set names: its tables and their baselines.
     pub fn files(&self) -> impl Iterator<Item = &Path> {
+        let workbooks = self
+            .forms
+            .iter()
+            .flat_map(|f| f.returned.workbooks.iter().map(PathBuf::as_path));
         self.tables
             .values()
             .chain(self.baseline.values())
             .map(|t| t.path.as_path())
+            .chain(workbooks)
+    }
+
+    /// Problems found in the merged tables of returned workbooks, named by the workbook, sheet
+    /// and row each came from; other problems as they are.
+    pub fn locate(&self, errors: Vec<DataError>) -> Vec<DataError> {
+        match &self.forms {
+            Some(f) => f.locate_all(errors),
+            None => errors,
+        }
+    }
+
+    /// A table file as messages name it: a table merged from returned workbooks by the folder
+    /// and its sheet.
+    pub fn name_of(&self, tf: &TableFile) -> String {
+        let shown = tf.display();
+        match &self.forms {
+            Some(f) => f.locate(DataError::file(shown, String::new())).file,
+            None => shown,
+        }
+    }
+
+    /// A folder of returned data-entry workbooks (any `.xlsx` in it is a template): their
+    /// sheets merged per table, read as the folder's tables. `None` for a folder of tables.
+    fn returned_workbooks(&mut self) -> Result<bool, DataError> {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return Ok(false);
+        };
+        let mut paths: Vec<PathBuf> = rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                // Excel's and LibreOffice's lock files beside an open workbook are not tables.
+                let lock = name.starts_with("~$") || name.starts_with(".~lock");
+                let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase());
+                // Workbooks saved in another format are reported, not passed over.
+                !lock
+                    && matches!(
+                        ext.as_deref(),
+                        Some("xlsx" | "csv" | "xls" | "et" | "ods" | "xlsm")
+                    )
+            })
+            .collect();
+        paths.sort();
+        let any_template = paths.iter().any(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+                && crate::forms::read::is_template(p)
+        });
+        if !any_template {
+            return Ok(false);
+        }
+        let returned = crate::forms::read::read_all(&paths);
+        let (source, merged) = crate::forms::source::Source::new(&self.dir, returned)?;
+        for m in merged {
+            let tf = TableFile {
+                path: m.path,
+                encoding: Encoding::Utf8,
+                sheet: None,
+                read_hash: None,
+            };
+            if m.baseline {
+                self.baseline.insert(m.table, tf);
+            } else {
+                self.tables.insert(m.table, tf);
+            }
+        }
+        self.forms = Some(std::sync::Arc::new(source));
+        Ok(true)
     }
 
     /// Open a data set folder, reading `dataset.yaml` if there is one.
@@ -130,6 +210,7 @@ impl DataSet {
             period: None,
             tables: BTreeMap::new(),
             baseline: BTreeMap::new(),
+            forms: None,
         };
         if manifest.is_file() {
             let name = manifest.display().to_string();
@@ -209,6 +290,9 @@ impl DataSet {
     /// `NAME.csv` or `NAME.xlsx` is table NAME, and `baseline.csv` the primary table's baseline
     /// unless one is named. Two files for one table are refused rather than one chosen silently.
     fn discover(&mut self, encoding: Encoding) -> Result<(), DataError> {
+        if self.returned_workbooks()? {
+            return Ok(());
+        }
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
             return Ok(());
         };
@@ -306,8 +390,23 @@ impl DataSet {
     pub fn hashes(&self) -> (String, Vec<(String, String)>) {
         let mut all = Sha256::new();
         let mut each = Vec::new();
-        let mut files: Vec<&TableFile> =
-            self.tables.values().chain(self.baseline.values()).collect();
+        // Returned workbooks are the inputs, not the tables merged from them.
+        let workbooks: Vec<TableFile> = self
+            .forms
+            .iter()
+            .flat_map(|f| &f.returned.workbooks)
+            .map(|p| TableFile {
+                path: p.clone(),
+                encoding: Encoding::Auto,
+                sheet: None,
+                read_hash: None,
+            })
+            .collect();
+        let mut files: Vec<&TableFile> = if self.forms.is_some() {
+            workbooks.iter().collect()
+        } else {
+            self.tables.values().chain(self.baseline.values()).collect()
+        };
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
         for f in files {
@@ -344,8 +443,9 @@ impl DataSet {
     pub fn load_unit(&self, kind: &Kind) -> Result<Option<Frame>, Vec<DataError>> {
         match self.tables.get(&kind.table) {
             Some(tf) => {
-                let mut frame = parse::load_frame(kind, tf)?;
-                lookup::attach(self, kind, &mut frame)?;
+                let mut frame = parse::load_frame(kind, tf).map_err(|e| self.locate(e))?;
+                lookup::attach(self, kind, &mut frame).map_err(|e| self.locate(e))?;
+                frame.notes = self.locate(std::mem::take(&mut frame.notes));
                 Ok(Some(frame))
             }
             None if kind.columns.iter().any(|c| c.from_data()) || kind.label_column.is_some() => {
@@ -367,6 +467,23 @@ impl DataSet {
 
     /// Load and validate the primary table (and its baseline) for `kind`.
     pub fn load_primary(&self, kind: &Kind) -> Result<Frame, Vec<DataError>> {
+        let problems = self
+            .forms
+            .as_ref()
+            .map(|f| f.returned.problems.clone())
+            .unwrap_or_default();
+        match self.load_primary_table(kind) {
+            Ok(mut frame) if problems.is_empty() => {
+                frame.notes = self.locate(std::mem::take(&mut frame.notes));
+                Ok(frame)
+            }
+            Ok(_) => Err(problems),
+            Err(errs) => Err(problems.into_iter().chain(self.locate(errs)).collect()),
+        }
+    }
+
+    /// [`DataSet::load_primary`] without the returned workbooks' own problems.
+    fn load_primary_table(&self, kind: &Kind) -> Result<Frame, Vec<DataError>> {
         let tf = self.table(&kind.table).map_err(|e| vec![e])?;
         let mut frame = parse::load_frame(kind, tf)?;
         if kind.needs_baseline {

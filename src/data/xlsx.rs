@@ -70,7 +70,7 @@ pub fn sheet_as_csv(path: &Path, sheet: Option<&str>) -> Result<String, DataErro
 
 /// Silence the default panic message for panics raised inside the workbook reader, which
 /// `sheet_as_csv` turns into a located error; every other panic still reports as usual.
-fn quiet_reader_panics() {
+pub fn quiet_reader_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
@@ -86,7 +86,7 @@ fn quiet_reader_panics() {
 }
 
 /// A cell as the text a CSV file would hold.
-fn cell_text(d: &Data) -> String {
+pub fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),

@@ -121,9 +121,12 @@ pub fn run(opts: &Options, args: &ServeArgs) -> Exit {
         data: opts.data.clone(),
         scenarios: opts.scenarios.clone(),
     };
+    let shown = ds.clone();
     let session = match Session::open(folders, files, rules, ds, frame) {
         Ok(s) => s,
-        Err(e) => return crate::cli::pipeline::eval_error(opts, e),
+        Err(e) => {
+            return crate::cli::pipeline::eval_error(opts, crate::cli::pipeline::located(&shown, e))
+        }
     };
     let app = Arc::new(App {
         session,
