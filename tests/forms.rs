@@ -552,6 +552,25 @@ fn an_id_in_two_workbooks_names_both() {
     );
 }
 
+/// A filled template comes back with the rows it was sent with: a total added below them and
+/// a row deleted are each located.
+#[test]
+fn a_row_added_or_deleted_in_a_filled_template_is_located() {
+    let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
+        if sheet == "后进村" {
+            let mut total = vec![String::new(); rows[2].len()];
+            total[1] = "合计".into();
+            total[rows[2].len() - 1] = "12".into();
+            rows.push(total);
+        }
+        if sheet == "驻村工作队" {
+            rows.remove(3);
+        }
+        true
+    };
+    insta::assert_snapshot!("forms_row_added_or_deleted", problems(&[("西山镇.xlsx", &edit)]));
+}
+
 #[test]
 fn a_bad_value_is_located_in_its_workbook() {
     let edit = |sheet: &str, rows: &mut Vec<Vec<String>>| {
@@ -641,10 +660,14 @@ fn a_template_validates_and_explains_every_input() {
     assert!(sheet.contains("<formula1>\"村情不稳定,班子软弱涣散,集体经济薄弱\"</formula1>"));
     assert!(sheet.contains("type=\"whole\" operator=\"greaterThanOrEqual\""));
     assert!(sheet.contains("type=\"decimal\" allowBlank=\"1\" showInputMessage=\"1\" showErrorMessage=\"1\" errorTitle=\"填写有误\""));
-    // The headings and pre-filled cells are locked: rows may be added, columns may not.
+    // The headings and pre-filled cells are locked, and a filled template's rows are the
+    // ones it is sent with: neither rows nor columns may be inserted (`insertRows="0"` would
+    // allow rows).
     assert!(sheet.contains("<sheetProtection sheet=\"1\""));
-    assert!(sheet.contains("insertRows=\"0\""));
+    assert!(!sheet.contains("insertRows=\"0\""));
     assert!(!sheet.contains("insertColumns=\"0\""));
+    // The rows it was sent with, recorded in a hidden sheet.
+    assert!(workbook.contains("name=\"_bangfu_rows\" sheetId=\"9\" state=\"hidden\""));
     // Each input's message carries its reference text.
     assert!(sheet.contains("依据：梳理解决历史遗留问题20多个"));
     assert!(sheet.contains("promptTitle=\"农民人均纯收入（元）\""));

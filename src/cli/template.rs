@@ -61,6 +61,7 @@ pub fn run(opts: &Options, split_by: Option<&str>) -> Exit {
     } else {
         (None, vec![Vec::new(); layout.len()])
     };
+    let filled = opts.data_given;
     let title = format!("{} 数据填报", rules.name);
     let books = match split_by {
         None => vec![(WHOLE.to_string(), layout.iter().zip(rows).collect())],
@@ -98,7 +99,7 @@ pub fn run(opts: &Options, split_by: Option<&str>) -> Exit {
     for (i, ((name, sheets), path)) in books.iter().zip(&paths).enumerate() {
         let sheets: Vec<(&FormSheet, Rows)> =
             sheets.iter().map(|(s, r)| (*s, show(s, r))).collect();
-        if let Err(e) = write_atomically(path, |tmp| workbook(tmp, &sheets, &title)) {
+        if let Err(e) = write_atomically(path, |tmp| workbook(tmp, &sheets, &title, filled)) {
             crate::errln!("error: cannot write `{}`: {e}", path.display());
             // No partial set of workbooks is left behind.
             for done in paths.iter().take(i) {

@@ -13,6 +13,9 @@ pub const MARKER_SHEET: &str = "_bangfu";
 pub const MARKER_TAG: &str = "bangfu-form";
 /// The layout version the marker records; a workbook of another version is refused.
 pub const LAYOUT_VERSION: &str = "1";
+/// The hidden sheet of a template made with `--data`: the rows it was sent with (sheet, id),
+/// the only rows it may come back with.
+pub const ROWS_SHEET: &str = "_bangfu_rows";
 /// The sheet explaining every column.
 pub const GUIDE_SHEET: &str = "填表说明";
 /// Rows above the data: the headings (label and unit), then the machine names.

@@ -2,7 +2,8 @@
 //! records, 是/否 and category labels read as the values the rules know, and the rows of every
 //! workbook merged per table. Every problem names the file, sheet, row and column.
 
-use super::{HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG};
+use super::{HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG, ROWS_SHEET};
+use std::collections::HashSet;
 use crate::data::xlsx::{cell_text, quiet_reader_panics};
 use crate::data::DataError;
 use calamine::{open_workbook_auto, Data, Range, Reader};
@@ -272,6 +273,12 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
                 continue;
             }
         };
+        // A template filled from a data set comes back with the rows it was sent with.
+        let sent = names
+            .iter()
+            .any(|s| s == ROWS_SHEET)
+            .then(|| sent_rows(&mut wb))
+            .flatten();
         for lay in layouts {
             let place = sheet_place(&file, &lay.title);
             // Every workbook holding a table holds it with the same columns.
@@ -332,6 +339,9 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
                 continue;
             };
             let rows = read_sheet(&range, &lay, w, &place, &mut out.problems);
+            if let Some(sent) = &sent {
+                check_sent(&rows, &lay, sent, &place, &mut out.problems);
+            }
             let i = match at {
                 Some(i) => i,
                 None => {
@@ -397,6 +407,81 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
         }
     }
     out
+}
+
+/// The rows a filled template was sent with, per sheet: each row's id (its key columns
+/// joined by `/`), in order.
+fn sent_rows(
+    wb: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+) -> Option<HashMap<String, Vec<String>>> {
+    let range = sheet(wb, ROWS_SHEET)?;
+    let (rows, _) = extent(&range);
+    let mut sent: HashMap<String, Vec<String>> = HashMap::new();
+    for r in 1..rows {
+        let sheet = cell(&range, r, 0);
+        if !sheet.is_empty() {
+            sent.entry(sheet).or_default().push(cell(&range, r, 1));
+        }
+    }
+    Some(sent)
+}
+
+/// A filled template's sheet holds the rows it was sent with and no other: a row added below
+/// them (another entity, a total, a note) or one deleted is a located error.
+fn check_sent(
+    rows: &[(Vec<String>, Origin)],
+    lay: &Layout,
+    sent: &HashMap<String, Vec<String>>,
+    place: &str,
+    problems: &mut Vec<DataError>,
+) {
+    let expected: &[String] = sent.get(&lay.title).map_or(&[], Vec::as_slice);
+    let known: HashSet<&str> = expected.iter().map(String::as_str).collect();
+    let mut found: HashSet<String> = HashSet::new();
+    for (cells, origin) in rows {
+        let id = cells
+            .iter()
+            .take(lay.key_count)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("/");
+        if known.contains(id.as_str()) {
+            found.insert(id);
+            continue;
+        }
+        let shown = cells
+            .iter()
+            .filter(|c| !c.trim().is_empty())
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut e = DataError::cell(
+            place,
+            origin.row,
+            &lay.names.first().cloned().unwrap_or_default(),
+            &shown,
+            "a row added outside the template",
+            format!(
+                "only the {} rows the template was sent with",
+                expected.len()
+            ),
+        );
+        e.help = Some(
+            "delete the row (a total or a note belongs outside the workbook); a new entity is added by the office, which makes the template again"
+                .into(),
+        );
+        problems.push(e);
+    }
+    for id in expected.iter().filter(|id| !found.contains(*id)) {
+        let mut e = DataError::file(
+            place.to_string(),
+            format!("the row of `{id}` was deleted"),
+        );
+        e.expected = Some("every row the template was sent with".into());
+        e.help = Some("copy the row back from the template and fill it in".into());
+        problems.push(e);
+    }
 }
 
 /// A data sheet's rows, after its header is checked against the layout: blank rows skipped,

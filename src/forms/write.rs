@@ -2,7 +2,7 @@
 //! messages, the 填表说明 sheet, and the hidden marker the loader recognises.
 
 use super::layout::{FormColumn, FormSheet, KEY_GROUP};
-use super::{GUIDE_SHEET, HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG};
+use super::{GUIDE_SHEET, HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG, ROWS_SHEET};
 use crate::rules::model::ValueType;
 use crate::words::fmt_num;
 use rust_xlsxwriter::{
@@ -17,15 +17,25 @@ const SPARE_ROWS: u32 = 200;
 /// One sheet's pre-filled rows: a cell per column (empty for the inputs).
 pub type Rows = Vec<Vec<String>>;
 
-/// Write a template workbook with `sheets`, each with its pre-filled `rows`.
-pub fn workbook(path: &Path, sheets: &[(&FormSheet, Rows)], title: &str) -> Result<(), XlsxError> {
+/// Write a template workbook with `sheets`, each with its pre-filled `rows`. A workbook
+/// `filled` from a data set records the rows it is sent with: it may come back with those
+/// alone (a row added below them, a total or a note, is an error when it is read back).
+pub fn workbook(
+    path: &Path,
+    sheets: &[(&FormSheet, Rows)],
+    title: &str,
+    filled: bool,
+) -> Result<(), XlsxError> {
     let mut wb = Workbook::new();
     wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_title(title));
     guide(wb.add_worksheet(), sheets, title)?;
     for (sheet, rows) in sheets {
-        data_sheet(wb.add_worksheet(), sheet, rows)?;
+        data_sheet(wb.add_worksheet(), sheet, rows, filled)?;
     }
     marker(wb.add_worksheet(), sheets)?;
+    if filled {
+        sent_rows(wb.add_worksheet(), sheets)?;
+    }
     // The first data sheet opens, not the guide the clerk reads once.
     if let Some(ws) = wb.worksheets_mut().get_mut(1) {
         ws.set_active(true);
@@ -57,6 +67,25 @@ fn marker(ws: &mut Worksheet, sheets: &[(&FormSheet, Rows)]) -> Result<(), XlsxE
             ws.write_string(row + 2, col, values(c))?;
         }
         row += 3;
+    }
+    ws.set_hidden(true);
+    Ok(())
+}
+
+/// The hidden sheet of the rows a filled template is sent with: one line per row, its sheet
+/// and its id (the key columns joined by `/`).
+fn sent_rows(ws: &mut Worksheet, sheets: &[(&FormSheet, Rows)]) -> Result<(), XlsxError> {
+    ws.set_name(ROWS_SHEET)?;
+    ws.write_string(0, 0, "sheet")?;
+    ws.write_string(0, 1, "id")?;
+    let mut r = 1;
+    for (s, rows) in sheets {
+        for row in rows {
+            let id: Vec<&str> = row.iter().take(s.key_count).map(String::as_str).collect();
+            ws.write_string(r, 0, &s.title)?;
+            ws.write_string(r, 1, id.join("/"))?;
+            r += 1;
+        }
     }
     ws.set_hidden(true);
     Ok(())
@@ -180,7 +209,12 @@ fn group_color(group: &str) -> Color {
 }
 
 /// A data sheet: headings, machine names, pre-filled rows, validation.
-fn data_sheet(ws: &mut Worksheet, s: &FormSheet, rows: &Rows) -> Result<(), XlsxError> {
+fn data_sheet(
+    ws: &mut Worksheet,
+    s: &FormSheet,
+    rows: &Rows,
+    filled: bool,
+) -> Result<(), XlsxError> {
     ws.set_name(&s.title)?;
     let names = Format::new()
         .set_font_color(Color::RGB(0x808080))
@@ -193,8 +227,11 @@ fn data_sheet(ws: &mut Worksheet, s: &FormSheet, rows: &Rows) -> Result<(), Xlsx
     // password); every other cell, in the template's columns, is open for entry.
     let open = Format::new().set_unlocked();
     let open_text = Format::new().set_unlocked().set_num_format("@");
-    let last =
-        HEADER_ROWS + u32::try_from(rows.len()).unwrap_or(u32::MAX - SPARE_ROWS) + SPARE_ROWS;
+    // A filled template comes back with its rows alone; a blank one gets rows to fill.
+    let spare = if filled { 0 } else { SPARE_ROWS };
+    let last = (HEADER_ROWS + u32::try_from(rows.len()).unwrap_or(u32::MAX - spare) + spare)
+        .saturating_sub(1)
+        .max(HEADER_ROWS);
     ws.set_row_height(0, 48)?;
     for (i, c) in s.columns.iter().enumerate() {
         let col = u16::try_from(i).unwrap_or(u16::MAX);
@@ -225,15 +262,16 @@ fn data_sheet(ws: &mut Worksheet, s: &FormSheet, rows: &Rows) -> Result<(), Xlsx
         }
         ws.add_data_validation(HEADER_ROWS, col, last, col, &validation(c)?)?;
     }
-    // Rows may be added, sorted and formatted; columns may not be inserted or deleted.
+    // Rows may be sorted and formatted, and added to a blank template; columns may not be
+    // inserted or deleted.
     ws.protect_with_options(&ProtectionOptions {
         select_locked_cells: true,
         select_unlocked_cells: true,
         format_cells: true,
         format_columns: true,
         format_rows: true,
-        insert_rows: true,
-        delete_rows: true,
+        insert_rows: !filled,
+        delete_rows: !filled,
         sort: true,
         use_autofilter: true,
         ..ProtectionOptions::default()
@@ -257,7 +295,7 @@ fn guide(ws: &mut Worksheet, sheets: &[(&FormSheet, Rows)], title: &str) -> Resu
         "1. 每张工作表对应一张数据表。第 1 行是中文列名和单位，第 2 行是系统列名：两行都不要修改，也不要删除或插入列。",
         "2. 灰色的编号、名称和关联列由汇总单位预先填好，请勿改动；从第 3 行起每行一条，在其余列填写数值。",
         "3. 选中单元格可看到该列的填写要求和依据；“是/否”列从下拉列表中选择“是”或“否”，类别列从下拉列表中选择。",
-        "4. 不要在模板的列之外填写任何内容；不要删除、改名或新增工作表（本说明页除外）。",
+        "4. 不要在模板的列之外填写任何内容；不要删除、改名或新增工作表（本说明页除外）。已预先填好编号的表，不要增加或删除行，也不要在表格下方加合计或备注。",
         "5. 填好后以 .xlsx 格式保存，保留原文件名交回。汇总单位把交回的文件放在同一文件夹中，用 bangfu check --data 文件夹 检查。",
     ];
     for (i, l) in lines.iter().enumerate() {
