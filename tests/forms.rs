@@ -568,7 +568,10 @@ fn a_row_added_or_deleted_in_a_filled_template_is_located() {
         }
         true
     };
-    insta::assert_snapshot!("forms_row_added_or_deleted", problems(&[("西山镇.xlsx", &edit)]));
+    insta::assert_snapshot!(
+        "forms_row_added_or_deleted",
+        problems(&[("西山镇.xlsx", &edit)])
+    );
 }
 
 #[test]

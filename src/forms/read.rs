@@ -3,11 +3,11 @@
 //! workbook merged per table. Every problem names the file, sheet, row and column.
 
 use super::{HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG, ROWS_SHEET};
-use std::collections::HashSet;
 use crate::data::xlsx::{cell_text, quiet_reader_panics};
 use crate::data::DataError;
 use calamine::{open_workbook_auto, Data, Range, Reader};
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Where a merged row came from.
@@ -474,10 +474,7 @@ fn check_sent(
         problems.push(e);
     }
     for id in expected.iter().filter(|id| !found.contains(*id)) {
-        let mut e = DataError::file(
-            place.to_string(),
-            format!("the row of `{id}` was deleted"),
-        );
+        let mut e = DataError::file(place.to_string(), format!("the row of `{id}` was deleted"));
         e.expected = Some("every row the template was sent with".into());
         e.help = Some("copy the row back from the template and fill it in".into());
         problems.push(e);

@@ -120,7 +120,10 @@ pub(crate) fn page_setup(
     let (header, footer) = match p.mark {
         Some(mark) => (
             format!("&L{}&C&\"-,Bold\"{}", code(p.title), code(mark)),
-            format!("&L&\"-,Bold\"{}&C第 &P 页 共 &N 页&R打印日期 &D", code(mark)),
+            format!(
+                "&L&\"-,Bold\"{}&C第 &P 页 共 &N 页&R打印日期 &D",
+                code(mark)
+            ),
         ),
         None => (
             format!("&L{}", code(p.title)),
@@ -771,7 +774,7 @@ mod tests {
             listed.extend(
                 range
                     .rows()
-                    .filter(|r| r.get(1).is_some_and(|c| c.to_string() == "后进村"))
+                    .filter(|r| r.get(1).is_some_and(|c| *c == "后进村"))
                     .map(|r| r.get(2).map(|c| c.to_string()).unwrap_or_default()),
             );
         }
