@@ -232,7 +232,9 @@ fn row_height(row: &[Cell], cols: &[f64]) -> Option<f64> {
         .iter()
         .zip(cols)
         .filter_map(|(cell, &w)| match cell {
-            Cell::Text(t) => Some(lines(t, w)),
+            // A text no longer in bytes than the column is wide fits on one line (a Chinese
+            // character takes three bytes and less than two columns): most cells stop here.
+            Cell::Text(t) if t.len() as f64 > w - 1.0 => Some(lines(t, w)),
             _ => None,
         })
         .max()?;
