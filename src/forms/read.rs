@@ -338,9 +338,9 @@ pub fn read_all(paths: &[PathBuf]) -> Returned {
                 ));
                 continue;
             };
-            let rows = read_sheet(&range, &lay, w, &place, &mut out.problems);
+            let mut rows = read_sheet(&range, &lay, w, &place, &mut out.problems);
             if let Some(sent) = &sent {
-                check_sent(&rows, &lay, sent, &place, &mut out.problems);
+                check_sent(&mut rows, &lay, sent, &place, &mut out.problems);
             }
             let i = match at {
                 Some(i) => i,
@@ -427,9 +427,10 @@ fn sent_rows(
 }
 
 /// A filled template's sheet holds the rows it was sent with and no other: a row added below
-/// them (another entity, a total, a note) or one deleted is a located error.
+/// them (another entity, a total, a note) or one deleted is a located error. An added row is
+/// then left out, so it is not reported again for what it lacks.
 fn check_sent(
-    rows: &[(Vec<String>, Origin)],
+    rows: &mut Vec<(Vec<String>, Origin)>,
     lay: &Layout,
     sent: &HashMap<String, Vec<String>>,
     place: &str,
@@ -438,7 +439,8 @@ fn check_sent(
     let expected: &[String] = sent.get(&lay.title).map_or(&[], Vec::as_slice);
     let known: HashSet<&str> = expected.iter().map(String::as_str).collect();
     let mut found: HashSet<String> = HashSet::new();
-    for (cells, origin) in rows {
+    let mut added = Vec::new();
+    for (i, (cells, origin)) in rows.iter().enumerate() {
         let id = cells
             .iter()
             .take(lay.key_count)
@@ -472,7 +474,13 @@ fn check_sent(
                 .into(),
         );
         problems.push(e);
+        added.push(i);
     }
+    let mut i = 0;
+    rows.retain(|_| {
+        i += 1;
+        !added.contains(&(i - 1))
+    });
     for id in expected.iter().filter(|id| !found.contains(*id)) {
         let mut e = DataError::file(place.to_string(), format!("the row of `{id}` was deleted"));
         e.expected = Some("every row the template was sent with".into());

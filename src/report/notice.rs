@@ -14,6 +14,9 @@ pub(crate) const HEAD: [&str; 8] = [
     "序号", "类别", "编号", "名称", "所属", "总分", "等次", "结果",
 ];
 
+/// Which of [`HEAD`] hold numbers.
+pub(crate) const NUMERIC: [bool; 8] = [true, false, false, false, false, true, false, false];
+
 /// One kind's part of the notice.
 pub(crate) struct Section<'v, 'a> {
     pub kind: &'v KindView<'a>,

@@ -36,6 +36,8 @@ pub(crate) enum Cell {
 /// The formats of a sheet's cells.
 struct Formats {
     bold: Format,
+    /// The heading of a column of numbers.
+    bold_right: Format,
     /// A notice's title, its paragraphs, and its signature lines (to the right).
     title: Format,
     para: Format,
@@ -53,6 +55,11 @@ impl Formats {
                 .set_bold()
                 .set_text_wrap()
                 .set_align(FormatAlign::Top),
+            bold_right: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Top)
+                .set_align(FormatAlign::Right),
             title: Format::new()
                 .set_bold()
                 .set_font_size(16)
@@ -428,6 +435,12 @@ fn fill_notice_sheets(
         }
         let heading = r;
         write_cells(ws, heading, &head, f, true, &cols)?;
+        // The headings of numbers stand over them, to the right.
+        for (c, numeric) in super::notice::NUMERIC.iter().enumerate() {
+            if let (true, Some(Cell::Text(h))) = (*numeric, head.get(c)) {
+                ws.write_string_with_format(heading, c as u16, h, &f.bold_right)?;
+            }
+        }
         for (s, n) in rows.by_ref().take(per_sheet) {
             r += 1;
             write_cells(ws, r, &s.row(n), f, false, &cols)?;
@@ -679,7 +692,15 @@ fn write_workbook(
         };
         ws.set_name(sheet_name(&name, &mut taken))?;
     }
-    for format in [&f.bold, &f.num, &f.whole, &f.title] {
+    for format in [
+        &f.bold,
+        &f.bold_right,
+        &f.num,
+        &f.whole,
+        &f.title,
+        &f.para,
+        &f.sign,
+    ] {
         wb.register_format(format);
     }
     let mut rest: &mut [Worksheet] = wb.worksheets_mut().get_mut(1..).unwrap_or_default();
