@@ -178,19 +178,21 @@ fn fit_heading(widths: &mut Vec<f64>, row: &[Cell]) {
     fit(widths, &parts);
 }
 
-/// The widest a column gets; longer texts (reasons, notes) wrap within it.
+/// The widest a column gets; longer texts (reasons, notes) wrap within it. A sheet of a few
+/// columns (the summary) can give them more room.
 const MAX_WIDTH: f64 = 26.0;
+const MAX_WIDTH_FEW: f64 = 50.0;
 
 /// Set the columns' widths from the widths of their contents; the widths set.
-fn set_widths(ws: &mut Worksheet, widths: &[f64]) -> Result<Vec<f64>, XlsxError> {
+fn set_widths(ws: &mut Worksheet, widths: &[f64], max: f64) -> Result<Vec<f64>, XlsxError> {
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let top = Format::new().set_align(FormatAlign::Top);
     let mut set = Vec::with_capacity(widths.len());
     for (c, w) in widths.iter().enumerate() {
-        if w + 2.0 > MAX_WIDTH {
-            ws.set_column_width(c as u16, MAX_WIDTH)?;
+        if w + 2.0 > max {
+            ws.set_column_width(c as u16, max)?;
             ws.set_column_format(c as u16, &wrap)?;
-            set.push(MAX_WIDTH);
+            set.push(max);
         } else {
             ws.set_column_width(c as u16, w + 2.0)?;
             ws.set_column_format(c as u16, &top)?;
@@ -296,7 +298,12 @@ fn write_rows(
             fit(&mut widths, row);
         }
     }
-    let cols = set_widths(ws, &widths)?;
+    let max = if widths.len() <= 6 {
+        MAX_WIDTH_FEW
+    } else {
+        MAX_WIDTH
+    };
+    let cols = set_widths(ws, &widths, max)?;
     for (r, row) in rows.iter().enumerate() {
         write_cells(ws, r as u32 + top, row, f, r == 0, &cols)?;
     }
@@ -350,7 +357,7 @@ fn fill_kind_sheets(
         c += 1;
     }
     for (part, ws) in sheets.iter_mut().enumerate() {
-        let cols = set_widths(ws, &widths)?;
+        let cols = set_widths(ws, &widths, MAX_WIDTH)?;
         if !folded.is_empty() {
             ws.group_columns_collapsed(folded.start as u16, (folded.end - 1) as u16)?;
         }
@@ -419,7 +426,7 @@ fn fill_notice_sheets(
     let last_col = (head.len() - 1) as u16;
     let (title, intro) = super::notice::opening(v);
     for (part, ws) in sheets.iter_mut().enumerate() {
-        let cols = set_widths(ws, &widths)?;
+        let cols = set_widths(ws, &widths, MAX_WIDTH)?;
         let total: f64 = cols.iter().sum();
         let mut r = begin_sheet(ws, p.mark)?;
         // A paragraph across the whole table, as tall as its words need.
