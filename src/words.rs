@@ -10,6 +10,23 @@ pub fn short_label(label: &str) -> &str {
     }
 }
 
+/// Whole numbers (yuan, counts) with thousands separators: `1234567` → `1,234,567`.
+pub fn thousands(x: i64) -> String {
+    let digits = x.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 /// A number without a needless `.0`.
 pub fn fmt_num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {

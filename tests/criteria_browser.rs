@@ -20,101 +20,19 @@
     clippy::panic
 )]
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
+use browser::{chinese_fonts, enabled, find_browser};
 use common::{bangfu, root, stderr};
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// How to install what the test needs, for its failure messages.
 const INSTALL: &str = "install Chromium and CJK fonts (Debian/Ubuntu: \
     `apt-get install chromium fonts-noto-cjk poppler-utils`), or point BANGFU_CHROMIUM at a \
     Chrome or Chromium binary";
-
-fn enabled() -> bool {
-    std::env::var("BANGFU_BROWSER_TESTS").is_ok_and(|v| v == "1")
-}
-
-/// The browser: `BANGFU_CHROMIUM`, else the first Chromium or Chrome on the PATH.
-fn find_browser() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("BANGFU_CHROMIUM") {
-        let p = PathBuf::from(p);
-        return p.is_file().then_some(p);
-    }
-    let names = [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-        "chrome",
-    ];
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// Are fonts with Chinese glyphs installed? (Unknown, and so taken as yes, without fontconfig.)
-fn chinese_fonts() -> bool {
-    match Command::new("fc-list").arg(":lang=zh").output() {
-        Ok(o) => !o.stdout.is_empty(),
-        Err(_) => true,
-    }
-}
-
-/// Run the browser headless with `args`, killed after `limit`.
-fn browser(chrome: &Path, profile: &Path, args: &[String], limit: Duration) -> Output {
-    let mut child = Command::new(chrome)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-extensions",
-            "--disable-background-networking",
-            "--lang=zh-CN",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL}", chrome.display()));
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the browser") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the browser did not finish within {limit:?}: {args:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    Output {
-        status,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
-    }
-}
 
 /// The page count and the size of the first page (points) of a PDF, read from its objects.
 fn pdf_pages(pdf: &[u8]) -> (usize, Option<(f64, f64)>) {
@@ -163,7 +81,7 @@ fn the_scoring_table_prints_on_a4_in_headless_chromium() {
 
     // On paper: A4 (landscape), a few pages, the Chinese text there to read.
     let pdf = tmp.path().join("criteria.pdf");
-    let printed = browser(
+    let printed = browser::run(
         &chrome,
         &tmp.path().join("profile-pdf"),
         &[
@@ -212,7 +130,7 @@ fn the_scoring_table_prints_on_a4_in_headless_chromium() {
 
     // On screen: a screenshot of the top of the page.
     let png = tmp.path().join("criteria.png");
-    let shot = browser(
+    let shot = browser::run(
         &chrome,
         &tmp.path().join("profile-shot"),
         &[

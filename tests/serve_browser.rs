@@ -25,46 +25,21 @@
     clippy::panic
 )]
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
+use browser::{chinese_fonts, enabled, find_browser, INSTALL};
 use common::{copy_dir, root};
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// How to install what the test needs, for its failure messages.
-const INSTALL: &str = "install Chromium and CJK fonts (Debian/Ubuntu: \
-    `apt-get install chromium fonts-noto-cjk`), or point BANGFU_CHROMIUM at a Chrome or \
-    Chromium binary";
-
 /// The name of the scenario the walk-through saves.
 const SAVED: &str = "browser_walk";
-
-fn enabled() -> bool {
-    std::env::var("BANGFU_BROWSER_TESTS").is_ok_and(|v| v == "1")
-}
-
-/// The browser: `BANGFU_CHROMIUM`, else the first Chromium or Chrome on the PATH.
-fn find_browser() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("BANGFU_CHROMIUM") {
-        let p = PathBuf::from(p);
-        return p.is_file().then_some(p);
-    }
-    let names = [
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-        "chrome",
-    ];
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
 
 /// The running server; killed when dropped, also when the test panics.
 struct Server {
@@ -144,58 +119,6 @@ fn with_query(url: &str, query: &str) -> String {
     format!("{url}{sep}{query}")
 }
 
-/// Run the browser headless with `args`, killed after `limit`.
-fn browser(chrome: &Path, profile: &Path, args: &[String], limit: Duration) -> Output {
-    let mut child = Command::new(chrome)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-extensions",
-            "--disable-background-networking",
-            "--lang=zh-CN",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}; {INSTALL}", chrome.display()));
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the browser") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the browser did not finish within {limit:?}: {args:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    Output {
-        status,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
-    }
-}
-
 /// The walk-through's report from the dumped DOM.
 fn selftest_result(dom: &str) -> Value {
     let open = "<pre id=\"selftest-result\">";
@@ -220,14 +143,6 @@ fn selftest_result(dom: &str) -> Value {
         .replace("&amp;", "&");
     serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("selftest result is not JSON ({e}):\n{text}"))
-}
-
-/// Are fonts with Chinese glyphs installed? (Unknown, and so taken as yes, without fontconfig.)
-fn chinese_fonts() -> bool {
-    match Command::new("fc-list").arg(":lang=zh").output() {
-        Ok(o) => !o.stdout.is_empty(),
-        Err(_) => true,
-    }
 }
 
 /// The counts of `kind` in the page's report, as {id: n} for `outcomes` or `grades`.
@@ -259,7 +174,7 @@ fn page_in_headless_chromium_matches_compare() {
     let (server, url) = start_server(dir);
 
     // The walk-through: slider, gate, trace, save; then the counts the page shows.
-    let walk = browser(
+    let walk = browser::run(
         &chrome,
         &dir.join("profile-walk"),
         &[
@@ -363,7 +278,7 @@ fn page_in_headless_chromium_matches_compare() {
 
     // The screenshot: the sample with a changed pass line, as on a 1366×768 projector.
     let shot = dir.join("serve-screenshot.png");
-    let o = browser(
+    let o = browser::run(
         &chrome,
         &dir.join("profile-shot"),
         &[

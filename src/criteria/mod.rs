@@ -537,7 +537,7 @@ fn population_section(rules: &RuleSet, kind: &Kind) -> Section {
             format!(
                 "{} {} 元，奖给{}，{split}；取整到元，余数按最大余额分配",
                 f.label.as_deref().map(short_label).unwrap_or("奖励资金"),
-                yuan(f.budget),
+                crate::words::thousands(f.budget),
                 outcome(f.outcome)
             ),
         ]));
@@ -574,23 +574,6 @@ fn population_section(rules: &RuleSet, kind: &Kind) -> Section {
         title: "排名、名额与奖励".into(),
         columns: vec![key_col("项目"), wide_col("规则")],
         rows,
-    }
-}
-
-/// Whole yuan with thousands separators: `500,000`.
-fn yuan(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
     }
 }
 
@@ -652,13 +635,11 @@ pub fn indicator_ids(rules: &RuleSet) -> Vec<(String, String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::yuan;
-
     #[test]
     fn yuan_have_thousands_separators() {
-        assert_eq!(yuan(500_000), "500,000");
-        assert_eq!(yuan(999), "999");
-        assert_eq!(yuan(1_000), "1,000");
-        assert_eq!(yuan(-12_345), "-12,345");
+        assert_eq!(crate::words::thousands(500_000), "500,000");
+        assert_eq!(crate::words::thousands(999), "999");
+        assert_eq!(crate::words::thousands(1_000), "1,000");
+        assert_eq!(crate::words::thousands(-12_345), "-12,345");
     }
 }

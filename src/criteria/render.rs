@@ -3,6 +3,7 @@
 
 use super::{Criteria, Section};
 use crate::report::html::{escape, page_start};
+use crate::report::xlsx::{sheet_name, width};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 use tabled::builder::Builder;
 use tabled::settings::{object::Columns, Alignment, Style, Width};
@@ -259,13 +260,6 @@ fn html_table(s: &Section) -> String {
     out
 }
 
-/// Display width of text in a spreadsheet column (CJK characters count double).
-fn width(s: &str) -> f64 {
-    s.chars()
-        .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
-        .sum()
-}
-
 /// The workbook: one sheet per kind (each section under its heading) and one of parameters,
 /// every sheet printed on landscape A4, one page wide, with a header naming the rules.
 pub fn xlsx(c: &Criteria) -> Result<Vec<u8>, XlsxError> {
@@ -433,23 +427,6 @@ fn write_spanned(
     }
     ws.set_row_height(r, 15.0 * lines + 1.0)?;
     Ok(())
-}
-
-/// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, unique.
-fn sheet_name(label: &str, taken: &mut Vec<String>) -> String {
-    let base: String = label
-        .chars()
-        .filter(|c| !"[]:*?/\\".contains(*c))
-        .take(28)
-        .collect();
-    let mut name = base.clone();
-    let mut n = 2;
-    while taken.contains(&name) {
-        name = format!("{base} {n}");
-        n += 1;
-    }
-    taken.push(name.clone());
-    name
 }
 
 #[cfg(test)]

@@ -89,7 +89,7 @@ impl FormSheet {
 
 /// The part of a label before its English gloss: `后进村 (backward village)` → `后进村`.
 pub fn chinese(label: &str) -> String {
-    label.split(" (").next().unwrap_or(label).trim().to_string()
+    crate::words::short_label(label).trim().to_string()
 }
 
 /// A column's heading: its label and unit (`农民人均纯收入（元）`), or its name.

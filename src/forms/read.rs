@@ -439,14 +439,15 @@ fn check_sent(
     let expected: &[String] = sent.get(&lay.title).map_or(&[], Vec::as_slice);
     let known: HashSet<&str> = expected.iter().map(String::as_str).collect();
     let mut found: HashSet<String> = HashSet::new();
-    let mut added = Vec::new();
-    for (i, (cells, origin)) in rows.iter().enumerate() {
+    let mut keep = Vec::with_capacity(rows.len());
+    for (cells, origin) in rows.iter() {
         let id = cells
             .iter()
             .take(lay.key_count)
             .map(String::as_str)
             .collect::<Vec<_>>()
             .join("/");
+        keep.push(known.contains(id.as_str()));
         if known.contains(id.as_str()) {
             found.insert(id);
             continue;
@@ -474,13 +475,9 @@ fn check_sent(
                 .into(),
         );
         problems.push(e);
-        added.push(i);
     }
-    let mut i = 0;
-    rows.retain(|_| {
-        i += 1;
-        !added.contains(&(i - 1))
-    });
+    let mut keep = keep.into_iter();
+    rows.retain(|_| keep.next().unwrap_or(true));
     for id in expected.iter().filter(|id| !found.contains(*id)) {
         let mut e = DataError::file(place.to_string(), format!("the row of `{id}` was deleted"));
         e.expected = Some("every row the template was sent with".into());

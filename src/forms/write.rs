@@ -3,6 +3,7 @@
 
 use super::layout::{FormColumn, FormSheet, KEY_GROUP};
 use super::{GUIDE_SHEET, HEADER_ROWS, LAYOUT_VERSION, MARKER_SHEET, MARKER_TAG, ROWS_SHEET};
+use crate::report::xlsx::width;
 use crate::rules::model::ValueType;
 use crate::words::fmt_num;
 use rust_xlsxwriter::{
@@ -106,13 +107,6 @@ fn values(c: &FormColumn) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// A column's width in Excel's units: two for a Chinese character, one for the rest.
-fn width(text: &str) -> f64 {
-    text.chars()
-        .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
-        .sum()
 }
 
 /// What a column accepts, in Chinese.

@@ -10,7 +10,7 @@ use super::summary::{by_group, grade_counts, outcome_counts, programme_totals, r
 use super::xlsx::Cell;
 use super::{fmt_score, short_label, KindView, RunView};
 use crate::rules::model::{Condition, Kind, Link, Op, Operand, Var};
-use crate::words::fmt_num;
+use crate::words::{fmt_num, thousands};
 use std::io::{self, Write};
 
 /// Width of one bin of the histogram of totals, in points.
@@ -637,11 +637,11 @@ fn unit_table(v: &RunView, u: &KindView) -> String {
 /// ones, and says where the whole list is.
 fn notice_section(v: &RunView) -> String {
     let prec = v.rules.precision;
-    let (title, intro) = super::notice::opening(v);
+    let n = &v.rules.notice;
     let mut out = format!(
         "<section class=\"notice\" id=\"notice\">\n<h2 class=\"notice-title\">{}</h2>\n<p>{}</p>\n",
-        escape(&title),
-        escape(&intro)
+        escape(&n.title),
+        escape(&n.intro)
     );
     const NUMBERS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
     for (i, s) in super::notice::sections(v).iter().enumerate() {
@@ -704,13 +704,12 @@ fn notice_section(v: &RunView) -> String {
         }
         out.push_str("</tbody>\n</table>\n");
     }
-    let [period, contact, office, date] = super::notice::closing(v);
     out.push_str(&format!(
         "<p>{}</p>\n<p>{}</p>\n<p class=\"sign\">{}<br>{}</p>\n</section>\n",
-        escape(&period),
-        escape(&contact),
-        escape(&office),
-        escape(&date)
+        escape(&n.period),
+        escape(&n.contact),
+        escape(&n.office),
+        escape(&n.date)
     ));
     out
 }
@@ -803,23 +802,6 @@ fn share(c: usize, n: usize) -> String {
         "–".into()
     } else {
         format!("{:.1}%", c as f64 * 100.0 / n as f64)
-    }
-}
-
-/// `1234567` → `1,234,567`.
-fn thousands(x: i64) -> String {
-    let digits = x.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if x < 0 {
-        format!("-{out}")
-    } else {
-        out
     }
 }
 

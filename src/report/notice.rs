@@ -112,7 +112,7 @@ impl Section<'_, '_> {
             } else {
                 Cell::Text(short_label(k.grade_label(r)).to_string())
             },
-            Cell::Text(outcome_words(k.outcome_label(r)).to_string()),
+            Cell::Text(short_label(k.outcome_label(r)).to_string()),
         ]
     }
 
@@ -120,26 +120,4 @@ impl Section<'_, '_> {
     pub fn len(&self) -> usize {
         self.order.len()
     }
-}
-
-/// An outcome as the notice states it: its Chinese words without the English gloss.
-fn outcome_words(label: &str) -> &str {
-    short_label(label)
-}
-
-/// The lines above the lists: the title, then the opening words.
-pub(crate) fn opening(v: &RunView) -> (String, String) {
-    (v.rules.notice.title.clone(), v.rules.notice.intro.clone())
-}
-
-/// The lines below the lists: the notice period and where to object, then the office and
-/// the date as signed.
-pub(crate) fn closing(v: &RunView) -> [String; 4] {
-    let n = &v.rules.notice;
-    [
-        n.period.clone(),
-        n.contact.clone(),
-        n.office.clone(),
-        n.date.clone(),
-    ]
 }

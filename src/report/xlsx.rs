@@ -9,7 +9,7 @@ use rust_xlsxwriter::{
 };
 
 /// Display width of text in a spreadsheet column (CJK characters count double).
-fn width(s: &str) -> f64 {
+pub(crate) fn width(s: &str) -> f64 {
     s.chars()
         .map(|c| {
             if (c as u32) >= 0x1100 && !c.is_ascii() {
@@ -424,7 +424,7 @@ fn fill_notice_sheets(
         .iter()
         .flat_map(|s| (0..s.len()).map(move |n| (s, n)));
     let last_col = (head.len() - 1) as u16;
-    let (title, intro) = super::notice::opening(v);
+    let notice = &v.rules.notice;
     for (part, ws) in sheets.iter_mut().enumerate() {
         let cols = set_widths(ws, &widths, MAX_WIDTH)?;
         let total: f64 = cols.iter().sum();
@@ -436,8 +436,8 @@ fn fill_notice_sheets(
         };
         if part == 0 {
             ws.set_row_height(r, 24.0)?;
-            ws.merge_range(r, 0, r, last_col, &title, &f.title)?;
-            para(ws, r + 1, &intro, &f.para)?;
+            ws.merge_range(r, 0, r, last_col, &notice.title, &f.title)?;
+            para(ws, r + 1, &notice.intro, &f.para)?;
             r += NOTICE_OPENING as u32;
         }
         let heading = r;
@@ -453,12 +453,11 @@ fn fill_notice_sheets(
             write_cells(ws, r, &s.row(n), f, false, &cols)?;
         }
         if part + 1 == parts {
-            let [period, contact, office, date] = super::notice::closing(v);
             r += 2;
-            para(ws, r, &period, &f.para)?;
-            para(ws, r + 1, &contact, &f.para)?;
-            ws.merge_range(r + 3, 0, r + 3, last_col, &office, &f.sign)?;
-            ws.merge_range(r + 4, 0, r + 4, last_col, &date, &f.sign)?;
+            para(ws, r, &notice.period, &f.para)?;
+            para(ws, r + 1, &notice.contact, &f.para)?;
+            ws.merge_range(r + 3, 0, r + 3, last_col, &notice.office, &f.sign)?;
+            ws.merge_range(r + 4, 0, r + 4, last_col, &notice.date, &f.sign)?;
             r += 4;
         }
         page_setup(ws, p, heading, r - heading, head.len() as u16)?;
@@ -618,7 +617,7 @@ fn summary_rows(v: &RunView) -> Vec<Vec<Cell>> {
 }
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`, unique.
-fn sheet_name(label: &str, taken: &mut Vec<String>) -> String {
+pub(crate) fn sheet_name(label: &str, taken: &mut Vec<String>) -> String {
     let base: String = label
         .chars()
         .filter(|c| !"[]:*?/\\".contains(*c))
